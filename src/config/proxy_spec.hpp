@@ -1,0 +1,31 @@
+// ProxySpec: one SOCKS5 proxy as the user named it, and the URL parser.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace socksify {
+
+struct ProxySpec {
+  // socks5h: names go to the proxy (remote DNS); socks5: names resolve locally.
+  bool remote_dns = false;
+  std::string host;  // IP literal (IPv6 without brackets) or a name
+  std::uint16_t port = 1080;
+  std::string user;      // empty: no RFC 1929 auth
+  std::string password;  // never logged
+
+  // "socks5h://user:***@host:port" (password masked), for logs and --check.
+  std::string display() const;
+  friend bool operator==(const ProxySpec&, const ProxySpec&) = default;
+};
+
+// socks5://[user[:password]@]host[:port] and socks5h://...; scheme is
+// case-insensitive; user and password are percent-decoded; IPv6 literals come in
+// brackets; port 1..65535, default 1080; nothing after the port but an optional "/".
+// A bare "host:port" (no scheme) is refused, so that a typo is never guessed at.
+Result<ProxySpec, Message> parse_proxy_url(std::string_view url);
+
+}  // namespace socksify

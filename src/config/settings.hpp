@@ -1,0 +1,59 @@
+// Settings: everything the library is told, and where it is read from.
+// One table of options (name, default, parser, help) feeds the environment
+// reader, `socksify-config --help-env` and the man page.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/proxy_spec.hpp"
+#include "core/result.hpp"
+
+namespace socksify {
+
+enum class LogLevel : std::uint8_t { Quiet, Error, Warn, Info, Debug };
+
+// An IP network: address bytes (4 or 16) and prefix length.
+struct Cidr {
+  std::uint8_t family = 0;  // AF_INET or AF_INET6
+  std::uint8_t bytes[16] = {};
+  std::uint8_t prefix = 0;
+  friend bool operator==(const Cidr&, const Cidr&) = default;
+};
+// "10.0.0.0/8", "fd00::/8", "1.2.3.4" (= /32). Host bits must be zero.
+Result<Cidr, Message> parse_cidr(std::string_view text);
+
+struct Settings {
+  std::vector<ProxySpec> proxies;      // SOCKSIFY_PROXY; empty is an error at load
+  LogLevel log_level = LogLevel::Warn; // SOCKSIFY_LOG_LEVEL
+  std::string log_file;                // SOCKSIFY_LOG_FILE; empty: stderr
+  bool direct_loopback = true;         // SOCKSIFY_DIRECT_LOOPBACK
+  std::chrono::milliseconds connect_timeout{15000};  // SOCKSIFY_CONNECT_TIMEOUT (ms)
+  bool udp = true;                     // SOCKSIFY_UDP
+  // Remote DNS fake ranges (only used with socks5h). 240.0.0.0/4 is reserved
+  // (RFC 1112 §4) and 100::/64 is discard-only (RFC 6666): neither is routed.
+  Cidr fake_v4 = {};                   // SOCKSIFY_FAKE_IPV4, default 240.0.0.0/4
+  Cidr fake_v6 = {};                   // SOCKSIFY_FAKE_IPV6, default 100::/64
+
+  bool remote_dns() const { return !proxies.empty() && proxies.front().remote_dns; }
+};
+
+// Reads a variable; nullptr when unset. Tests pass a map; the library getenv
+// (secure_getenv for setuid processes).
+using EnvLookup = std::function<const char*(const char* name)>;
+
+// Every problem found, as "SOCKSIFY_X: why" messages; Ok only when there are none.
+Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env);
+
+struct OptionInfo {
+  std::string_view name;           // SOCKSIFY_...
+  std::string_view default_value;  // as text
+  std::string_view help;
+};
+std::span<const OptionInfo> option_table();
+
+}  // namespace socksify
