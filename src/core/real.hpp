@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -29,6 +30,11 @@
   X(getsockname)                 \
   X(socket)                      \
   X(poll)                        \
+  X(ppoll)                       \
+  X(select)                      \
+  X(pselect)                     \
+  X(epoll_ctl)                   \
+  X(getsockopt)                  \
   X(read)                        \
   X(write)                       \
   X(readv)                       \

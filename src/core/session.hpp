@@ -11,6 +11,9 @@ namespace socksify {
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.
-Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst) noexcept;
+// may_replace_socket: an AF_INET socket may be swapped (dup3) for an AF_INET6
+// one to reach an IPv6 proxy; without it such a proxy is skipped (EAFNOSUPPORT).
+Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
+                                   bool may_replace_socket = true) noexcept;
 
 }  // namespace socksify
