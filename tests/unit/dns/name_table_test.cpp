@@ -185,6 +185,9 @@ TEST(NameTable, AnAbsentRangeNeitherCapsNorHandsOut) {
   EXPECT_EQ(v4_of(t, "a.test"), "240.0.0.1");
   EXPECT_EQ(v6_of(t, "a.test"), "(none)");
   EXPECT_FALSE(t.in_range(v6("::")));
+  EXPECT_TRUE(t.serves(AF_INET));
+  EXPECT_FALSE(t.serves(AF_INET6));
+  EXPECT_FALSE(NameTable(cidr(AF_INET, "10.0.0.0", 31), kV6, 100).serves(AF_INET6));
 }
 
 TEST(NameTable, MalformedRangesGiveNoCapacity) {
