@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <new>

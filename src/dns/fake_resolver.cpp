@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -62,8 +63,10 @@ constexpr Protocol kProtocols[] = {
     {SOCK_SEQPACKET, IPPROTO_SCTP, nullptr, false},
     {SOCK_RAW, 0, nullptr, true},
 };
-// With socktype and protocol 0, glibc lists these three.
+// With socktype and protocol 0, glibc lists these three: TCP, UDP, raw.
 constexpr int kDefaultProtocols[] = {0, 1, 6};
+static_assert(kProtocols[0].protocol == IPPROTO_TCP && kProtocols[1].protocol == IPPROTO_UDP &&
+              kProtocols[6].socktype == SOCK_RAW);
 
 // One entry per address for each of these.
 struct Kind {

@@ -85,8 +85,9 @@ int fake_getaddrinfo(NameTable& table, const char* node, const char* service, co
 // Frees a list from fake_getaddrinfo (NULL is fine).
 void fake_freeaddrinfo(addrinfo* ai) noexcept;
 
-// True when ai is the first entry of a list from fake_getaddrinfo. Reads only
-// memory that ai itself owns, so it is safe on any list from libc.
+// True when ai is an entry of a list from fake_getaddrinfo (the hook passes
+// the head). Reads only ai's own fields unless they show our layout, so it is
+// safe on any list from libc, also under a sanitizer.
 bool is_fake_addrinfo(const addrinfo* ai) noexcept;
 
 // ---- gethostbyname family ------------------------------------------------------

@@ -224,6 +224,7 @@ TEST(NameTable, ConcurrentLookupsOfOverlappingNamesStayConsistent) {
   std::atomic<int> failures{0};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int th = 0; th < kThreads; ++th) {
     threads.emplace_back([&, th] {
       for (int i = 0; i < kLookups; ++i) {
@@ -256,6 +257,7 @@ TEST(NameTable, ConcurrentChurnAtCapacityKeepsBothFamiliesInOneSlot) {
   NameTable t(kV4, kV6, 16);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int th = 0; th < 8; ++th) {
     threads.emplace_back([&, th] {
       for (int i = 0; i < 10000; ++i) {
