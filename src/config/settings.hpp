@@ -20,12 +20,12 @@ namespace socksify {
 
 enum class LogLevel : std::uint8_t { Quiet, Error, Warn, Info, Debug };
 
+// Cidr and parse_cidr live in direct_rule.hpp (DirectRule needs them); this
+// header still provides them through that include.
+
 // How several proxies are used. Failover: try them in order, first that
 // answers wins. Chain: tunnel through each in turn (the last one reaches the
 // destination).
-// Cidr and parse_cidr live in direct_rule.hpp (rules need them, and rules.hpp
-// must not depend on all of Settings' parsing); this header re-exports them.
-
 enum class ProxyMode : std::uint8_t { Failover, Chain };
 
 struct Settings {
