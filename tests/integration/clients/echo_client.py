@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """echo_client.py HOST PORT SIZE [TAG]: one TCP round trip through socket.create_connection.
 
-Sends SIZE payload bytes on one thread while reading the echo on another, then
-half-closes and checks that exactly the sent bytes came back. Prints one JSON
+Sends SIZE payload bytes on one thread while reading the echo on another until
+SIZE bytes are back, then half-closes and expects EOF with nothing extra. (The
+half-close comes last because microsocks tears the whole session down on the
+first EOF it sees.) Prints one JSON
 line; exit status 0 only if every byte matched.
 """
 
@@ -35,17 +37,20 @@ def main() -> int:
     def send_all() -> None:
         for off in range(0, size, 16384):
             sock.sendall(data[off:off + 16384])
-        sock.shutdown(socket.SHUT_WR)
 
     sender = threading.Thread(target=send_all, daemon=True)
     sender.start()
     received = bytearray()
-    while len(received) <= size:
+    while len(received) < size:
         chunk = sock.recv(65536)
         if not chunk:
             break
         received += chunk
     sender.join(20)
+    sock.shutdown(socket.SHUT_WR)
+    extra = sock.recv(65536) if len(received) == size else b""
+    result["extra_after_echo"] = len(extra)
+    received += extra
     sock.close()
     result.update(received=len(received), sha256=hashlib.sha256(received).hexdigest(),
                   expected_sha256=hashlib.sha256(data).hexdigest(), ok=bytes(received) == data)

@@ -360,6 +360,16 @@ class Topology:
             self.processes.remove(proc)
         return subprocess.CompletedProcess(full, popen.returncode, out, err)
 
+    def popen(self, ns: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start argv inside ns with stdin, stdout and stderr as pipes, for tests
+        that talk to a program while it runs. Stopped with the topology at the
+        latest; callers should wait() for it themselves."""
+        full = ["ip", "netns", "exec", ns, *argv]
+        popen = subprocess.Popen(full, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=env, start_new_session=True)
+        self.processes.append(Process(popen, full, None))
+        return popen
+
     def socket(self, ns: str, family: int = socket.AF_INET, type: int = socket.SOCK_STREAM) -> socket.socket:
         """A socket created inside namespace ns, usable from any thread."""
         return run_in_netns(ns, lambda: socket.socket(family, type))  # type: ignore[return-value]
