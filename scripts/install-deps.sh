@@ -1,0 +1,17 @@
+#!/bin/bash
+# Installs every Debian 12 package that building socksify and running its tests
+# needs (run as root). Used by README's first command and by .ci/run.
+set -euo pipefail
+packages=(
+  # build
+  cmake ninja-build g++ clang libclang-rt-14-dev libfmt-dev libgtest-dev
+  # real SOCKS5 servers the integration tests run
+  dante-server microsocks
+  # real programs the integration tests run through socksify
+  curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client
+  # test topology (ip netns) and process tools
+  iproute2 procps psmisc passwd
+)
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${packages[@]}"

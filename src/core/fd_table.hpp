@@ -1,0 +1,78 @@
+// FdTable: what socksify knows about each descriptor it manages.
+//
+// The hot path (every interposed call on every descriptor) is get(): one bounds
+// check and one atomic load, no lock. Descriptors we do not manage hold nullptr.
+//
+// A state is shared by every descriptor that refers to the same socket (dup,
+// dup2, fcntl F_DUPFD...) and counted; it is released when the last one closes.
+// States are recycled through a pool and never returned to malloc, so a thread
+// that races a close() on the same descriptor (already a bug in the program)
+// reads a stale state, never freed memory.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+namespace socksify {
+
+struct UdpAssociation;  // src/core/udp_association.hpp
+
+struct FdState {
+  enum class Kind : std::uint8_t { TcpTunnel, Udp };
+  Kind kind = Kind::TcpTunnel;
+  std::atomic<int> refs{0};
+  // What the program connected to, as it passed it (a fake remote-DNS address
+  // stays fake): getpeername() answers with this.
+  sockaddr_storage peer{};
+  socklen_t peer_len = 0;
+  // Kind::Udp: the association with the proxy, opened on first use.
+  UdpAssociation* udp = nullptr;
+  FdState* next_free = nullptr;  // pool link
+};
+
+class FdTable {
+ public:
+  static constexpr int kCapacity = 1 << 20;
+
+  FdState* get(int fd) const noexcept {
+    return static_cast<unsigned>(fd) < static_cast<unsigned>(kCapacity)
+               ? slots_[fd].load(std::memory_order_acquire)
+               : nullptr;
+  }
+
+  // A fresh state for fd (refs = 1), replacing whatever fd had. nullptr when fd
+  // is out of range or memory ran out.
+  FdState* create(int fd, FdState::Kind kind) noexcept;
+  // dup: to now refers to from's state too (to's old state is released).
+  void share(int from, int to) noexcept;
+  // close: fd no longer refers to its state.
+  void release(int fd) noexcept;
+  // close_range(first, last).
+  void release_range(unsigned first, unsigned last) noexcept;
+
+  // Live states, to skip work (close_range scans) when there are none.
+  int live() const noexcept { return live_.load(std::memory_order_relaxed); }
+
+  // pthread_atfork: the pool lock must not be held across fork.
+  void lock_for_fork() noexcept { pool_mu_.lock(); }
+  void unlock_after_fork() noexcept { pool_mu_.unlock(); }
+
+ private:
+  void unref(FdState* s) noexcept;
+
+  std::atomic<FdState*> slots_[kCapacity] = {};
+  std::mutex pool_mu_;
+  FdState* free_ = nullptr;
+  std::atomic<int> live_{0};
+};
+
+FdTable& fd_table() noexcept;
+
+// Releases what a state holds beyond itself (a UDP association's control
+// connection) when its last descriptor closes. Defined with the UDP code.
+void release_udp_association(UdpAssociation* udp) noexcept;
+
+}  // namespace socksify

@@ -1,0 +1,93 @@
+#include "core/log.hpp"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "core/guard.hpp"
+#include "core/real.hpp"
+
+namespace socksify {
+
+ErrnoSaver::ErrnoSaver() : saved_(errno) {}
+ErrnoSaver::~ErrnoSaver() { errno = saved_; }
+
+namespace log {
+namespace {
+std::atomic<LogLevel> g_level{LogLevel::Warn};
+std::atomic<int> g_fd{2};
+
+std::string_view level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::Error: return "error";
+    case LogLevel::Warn: return "warning";
+    case LogLevel::Info: return "info";
+    case LogLevel::Debug: return "debug";
+    case LogLevel::Quiet: break;
+  }
+  return "";
+}
+}  // namespace
+
+void set_level(LogLevel l) { g_level.store(l, std::memory_order_relaxed); }
+LogLevel level() { return g_level.load(std::memory_order_relaxed); }
+void set_fd(int fd) { g_fd.store(fd, std::memory_order_relaxed); }
+
+void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
+  ErrnoSaver keep_errno;
+  char buf[1024];
+  constexpr std::size_t kRoom = sizeof buf - 1;  // for the newline
+  std::size_t n = 0;
+  try {
+    auto r = fmt::format_to_n(buf, kRoom, "socksify[{}]: {}: ", ::getpid(), level_name(l));
+    n = std::min(r.size, kRoom);
+    auto body = fmt::vformat_to_n(buf + n, kRoom - n, format, args);
+    n += std::min(body.size, kRoom - n);
+  } catch (...) {
+    // A bad format argument must not take the host program down: say so instead.
+    constexpr std::string_view kBad = "socksify: (unformattable log line)";
+    n = kBad.copy(buf, kRoom);
+  }
+  buf[n++] = '\n';
+  const int fd = g_fd.load(std::memory_order_relaxed);
+  std::size_t off = 0;
+  while (off < n) {
+    ssize_t w = REAL(write)(fd, buf + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += static_cast<std::size_t>(w);
+  }
+}
+
+std::string_view errno_name(int e) {
+  switch (e) {
+#define SOCKSIFY_ERRNO(name) \
+  case name:                 \
+    return #name;
+    SOCKSIFY_ERRNO(ECONNREFUSED)
+    SOCKSIFY_ERRNO(ECONNRESET)
+    SOCKSIFY_ERRNO(ECONNABORTED)
+    SOCKSIFY_ERRNO(ETIMEDOUT)
+    SOCKSIFY_ERRNO(EHOSTUNREACH)
+    SOCKSIFY_ERRNO(ENETUNREACH)
+    SOCKSIFY_ERRNO(EACCES)
+    SOCKSIFY_ERRNO(EPROTO)
+    SOCKSIFY_ERRNO(EOPNOTSUPP)
+    SOCKSIFY_ERRNO(EAFNOSUPPORT)
+    SOCKSIFY_ERRNO(EINVAL)
+    SOCKSIFY_ERRNO(ENOMEM)
+    SOCKSIFY_ERRNO(ENOBUFS)
+    SOCKSIFY_ERRNO(EMFILE)
+    SOCKSIFY_ERRNO(EPIPE)
+    SOCKSIFY_ERRNO(EADDRNOTAVAIL)
+    SOCKSIFY_ERRNO(ENOTCONN)
+    SOCKSIFY_ERRNO(EMSGSIZE)
+#undef SOCKSIFY_ERRNO
+    default:
+      return "errno";
+  }
+}
+
+}  // namespace log
+}  // namespace socksify

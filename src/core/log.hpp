@@ -1,0 +1,49 @@
+// Logging from inside a stranger's process: each line is formatted into a stack
+// buffer and written with one write(2), so lines from threads never interleave,
+// nothing allocates, and errno is left as it was.
+// Lines look like "socksify[1234]: error: ...".
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "config/settings.hpp"
+
+namespace socksify::log {
+
+void set_level(LogLevel level);
+LogLevel level();
+// Where lines go; 2 (stderr) by default.
+void set_fd(int fd);
+
+inline bool enabled(LogLevel l) { return l != LogLevel::Quiet && l <= level(); }
+
+void vemit(LogLevel l, fmt::string_view format, fmt::format_args args);
+
+template <class... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(LogLevel::Error)) vemit(LogLevel::Error, f, fmt::make_format_args(args...));
+}
+template <class... Args>
+void warn(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(LogLevel::Warn)) vemit(LogLevel::Warn, f, fmt::make_format_args(args...));
+}
+template <class... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(LogLevel::Info)) vemit(LogLevel::Info, f, fmt::make_format_args(args...));
+}
+template <class... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(LogLevel::Debug)) vemit(LogLevel::Debug, f, fmt::make_format_args(args...));
+}
+
+template <class... Args>
+void log_at(LogLevel l, fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(l)) vemit(l, f, fmt::make_format_args(args...));
+}
+
+// "ECONNREFUSED" for logs (strerror text may be translated and is not greppable).
+std::string_view errno_name(int e);
+
+}  // namespace socksify::log

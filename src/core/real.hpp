@@ -1,0 +1,77 @@
+// The real libc functions behind every call we interpose, found with
+// dlsym(RTLD_NEXT) on first use (so a hook works even when it is called from
+// another library's constructor, before ours ran), and all at once from our
+// constructor. Call them as REAL(connect)(fd, addr, len).
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <atomic>
+
+// One list of every real symbol: it generates the pointer table and the resolver.
+#define SOCKSIFY_REAL_SYMBOLS(X) \
+  X(connect)                     \
+  X(close)                       \
+  X(close_range)                 \
+  X(dup)                         \
+  X(dup2)                        \
+  X(dup3)                        \
+  X(fcntl)                       \
+  X(fcntl64)                     \
+  X(getpeername)                 \
+  X(getsockname)                 \
+  X(socket)                      \
+  X(poll)                        \
+  X(read)                        \
+  X(write)                       \
+  X(readv)                       \
+  X(writev)                      \
+  X(send)                        \
+  X(recv)                        \
+  X(sendto)                      \
+  X(recvfrom)                    \
+  X(sendmsg)                     \
+  X(recvmsg)                     \
+  X(sendmmsg)                    \
+  X(recvmmsg)                    \
+  X(getaddrinfo)                 \
+  X(freeaddrinfo)                \
+  X(getnameinfo)                 \
+  X(gethostbyname)               \
+  X(gethostbyname2)              \
+  X(gethostbyname_r)             \
+  X(gethostbyname2_r)            \
+  X(gethostbyaddr)               \
+  X(gethostbyaddr_r)
+
+namespace socksify::real {
+
+// glibc marks some declarations with access/nonnull attributes that do not
+// belong in a pointer type; dropping them is what we want.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#define SOCKSIFY_DECLARE_REAL(name)                                   \
+  using name##_type = decltype(&::name);                              \
+  extern std::atomic<name##_type> name##_ptr;                         \
+  name##_type resolve_##name();                                       \
+  inline name##_type name##_fn() {                                    \
+    name##_type p = name##_ptr.load(std::memory_order_relaxed);       \
+    return p != nullptr ? p : resolve_##name();                       \
+  }
+SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DECLARE_REAL)
+#undef SOCKSIFY_DECLARE_REAL
+#pragma GCC diagnostic pop
+
+// Resolves every symbol now (called from the library constructor).
+void resolve_all();
+
+}  // namespace socksify::real
+
+#define REAL(name) (::socksify::real::name##_fn())

@@ -1,0 +1,32 @@
+#include "core/route.hpp"
+
+#include <errno.h>
+
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "dns/name_table.hpp"
+
+namespace socksify {
+
+Route route_for(const Runtime& rt, const Endpoint& dst) noexcept {
+  const Endpoint plain = dst.unmapped();
+  // Unconfigured: no rule can be trusted; the session refuses with a log line.
+  if (!rt.configured()) return {Route::Kind::Proxy, plain, 0};
+  // The program talking to the proxy itself (curl --socks5 under socksify).
+  if (rt.is_proxy(plain)) return {Route::Kind::Direct, plain, 0};
+  if (const NameTable* names = rt.names(); names != nullptr && names->in_range(plain.address())) {
+    if (auto named = names->endpoint_for(plain.address(), plain.port())) {
+      return {Route::Kind::Proxy, *named, 0};
+    }
+    // A fake address we never handed out (or forgot): there is no name to send,
+    // and connecting to it directly would leak; refuse.
+    log::error("refusing {}: a remote-DNS address with no name behind it", plain);
+    return {Route::Kind::Refuse, plain, EHOSTUNREACH};
+  }
+  if (rt.settings().direct_loopback && (plain.is_loopback() || plain.is_unspecified())) {
+    return {Route::Kind::Direct, plain, 0};
+  }
+  return {Route::Kind::Proxy, plain, 0};
+}
+
+}  // namespace socksify

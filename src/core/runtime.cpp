@@ -1,0 +1,145 @@
+#include "core/runtime.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "core/guard.hpp"
+#include "core/log.hpp"
+#include "core/real.hpp"
+#include "dns/name_table.hpp"
+
+namespace socksify {
+namespace {
+
+// Names remembered at once for remote DNS; the range allows far more, this caps memory.
+constexpr std::size_t kNameTableCapacity = 1 << 16;
+
+std::mutex g_resolve_mu;  // guards the cache of resolved proxy names
+
+std::vector<Endpoint> g_resolved;  // index = proxy index; Kind::None = not yet
+
+Endpoint endpoint_of(const ProxySpec& p) {
+  std::uint8_t a[16];
+  if (inet_pton(AF_INET, p.host.c_str(), a) == 1) {
+    return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), p.port);
+  }
+  if (inet_pton(AF_INET6, p.host.c_str(), a) == 1) {
+    return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16), p.port);
+  }
+  return Endpoint::name(p.host, p.port).value_or(Endpoint{});
+}
+
+// ::ffff:a.b.c.d for an IPv4 endpoint.
+socklen_t v4_mapped(const Endpoint& ep, sockaddr_storage& out) {
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(ep.port());
+  in6.sin6_addr.s6_addr[10] = 0xff;
+  in6.sin6_addr.s6_addr[11] = 0xff;
+  std::memcpy(&in6.sin6_addr.s6_addr[12], ep.address().data(), 4);
+  std::memcpy(&out, &in6, sizeof in6);
+  return sizeof in6;
+}
+
+}  // namespace
+
+Runtime& Runtime::get() noexcept {
+  static Runtime* instance = [] {
+    // Leaked on purpose: hooks may run during and after exit-time destructors.
+    auto* r = new Runtime;
+    r->load([](const char* name) { return ::secure_getenv(name); });
+    return r;
+  }();
+  return *instance;
+}
+
+void Runtime::load(const EnvLookup& env) {
+  ReentryGuard guard;
+  auto loaded = load_settings(env);
+  if (!loaded) {
+    configured_ = false;
+    config_error_.clear();
+    for (const auto& e : loaded.error()) {
+      if (!config_error_.empty()) config_error_ += "; ";
+      config_error_ += e;
+    }
+    log::error("configuration: {} (every proxied connection will fail)", config_error_);
+    return;
+  }
+  settings_ = std::move(loaded.value());
+  log::set_level(settings_.log_level);
+  if (!settings_.log_file.empty()) {
+    const int fd = ::open(settings_.log_file.c_str(),
+                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      log::set_fd(fd);
+    } else {
+      log::warn("cannot open log file {}: {}", settings_.log_file, std::strerror(errno));
+    }
+  }
+  proxies_.clear();
+  for (const auto& spec : settings_.proxies) proxies_.push_back({spec, endpoint_of(spec)});
+  g_resolved.assign(proxies_.size(), Endpoint{});
+  if (settings_.remote_dns()) {
+    names_ = std::make_unique<NameTable>(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
+  }
+  configured_ = !proxies_.empty();
+  if (!configured_) config_error_ = "no proxy configured";
+}
+
+socklen_t Runtime::proxy_address(std::size_t i, int family, sockaddr_storage& out) const noexcept {
+  if (i >= proxies_.size()) return 0;
+  Endpoint ep = proxies_[i].endpoint;
+  if (!ep.is_ip()) {
+    // A proxy named by host name: resolve it locally, once (the proxy's own
+    // address is the one name that must be resolved here, not through itself).
+    std::lock_guard lock(g_resolve_mu);
+    Endpoint& cached = g_resolved[i];
+    if (cached.kind() == Endpoint::Kind::None) {
+      ReentryGuard guard;
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      const int rc = REAL(getaddrinfo)(proxies_[i].spec.host.c_str(), nullptr, &hints, &res);
+      if (rc != 0 || res == nullptr) {
+        log::error("cannot resolve proxy {}: {}", proxies_[i].spec.display(), gai_strerror(rc));
+        return 0;
+      }
+      if (auto found = Endpoint::from_sockaddr(res->ai_addr, res->ai_addrlen)) {
+        cached = *found;
+        cached.set_port(ep.port());
+      }
+      REAL(freeaddrinfo)(res);
+      if (cached.kind() == Endpoint::Kind::None) return 0;
+    }
+    ep = cached;
+  }
+  if (family == AF_INET6 && ep.kind() == Endpoint::Kind::IPv4) return v4_mapped(ep, out);
+  return ep.to_sockaddr(out);
+}
+
+bool Runtime::is_proxy(const Endpoint& ep) const noexcept {
+  const Endpoint plain = ep.unmapped();
+  for (const auto& p : proxies_) {
+    if (p.endpoint == plain) return true;
+  }
+  return false;
+}
+
+void Runtime::lock_for_fork() noexcept {
+  g_resolve_mu.lock();
+  if (names_) names_->lock_for_fork();
+}
+
+void Runtime::unlock_after_fork() noexcept {
+  if (names_) names_->unlock_after_fork();
+  g_resolve_mu.unlock();
+}
+
+}  // namespace socksify

@@ -1,0 +1,62 @@
+// Runtime: the process-wide state of the preloaded library, built once (from
+// our constructor, or from the first hook if another library's constructor
+// calls in before ours) and read-only afterwards, so hooks read it without locks.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "core/endpoint.hpp"
+
+namespace socksify {
+
+class NameTable;
+
+// One proxy, with its address when known (a name resolves on first use).
+struct ProxyTarget {
+  ProxySpec spec;
+  Endpoint endpoint;  // IP or Name: how a previous hop of a chain names it
+};
+
+class Runtime {
+ public:
+  // Never fails: a process with a bad configuration gets a Runtime whose
+  // configured() is false, and every proxied call then fails closed.
+  static Runtime& get() noexcept;
+
+  bool configured() const { return configured_; }
+  const std::string& config_error() const { return config_error_; }
+  const Settings& settings() const { return settings_; }
+  std::span<const ProxyTarget> proxies() const { return proxies_; }
+  // Non-null when remote DNS is on.
+  NameTable* names() const { return names_.get(); }
+
+  // The address to connect to for proxy i, in the wanted family when possible
+  // (AF_INET6 sockets can reach IPv4 proxies through v4-mapped addresses).
+  // Resolves a proxy given by name with the real resolver on first use.
+  socklen_t proxy_address(std::size_t i, int family, sockaddr_storage& out) const noexcept;
+
+  // True when ep is one of the proxies (the program talks to the proxy itself).
+  bool is_proxy(const Endpoint& ep) const noexcept;
+
+  // For pthread_atfork.
+  void lock_for_fork() noexcept;
+  void unlock_after_fork() noexcept;
+
+  // Builds from the environment (tests call it directly with their own lookup).
+  void load(const EnvLookup& env);
+
+ private:
+  bool configured_ = false;
+  std::string config_error_;
+  Settings settings_;
+  std::vector<ProxyTarget> proxies_;
+  std::unique_ptr<NameTable> names_;
+};
+
+}  // namespace socksify

@@ -1,0 +1,16 @@
+// A SOCKS5 session on the program's own socket: connect it to the proxy (the
+// first proxy of the pool that answers), run the handshake, and leave the socket
+// as the tunnel. The program's descriptor flags are exactly as they were after.
+#pragma once
+
+#include "core/endpoint.hpp"
+#include "core/result.hpp"
+#include "socks5/codec.hpp"
+
+namespace socksify {
+
+// On failure the socket is left unconnected, one line says why (destination,
+// proxy, reason; never a password), and the error is the errno the program gets.
+Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst) noexcept;
+
+}  // namespace socksify

@@ -1,0 +1,54 @@
+#include "core/socket_stream.hpp"
+
+#include <errno.h>
+#include <poll.h>
+
+#include "core/real.hpp"
+
+namespace socksify {
+
+Status wait_ready(int fd, short events, Deadline deadline) noexcept {
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return Errno{ETIMEDOUT};
+    pollfd p{fd, events, 0};
+    const int n = REAL(poll)(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
+    if (n > 0) return {};
+    if (n < 0 && errno != EINTR) return Errno{errno};
+  }
+}
+
+Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) noexcept {
+  if (REAL(connect)(fd, addr, len) == 0) return {};
+  if (errno != EINPROGRESS && errno != EINTR) return Errno{errno};
+  if (auto w = wait_ready(fd, POLLOUT, deadline); !w) return w;
+  int err = 0;
+  socklen_t err_len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return Errno{errno};
+  if (err != 0) return Errno{err};
+  return {};
+}
+
+Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
+  for (;;) {
+    const ssize_t n = REAL(recv)(fd_, buf.data(), buf.size(), 0);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) return Errno{ECONNRESET};  // the proxy closed mid-handshake
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return Errno{errno};
+    if (auto w = wait_ready(fd_, POLLIN, deadline_); !w) return w.error();
+  }
+}
+
+Result<std::size_t> SocketStream::write_some(std::span<const std::byte> buf) {
+  for (;;) {
+    // MSG_NOSIGNAL: a proxy that hung up must be an error, not SIGPIPE.
+    const ssize_t n = REAL(send)(fd_, buf.data(), buf.size(), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return Errno{errno};
+    if (auto w = wait_ready(fd_, POLLOUT, deadline_); !w) return w.error();
+  }
+}
+
+}  // namespace socksify

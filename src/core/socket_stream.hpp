@@ -1,0 +1,37 @@
+// Deadline-bound socket I/O for the handshake, on a non-blocking descriptor
+// (the program's own socket, switched to non-blocking for the duration).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "core/result.hpp"
+#include "socks5/handshake.hpp"
+
+namespace socksify {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+// Waits until fd is ready for events or the deadline passes (Errno{ETIMEDOUT}).
+// A signal does not end the wait: the program asked for one connect() and gets
+// one answer (EINTR mid-handshake would leave the tunnel half built).
+Status wait_ready(int fd, short events, Deadline deadline) noexcept;
+
+// connect() with a deadline on a non-blocking socket; the socket's own error
+// (SO_ERROR) when it fails.
+Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) noexcept;
+
+class SocketStream final : public socks5::Stream {
+ public:
+  SocketStream(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {}
+  Result<std::size_t> read_some(std::span<std::byte> buf) override;
+  Result<std::size_t> write_some(std::span<const std::byte> buf) override;
+
+ private:
+  int fd_;
+  Deadline deadline_;
+};
+
+}  // namespace socksify

@@ -1,0 +1,241 @@
+#include "dns/name_table.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+
+namespace socksify {
+
+namespace {
+
+std::size_t address_size(const Cidr& c) {
+  if (c.family == AF_INET) return 4;
+  if (c.family == AF_INET6) return 16;
+  return 0;
+}
+
+bool is_absent(const Cidr& c) {
+  return c.family == 0;
+}
+
+bool is_valid(const Cidr& c) {
+  const std::size_t size = address_size(c);
+  return size != 0 && c.prefix <= size * 8;
+}
+
+// Mask of the network bits of byte b for a prefix length.
+std::uint8_t network_mask(std::uint8_t prefix, std::size_t b) {
+  const std::size_t bits_before = b * 8;
+  if (prefix >= bits_before + 8) return 0xff;
+  if (prefix <= bits_before) return 0;
+  return static_cast<std::uint8_t>(0xff << (8 - (prefix - bits_before)));
+}
+
+// How many addresses of c may be handed out: all but the network address, and
+// for IPv4 also all but the last one (a broadcast to some stacks).
+std::uint64_t usable_addresses(const Cidr& c) {
+  if (!is_valid(c)) return 0;
+  const unsigned host_bits = static_cast<unsigned>(address_size(c) * 8 - c.prefix);
+  const std::uint64_t reserved = c.family == AF_INET ? 2 : 1;
+  if (host_bits >= 63) return std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t total = std::uint64_t{1} << host_bits;
+  return total > reserved ? total - reserved : 0;
+}
+
+// A range with its host bits cleared, so that OR-ing a host number into it
+// gives an address inside it even if the caller left junk there.
+Cidr normalized(const Cidr& c) {
+  Cidr out = c;
+  if (!is_valid(c)) return out;
+  for (std::size_t b = 0; b < address_size(c); ++b) out.bytes[b] &= network_mask(c.prefix, b);
+  return out;
+}
+
+bool matches(const Cidr& c, const std::uint8_t* addr, std::size_t size) {
+  if (!is_valid(c) || address_size(c) != size) return false;
+  for (std::size_t b = 0; b < size; ++b) {
+    const std::uint8_t m = network_mask(c.prefix, b);
+    if ((addr[b] & m) != c.bytes[b]) return false;
+  }
+  return true;
+}
+
+// The host part of addr as a number; nullopt when it does not fit 64 bits
+// (possible only in IPv6 ranges, and never an assigned address).
+std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr,
+                                         std::size_t size) {
+  std::uint64_t n = 0;
+  for (std::size_t b = 0; b < size; ++b) {
+    const std::uint8_t host = addr[b] & static_cast<std::uint8_t>(~network_mask(c.prefix, b));
+    if (b + 8 < size) {
+      if (host != 0) return std::nullopt;
+      continue;
+    }
+    n = (n << 8) | host;
+  }
+  return n;
+}
+
+constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool is_v4_mapped(std::span<const std::uint8_t> a) {
+  return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
+}
+
+// DNS compares names case-insensitively for ASCII only (RFC 4343 §3); the
+// locale must not matter, and tolower() would consult it.
+char ascii_lower(char ch) {
+  return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+}
+
+}  // namespace
+
+NameTable::NameTable(const Cidr& v4_range, const Cidr& v6_range, std::size_t capacity)
+    : v4_(normalized(v4_range)), v6_(normalized(v6_range)), capacity_(0) {
+  const bool v4_ok = is_absent(v4_) || (v4_.family == AF_INET && is_valid(v4_));
+  const bool v6_ok = is_absent(v6_) || (v6_.family == AF_INET6 && is_valid(v6_));
+  if (!v4_ok || !v6_ok || (is_absent(v4_) && is_absent(v6_))) return;
+  std::uint64_t cap = capacity;
+  if (!is_absent(v4_)) cap = std::min(cap, usable_addresses(v4_));
+  if (!is_absent(v6_)) cap = std::min(cap, usable_addresses(v6_));
+  // Slot indexes are 32-bit and kNone is reserved.
+  cap = std::min<std::uint64_t>(cap, kNone - 1);
+  capacity_ = static_cast<std::size_t>(cap);
+}
+
+void NameTable::unlink_locked(std::uint32_t i) {
+  Slot& s = slots_[i];
+  if (s.newer != kNone) slots_[s.newer].older = s.older;
+  if (s.older != kNone) slots_[s.older].newer = s.newer;
+  if (lru_head_ == i) lru_head_ = s.older;
+  if (lru_tail_ == i) lru_tail_ = s.newer;
+  s.newer = s.older = kNone;
+}
+
+void NameTable::push_front_locked(std::uint32_t i) {
+  Slot& s = slots_[i];
+  s.newer = kNone;
+  s.older = lru_head_;
+  if (lru_head_ != kNone) slots_[lru_head_].newer = i;
+  lru_head_ = i;
+  if (lru_tail_ == kNone) lru_tail_ = i;
+}
+
+std::uint32_t NameTable::slot_for_locked(std::string_view lowered) {
+  if (auto it = index_.find(lowered); it != index_.end()) {
+    unlink_locked(it->second);
+    push_front_locked(it->second);
+    return it->second;
+  }
+  if (capacity_ == 0) return kNone;
+
+  // Every step that may throw runs before the first change to the table, so a
+  // bad_alloc leaves it as it was.
+  std::string key(lowered);
+  if (slots_.size() < capacity_) {
+    if (slots_.size() == slots_.capacity()) {
+      slots_.reserve(std::min(capacity_, std::max<std::size_t>(64, slots_.size() * 2)));
+    }
+    const auto i = static_cast<std::uint32_t>(slots_.size());
+    auto [it, inserted] = index_.emplace(std::move(key), i);
+    slots_.push_back(Slot{&it->first});  // cannot throw: reserved above
+    push_front_locked(i);
+    return i;
+  }
+
+  // Full: reuse the least recently used slot. Moving its map node to the new
+  // key keeps the node (and Slot::name) in place and allocates nothing more;
+  // re-inserting a node into a map that just lost one never rehashes.
+  const std::uint32_t i = lru_tail_;
+  auto node = index_.extract(*slots_[i].name);
+  node.key() = std::move(key);
+  auto result = index_.insert(std::move(node));
+  slots_[i].name = &result.position->first;
+  unlink_locked(i);
+  push_front_locked(i);
+  return i;
+}
+
+void NameTable::write_address(const Cidr& range, std::uint32_t index,
+                              std::span<std::uint8_t> out) const {
+  const std::size_t size = address_size(range);
+  std::memcpy(out.data(), range.bytes, size);
+  // index + 1 fits the host bits because capacity_ was capped by the range.
+  std::uint64_t n = std::uint64_t{index} + 1;
+  for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
+    out[b] |= static_cast<std::uint8_t>(n & 0xff);
+  }
+}
+
+bool NameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
+  const Cidr* range = nullptr;
+  if (family == AF_INET) range = &v4_;
+  if (family == AF_INET6) range = &v6_;
+  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
+  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
+
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  std::transform(name.begin(), name.end(), lowered.begin(), ascii_lower);
+  std::lock_guard lock(mu_);
+  const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
+  if (i == kNone) return false;
+  write_address(*range, i, out);
+  return true;
+}
+
+bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
+                              std::span<std::uint8_t, 16> v6) {
+  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
+  if (is_absent(v4_) && is_absent(v6_)) return false;
+
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  std::transform(name.begin(), name.end(), lowered.begin(), ascii_lower);
+  std::lock_guard lock(mu_);
+  const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
+  if (i == kNone) return false;
+  if (!is_absent(v4_)) write_address(v4_, i, v4);
+  if (!is_absent(v6_)) write_address(v6_, i, v6);
+  return true;
+}
+
+std::optional<std::uint64_t> NameTable::index_of(std::span<const std::uint8_t> addr) const {
+  std::optional<std::uint64_t> n;
+  if (addr.size() == 4 && matches(v4_, addr.data(), 4)) {
+    n = host_number(v4_, addr.data(), 4);
+  } else if (is_v4_mapped(addr) && matches(v4_, addr.data() + 12, 4)) {
+    n = host_number(v4_, addr.data() + 12, 4);
+  } else if (addr.size() == 16 && matches(v6_, addr.data(), 16)) {
+    n = host_number(v6_, addr.data(), 16);
+  }
+  if (!n || *n == 0) return std::nullopt;  // outside, or the network address
+  return *n - 1;
+}
+
+std::optional<Endpoint> NameTable::endpoint_for(std::span<const std::uint8_t> addr,
+                                                std::uint16_t port) const {
+  const auto index = index_of(addr);
+  if (!index) return std::nullopt;
+  std::lock_guard lock(mu_);
+  if (*index >= slots_.size()) return std::nullopt;
+  return Endpoint::name(*slots_[*index].name, port);
+}
+
+bool NameTable::in_range(std::span<const std::uint8_t> addr) const {
+  if (addr.size() == 4) return matches(v4_, addr.data(), 4);
+  if (is_v4_mapped(addr)) return matches(v4_, addr.data() + 12, 4);
+  return addr.size() == 16 && matches(v6_, addr.data(), 16);
+}
+
+void NameTable::lock_for_fork() {
+  mu_.lock();
+}
+
+void NameTable::unlock_after_fork() {
+  mu_.unlock();
+}
+
+}  // namespace socksify

@@ -1,0 +1,32 @@
+// connect(): TCP and UDP to the proxy; every other family and type untouched.
+#include <sys/socket.h>
+
+#include "core/guard.hpp"
+#include "core/real.hpp"
+#include "core/tcp_connect.hpp"
+#include "core/udp_connect.hpp"
+#include "shim/export.hpp"
+
+SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
+  using namespace socksify;
+  if (ReentryGuard::active() || addr == nullptr || len < sizeof(sa_family_t) ||
+      (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
+    return REAL(connect)(fd, addr, len);
+  }
+  int type = 0;
+  {
+    ErrnoSaver keep;
+    socklen_t type_len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
+  }
+  if (type != SOCK_STREAM && type != SOCK_DGRAM) return REAL(connect)(fd, addr, len);
+  const Status s = [&]() -> Status {
+    ErrnoSaver keep;  // success leaves errno as the program had it
+    try {
+      return type == SOCK_STREAM ? tcp_connect(fd, addr, len) : udp_connect(fd, addr, len);
+    } catch (...) {
+      return Errno{ENOMEM};  // nothing may unwind into C code
+    }
+  }();
+  return to_c(s);
+}

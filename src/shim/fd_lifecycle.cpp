@@ -1,0 +1,73 @@
+// close/dup/fcntl(F_DUPFD)/close_range: keep the descriptor table in step with
+// the kernel's, so state follows a socket through dup and dies with its last fd.
+// Unmanaged descriptors cost one bounds check and one load.
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "core/fd_table.hpp"
+#include "core/real.hpp"
+#include "shim/export.hpp"
+
+namespace {
+
+using socksify::fd_table;
+
+// After a successful dup onto `to`: `to` refers to from's socket now.
+int after_dup(int from, int to) {
+  if (to >= 0 && (fd_table().get(from) != nullptr || fd_table().get(to) != nullptr)) {
+    fd_table().share(from, to);
+  }
+  return to;
+}
+
+int fcntl_common(int fd, int cmd, void* arg, bool large) {
+  const int r = large ? REAL(fcntl64)(fd, cmd, arg) : REAL(fcntl)(fd, cmd, arg);
+  if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) after_dup(fd, r);
+  return r;
+}
+
+}  // namespace
+
+SOCKSIFY_HOOK int close(int fd) {
+  // Forget first: once the kernel frees the number, another thread may reuse it.
+  if (fd_table().get(fd) != nullptr) fd_table().release(fd);
+  return REAL(close)(fd);
+}
+
+SOCKSIFY_HOOK int dup(int fd) { return after_dup(fd, REAL(dup)(fd)); }
+
+SOCKSIFY_HOOK int dup2(int from, int to) {
+  const int r = REAL(dup2)(from, to);
+  return r >= 0 ? after_dup(from, r) : r;
+}
+
+SOCKSIFY_HOOK int dup3(int from, int to, int flags) {
+  const int r = REAL(dup3)(from, to, flags);
+  return r >= 0 ? after_dup(from, r) : r;
+}
+
+// fcntl's third argument is an int or a pointer; reading it as a pointer is
+// what libc itself does on every ABI we build for.
+SOCKSIFY_HOOK int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return fcntl_common(fd, cmd, arg, false);
+}
+
+SOCKSIFY_HOOK int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return fcntl_common(fd, cmd, arg, true);
+}
+
+SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
+  if (!(flags & CLOSE_RANGE_CLOEXEC) && fd_table().live() > 0) {
+    fd_table().release_range(first, last);
+  }
+  return REAL(close_range)(first, last, flags);
+}

@@ -1,0 +1,28 @@
+// Library start-up: resolve every real symbol and read the configuration before
+// main(), and keep our locks consistent across fork().
+#include <pthread.h>
+
+#include "core/fd_table.hpp"
+#include "core/guard.hpp"
+#include "core/real.hpp"
+#include "core/runtime.hpp"
+
+namespace {
+
+void before_fork() {
+  socksify::Runtime::get().lock_for_fork();
+  socksify::fd_table().lock_for_fork();
+}
+void after_fork() {
+  socksify::fd_table().unlock_after_fork();
+  socksify::Runtime::get().unlock_after_fork();
+}
+
+__attribute__((constructor)) void socksify_init() {
+  socksify::ReentryGuard guard;
+  socksify::real::resolve_all();
+  socksify::Runtime::get();
+  pthread_atfork(before_fork, after_fork, after_fork);
+}
+
+}  // namespace

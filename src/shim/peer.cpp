@@ -1,0 +1,21 @@
+// getpeername(): a tunnel's peer is what the program connected to, not the proxy.
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/fd_table.hpp"
+#include "core/real.hpp"
+#include "shim/export.hpp"
+
+SOCKSIFY_HOOK int getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  using namespace socksify;
+  const FdState* s = fd_table().get(fd);
+  if (s == nullptr || s->peer_len == 0 || addr == nullptr || len == nullptr) {
+    return REAL(getpeername)(fd, addr, len);
+  }
+  // Like the kernel: copy what fits, report the full size.
+  std::memcpy(addr, &s->peer, std::min(*len, s->peer_len));
+  *len = s->peer_len;
+  return 0;
+}

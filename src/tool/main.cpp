@@ -1,0 +1,82 @@
+// socksify-config: the launcher's helper. It shares the library's parsers, so
+// the launcher rejects exactly what the library would, before the program runs.
+//   socksify-config validate        check the environment's configuration
+//   socksify-config print           print the effective configuration
+//   socksify-config linkage FILE    "static", "dynamic" or "not-elf"
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "config/settings.hpp"
+#include "tool/elf_probe.hpp"
+
+namespace {
+
+using namespace socksify;
+
+const char* getenv_lookup(const char* name) { return std::getenv(name); }
+
+std::string_view level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::Quiet: return "quiet";
+    case LogLevel::Error: return "error";
+    case LogLevel::Warn: return "warn";
+    case LogLevel::Info: return "info";
+    case LogLevel::Debug: return "debug";
+  }
+  return "?";
+}
+
+int validate() {
+  auto s = load_settings(getenv_lookup);
+  if (s) return 0;
+  for (const auto& e : s.error()) fmt::print(stderr, "socksify: {}\n", e);
+  return 1;
+}
+
+int print() {
+  auto s = load_settings(getenv_lookup);
+  if (!s) {
+    for (const auto& e : s.error()) fmt::print(stderr, "socksify: {}\n", e);
+    return 1;
+  }
+  for (const auto& p : s->proxies) fmt::print("proxy            {}\n", p.display());
+  fmt::print("dns              {}\n", s->remote_dns() ? "remote (names go to the proxy)" : "local");
+  fmt::print("direct_loopback  {}\n", s->direct_loopback ? "on" : "off");
+  fmt::print("udp              {}\n", s->udp ? "on" : "off");
+  fmt::print("connect_timeout  {} ms\n", s->connect_timeout.count());
+  fmt::print("log_level        {}\n", level_name(s->log_level));
+  return 0;
+}
+
+int linkage(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fmt::print("not-elf\n");
+    return 0;
+  }
+  std::byte head[4096];
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  const auto kind = elf_linkage(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0));
+  fmt::print("{}\n", kind == ElfLinkage::Static    ? "static"
+                     : kind == ElfLinkage::Dynamic ? "dynamic"
+                                                   : "not-elf");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "validate") return validate();
+  if (cmd == "print") return print();
+  if (cmd == "linkage" && argc == 3) return linkage(argv[2]);
+  fmt::print(stderr, "usage: socksify-config validate | print | linkage FILE\n");
+  return 2;
+}
