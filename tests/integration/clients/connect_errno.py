@@ -35,7 +35,10 @@ def main() -> int:
         result["errno"] = name(code)
     else:
         sock.setblocking(False)
+        call_start = time.monotonic()
         code = sock.connect_ex((host, port))
+        # How long connect() itself held the caller: an event loop is frozen for that long.
+        result["connect_call_s"] = round(time.monotonic() - call_start, 3)
         result["connect_returned"] = name(code)
         if code == errno.EINPROGRESS:
             poller = select.poll()

@@ -218,6 +218,10 @@ class Danted:
         """Log lines where danted refused a client (bad password, no method, ...)."""
         return [ln for ln in self.log_since(since).splitlines() if ": block(" in ln]
 
+    def wait_blocked(self, text: str, since: int = 0, deadline_s: float = 5.0) -> list[str]:
+        """Block lines containing `text`, waiting for danted to write them."""
+        return wait_for(lambda: [ln for ln in self.blocked(since) if text in ln], deadline_s) or []
+
     def wait_sessions(self, target: str, count: int = 1, closed: bool = True, since: int = 0,
                       deadline_s: float = 5.0) -> list["DantedSession"]:
         """Sessions to `target` ("host.port", danted's notation), waiting up to
