@@ -22,9 +22,11 @@ import ctypes
 import errno
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from typing import Callable
@@ -33,6 +35,8 @@ CLONE_NEWNET = 0x40000000
 NETNS_DIR = "/run/netns"
 PREFIX = "sfy"
 _NAME_RE = re.compile(rf"^{PREFIX}-(\d+)-\d+-(client|proxy|target)$")
+WORKDIR_PREFIX = "socksify-itest-"
+_WORKDIR_RE = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-")
 
 CLIENT4, CLIENT6 = "10.200.0.1", "fd00:200::1"
 PROXY4, PROXY6 = "10.200.0.2", "fd00:200::2"  # proxy, client side
@@ -124,6 +128,11 @@ def sweep_stale() -> list[str]:
             continue
         delete_namespace(name)
         removed.append(name)
+    tmp = tempfile.gettempdir()
+    for entry in os.listdir(tmp):
+        match = _WORKDIR_RE.match(entry)
+        if match and not _pid_alive(int(match.group(1))) and not os.environ.get("SOCKSIFY_ITEST_KEEP"):
+            shutil.rmtree(os.path.join(tmp, entry), ignore_errors=True)
     return removed
 
 
@@ -223,6 +232,8 @@ class Topology:
         self.processes: list[Process] = []
         self._created: list[str] = []
         self._closed = False
+        self._finished = False
+        self._paths: list[str] = []
 
     # -- lifecycle -------------------------------------------------------
     def __enter__(self) -> "Topology":
@@ -290,15 +301,29 @@ class Topology:
             raise NetnsError(f"sysctl {key}={value} in {ns}: {proc.stderr.strip()}")
 
     def close(self) -> None:
-        if self._closed:
+        """Stop every process, delete the namespaces. Safe to call again, also
+        re-entered from the signal handler while a close is half done: each step
+        is idempotent, and only a completed pass marks the topology finished."""
+        if self._finished:
             return
-        self._closed = True
-        for proc in reversed(self.processes):
+        self._closed = True  # no new processes from here on
+        for proc in reversed(list(self.processes)):
             proc.stop()
         for name in reversed(self._created):
             delete_namespace(name)
+        for path in self._paths:
+            shutil.rmtree(path, ignore_errors=True)
+        self._finished = True
         if self in _live:
             _live.remove(self)
+
+    def make_workdir(self, keep: bool = False) -> str:
+        """A temporary directory for configs and logs, removed with the topology
+        (unless keep), and by a later run's sweep if this process is killed."""
+        path = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
+        if not keep:
+            self._paths.append(path)
+        return path
 
     # -- running things --------------------------------------------------
     def set_hosts(self, ns: str, hosts_text: str) -> None:

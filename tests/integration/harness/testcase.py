@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 from . import launcher, netns, servers
@@ -59,12 +57,11 @@ class IntegrationTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.workdir = tempfile.mkdtemp(prefix="socksify-itest-")
-        if not os.environ.get("SOCKSIFY_ITEST_KEEP"):
-            cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
         topo = Topology()
         cls.addClassCleanup(topo.close)  # runs even if setUpClass fails below
         cls.topo = topo.__enter__()
+        # SOCKSIFY_ITEST_KEEP=1 keeps configs and logs (danted.log, target logs) to read after a run.
+        cls.workdir = cls.topo.make_workdir(keep=bool(os.environ.get("SOCKSIFY_ITEST_KEEP")))
         cls.http, cls.content = servers.start_http_target(cls.topo, cls.workdir)
         cls.echo = servers.start_tcp_echo(cls.topo, cls.workdir)
         if "danted" in cls.start:
