@@ -5,6 +5,7 @@ If these fail, every other integration failure is suspect; if they pass, a
 failure elsewhere is about socksify."""
 
 import errno
+import socket
 import unittest
 
 from harness import netns, servers
@@ -37,6 +38,22 @@ class TopologyWithoutSocksify(IntegrationTest):
     def test_proxy_reaches_target_directly(self):
         self.assertEqual(self.topo.direct_connect_errno(self.topo.proxy, netns.TARGET4, servers.HTTP_PORT), 0)
         self.assertEqual(self.topo.direct_connect_errno(self.topo.proxy, netns.TARGET6, servers.HTTP_PORT), 0)
+
+    def test_udp_echo_target_answers_the_proxy_namespace(self):
+        # For the UDP tests: the UDP echo server starts, answers, and logs the peer.
+        udp = servers.start_udp_echo(self.topo, self.workdir)
+        for host, family in ((netns.TARGET4, socket.AF_INET), (netns.TARGET6, socket.AF_INET6)):
+            with self.subTest(host=host):
+                sock = self.topo.socket(self.topo.proxy, family, socket.SOCK_DGRAM)
+                sock.settimeout(3)
+                try:
+                    sock.sendto(b"ping-" + host.encode(), (host, servers.ECHO_PORT))
+                    data, _ = sock.recvfrom(100)
+                finally:
+                    sock.close()
+                self.assertEqual(data, b"ping-" + host.encode())
+        peers = {r["peer"] for r in udp.wait_records("udp", 2)}
+        self.assertEqual(peers, {netns.PROXY_OUT4, netns.PROXY_OUT6})
 
     def curl_via(self, proxy_url: str, url: str) -> bytes:
         proc = self.run_direct(["curl", "-sS", "--max-time", "20", "-x", proxy_url, url])
