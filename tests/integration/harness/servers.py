@@ -266,15 +266,14 @@ class DantedSession:
         return self.client.rsplit(".", 1)[0]
 
 
-def _danted_config(workdir: str, method: str, port: int) -> str:
+def _danted_config(workdir: str, method: str, port: int, external: tuple[str, ...]) -> str:
+    externals = "".join(f"external: {addr}\n" for addr in external)
     return f"""# written by the socksify integration harness
 logoutput: {os.path.join(workdir, 'danted.log')}
 debug: 0
 internal: {netns.PROXY4} port = {port}
 internal: {netns.PROXY6} port = {port}
-external: {netns.PROXY_OUT4}
-external: {netns.PROXY_OUT6}
-socksmethod: {method}
+{externals}socksmethod: {method}
 clientmethod: none
 user.privileged: root
 user.unprivileged: nobody
@@ -293,15 +292,17 @@ socks pass {{
 """
 
 
-def start_danted(topo: Topology, workdir: str, method: str = "none", port: int = SOCKS_PORT) -> Danted:
+def start_danted(topo: Topology, workdir: str, method: str = "none", port: int = SOCKS_PORT,
+                 external: tuple[str, ...] = (netns.PROXY_OUT4, netns.PROXY_OUT6)) -> Danted:
     """danted on the proxy's client-side addresses; method "none" or "username"
-    (username checks system users, see users.py)."""
+    (username checks system users, see users.py). It connects out from the
+    `external` addresses: the target side by default."""
     if method not in ("none", "username"):
         raise ValueError(method)
     ddir = tempfile.mkdtemp(prefix=f"danted-{method}-", dir=workdir)
     conf = os.path.join(ddir, "danted.conf")
     with open(conf, "w") as fh:
-        fh.write(_danted_config(ddir, method, port))
+        fh.write(_danted_config(ddir, method, port, external))
     danted = shutil.which("danted") or "/usr/sbin/danted"
     proc = topo.spawn(topo.proxy, [danted, "-f", conf, "-p", os.path.join(ddir, "danted.pid"), "-N", "1"],
                       log_path=os.path.join(ddir, "danted.stderr"))
@@ -310,7 +311,7 @@ def start_danted(topo: Topology, workdir: str, method: str = "none", port: int =
         wait_listening(proc, port, what="danted")
     except ServerStartError as exc:
         raise ServerStartError(f"{exc}\n--- danted.log ---\n{d.log()}\n--- config ---\n"
-                               f"{_danted_config(ddir, method, port)}") from None
+                               f"{_danted_config(ddir, method, port, external)}") from None
     return d
 
 
