@@ -18,6 +18,8 @@ class PythonEchoThroughLauncher(IntegrationTest):
         self.assertTrue(result["ok"], describe(proc))
         self.assertEqual(result["received"], size)
         self.assertEqual(result["sha256"], result["expected_sha256"])
+        # The program's view is kept: getpeername() names the target, not the proxy.
+        self.assertEqual(result["peer"], [host, servers.ECHO_PORT], describe(proc))
         return result
 
     def test_echo_through_danted(self):
