@@ -25,11 +25,7 @@ class FailClosedThroughLauncher(IntegrationTest):
         # This danted connects out on the client side, where the destination is.
         cls.danted = servers.start_danted(cls.topo, cls.workdir, external=(netns.PROXY4, netns.PROXY6))
         # An echo server in the client namespace itself, on all its addresses.
-        log_path = f"{cls.workdir}/client-echo.log"
-        proc = cls.topo.spawn(cls.topo.client, [servers.PYTHON, servers.TARGETS_SCRIPT, "tcpecho", "--port",
-                                                str(LOCAL_PORT), "--log", log_path], log_path=log_path + ".out")
-        servers.wait_listening(proc, LOCAL_PORT, what="client-side echo")
-        cls.local_echo = servers.TargetServer(proc, log_path, LOCAL_PORT)
+        cls.local_echo = servers.start_tcp_echo(cls.topo, cls.workdir, LOCAL_PORT, ns=cls.topo.client)
 
     def setUp(self):
         super().setUp()

@@ -144,9 +144,11 @@ def make_http_content(workdir: str) -> HttpContent:
     return HttpContent(root, files)
 
 
-def _start_target(topo: Topology, kind: str, port: int, workdir: str, extra: list[str]) -> TargetServer:
-    log_path = os.path.join(workdir, f"{kind}-{port}.log")
-    proc = topo.spawn(topo.target, [PYTHON, TARGETS_SCRIPT, kind, "--port", str(port),
+def _start_target(topo: Topology, kind: str, port: int, workdir: str, extra: list[str],
+                  ns: str | None = None) -> TargetServer:
+    ns = ns or topo.target
+    log_path = os.path.join(workdir, f"{kind}-{ns}-{port}.log")
+    proc = topo.spawn(ns, [PYTHON, TARGETS_SCRIPT, kind, "--port", str(port),
                                     "--log", log_path, *extra], log_path=log_path + ".out")
     wait_listening(proc, port, "udp" if kind == "udpecho" else "tcp", what=f"target {kind}")
     return TargetServer(proc, log_path, port)
@@ -157,8 +159,9 @@ def start_http_target(topo: Topology, workdir: str, port: int = HTTP_PORT) -> tu
     return _start_target(topo, "http", port, workdir, ["--root", content.root]), content
 
 
-def start_tcp_echo(topo: Topology, workdir: str, port: int = ECHO_PORT) -> TargetServer:
-    return _start_target(topo, "tcpecho", port, workdir, [])
+def start_tcp_echo(topo: Topology, workdir: str, port: int = ECHO_PORT, ns: str | None = None) -> TargetServer:
+    """A TCP echo server, in the target namespace unless `ns` says otherwise."""
+    return _start_target(topo, "tcpecho", port, workdir, [], ns)
 
 
 def start_udp_echo(topo: Topology, workdir: str, port: int = ECHO_PORT) -> TargetServer:
