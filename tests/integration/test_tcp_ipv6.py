@@ -5,7 +5,7 @@ import unittest
 
 from harness import netns, servers
 from harness.socks_test_server import ATYP_IPV6, CMD_CONNECT
-from harness.testcase import DANTED6_URL, DANTED_URL, HTTP6, MICROSOCKS_URL, IntegrationTest, sha256
+from harness.testcase import DANTED6_URL, DANTED_URL, HTTP6, MICROSOCKS_URL, IntegrationTest, describe, sha256
 
 CURL = ["curl", "-sS", "--fail", "--max-time", "30"]
 
@@ -32,6 +32,25 @@ class Ipv6ThroughLauncher(IntegrationTest):
         self.assertEqual(proc.stdout, servers.SMALL_BODY)
         (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
         self.assertEqual(rec["peer"], netns.PROXY_OUT6)
+
+    def test_ipv4_socket_through_a_proxy_reached_over_ipv6(self):
+        # The program's AF_INET socket must still reach an IPv6-only proxy address.
+        since = self.danted.log_size()
+        proc = self.socksify(self.python_client("echo_client.py", netns.TARGET4, servers.ECHO_PORT, 10_000),
+                             DANTED6_URL)
+        self.assertSucceeded(proc, "IPv4 echo through an IPv6 proxy address")
+        self.assertTrue(self.json_output(proc)["ok"], describe(proc))
+        (sess,) = self.assertDantedCarried(f"{netns.TARGET4}.{servers.ECHO_PORT}", since=since)
+        self.assertEqual(sess.client_host, netns.CLIENT6)
+
+    def test_ipv6_socket_through_a_proxy_reached_over_ipv4(self):
+        since = self.danted.log_size()
+        proc = self.socksify(self.python_client("echo_client.py", netns.TARGET6, servers.ECHO_PORT, 10_000),
+                             DANTED_URL)
+        self.assertSucceeded(proc, "IPv6 echo through an IPv4 proxy address")
+        self.assertTrue(self.json_output(proc)["ok"], describe(proc))
+        (sess,) = self.assertDantedCarried(f"{netns.TARGET6}.{servers.ECHO_PORT}", since=since)
+        self.assertEqual(sess.client_host, netns.CLIENT4)
 
     def test_request_carries_atyp_4_and_the_16_address_bytes(self):
         server = self.start_test_server()
