@@ -13,6 +13,10 @@ namespace socksify {
 // proxy, reason; never a password), and the error is the errno the program gets.
 // may_replace_socket: an AF_INET socket may be swapped (dup3) for an AF_INET6
 // one to reach an IPv6 proxy; without it such a proxy is skipped (EAFNOSUPPORT).
+// Before a handshake that cannot swap sockets (the helper thread works on a dup):
+// give an AF_INET socket an AF_INET6 body now if the first proxy is IPv6.
+Status prepare_socket(int fd) noexcept;
+
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
                                    bool may_replace_socket = true) noexcept;
 
