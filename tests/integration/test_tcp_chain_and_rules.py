@@ -5,7 +5,7 @@ import os
 import unittest
 
 from harness import netns, servers
-from harness.testcase import (DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_PORT, MICROSOCKS_URL, IntegrationTest,
+from harness.testcase import (DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest,
                               describe)
 
 CURL = ["curl", "-sS", "--fail", "--max-time", "20", f"{HTTP4}/{servers.SMALL_FILE}"]
