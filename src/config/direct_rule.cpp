@@ -2,6 +2,7 @@
 // inside connect(), so everything that can be normalised is normalised here:
 // names are lower-cased and lose their final dot, networks are parsed.
 #include "config/direct_rule.hpp"
+#include "core/ascii.hpp"
 
 #include <fmt/format.h>
 
@@ -49,20 +50,6 @@ Result<std::string, Message> normalise_name(std::string_view text) {
     out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
   }
   return out;
-}
-
-// Looks like an IPv4 address (so a typo in one is reported as such rather
-// than taken for a host name).
-bool looks_numeric(std::string_view s) {
-  bool digit = false;
-  for (const char c : s) {
-    if (c >= '0' && c <= '9') {
-      digit = true;
-    } else if (c != '.') {
-      return false;
-    }
-  }
-  return digit;
 }
 
 Result<DirectRule, Message> network_rule(std::string_view cidr_text, std::string_view port_text,
@@ -128,7 +115,7 @@ Result<DirectRule, Message> parse_direct_rule(std::string_view text) {
   const bool has_port = colon != std::string_view::npos;
   const std::string_view port_text = has_port ? text.substr(colon + 1) : std::string_view{};
   if (host.empty()) return Message{"missing host name"};
-  if (looks_numeric(host)) return network_rule(host, port_text, has_port);
+  if (ascii::looks_numeric(host)) return network_rule(host, port_text, has_port);
 
   DirectRule rule;
   std::string_view name = host;

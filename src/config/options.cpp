@@ -1,6 +1,7 @@
 // The option table and the value parsers behind it. Adding an option is one
 // row in kOptions (plus its field in Settings).
 #include "config/options.hpp"
+#include "core/ascii.hpp"
 
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -14,25 +15,13 @@ namespace {
 constexpr std::size_t kMaxCredential = 255;
 constexpr long kMaxTimeoutMs = 3'600'000;
 
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 // Same spellings as mimalloc and most tools, so nobody has to look them up.
 Result<bool, Message> parse_bool(std::string_view v) {
   for (const auto word : {"1", "true", "yes", "on"}) {
-    if (iequals(v, word)) return true;
+    if (ascii::iequals(v, word)) return true;
   }
   for (const auto word : {"0", "false", "no", "off"}) {
-    if (iequals(v, word)) return false;
+    if (ascii::iequals(v, word)) return false;
   }
   return Message{fmt::format("expected 1/true/yes/on or 0/false/no/off, got '{}'", v)};
 }
@@ -58,9 +47,9 @@ void clear_direct(Draft& d) {
 }
 
 Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
-  if (iequals(v, "failover")) {
+  if (ascii::iequals(v, "failover")) {
     d.settings.proxy_mode = ProxyMode::Failover;
-  } else if (iequals(v, "chain")) {
+  } else if (ascii::iequals(v, "chain")) {
     d.settings.proxy_mode = ProxyMode::Chain;
   } else {
     return Message{fmt::format("expected failover or chain, got '{}'", v)};
@@ -83,9 +72,9 @@ Result<void, Message> apply_password(std::string_view v, Draft& d) {
 }
 
 Result<void, Message> apply_dns(std::string_view v, Draft& d) {
-  if (iequals(v, "remote")) {
+  if (ascii::iequals(v, "remote")) {
     d.remote_dns = true;
-  } else if (iequals(v, "local")) {
+  } else if (ascii::iequals(v, "local")) {
     d.remote_dns = false;
   } else {
     return Message{fmt::format("expected remote or local, got '{}'", v)};
@@ -99,7 +88,7 @@ Result<void, Message> apply_log_level(std::string_view v, Draft& d) {
       {"info", LogLevel::Info},   {"debug", LogLevel::Debug},
   };
   for (const auto& [name, level] : kLevels) {
-    if (iequals(v, name)) {
+    if (ascii::iequals(v, name)) {
       d.settings.log_level = level;
       return {};
     }

@@ -3,6 +3,7 @@
 // variables and config files that users paste into bug reports. Messages quote
 // only the scheme, the host and the port, which sit outside the credentials.
 #include "config/proxy_spec.hpp"
+#include "core/ascii.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -17,18 +18,6 @@ namespace {
 constexpr std::size_t kMaxCredential = 255;
 // RFC 1928 §5: a domain name travels with a one-byte length.
 constexpr std::size_t kMaxHost = 255;
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -94,18 +83,6 @@ bool valid_scheme(std::string_view s) {
     if (!(alpha || (i > 0 && other))) return false;
   }
   return true;
-}
-
-bool looks_numeric(std::string_view s) {
-  bool digit = false;
-  for (const char c : s) {
-    if (c >= '0' && c <= '9') {
-      digit = true;
-    } else if (c != '.') {
-      return false;
-    }
-  }
-  return digit;
 }
 
 // The port text is never quoted: in "socks5://user:pass" (the '@' forgotten)
@@ -181,7 +158,7 @@ Result<void, Message> parse_hostport(std::string_view rest, ProxySpec& spec) {
     if (host.front() == '.' || host.find("..") != std::string_view::npos) {
       return Message{fmt::format("empty label in host name '{}'", host)};
     }
-    if (looks_numeric(host)) {
+    if (ascii::looks_numeric(host)) {
       std::string buf(host);
       in_addr a4;
       if (inet_pton(AF_INET, buf.c_str(), &a4) != 1) {
@@ -213,9 +190,9 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
   }
   const std::string_view scheme = url.substr(0, sep);
   ProxySpec spec;
-  if (iequals(scheme, "socks5")) {
+  if (ascii::iequals(scheme, "socks5")) {
     spec.remote_dns = false;
-  } else if (iequals(scheme, "socks5h")) {
+  } else if (ascii::iequals(scheme, "socks5h")) {
     spec.remote_dns = true;
   } else if (valid_scheme(scheme)) {
     return Message{fmt::format("unsupported scheme '{}' (use socks5:// or socks5h://)", scheme)};

@@ -1,6 +1,7 @@
 // Direct-rule matching. Runs inside interposed calls: no allocation, no
 // locale-dependent functions (tolower reads the locale), no exceptions.
 #include "config/rules.hpp"
+#include "core/ascii.hpp"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -10,15 +11,11 @@
 namespace socksify {
 namespace {
 
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // `rule_name` is already lower case (parse_direct_rule normalised it).
 bool iequals(std::string_view name, std::string_view rule_name) {
   if (name.size() != rule_name.size()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
-    if (ascii_lower(name[i]) != rule_name[i]) return false;
+    if (ascii::lower(name[i]) != rule_name[i]) return false;
   }
   return true;
 }

@@ -1,4 +1,5 @@
 #include "dns/name_table.hpp"
+#include "core/ascii.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -84,12 +85,6 @@ constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0
 
 bool is_v4_mapped(std::span<const std::uint8_t> a) {
   return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
-}
-
-// DNS compares names case-insensitively for ASCII only (RFC 4343 §3); the
-// locale must not matter, and tolower() would consult it.
-char ascii_lower(char ch) {
-  return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
 }
 
 }  // namespace
@@ -179,7 +174,7 @@ bool NameTable::address_for(std::string_view name, int family, std::span<std::ui
   if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
 
   std::array<char, Endpoint::kMaxNameLength> lowered;
-  std::transform(name.begin(), name.end(), lowered.begin(), ascii_lower);
+  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
   std::lock_guard lock(mu_);
   const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
   if (i == kNone) return false;
@@ -193,7 +188,7 @@ bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> 
   if (is_absent(v4_) && is_absent(v6_)) return false;
 
   std::array<char, Endpoint::kMaxNameLength> lowered;
-  std::transform(name.begin(), name.end(), lowered.begin(), ascii_lower);
+  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
   std::lock_guard lock(mu_);
   const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
   if (i == kNone) return false;
