@@ -28,7 +28,8 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->kind = kind;
   s->peer = {};
   s->peer_len = 0;
-  s->udp = nullptr;
+  s->udp.store(nullptr, std::memory_order_relaxed);
+  s->udp_direct_peer.store(false, std::memory_order_relaxed);
   s->next_free = nullptr;
   s->refs.store(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -60,9 +61,8 @@ void FdTable::release_range(unsigned first, unsigned last) noexcept {
 
 void FdTable::unref(FdState* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (s->udp != nullptr) {
-    release_udp_association(s->udp);
-    s->udp = nullptr;
+  if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
+    release_udp_association(udp);
   }
   live_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(pool_mu_);

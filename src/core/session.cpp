@@ -83,10 +83,13 @@ bool proxy_is_down(const socks5::Failure& f) {
 
 }  // namespace
 
-Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst) noexcept {
+Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
+                                   const Endpoint* subject) noexcept {
   Runtime& rt = Runtime::get();
+  const Endpoint& shown = subject != nullptr ? *subject : dst;
+  const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to" : "connect to";
   if (!rt.configured()) {
-    log::error("refusing {}: socksify is not configured ({})", dst, rt.config_error());
+    log::error("refusing {}: socksify is not configured ({})", shown, rt.config_error());
     return Errno{ENETUNREACH};
   }
   const auto timeout = rt.settings().connect_timeout;
@@ -114,7 +117,7 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
       last = c.error();
       disconnect(fd);
       log::log_at(more ? LogLevel::Warn : LogLevel::Error,
-                  "connect to {} via {} failed: proxy unreachable: {} ({}){}", dst, spec.display(),
+                  "{} {} via {} failed: proxy unreachable: {} ({}){}", verb, shown, spec.display(),
                   std::strerror(last.code), log::errno_name(last.code),
                   more ? "; trying the next proxy" : "");
       continue;
@@ -123,7 +126,8 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     const socks5::Credentials creds{spec.user, spec.password};
     auto reply = socks5::handshake(stream, creds, cmd, dst);
     if (reply) {
-      log::debug("{} via {}: tunnel open", dst, spec.display());
+      log::debug("{} via {}: {} open", shown, spec.display(),
+                 cmd == socks5::Command::UdpAssociate ? "UDP association" : "tunnel");
       return std::move(reply.value());
     }
     const socks5::Failure& f = reply.error();
@@ -131,7 +135,7 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     disconnect(fd);
     const bool try_next = more && proxy_is_down(f);
     log::log_at(try_next ? LogLevel::Warn : LogLevel::Error,
-                "connect to {} via {} failed: {} ({}){}", dst, spec.display(), f.what,
+                "{} {} via {} failed: {} ({}){}", verb, shown, spec.display(), f.what,
                 log::errno_name(last.code), try_next ? "; trying the next proxy" : "");
     if (!try_next) return last;
   }

@@ -11,6 +11,9 @@ namespace socksify {
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.
-Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst) noexcept;
+// `subject` names what the program was reaching in that line when it is not dst
+// (UDP ASSOCIATE's DST is our own address, not the datagram's destination).
+Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
+                                   const Endpoint* subject = nullptr) noexcept;
 
 }  // namespace socksify
