@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@ namespace socksify {
 
 enum class LogLevel : std::uint8_t { Quiet, Error, Warn, Info, Debug };
 
+// How several proxies are used. Failover: try them in order, first that
+// answers wins. Chain: tunnel through each in turn (the last one reaches the
+// destination).
+enum class ProxyMode : std::uint8_t { Failover, Chain };
+
 // An IP network: address bytes (4 or 16) and prefix length.
 struct Cidr {
   std::uint8_t family = 0;  // AF_INET or AF_INET6
@@ -29,16 +35,17 @@ struct Cidr {
 Result<Cidr, Message> parse_cidr(std::string_view text);
 
 struct Settings {
-  std::vector<ProxySpec> proxies;      // SOCKSIFY_PROXY; empty is an error at load
-  LogLevel log_level = LogLevel::Warn; // SOCKSIFY_LOG_LEVEL
-  std::string log_file;                // SOCKSIFY_LOG_FILE; empty: stderr
-  bool direct_loopback = true;         // SOCKSIFY_DIRECT_LOOPBACK
+  std::vector<ProxySpec> proxies;                    // SOCKSIFY_PROXY; empty is an error at load
+  ProxyMode proxy_mode = ProxyMode::Failover;        // SOCKSIFY_PROXY_MODE
+  LogLevel log_level = LogLevel::Warn;               // SOCKSIFY_LOG_LEVEL
+  std::string log_file;                              // SOCKSIFY_LOG_FILE; empty: stderr
+  bool direct_loopback = true;                       // SOCKSIFY_DIRECT_LOOPBACK
   std::chrono::milliseconds connect_timeout{15000};  // SOCKSIFY_CONNECT_TIMEOUT (ms)
-  bool udp = true;                     // SOCKSIFY_UDP
+  bool udp = true;                                   // SOCKSIFY_UDP
   // Remote DNS fake ranges (only used with socks5h). 240.0.0.0/4 is reserved
   // (RFC 1112 §4) and 100::/64 is discard-only (RFC 6666): neither is routed.
-  Cidr fake_v4 = {};                   // SOCKSIFY_FAKE_IPV4, default 240.0.0.0/4
-  Cidr fake_v6 = {};                   // SOCKSIFY_FAKE_IPV6, default 100::/64
+  Cidr fake_v4 = {};  // SOCKSIFY_FAKE_IPV4, default 240.0.0.0/4
+  Cidr fake_v6 = {};  // SOCKSIFY_FAKE_IPV6, default 100::/64
 
   bool remote_dns() const { return !proxies.empty() && proxies.front().remote_dns; }
 };
@@ -51,9 +58,10 @@ using EnvLookup = std::function<const char*(const char* name)>;
 Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env);
 
 struct OptionInfo {
-  std::string_view name;           // SOCKSIFY_...
+  std::string_view name;           // SOCKSIFY_... (NUL-terminated)
   std::string_view default_value;  // as text
   std::string_view help;
+  std::string_view file_key;  // key in socksify.conf; empty: environment only
 };
 std::span<const OptionInfo> option_table();
 

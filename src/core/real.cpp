@@ -40,6 +40,8 @@ void* lookup(const char* name) {
 
 }  // namespace
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // see real.hpp
 #define SOCKSIFY_DEFINE_REAL(name)                                             \
   std::atomic<name##_type> name##_ptr{nullptr};                                \
   name##_type resolve_##name() {                                               \
@@ -49,6 +51,7 @@ void* lookup(const char* name) {
   }
 SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DEFINE_REAL)
 #undef SOCKSIFY_DEFINE_REAL
+#pragma GCC diagnostic pop
 
 void resolve_all() {
 #define SOCKSIFY_RESOLVE(name) (void)name##_fn();

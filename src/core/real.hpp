@@ -67,6 +67,10 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
 
 namespace socksify::real {
 
+// glibc marks some declarations with access/nonnull attributes that do not
+// belong in a pointer type; dropping them is what we want.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
 #define SOCKSIFY_DECLARE_REAL(name)                                   \
   using name##_type = decltype(&::name);                              \
   extern std::atomic<name##_type> name##_ptr;                         \
@@ -77,6 +81,7 @@ namespace socksify::real {
   }
 SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DECLARE_REAL)
 #undef SOCKSIFY_DECLARE_REAL
+#pragma GCC diagnostic pop
 
 // Resolves every symbol now (called from the library constructor).
 void resolve_all();

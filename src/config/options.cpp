@@ -1,0 +1,262 @@
+// The option table and the value parsers behind it. Adding an option is one
+// row in kOptions (plus its field in Settings).
+#include "config/options.hpp"
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+
+#include <array>
+
+namespace socksify::config_detail {
+namespace {
+
+// RFC 1929 §2: one length byte each for user name and password.
+constexpr std::size_t kMaxCredential = 255;
+constexpr long kMaxTimeoutMs = 3'600'000;
+
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Same spellings as mimalloc and most tools, so nobody has to look them up.
+Result<bool, Message> parse_bool(std::string_view v) {
+  for (const auto word : {"1", "true", "yes", "on"}) {
+    if (iequals(v, word)) return true;
+  }
+  for (const auto word : {"0", "false", "no", "off"}) {
+    if (iequals(v, word)) return false;
+  }
+  return Message{fmt::format("expected 1/true/yes/on or 0/false/no/off, got '{}'", v)};
+}
+
+Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
+  auto spec = parse_proxy_url(v);
+  if (!spec) return spec.error();
+  d.settings.proxies.push_back(std::move(*spec));
+  return {};
+}
+void clear_proxies(Draft& d) {
+  d.settings.proxies.clear();
+}
+
+Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
+  if (iequals(v, "failover")) {
+    d.settings.proxy_mode = ProxyMode::Failover;
+  } else if (iequals(v, "chain")) {
+    d.settings.proxy_mode = ProxyMode::Chain;
+  } else {
+    return Message{fmt::format("expected failover or chain, got '{}'", v)};
+  }
+  return {};
+}
+
+// Credentials are never quoted back, not even the user name: messages end up
+// in bug reports, and a user name is half of a login.
+Result<void, Message> apply_username(std::string_view v, Draft& d) {
+  if (v.size() > kMaxCredential) return Message{"user name longer than 255 bytes (RFC 1929)"};
+  d.username = std::string(v);
+  return {};
+}
+
+Result<void, Message> apply_password(std::string_view v, Draft& d) {
+  if (v.size() > kMaxCredential) return Message{"password longer than 255 bytes (RFC 1929)"};
+  d.password = std::string(v);
+  return {};
+}
+
+Result<void, Message> apply_dns(std::string_view v, Draft& d) {
+  if (iequals(v, "remote")) {
+    d.remote_dns = true;
+  } else if (iequals(v, "local")) {
+    d.remote_dns = false;
+  } else {
+    return Message{fmt::format("expected remote or local, got '{}'", v)};
+  }
+  return {};
+}
+
+Result<void, Message> apply_log_level(std::string_view v, Draft& d) {
+  static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {
+      {"quiet", LogLevel::Quiet}, {"error", LogLevel::Error}, {"warn", LogLevel::Warn},
+      {"info", LogLevel::Info},   {"debug", LogLevel::Debug},
+  };
+  for (const auto& [name, level] : kLevels) {
+    if (iequals(v, name)) {
+      d.settings.log_level = level;
+      return {};
+    }
+  }
+  return Message{fmt::format("expected quiet, error, warn, info or debug, got '{}'", v)};
+}
+
+Result<void, Message> apply_log_file(std::string_view v, Draft& d) {
+  d.settings.log_file = std::string(v);
+  return {};
+}
+
+Result<void, Message> apply_direct_loopback(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.direct_loopback = *b;
+  return {};
+}
+
+Result<void, Message> apply_udp(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.udp = *b;
+  return {};
+}
+
+Result<void, Message> apply_connect_timeout(std::string_view v, Draft& d) {
+  const auto bad = [&] {
+    return Message{
+        fmt::format("expected milliseconds between 1 and {}, got '{}'", kMaxTimeoutMs, v)};
+  };
+  if (v.empty() || v.size() > 10) return bad();
+  long ms = 0;
+  for (const char c : v) {
+    if (c < '0' || c > '9') return bad();
+    ms = ms * 10 + (c - '0');
+  }
+  if (ms < 1 || ms > kMaxTimeoutMs) return bad();
+  d.settings.connect_timeout = std::chrono::milliseconds(ms);
+  return {};
+}
+
+// A fake range hands out one address per name; below these sizes a busy
+// program would exhaust it and start recycling addresses it still uses.
+Result<void, Message> apply_fake_v4(std::string_view v, Draft& d) {
+  auto c = parse_cidr(v);
+  if (!c) return c.error();
+  if (c->family != AF_INET) return Message{fmt::format("'{}' is not an IPv4 network", v)};
+  if (c->prefix > 24) {
+    return Message{
+        fmt::format("'{}' is too small for a fake range (prefix must be /24 or shorter)", v)};
+  }
+  d.settings.fake_v4 = *c;
+  return {};
+}
+
+Result<void, Message> apply_fake_v6(std::string_view v, Draft& d) {
+  auto c = parse_cidr(v);
+  if (!c) return c.error();
+  if (c->family != AF_INET6) return Message{fmt::format("'{}' is not an IPv6 network", v)};
+  if (c->prefix > 120) {
+    return Message{
+        fmt::format("'{}' is too small for a fake range (prefix must be /120 or shorter)", v)};
+  }
+  d.settings.fake_v6 = *c;
+  return {};
+}
+
+// Read by find_config_file before any option is loaded; listed so that it is
+// documented with the rest.
+Result<void, Message> apply_nothing(std::string_view, Draft&) {
+  return {};
+}
+
+constexpr Option kOptions[] = {
+    {"SOCKSIFY_PROXY", "proxy", "",
+     "Proxy URL socks5://[user[:password]@]host[:port] (socks5h:// for remote DNS). Several, "
+     "separated by commas or spaces, form a failover pool or a chain (see SOCKSIFY_PROXY_MODE).",
+     apply_proxy, clear_proxies, false},
+    {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
+     "failover: use the first proxy that answers; chain: tunnel through every proxy in order.",
+     apply_proxy_mode, nullptr, false},
+    {"SOCKSIFY_USERNAME", "username", "", "User name for proxies whose URL has none (RFC 1929).",
+     apply_username, nullptr, true},
+    {"SOCKSIFY_PASSWORD", "password", "",
+     "Password for proxies whose URL has none; keeps it out of the URL.", apply_password, nullptr,
+     true},
+    {"SOCKSIFY_DNS", "dns", "",
+     "remote: proxy resolves names for every proxy (like socks5h://); local: resolve here. "
+     "Unset: each URL's scheme decides.",
+     apply_dns, nullptr, false},
+    {"SOCKSIFY_DIRECT_LOOPBACK", "direct_loopback", "on",
+     "Connect to loopback addresses directly instead of through the proxy.", apply_direct_loopback,
+     nullptr, false},
+    {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).", apply_udp,
+     nullptr, false},
+    {"SOCKSIFY_CONNECT_TIMEOUT", "connect_timeout", "15000",
+     "Milliseconds allowed for reaching the proxy and its handshake (1..3600000).",
+     apply_connect_timeout, nullptr, false},
+    {"SOCKSIFY_FAKE_IPV4", "fake_ipv4", "240.0.0.0/4",
+     "IPv4 range for remote-DNS placeholder addresses (prefix /24 or shorter).", apply_fake_v4,
+     nullptr, false},
+    {"SOCKSIFY_FAKE_IPV6", "fake_ipv6", "100::/64",
+     "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).", apply_fake_v6,
+     nullptr, false},
+    {"SOCKSIFY_LOG_LEVEL", "log_level", "warn", "quiet, error, warn, info or debug.",
+     apply_log_level, nullptr, false},
+    {"SOCKSIFY_LOG_FILE", "log_file", "", "Append log lines to this file instead of stderr.",
+     apply_log_file, nullptr, false},
+    {"SOCKSIFY_CONF_FILE", "", "",
+     "Config file to read instead of ~/.config/socksify/socksify.conf or /etc/socksify.conf.",
+     apply_nothing, nullptr, false},
+};
+
+constexpr auto kInfos = [] {
+  std::array<OptionInfo, std::size(kOptions)> infos{};
+  for (std::size_t i = 0; i < std::size(kOptions); ++i) {
+    infos[i] = {kOptions[i].env, kOptions[i].default_value, kOptions[i].help, kOptions[i].key};
+  }
+  return infos;
+}();
+
+bool is_separator(char c) {
+  return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace
+
+std::span<const Option> options() {
+  return kOptions;
+}
+
+const Option* find_option_by_key(std::string_view key) {
+  for (const Option& o : kOptions) {
+    if (!o.key.empty() && o.key == key) return &o;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> split_list(std::string_view value) {
+  std::vector<std::string_view> items;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && is_separator(value[i])) ++i;
+    std::size_t j = i;
+    while (j < value.size() && !is_separator(value[j])) ++j;
+    if (j > i) items.push_back(value.substr(i, j - i));
+    i = j;
+  }
+  return items;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace socksify::config_detail
+
+namespace socksify {
+
+std::span<const OptionInfo> option_table() {
+  return config_detail::kInfos;
+}
+
+}  // namespace socksify

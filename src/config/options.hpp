@@ -1,0 +1,50 @@
+// The option table: one row per option, shared by the environment reader, the
+// config file parser and option_table() (--help-env, man page). Internal to
+// src/config; other layers use Settings and the load functions.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "core/result.hpp"
+
+namespace socksify::config_detail {
+
+// Settings under construction, plus values that can only be applied once
+// every layer has been read (credentials and DNS mode touch every proxy, and a
+// higher layer may replace the proxy list after a lower one set them).
+struct Draft {
+  Settings settings;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<bool> remote_dns;  // dns remote|local; nullopt: each URL's scheme decides
+};
+
+struct Option {
+  std::string_view env;            // SOCKSIFY_...; a literal, so NUL-terminated
+  std::string_view key;            // config file key; empty: environment only
+  std::string_view default_value;  // applied first, through `apply`
+  std::string_view help;
+  // Parses one value (one item for list options) into the draft. The message
+  // is the reason only; the caller prefixes "SOCKSIFY_X: " or "file:line: ".
+  Result<void, Message> (*apply)(std::string_view value, Draft& draft);
+  // List options (values split on commas and whitespace, repeatable in the
+  // file): forgets what a lower layer put there. nullptr for scalar options.
+  void (*clear)(Draft& draft);
+  // The value is a credential: not trimmed, not split.
+  bool secret;
+};
+
+std::span<const Option> options();
+const Option* find_option_by_key(std::string_view key);
+
+// Items of a list value, separated by commas and/or whitespace; empty items
+// are skipped.
+std::vector<std::string_view> split_list(std::string_view value);
+std::string_view trim(std::string_view s);
+
+}  // namespace socksify::config_detail

@@ -1,0 +1,96 @@
+// load_settings: layers defaults, then the config file, then the environment,
+// all through the one option table, and collects every problem at once so a
+// user fixes their configuration in one round rather than one error per run.
+#include "config/settings.hpp"
+
+#include <fmt/format.h>
+
+#include "config/options.hpp"
+
+namespace socksify {
+namespace {
+
+using config_detail::Draft;
+using config_detail::Option;
+
+// Applies one value from `where` ("SOCKSIFY_X" or "file:line"). List options
+// take every item of the value; messages never quote secret values (the
+// parsers see to that) and are prefixed with where the value came from.
+void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::string_view where,
+                 std::vector<std::string>& errors) {
+  const auto report = [&](const Result<void, Message>& r) {
+    if (!r) errors.push_back(fmt::format("{}: {}", where, r.error().text));
+  };
+  if (opt.clear != nullptr) {
+    for (const std::string_view item : config_detail::split_list(raw)) {
+      report(opt.apply(item, draft));
+    }
+  } else {
+    // Credentials are taken byte for byte: a password may end in a space.
+    report(opt.apply(opt.secret ? raw : config_detail::trim(raw), draft));
+  }
+}
+
+Draft defaults() {
+  Draft draft;
+  std::vector<std::string> errors;
+  for (const Option& opt : config_detail::options()) {
+    if (!opt.default_value.empty()) apply_value(opt, opt.default_value, draft, opt.env, errors);
+  }
+  // The defaults are ours: a unit test proves they parse, so errors is empty.
+  return draft;
+}
+
+// An empty variable counts as unset: `SOCKSIFY_X= program` is how people
+// unset things in one command, and an empty value is never a useful setting.
+void apply_environment(const EnvLookup& env, Draft& draft, std::vector<std::string>& errors) {
+  for (const Option& opt : config_detail::options()) {
+    const char* value = env(opt.env.data());
+    if (value == nullptr || *value == '\0') continue;
+    if (opt.clear != nullptr) opt.clear(draft);
+    apply_value(opt, value, draft, opt.env, errors);
+  }
+}
+
+// Applies what needs every layer read first. `password_origin` names where the
+// password came from, for the one message that can only be found here.
+Result<Settings, std::vector<std::string>> finish(Draft draft, std::vector<std::string> errors,
+                                                  std::string_view missing_proxy,
+                                                  std::string_view password_origin) {
+  Settings& s = draft.settings;
+  if (s.proxies.empty()) errors.emplace_back(missing_proxy);
+
+  bool password_used = false;
+  for (ProxySpec& proxy : s.proxies) {
+    if (draft.remote_dns) proxy.remote_dns = *draft.remote_dns;
+    // A URL's own credentials win; the separate settings fill the gaps, so a
+    // password can stay out of a URL that shows up in `ps` and logs.
+    if (proxy.user.empty() && draft.username) proxy.user = *draft.username;
+    if (!proxy.user.empty() && proxy.password.empty() && draft.password) {
+      proxy.password = *draft.password;
+      password_used = true;
+    }
+  }
+  // Most likely a misspelt user variable; without a user no password is sent
+  // (RFC 1929 needs both), and the proxy would fail with a vaguer reason.
+  if (draft.password && !password_used && !s.proxies.empty()) {
+    errors.push_back(
+        fmt::format("{}: a password is set but no proxy has a user name to go with it (set "
+                    "SOCKSIFY_USERNAME, 'username', or user@ in the proxy URL)",
+                    password_origin));
+  }
+  if (!errors.empty()) return errors;
+  return std::move(draft.settings);
+}
+
+}  // namespace
+
+Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env) {
+  Draft draft = defaults();
+  std::vector<std::string> errors;
+  apply_environment(env, draft, errors);
+  return finish(std::move(draft), std::move(errors), "SOCKSIFY_PROXY is not set",
+                "SOCKSIFY_PASSWORD");
+}
+
+}  // namespace socksify
