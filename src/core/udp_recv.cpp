@@ -18,6 +18,7 @@
 #include "core/scatter.hpp"
 #include "core/udp_address.hpp"
 #include "core/udp_association.hpp"
+#include "core/udp_datagram.hpp"
 #include "core/udp_io.hpp"
 #include "dns/name_table.hpp"
 #include "socks5/codec.hpp"
@@ -147,41 +148,29 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     // MSG_TRUNC: the kernel returns the datagram's full length.
     const ssize_t r = REAL(recvmsg)(fd, &in, flags | MSG_TRUNC);
     if (r < 0) return Errno{errno};
-    const auto length = static_cast<std::size_t>(r);
-    const std::span<const iovec> whole(all.data(), all.size());
-    const std::size_t received = std::min(length, scatter_size(whole));
-
     // RFC 1928 §7: only the relay speaks for the association.
     if (!is_relay_address(from, in.msg_namelen, a->relay)) {
       drop_log(DropReason::NotRelay, *a, from, in.msg_namelen);
       discard_peeked(fd, flags);
       continue;
     }
-    auto h = socks5::decode_udp_header(std::span<const std::byte>(header, std::min(expected, received)));
-    if (h.status != socks5::DecodeStatus::Ok) {
-      // Longer than expected (a name or an IPv6 source after IPv4 ones): read
-      // it across the buffers.
-      std::byte joined[socks5::kMaxUdpHeader];
-      const std::size_t got = scatter_gather(
-          whole, 0, std::span<std::byte>(joined, std::min(received, sizeof joined)));
-      h = socks5::decode_udp_header(std::span<const std::byte>(joined, got));
-    }
-    if (h.status != socks5::DecodeStatus::Ok) {
+    const Unwrapped u = unwrap_datagram(std::span<const iovec>(all.data(), all.size()), expected,
+                                        static_cast<std::size_t>(r), capacity);
+    if (!u.ok) {
       drop_log(DropReason::Malformed, *a, from, in.msg_namelen);
       discard_peeked(fd, flags);
       continue;
     }
     // We never reassemble: RFC 1928 §7 lets a client drop fragments.
-    if (h.value.frag != 0) {
+    if (u.frag != 0) {
       drop_log(DropReason::Fragment, *a, from, in.msg_namelen);
       discard_peeked(fd, flags);
       continue;
     }
-    const std::size_t header_len = h.size;
-    const std::size_t payload = length - header_len;
-    const std::size_t delivered = std::min({payload, capacity, received - header_len});
-
-    const Endpoint& src = h.value.address;
+    if (u.header_len != expected) {
+      a->expected_header.store(static_cast<std::uint16_t>(u.header_len), std::memory_order_relaxed);
+    }
+    const Endpoint& src = u.source;
     const UdpPeer* peer = a->peer.load(std::memory_order_acquire);
     // A connected socket hears only its peer (the kernel filters by address
     // on a plain connected socket; here every datagram comes from the relay).
@@ -202,17 +191,13 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
       }
     }
 
-    if (header_len != expected) {
-      realign_payload(whole, expected, header_len, delivered);
-      a->expected_header.store(static_cast<std::uint16_t>(header_len), std::memory_order_relaxed);
-    }
     if (msg.msg_name != nullptr) {
       std::memcpy(msg.msg_name, &shown, std::min<socklen_t>(msg.msg_namelen, shown_len));
       msg.msg_namelen = shown_len;
     }
     msg.msg_controllen = in.msg_controllen;
-    msg.msg_flags = (in.msg_flags & ~MSG_TRUNC) | (payload > capacity ? MSG_TRUNC : 0);
-    return (flags & MSG_TRUNC) ? payload : std::min(payload, capacity);
+    msg.msg_flags = (in.msg_flags & ~MSG_TRUNC) | (u.payload_len > capacity ? MSG_TRUNC : 0);
+    return (flags & MSG_TRUNC) ? u.payload_len : u.delivered;
   }
 }
 
