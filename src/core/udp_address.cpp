@@ -25,9 +25,12 @@ socklen_t sockaddr_in_family(const Endpoint& ip, int family, sockaddr_storage& o
   return sizeof in6;
 }
 
-Endpoint associate_request_address(const Endpoint& bound) noexcept {
-  static constexpr std::uint8_t kZero[4] = {};
-  if (!bound.is_ip() || bound.is_unspecified()) return Endpoint::ipv4(kZero, bound.port());
+Endpoint associate_request_address(const Endpoint& bound, bool want_ipv6_relay) noexcept {
+  static constexpr std::uint8_t kZero[16] = {};
+  if (!bound.is_ip() || bound.is_unspecified()) {
+    return want_ipv6_relay ? Endpoint::ipv6(kZero, bound.port())
+                           : Endpoint::ipv4(std::span<const std::uint8_t, 4>(kZero, 4), bound.port());
+  }
   return bound.unmapped();
 }
 

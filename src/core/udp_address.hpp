@@ -17,9 +17,10 @@ socklen_t sockaddr_in_family(const Endpoint& ip, int family, sockaddr_storage& o
 
 // RFC 1928 §7: DST of UDP ASSOCIATE is the address and port the client will
 // send from. From the socket's bound address: a wildcard address becomes the
-// IPv4 zero address (the relay learns it from the control connection; an IPv6
-// "::" would confuse an IPv4-only relay), a v4-mapped address its IPv4 form.
-Endpoint associate_request_address(const Endpoint& bound) noexcept;
+// zero address of the family we want the relay in (proxies such as danted
+// answer with a relay of DST's family), a v4-mapped address its IPv4 form, a
+// specific address itself.
+Endpoint associate_request_address(const Endpoint& bound, bool want_ipv6_relay) noexcept;
 
 // True when `from` (as recvmsg filled it) is the relay's address (in the same
 // socket family form, as sockaddr_in_family made it): family, address and port.

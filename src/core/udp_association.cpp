@@ -25,6 +25,12 @@ int socket_family(int fd) {
   return domain;
 }
 
+bool ipv6_only(int fd) {
+  int on = 0;
+  socklen_t len = sizeof on;
+  return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on != 0;
+}
+
 std::optional<Endpoint> local_address(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -85,8 +91,15 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
                log::errno_name(e));
     return Errno{e};
   }
+  // Which relay family to ask for: IPv4 for an IPv4 socket; IPv6 for an IPv6
+  // socket that cannot use IPv4 (IPV6_V6ONLY) or that reaches the proxy over
+  // IPv6 anyway; else IPv4, reached v4-mapped.
+  const auto proxies = Runtime::get().proxies();
+  const bool ipv6_proxy =
+      !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
+  const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
   auto reply = open_session(control.fd, socks5::Command::UdpAssociate,
-                            associate_request_address(*bound), &dst);
+                            associate_request_address(*bound, want_ipv6_relay), &dst);
   if (!reply) return reply.error();  // open_session logged it
 
   const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});
@@ -104,6 +117,14 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
     const std::uint16_t port = relay.port();
     relay = proxy;
     relay.set_port(port);
+  }
+  // An IPv6-only socket (BIND's dig sets IPV6_V6ONLY) has no v4-mapped path to
+  // an IPv4 relay; the kernel would only say ENETUNREACH.
+  if (family == AF_INET6 && relay.kind() == Endpoint::Kind::IPv4 && ipv6_only(fd)) {
+    log::error("UDP to {} via {} failed: the relay {} is IPv4 and the program's socket is "
+               "IPv6-only (IPV6_V6ONLY); use an IPv6 proxy address",
+               dst, proxy, relay);
+    return Errno{EAFNOSUPPORT};
   }
   auto* a = new (std::nothrow) UdpAssociation;
   if (a == nullptr) return Errno{ENOMEM};

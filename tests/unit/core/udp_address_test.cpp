@@ -36,13 +36,16 @@ TEST(UdpAddress, IPv4SocketsSeeV4MappedAddressesAsIPv4AndCannotSeeIPv6) {
   EXPECT_EQ(sockaddr_in_family(*Endpoint::name("a.test", 53), AF_INET6, ss), 0u);
 }
 
-TEST(UdpAddress, AssociateRequestNamesOurPortWithAZeroAddressWhenUnbound) {
-  EXPECT_EQ(fmt::format("{}", associate_request_address(from_text("::", 5353))), "0.0.0.0:5353");
-  EXPECT_EQ(fmt::format("{}", associate_request_address(from_text("0.0.0.0", 5353))),
-            "0.0.0.0:5353");
-  EXPECT_EQ(fmt::format("{}", associate_request_address(from_text("::ffff:10.0.0.2", 9))),
-            "10.0.0.2:9");
-  EXPECT_EQ(fmt::format("{}", associate_request_address(from_text("fd00::2", 9))), "[fd00::2]:9");
+TEST(UdpAddress, AssociateRequestNamesOurPortWithAZeroAddressOfTheWantedFamily) {
+  auto req = [](const char* bound, std::uint16_t port, bool v6) {
+    return fmt::format("{}", associate_request_address(from_text(bound, port), v6));
+  };
+  EXPECT_EQ(req("::", 5353, false), "0.0.0.0:5353");
+  EXPECT_EQ(req("::", 5353, true), "[::]:5353");
+  EXPECT_EQ(req("0.0.0.0", 5353, false), "0.0.0.0:5353");
+  // A specific bound address is what we send from, whatever relay we want.
+  EXPECT_EQ(req("::ffff:10.0.0.2", 9, true), "10.0.0.2:9");
+  EXPECT_EQ(req("fd00::2", 9, false), "[fd00::2]:9");
 }
 
 TEST(UdpAddress, RelayMatchIsExactOnFamilyAddressAndPort) {
