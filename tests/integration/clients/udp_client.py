@@ -6,6 +6,8 @@
     udp_client.py maxsize HOST PORT LOW HIGH largest payload echoed whole
     udp_client.py inject HOST PORT           datagrams from a non-relay address are dropped
     udp_client.py semantics HOST PORT        MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, scatter/gather
+    udp_client.py afterclose HOST PORT       sends after the proxy closed the association
+    udp_client.py v6only HOST PORT           sendto on an IPV6_V6ONLY socket; reports the errno
     udp_client.py send HOST PORT             one sendto; reports the errno
 """
 
@@ -16,6 +18,7 @@ import select
 import socket
 import sys
 import threading
+import time
 
 
 def family_of(host: str) -> int:
@@ -210,6 +213,34 @@ def semantics(host: str, port: int) -> None:
     out(ok=True, **r)
 
 
+def afterclose(host: str, port: int) -> None:
+    """One round trip, then (the proxy having closed the control connection)
+    two more sends: both must fail."""
+    s = socket.socket(family_of(host), socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(b"before", (host, port))
+    got, _ = s.recvfrom(1000)
+    errnos = []
+    for _ in range(2):
+        time.sleep(0.5)
+        try:
+            s.sendto(b"after", (host, port))
+            errnos.append(0)
+        except OSError as exc:
+            errnos.append(exc.errno)
+    out(ok=True, before=got.decode(), errnos=errnos)
+
+
+def v6only(host: str, port: int) -> None:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    try:
+        s.sendto(b"v6only", (host, port))
+        out(ok=True, errno=0)
+    except OSError as exc:
+        out(ok=True, errno=exc.errno)
+
+
 def send(host: str, port: int) -> None:
     s = socket.socket(family_of(host), socket.SOCK_DGRAM)
     s.settimeout(3)
@@ -239,6 +270,10 @@ def main() -> None:
         inject(host, port)
     elif cmd == "semantics":
         semantics(host, port)
+    elif cmd == "afterclose":
+        afterclose(host, port)
+    elif cmd == "v6only":
+        v6only(host, port)
     elif cmd == "send":
         send(host, port)
     else:
