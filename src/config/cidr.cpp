@@ -1,4 +1,4 @@
-// parse_cidr (declared in settings.hpp): IP networks for fake ranges and
+// parse_cidr (declared in direct_rule.hpp): IP networks for fake ranges and
 // direct rules.
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "config/settings.hpp"
+#include "config/direct_rule.hpp"
 
 namespace socksify {
 

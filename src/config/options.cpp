@@ -47,6 +47,16 @@ void clear_proxies(Draft& d) {
   d.settings.proxies.clear();
 }
 
+Result<void, Message> apply_direct(std::string_view v, Draft& d) {
+  auto rule = parse_direct_rule(v);
+  if (!rule) return Message{fmt::format("'{}': {}", v, rule.error().text)};
+  d.settings.direct_rules.push_back(std::move(*rule));
+  return {};
+}
+void clear_direct(Draft& d) {
+  d.settings.direct_rules.clear();
+}
+
 Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
   if (iequals(v, "failover")) {
     d.settings.proxy_mode = ProxyMode::Failover;
@@ -181,6 +191,10 @@ constexpr Option kOptions[] = {
      "remote: proxy resolves names for every proxy (like socks5h://); local: resolve here. "
      "Unset: each URL's scheme decides.",
      apply_dns, nullptr, false},
+    {"SOCKSIFY_DIRECT", "direct", "",
+     "Destinations reached without the proxy, separated by commas or spaces: CIDR, [IPv6]/N, "
+     ".domain.suffix, host, each optionally with :PORT, or :PORT alone.",
+     apply_direct, clear_direct, false},
     {"SOCKSIFY_DIRECT_LOOPBACK", "direct_loopback", "on",
      "Connect to loopback addresses directly instead of through the proxy.", apply_direct_loopback,
      nullptr, false},
@@ -227,6 +241,21 @@ const Option* find_option_by_key(std::string_view key) {
     if (!o.key.empty() && o.key == key) return &o;
   }
   return nullptr;
+}
+
+void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::string_view where,
+                 std::vector<std::string>& errors) {
+  const auto report = [&](const Result<void, Message>& r) {
+    if (!r) errors.push_back(fmt::format("{}: {}", where, r.error().text));
+  };
+  if (opt.clear != nullptr) {
+    for (const std::string_view item : split_list(raw)) {
+      report(opt.apply(item, draft));
+    }
+  } else {
+    // Credentials are taken byte for byte: a password may end in a space.
+    report(opt.apply(opt.secret ? raw : trim(raw), draft));
+  }
 }
 
 std::vector<std::string_view> split_list(std::string_view value) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config_file.hpp"
 #include "config/settings.hpp"
 #include "core/result.hpp"
 
@@ -41,6 +42,21 @@ struct Option {
 
 std::span<const Option> options();
 const Option* find_option_by_key(std::string_view key);
+
+// Applies one value that came from `where` ("SOCKSIFY_X" or "file:line"):
+// every item of a list value, or the (trimmed, unless secret) scalar value.
+// Problems are appended as "where: why".
+void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::string_view where,
+                 std::vector<std::string>& errors);
+
+// A config file's checked entries and its problems, both: the loader applies
+// the good lines of a file that also has bad ones, so that one bad line does
+// not bring a flood of follow-on errors ("no proxy" after a mistyped proxy).
+struct ConfigScan {
+  std::vector<ConfigEntry> entries;
+  std::vector<std::string> errors;
+};
+ConfigScan scan_config(std::string_view text, std::string_view name);
 
 // Items of a list value, separated by commas and/or whitespace; empty items
 // are skipped.

@@ -96,11 +96,16 @@ bool valid_scheme(std::string_view s) {
   return true;
 }
 
-bool all_digits_and_dots(std::string_view s) {
+bool looks_numeric(std::string_view s) {
+  bool digit = false;
   for (const char c : s) {
-    if (!((c >= '0' && c <= '9') || c == '.')) return false;
+    if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c != '.') {
+      return false;
+    }
   }
-  return true;
+  return digit;
 }
 
 // The port text is never quoted: in "socks5://user:pass" (the '@' forgotten)
@@ -173,7 +178,10 @@ Result<void, Message> parse_hostport(std::string_view rest, ProxySpec& spec) {
     }
     // "1.2.3.999" is not a name that happens to be numeric: refuse it rather
     // than let the resolver try it.
-    if (all_digits_and_dots(host)) {
+    if (host.front() == '.' || host.find("..") != std::string_view::npos) {
+      return Message{fmt::format("empty label in host name '{}'", host)};
+    }
+    if (looks_numeric(host)) {
       std::string buf(host);
       in_addr a4;
       if (inet_pton(AF_INET, buf.c_str(), &a4) != 1) {

@@ -5,31 +5,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "config/config_file.hpp"
 #include "config/options.hpp"
 
 namespace socksify {
 namespace {
 
+using config_detail::apply_value;
 using config_detail::Draft;
 using config_detail::Option;
-
-// Applies one value from `where` ("SOCKSIFY_X" or "file:line"). List options
-// take every item of the value; messages never quote secret values (the
-// parsers see to that) and are prefixed with where the value came from.
-void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::string_view where,
-                 std::vector<std::string>& errors) {
-  const auto report = [&](const Result<void, Message>& r) {
-    if (!r) errors.push_back(fmt::format("{}: {}", where, r.error().text));
-  };
-  if (opt.clear != nullptr) {
-    for (const std::string_view item : config_detail::split_list(raw)) {
-      report(opt.apply(item, draft));
-    }
-  } else {
-    // Credentials are taken byte for byte: a password may end in a space.
-    report(opt.apply(opt.secret ? raw : config_detail::trim(raw), draft));
-  }
-}
 
 Draft defaults() {
   Draft draft;
@@ -83,6 +69,26 @@ Result<Settings, std::vector<std::string>> finish(Draft draft, std::vector<std::
   return std::move(draft.settings);
 }
 
+// A list key's lines in one file add up; the file as a whole still replaces
+// whatever the defaults put in the list.
+void apply_file(const ConfigFile& file, Draft& draft, std::vector<std::string>& errors) {
+  std::vector<const Option*> cleared;
+  for (const ConfigEntry& entry : file.entries) {
+    const Option* opt = config_detail::find_option_by_key(entry.key);
+    if (opt == nullptr) continue;  // scan_config only returns known keys
+    if (opt->clear != nullptr && std::find(cleared.begin(), cleared.end(), opt) == cleared.end()) {
+      opt->clear(draft);
+      cleared.push_back(opt);
+    }
+    apply_value(*opt, entry.value, draft, fmt::format("{}:{}", file.name, entry.line), errors);
+  }
+}
+
+bool is_set(const EnvLookup& env, const char* name) {
+  const char* v = env(name);
+  return v != nullptr && *v != '\0';
+}
+
 }  // namespace
 
 Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env) {
@@ -91,6 +97,27 @@ Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env) {
   apply_environment(env, draft, errors);
   return finish(std::move(draft), std::move(errors), "SOCKSIFY_PROXY is not set",
                 "SOCKSIFY_PASSWORD");
+}
+
+Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env,
+                                                         const std::optional<ConfigText>& file) {
+  if (!file) return load_settings(env);
+  Draft draft = defaults();
+  config_detail::ConfigScan scan = config_detail::scan_config(file->text, file->name);
+  std::vector<std::string> errors = std::move(scan.errors);
+  const ConfigFile parsed{file->name, std::move(scan.entries)};
+  apply_file(parsed, draft, errors);
+  apply_environment(env, draft, errors);
+
+  std::string password_origin = "SOCKSIFY_PASSWORD";
+  if (!is_set(env, "SOCKSIFY_PASSWORD")) {
+    for (const ConfigEntry& entry : parsed.entries) {
+      if (entry.key == "password") password_origin = fmt::format("{}:{}", file->name, entry.line);
+    }
+  }
+  return finish(std::move(draft), std::move(errors),
+                fmt::format("SOCKSIFY_PROXY is not set and {} has no 'proxy' line", file->name),
+                password_origin);
 }
 
 }  // namespace socksify

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/direct_rule.hpp"
 #include "config/proxy_spec.hpp"
 #include "core/result.hpp"
 
@@ -19,20 +20,13 @@ namespace socksify {
 
 enum class LogLevel : std::uint8_t { Quiet, Error, Warn, Info, Debug };
 
+// Cidr and parse_cidr live in direct_rule.hpp (DirectRule needs them); this
+// header still provides them through that include.
+
 // How several proxies are used. Failover: try them in order, first that
 // answers wins. Chain: tunnel through each in turn (the last one reaches the
 // destination).
 enum class ProxyMode : std::uint8_t { Failover, Chain };
-
-// An IP network: address bytes (4 or 16) and prefix length.
-struct Cidr {
-  std::uint8_t family = 0;  // AF_INET or AF_INET6
-  std::uint8_t bytes[16] = {};
-  std::uint8_t prefix = 0;
-  friend bool operator==(const Cidr&, const Cidr&) = default;
-};
-// "10.0.0.0/8", "fd00::/8", "1.2.3.4" (= /32). Host bits must be zero.
-Result<Cidr, Message> parse_cidr(std::string_view text);
 
 struct Settings {
   std::vector<ProxySpec> proxies;                    // SOCKSIFY_PROXY; empty is an error at load
@@ -46,6 +40,9 @@ struct Settings {
   // (RFC 1112 §4) and 100::/64 is discard-only (RFC 6666): neither is routed.
   Cidr fake_v4 = {};  // SOCKSIFY_FAKE_IPV4, default 240.0.0.0/4
   Cidr fake_v6 = {};  // SOCKSIFY_FAKE_IPV6, default 100::/64
+  // Destinations reached without the proxy (SOCKSIFY_DIRECT, `direct` lines);
+  // loopback is governed by direct_loopback instead. See rules.hpp.
+  std::vector<DirectRule> direct_rules;
 
   bool remote_dns() const { return !proxies.empty() && proxies.front().remote_dns; }
 };
@@ -56,6 +53,20 @@ using EnvLookup = std::function<const char*(const char* name)>;
 
 // Every problem found, as "SOCKSIFY_X: why" messages; Ok only when there are none.
 Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env);
+
+// A config file's contents and the name its messages use ("file:line: why").
+struct ConfigText {
+  std::string name;
+  std::string text;
+};
+
+// Layers defaults < config file < environment: a variable that is set wins
+// over the file's line, a list variable (SOCKSIFY_PROXY, SOCKSIFY_DIRECT)
+// replaces the file's whole list. Command-line flags come first of all: the
+// launcher passes them down as SOCKSIFY_* variables. Problems from the file
+// read "name:line: why", from the environment "SOCKSIFY_X: why".
+Result<Settings, std::vector<std::string>> load_settings(const EnvLookup& env,
+                                                         const std::optional<ConfigText>& file);
 
 struct OptionInfo {
   std::string_view name;           // SOCKSIFY_... (NUL-terminated)

@@ -2,6 +2,8 @@
 
 #include <new>
 
+#include "core/real.hpp"
+
 namespace socksify {
 
 FdTable& fd_table() noexcept {
@@ -30,6 +32,11 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->peer_len = 0;
   s->udp.store(nullptr, std::memory_order_relaxed);
   s->udp_direct_peer.store(false, std::memory_order_relaxed);
+  s->pending.store(false, std::memory_order_relaxed);
+  s->connect_error = 0;
+  s->error_reported = false;
+  s->done_fd = -1;
+  s->n_watchers = 0;
   s->next_free = nullptr;
   s->refs.store(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -63,6 +70,10 @@ void FdTable::unref(FdState* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
     release_udp_association(udp);
+  }
+  if (s->done_fd >= 0) {
+    REAL(close)(s->done_fd);
+    s->done_fd = -1;
   }
   live_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(pool_mu_);

@@ -10,6 +10,7 @@
 // reads a stale state, never freed memory.
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -36,6 +37,22 @@ struct FdState {
   // Kind::Udp: connected straight to a destination that is not proxied (the
   // kernel now filters for that peer; datagrams pass through untouched).
   std::atomic<bool> udp_direct_peer{false};
+
+  // Kind::TcpTunnel opened by a non-blocking connect(): the handshake runs on a
+  // helper thread (src/core/async_connect.cpp) while the program's event loop
+  // goes on; poll/select/epoll see the socket writable only once it is done.
+  std::atomic<bool> pending{false};
+  int connect_error = 0;       // the outcome, reported once (SO_ERROR, connect())
+  bool error_reported = false;
+  int done_fd = -1;            // eventfd, readable once the handshake finished
+  std::mutex mu;               // guards the epoll watchers below
+  struct Watcher {
+    int epfd;
+    epoll_event ev;  // what the program asked for
+  };
+  static constexpr int kMaxWatchers = 4;
+  Watcher watchers[kMaxWatchers] = {};
+  int n_watchers = 0;
   FdState* next_free = nullptr;  // pool link
 };
 
@@ -58,6 +75,11 @@ class FdTable {
   void release(int fd) noexcept;
   // close_range(first, last).
   void release_range(unsigned first, unsigned last) noexcept;
+
+  // An extra reference held by someone other than a descriptor (the thread
+  // that finishes a non-blocking connect), and its release.
+  void hold(FdState* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
+  void put(FdState* s) noexcept { unref(s); }
 
   // Live states, to skip work (close_range scans) when there are none.
   int live() const noexcept { return live_.load(std::memory_order_relaxed); }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -39,6 +40,11 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
   X(getsockname)                 \
   X(socket)                      \
   X(poll)                        \
+  X(ppoll)                       \
+  X(select)                      \
+  X(pselect)                     \
+  X(epoll_ctl)                   \
+  X(getsockopt)                  \
   X(read)                        \
   X(write)                       \
   X(readv)                       \

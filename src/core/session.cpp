@@ -26,7 +26,7 @@ void disconnect(int fd) {
 int socket_family(int fd) {
   int domain = 0;
   socklen_t len = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
+  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
   return domain;
 }
 
@@ -43,7 +43,7 @@ Status replace_socket(int fd, int family) {
   for (const auto& o : kCarried) {
     char value[sizeof(linger)];
     socklen_t len = sizeof value;
-    if (getsockopt(fd, o.level, o.name, value, &len) == 0) setsockopt(nfd, o.level, o.name, value, len);
+    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) == 0) setsockopt(nfd, o.level, o.name, value, len);
   }
   const int fd_flags = REAL(fcntl)(fd, F_GETFD);
   const int rc = REAL(dup3)(nfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
@@ -84,7 +84,7 @@ bool proxy_is_down(const socks5::Failure& f) {
 }  // namespace
 
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
-                                   const Endpoint* subject) noexcept {
+                                   bool may_replace_socket, const Endpoint* subject) noexcept {
   Runtime& rt = Runtime::get();
   const Endpoint& shown = subject != nullptr ? *subject : dst;
   const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to" : "connect to";
@@ -103,6 +103,10 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     sockaddr_storage addr;
     socklen_t len = rt.proxy_address(i, family, addr);
     if (len != 0 && family == AF_INET && addr.ss_family == AF_INET6) {
+      if (!may_replace_socket) {
+        last = Errno{EAFNOSUPPORT};
+        continue;
+      }
       if (auto r = replace_socket(fd, AF_INET6); !r) return r.error();
       nonblocking.reapply();
       family = AF_INET6;

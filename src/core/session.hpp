@@ -11,9 +11,12 @@ namespace socksify {
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.
-// `subject` names what the program was reaching in that line when it is not dst
-// (UDP ASSOCIATE's DST is our own address, not the datagram's destination).
+// may_replace_socket: an AF_INET socket may be swapped (dup3) for an AF_INET6
+// one to reach an IPv6 proxy; without it such a proxy is skipped (EAFNOSUPPORT).
+// `subject` names what the program was reaching in the log line when it is not
+// dst (UDP ASSOCIATE's DST is our own address, not the datagram's destination).
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
+                                   bool may_replace_socket = true,
                                    const Endpoint* subject = nullptr) noexcept;
 
 }  // namespace socksify

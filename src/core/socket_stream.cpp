@@ -24,7 +24,7 @@ Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline dead
   if (auto w = wait_ready(fd, POLLOUT, deadline); !w) return w;
   int err = 0;
   socklen_t err_len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return Errno{errno};
+  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return Errno{errno};
   if (err != 0) return Errno{err};
   return {};
 }

@@ -1,7 +1,10 @@
 #include "core/tcp_connect.hpp"
 
+#include <fcntl.h>
+
 #include <cstring>
 
+#include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
@@ -10,6 +13,30 @@
 #include "core/session.hpp"
 
 namespace socksify {
+namespace {
+
+// connect() again on a socket we already tunnel (event loops ask again to learn
+// the outcome): answer as the kernel would for a plain socket. nullopt when the
+// earlier attempt failed and was reported, so a new attempt may start.
+std::optional<Status> repeated_connect(int fd, FdState* s) {
+  if (s->pending.load(std::memory_order_acquire)) return Status{Errno{EALREADY}};
+  if (s->connect_error == 0) return Status{Errno{EISCONN}};
+  std::lock_guard lock(s->mu);
+  if (!s->error_reported) {
+    s->error_reported = true;
+    return Status{Errno{s->connect_error}};
+  }
+  fd_table().release(fd);
+  return std::nullopt;
+}
+
+void remember_peer(FdState* s, const sockaddr* addr, socklen_t len) {
+  const socklen_t n = std::min<socklen_t>(len, sizeof s->peer);
+  std::memcpy(&s->peer, addr, n);
+  s->peer_len = n;
+}
+
+}  // namespace
 
 Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
   auto dst = Endpoint::from_sockaddr(addr, len);
@@ -17,10 +44,8 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
     if (REAL(connect)(fd, addr, len) == 0) return {};
     return Errno{errno};
   }
-  // A second connect() on a tunnel (event loops ask again to learn the outcome)
-  // must not touch it: the kernel's own answer for a connected socket.
   if (FdState* s = fd_table().get(fd); s != nullptr && s->kind == FdState::Kind::TcpTunnel) {
-    return Errno{EISCONN};
+    if (auto answer = repeated_connect(fd, s)) return *answer;
   }
   Runtime& rt = Runtime::get();
   const Route route = route_for(rt, *dst);
@@ -34,14 +59,19 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
       break;
   }
   ReentryGuard guard;
+  const int flags = REAL(fcntl)(fd, F_GETFL);
+  if (flags >= 0 && (flags & O_NONBLOCK) && rt.configured()) {
+    // Event loop: hand the handshake to a helper thread, answer EINPROGRESS now.
+    FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel);
+    if (s != nullptr) {
+      remember_peer(s, addr, len);
+      if (start_async_connect(fd, s, route.target)) return Errno{EINPROGRESS};
+      fd_table().release(fd);
+    }
+  }
   auto reply = open_session(fd, socks5::Command::Connect, route.target);
   if (!reply) return reply.error();
-  FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel);
-  if (s != nullptr) {
-    const socklen_t n = std::min<socklen_t>(len, sizeof s->peer);
-    std::memcpy(&s->peer, addr, n);
-    s->peer_len = n;
-  }
+  if (FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel)) remember_peer(s, addr, len);
   return {};
 }
 

@@ -21,14 +21,14 @@ namespace {
 int socket_family(int fd) {
   int domain = AF_UNSPEC;
   socklen_t len = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
+  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
   return domain;
 }
 
 bool ipv6_only(int fd) {
   int on = 0;
   socklen_t len = sizeof on;
-  return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on != 0;
+  return REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on != 0;
 }
 
 std::optional<Endpoint> local_address(int fd) {
@@ -99,7 +99,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
       !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
   const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
   auto reply = open_session(control.fd, socks5::Command::UdpAssociate,
-                            associate_request_address(*bound, want_ipv6_relay), &dst);
+                            associate_request_address(*bound, want_ipv6_relay), true, &dst);
   if (!reply) return reply.error();  // open_session logged it
 
   const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});

@@ -247,6 +247,13 @@ bool NameTable::in_range(std::span<const std::uint8_t> addr) const {
   return addr.size() == 16 && matches(v6_, addr.data(), 16);
 }
 
+bool NameTable::serves(int family) const {
+  if (capacity_ == 0) return false;
+  if (family == AF_INET) return !is_absent(v4_);
+  if (family == AF_INET6) return !is_absent(v6_);
+  return false;
+}
+
 void NameTable::lock_for_fork() {
   mu_.lock();
 }

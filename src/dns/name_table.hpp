@@ -84,6 +84,10 @@ class NameTable {
   // Most names remembered at once, after capping by the ranges.
   std::size_t capacity() const { return capacity_; }
 
+  // True when address_for() can succeed for family: its range is present and
+  // the table has room for at least one name.
+  bool serves(int family) const;
+
   // For pthread_atfork in the owner: lock in `prepare`, unlock in both `parent`
   // and `child` (the forking thread holds the lock, so the child may release it).
   void lock_for_fork();

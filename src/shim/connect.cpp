@@ -25,7 +25,7 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   if (type == 0) {
     ErrnoSaver keep;
     socklen_t type_len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
+    if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
   }
   if (type != SOCK_STREAM && type != SOCK_DGRAM) return REAL(connect)(fd, addr, len);
   const Status s = [&]() -> Status {

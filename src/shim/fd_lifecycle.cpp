@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
 #include "core/real.hpp"
 #include "shim/export.hpp"
@@ -31,7 +32,10 @@ int fcntl_common(int fd, int cmd, void* arg, bool large) {
 
 SOCKSIFY_HOOK int close(int fd) {
   // Forget first: once the kernel frees the number, another thread may reuse it.
-  if (fd_table().get(fd) != nullptr) fd_table().release(fd);
+  if (socksify::FdState* s = fd_table().get(fd)) {
+    if (s->pending.load(std::memory_order_acquire)) socksify::forget_watchers(s);
+    fd_table().release(fd);
+  }
   return REAL(close)(fd);
 }
 

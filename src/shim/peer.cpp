@@ -14,6 +14,11 @@ SOCKSIFY_HOOK int getpeername(int fd, sockaddr* addr, socklen_t* len) {
   if (s == nullptr || s->peer_len == 0 || addr == nullptr || len == nullptr) {
     return REAL(getpeername)(fd, addr, len);
   }
+  // Still connecting, or the proxy said no: there is no peer, as for any socket.
+  if (s->pending.load(std::memory_order_acquire) || s->connect_error != 0) {
+    errno = ENOTCONN;
+    return -1;
+  }
   // Like the kernel: copy what fits, report the full size.
   std::memcpy(addr, &s->peer, std::min(*len, s->peer_len));
   *len = s->peer_len;

@@ -61,6 +61,7 @@ struct Decoded {
 
 // --- greeting (RFC 1928 §3) ---
 // Offers NoAuth, plus UserPassword when with_password. out >= 4 bytes.
+// Returns 0 and writes nothing when out is too small for the greeting.
 std::size_t encode_greeting(std::span<std::byte> out, bool with_password);
 Decoded<Method> decode_method_choice(std::span<const std::byte> in);
 

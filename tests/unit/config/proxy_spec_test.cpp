@@ -157,6 +157,9 @@ TEST(ProxyUrl, RejectsBadHostNames) {
   EXPECT_EQ(parse_error("socks5://h]:1"), "invalid character in host name 'h]'");
   EXPECT_EQ(parse_error("socks5://1.2.3.999"), "invalid IPv4 address '1.2.3.999'");
   EXPECT_EQ(parse_error("socks5://1.2.3"), "invalid IPv4 address '1.2.3'");
+  EXPECT_EQ(parse_error("socks5://."), "empty label in host name '.'");
+  EXPECT_EQ(parse_error("socks5://a..b:1"), "empty label in host name 'a..b'");
+  EXPECT_EQ(parse_ok("socks5://proxy.test.:1").host, "proxy.test.");
 }
 
 TEST(ProxyUrl, RejectsBadPorts) {

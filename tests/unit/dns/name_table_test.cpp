@@ -185,6 +185,9 @@ TEST(NameTable, AnAbsentRangeNeitherCapsNorHandsOut) {
   EXPECT_EQ(v4_of(t, "a.test"), "240.0.0.1");
   EXPECT_EQ(v6_of(t, "a.test"), "(none)");
   EXPECT_FALSE(t.in_range(v6("::")));
+  EXPECT_TRUE(t.serves(AF_INET));
+  EXPECT_FALSE(t.serves(AF_INET6));
+  EXPECT_FALSE(NameTable(cidr(AF_INET, "10.0.0.0", 31), kV6, 100).serves(AF_INET6));
 }
 
 TEST(NameTable, MalformedRangesGiveNoCapacity) {
@@ -221,6 +224,7 @@ TEST(NameTable, ConcurrentLookupsOfOverlappingNamesStayConsistent) {
   std::atomic<int> failures{0};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int th = 0; th < kThreads; ++th) {
     threads.emplace_back([&, th] {
       for (int i = 0; i < kLookups; ++i) {
@@ -253,6 +257,7 @@ TEST(NameTable, ConcurrentChurnAtCapacityKeepsBothFamiliesInOneSlot) {
   NameTable t(kV4, kV6, 16);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int th = 0; th < 8; ++th) {
     threads.emplace_back([&, th] {
       for (int i = 0; i < 10000; ++i) {

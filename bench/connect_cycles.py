@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Connect-cycle benchmark: connect + echo 4 bytes + close, sequentially, to an
+echo server on 127.0.0.2 through one danted on 127.0.0.1; cycles per second.
+
+  baseline     socksify_bench_connect_cycles socks5 PROXY TARGET ...   (own SOCKS5 client)
+  socksify     LD_PRELOAD=libsocksify.so socksify_bench_connect_cycles plain TARGET ...
+  proxychains  proxychains4 -q -f CONF socksify_bench_connect_cycles plain TARGET ...
+               (informative, when proxychains4 is installed)
+
+Rounds alternate the order. Ratio = median over rounds of socksify/baseline within
+the round (runs of one round see the same neighbours' load; on a shared machine
+that pairing matters more than anything). Target: ratio >= 0.95.
+Also reported: the client process's own CPU time per cycle (µs), median.
+
+env: BENCH_CYCLES (2000), BENCH_CYCLE_MAX_S (30, per run), BENCH_REPS (9),
+     BENCH_BUDGET_S (150)
+"""
+
+import os
+import re
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+TARGET = 0.95
+CLIENT = os.path.join(b.BUILD, "bench", "socksify_bench_connect_cycles")
+ECHO = os.path.join(b.BUILD, "bench", "socksify_bench_echo_server")
+
+
+def run():
+    for path in (CLIENT, ECHO, b.LIBRARY):
+        b.require(path, os.path.basename(path))
+    cycles = os.environ.get("BENCH_CYCLES", "2000")
+    max_s = os.environ.get("BENCH_CYCLE_MAX_S", "30")
+    reps = int(os.environ.get("BENCH_REPS", "9"))
+    budget = float(os.environ.get("BENCH_BUDGET_S", "150"))
+    with b.tempdir() as tmp, b.Processes() as procs:
+        echo_port = b.free_port(b.TARGET_HOST)
+        # The server closes after echoing 4 bytes (TIME_WAIT on its side: echo_server.cpp).
+        echo = procs.start([ECHO, b.TARGET_HOST, str(echo_port), "4"])
+        b.wait_listening(b.TARGET_HOST, echo_port, echo)
+        proxy_port = b.start_danted(procs, tmp)
+        target = f"{b.TARGET_HOST}:{echo_port}"
+        proxy = f"{b.PROXY_HOST}:{proxy_port}"
+        env = b.socksify_env(proxy_port, remote_dns=False)
+        plain_env = dict(env)
+        preload_env = dict(env, LD_PRELOAD=b.LIBRARY)
+
+        def go(args, e):
+            _, out = b.timed_run(args, env=e, timeout=float(max_s) + 30)
+            m = re.search(r"cycles=(\d+) seconds=([\d.]+) rate=([\d.]+) cpu_us_per_cycle=([\d.]+)",
+                          out)
+            if not m:
+                raise RuntimeError(f"no result from {' '.join(args)}: {out!r}")
+            return float(m.group(3)), float(m.group(4))
+
+        variants = {
+            "baseline": lambda: go([CLIENT, "socks5", proxy, target, cycles, max_s], plain_env),
+            "socksify": lambda: go([CLIENT, "plain", target, cycles, max_s], preload_env),
+        }
+        pc = shutil.which("proxychains4")
+        if pc:
+            conf = os.path.join(tmp, "proxychains.conf")
+            with open(conf, "w") as f:
+                f.write(f"strict_chain\nquiet_mode\ntcp_read_time_out 15000\n"
+                        f"tcp_connect_time_out 8000\n[ProxyList]\nsocks5 {b.PROXY_HOST} {proxy_port}\n")
+            variants["proxychains4"] = lambda: go([pc, "-q", "-f", conf, CLIENT, "plain", target,
+                                                   cycles, max_s], plain_env)
+        # Warm-up: danted's child processes, page cache.
+        variants["baseline"]()
+        runs = b.alternate(variants, reps, budget)
+    rates = {n: [r for r, _ in xs] for n, xs in runs.items()}
+    cpu = {n: b.median([c for _, c in xs]) for n, xs in runs.items()}
+    for n, xs in rates.items():
+        b.log(f"connect_cycles {n}: rates in round order {b.fmt_vals(xs, 'cycles/s', digits=0)}; "
+              f"median {b.median(xs):.0f}; client CPU {cpu[n]:.1f} us/cycle (median)")
+
+    def paired(n):
+        return b.median([x / y for x, y in zip(rates[n], rates["baseline"])])
+
+    base, sx = b.median(rates["baseline"]), b.median(rates["socksify"])
+    ratio = paired("socksify")
+    b.log(f"connect_cycles: ratio of medians {sx / base:.3f}, median of paired ratios {ratio:.3f}")
+    note = f"client CPU {cpu['baseline']:.0f} vs {cpu['socksify']:.0f} us/cycle"
+    if "proxychains4" in rates:
+        pcm = b.median(rates["proxychains4"])
+        note += f"; proxychains4 {pcm:.0f} cycles/s, ratio {paired('proxychains4'):.3f}"
+        b.log(f"connect_cycles: proxychains4 {pcm:.0f} cycles/s, paired ratio "
+              f"{paired('proxychains4'):.3f}, client CPU {cpu['proxychains4']:.1f} us/cycle")
+    return b.result("connect cycles (cycles/s)", base, sx, "cycles/s", ratio, f">= {TARGET}",
+                    ratio >= TARGET, note=note)
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run()["verdict"] == "PASS" else 1)

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Runs every benchmark (download, connect_cycles, write_devnull) and prints a
+summary table. Exit status 0 when every target is met, 1 otherwise.
+usage: run_all.py [NAME...]   (default: all three)
+"""
+
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import connect_cycles  # noqa: E402
+import download  # noqa: E402
+import write_devnull  # noqa: E402
+
+BENCHES = {"download": download, "connect_cycles": connect_cycles,
+           "write_devnull": write_devnull}
+
+
+def main(names):
+    rows = []
+    for n in names or BENCHES:
+        print(f"== {n}", file=sys.stderr, flush=True)
+        try:
+            rows.append(BENCHES[n].run())
+        except Exception as e:  # one broken benchmark must not hide the others
+            traceback.print_exc()
+            rows.append(dict(name=n, baseline=float("nan"), socksify=float("nan"), unit="",
+                             ratio=float("nan"), target="", verdict="ERROR", note=str(e)[:80]))
+    head = ("benchmark", "baseline", "socksify", "ratio", "target", "result")
+    table = [head] + [(r["name"], f"{r['baseline']:.4g}", f"{r['socksify']:.4g}",
+                       f"{r['ratio']:.3f}", r["target"], r["verdict"]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    print()
+    for i, row in enumerate(table):
+        print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
+        if i == 0:
+            print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        if r.get("note"):
+            print(f"  {r['name']}: {r['note']}")
+    return 0 if all(r["verdict"] == "PASS" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
