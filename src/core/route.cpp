@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "config/rules.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "dns/name_table.hpp"
@@ -26,9 +27,8 @@ Route decide(const Runtime& rt, const Endpoint& plain) noexcept {
     log::error("refusing {}: a remote-DNS address with no name behind it", plain);
     return {Route::Kind::Refuse, plain, EHOSTUNREACH};
   }
-  if (rt.settings().direct_loopback && (plain.is_loopback() || plain.is_unspecified())) {
-    return {Route::Kind::Direct, plain, 0};
-  }
+  // Loopback (when direct_loopback), and the user's direct rules.
+  if (is_direct(rt.settings(), plain)) return {Route::Kind::Direct, plain, 0};
   return {Route::Kind::Proxy, plain, 0};
 }
 

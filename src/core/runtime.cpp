@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "config/effective.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -61,7 +62,9 @@ Runtime& Runtime::get() noexcept {
 
 void Runtime::load(const EnvLookup& env) {
   ReentryGuard guard;
-  auto loaded = load_settings(env);
+  EffectiveSettings effective = load_effective_settings(env);
+  auto& loaded = effective.settings;
+  for (const auto& w : effective.warnings) log::warn("{}", w);
   if (!loaded) {
     configured_ = false;
     config_error_.clear();

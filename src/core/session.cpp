@@ -81,6 +81,78 @@ bool proxy_is_down(const socks5::Failure& f) {
   return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
 }
 
+// Connects fd to proxy i (swapping an AF_INET socket for an AF_INET6 one when
+// the proxy needs it and that is allowed).
+Status reach_proxy(int fd, std::size_t i, int& family, const NonBlockingScope& nonblocking,
+                   bool may_replace_socket, Deadline deadline) {
+  const Runtime& rt = Runtime::get();
+  sockaddr_storage addr;
+  socklen_t len = rt.proxy_address(i, family, addr);
+  if (len != 0 && family == AF_INET && addr.ss_family == AF_INET6) {
+    if (!may_replace_socket) return Errno{EAFNOSUPPORT};
+    if (auto r = replace_socket(fd, AF_INET6); !r) return r;
+    nonblocking.reapply();
+    family = AF_INET6;
+    len = rt.proxy_address(i, family, addr);
+  }
+  if (len == 0) return Errno{EHOSTUNREACH};
+  return connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline);
+}
+
+// `verb` and `dst` name what the program was doing: "connect to" a destination,
+// or "UDP to" one (not UDP ASSOCIATE's DST, which is our own address).
+void log_unreachable(LogLevel level, std::string_view verb, const Endpoint& dst,
+                     const ProxySpec& spec, Errno e, bool more) {
+  log::log_at(level, "{} {} via {} failed: proxy unreachable: {} ({}){}", verb, dst,
+              spec.display(), std::strerror(e.code), log::errno_name(e.code),
+              more ? "; trying the next proxy" : "");
+}
+
+void log_failure(LogLevel level, std::string_view verb, const Endpoint& dst,
+                 const ProxySpec& spec, const socks5::Failure& f, bool more) {
+  log::log_at(level, "{} {} via {} failed: {} ({}){}", verb, dst, spec.display(), f.what,
+              log::errno_name(f.error.code), more ? "; trying the next proxy" : "");
+}
+
+// proxy_mode chain: through every proxy in turn, each asked to CONNECT to the
+// next, the last to the destination.
+Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& dst,
+                                 const Endpoint& shown, bool may_replace_socket,
+                                 const NonBlockingScope& nonblocking) {
+  const Runtime& rt = Runtime::get();
+  const auto proxies = rt.proxies();
+  if (cmd != socks5::Command::Connect) {
+    // A UDP relay at the end of a chain is not reachable from here.
+    log::error("refusing UDP to {}: UDP cannot cross a proxy chain", shown);
+    return Errno{EOPNOTSUPP};
+  }
+  int family = socket_family(fd);
+  const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
+  if (auto c = reach_proxy(fd, 0, family, nonblocking, may_replace_socket, deadline); !c) {
+    disconnect(fd);
+    log_unreachable(LogLevel::Error, "connect to", dst, proxies[0].spec, c.error(), false);
+    return c.error();
+  }
+  SocketStream stream(fd, deadline);
+  for (std::size_t i = 0; i < proxies.size(); ++i) {
+    const bool last_hop = i + 1 == proxies.size();
+    const Endpoint& hop = last_hop ? dst : proxies[i + 1].endpoint;
+    const ProxySpec& spec = proxies[i].spec;
+    auto reply = socks5::handshake(stream, {spec.user, spec.password}, cmd, hop);
+    if (!reply) {
+      disconnect(fd);
+      log::error("connect to {} via chain hop {} ({}) failed: {} ({})", dst, i + 1, spec.display(),
+                 reply.error().what, log::errno_name(reply.error().error.code));
+      return reply.error().error;
+    }
+    if (last_hop) {
+      if (log::enabled(LogLevel::Debug)) log::debug("{} via a chain of {}: tunnel open", dst, i + 1);
+      return std::move(reply.value());
+    }
+  }
+  return Errno{EHOSTUNREACH};  // unreachable: the loop returns on the last hop
+}
+
 }  // namespace
 
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
@@ -92,55 +164,38 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     log::error("refusing {}: socksify is not configured ({})", shown, rt.config_error());
     return Errno{ENETUNREACH};
   }
-  const auto timeout = rt.settings().connect_timeout;
   NonBlockingScope nonblocking(fd);
+  const auto proxies = rt.proxies();
+  if (rt.settings().proxy_mode == ProxyMode::Chain && proxies.size() > 1) {
+    return open_chain(fd, cmd, dst, shown, may_replace_socket, nonblocking);
+  }
+  // Failover pool: the first proxy that answers serves.
   int family = socket_family(fd);
   Errno last{ECONNREFUSED};
-  const auto proxies = rt.proxies();
   for (std::size_t i = 0; i < proxies.size(); ++i) {
     const ProxySpec& spec = proxies[i].spec;
     const bool more = i + 1 < proxies.size();
-    sockaddr_storage addr;
-    socklen_t len = rt.proxy_address(i, family, addr);
-    if (len != 0 && family == AF_INET && addr.ss_family == AF_INET6) {
-      if (!may_replace_socket) {
-        last = Errno{EAFNOSUPPORT};
-        continue;
-      }
-      if (auto r = replace_socket(fd, AF_INET6); !r) return r.error();
-      nonblocking.reapply();
-      family = AF_INET6;
-      len = rt.proxy_address(i, family, addr);
-    }
-    if (len == 0) {
-      last = Errno{EHOSTUNREACH};
-      continue;
-    }
-    const Deadline deadline = Clock::now() + timeout;
-    if (auto c = connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline); !c) {
+    const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
+    if (auto c = reach_proxy(fd, i, family, nonblocking, may_replace_socket, deadline); !c) {
       last = c.error();
       disconnect(fd);
-      log::log_at(more ? LogLevel::Warn : LogLevel::Error,
-                  "{} {} via {} failed: proxy unreachable: {} ({}){}", verb, shown, spec.display(),
-                  std::strerror(last.code), log::errno_name(last.code),
-                  more ? "; trying the next proxy" : "");
+      log_unreachable(more ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, last, more);
       continue;
     }
     SocketStream stream(fd, deadline);
-    const socks5::Credentials creds{spec.user, spec.password};
-    auto reply = socks5::handshake(stream, creds, cmd, dst);
+    auto reply = socks5::handshake(stream, {spec.user, spec.password}, cmd, dst);
     if (reply) {
-      log::debug("{} via {}: {} open", shown, spec.display(),
-                 cmd == socks5::Command::UdpAssociate ? "UDP association" : "tunnel");
+      if (log::enabled(LogLevel::Debug)) {
+        log::debug("{} via {}: {} open", shown, spec.display(),
+                   cmd == socks5::Command::UdpAssociate ? "UDP association" : "tunnel");
+      }
       return std::move(reply.value());
     }
     const socks5::Failure& f = reply.error();
     last = f.error;
     disconnect(fd);
     const bool try_next = more && proxy_is_down(f);
-    log::log_at(try_next ? LogLevel::Warn : LogLevel::Error,
-                "{} {} via {} failed: {} ({}){}", verb, shown, spec.display(), f.what,
-                log::errno_name(last.code), try_next ? "; trying the next proxy" : "");
+    log_failure(try_next ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, f, try_next);
     if (!try_next) return last;
   }
   return last;

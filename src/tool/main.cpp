@@ -8,10 +8,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "config/effective.hpp"
 #include "config/settings.hpp"
 #include "tool/elf_probe.hpp"
 
@@ -32,19 +34,22 @@ std::string_view level_name(LogLevel l) {
   return "?";
 }
 
-int validate() {
-  auto s = load_settings(getenv_lookup);
-  if (s) return 0;
-  for (const auto& e : s.error()) fmt::print(stderr, "socksify: {}\n", e);
-  return 1;
+// The library's own loader; warnings and errors as the launcher shows them.
+std::optional<Settings> load() {
+  auto effective = load_effective_settings(getenv_lookup);
+  for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
+  if (!effective.settings) {
+    for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);
+    return std::nullopt;
+  }
+  return std::move(effective.settings.value());
 }
 
+int validate() { return load() ? 0 : 1; }
+
 int print() {
-  auto s = load_settings(getenv_lookup);
-  if (!s) {
-    for (const auto& e : s.error()) fmt::print(stderr, "socksify: {}\n", e);
-    return 1;
-  }
+  auto s = load();
+  if (!s) return 1;
   for (const auto& p : s->proxies) fmt::print("proxy            {}\n", p.display());
   fmt::print("dns              {}\n", s->remote_dns() ? "remote (names go to the proxy)" : "local");
   fmt::print("direct_loopback  {}\n", s->direct_loopback ? "on" : "off");
