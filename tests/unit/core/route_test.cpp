@@ -41,6 +41,13 @@ TEST(Route, RemoteDnsRefusesDnsThatWouldGoOutDirectly) {
   EXPECT_EQ(route_for(*rt, v4("10.0.2.2", 53)).kind, Route::Kind::Proxy);
 }
 
+TEST(Route, RemoteDnsRefusesDnsToANetworkRuledDirect) {
+  const auto rt = runtime_with(
+      {{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
+  EXPECT_EQ(route_for(*rt, v4("192.168.1.1", 53)).kind, Route::Kind::Refuse);
+  EXPECT_EQ(route_for(*rt, v4("192.168.1.1", 80)).kind, Route::Kind::Direct);
+}
+
 TEST(Route, DnsToTheProxyItselfStaysDirect) {
   const auto rt = runtime_with({{"SOCKSIFY_PROXY", "socks5h://127.0.0.1:53"}});
   EXPECT_EQ(route_for(*rt, v4("127.0.0.1", 53)).kind, Route::Kind::Direct);
