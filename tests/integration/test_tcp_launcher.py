@@ -1,0 +1,84 @@
+"""The launcher's contract: env(1)-style exit codes, the program's own status passed
+through, -q and -d, the proxy from -x or SOCKSIFY_PROXY, and a failover pool."""
+
+import os
+import unittest
+
+from harness import launcher, netns, servers
+from harness.testcase import DANTED_URL, DEAD_PORT, HTTP4, IntegrationTest, describe
+
+CURL = ["curl", "-sS", "--fail", "--max-time", "20", f"{HTTP4}/{servers.SMALL_FILE}"]
+DEAD_URL = f"socks5://{netns.PROXY4}:{DEAD_PORT}"
+
+
+class LauncherContract(IntegrationTest):
+    start = ("danted",)
+
+    def test_bad_proxy_url_is_socksifys_own_error_125(self):
+        for url in ("http://10.200.0.2:1080", "socks5://", "socks5://10.200.0.2:99999", "not a url"):
+            with self.subTest(url=url):
+                proc = self.socksify(["true"], url)
+                self.assertEqual(proc.returncode, 125, describe(proc))
+                self.assertTrue(proc.stderr.strip(), f"no explanation on stderr{describe(proc)}")
+
+    def test_no_proxy_at_all_is_125(self):
+        proc = self.socksify(["true"], None)
+        self.assertEqual(proc.returncode, 125, describe(proc))
+
+    def test_unknown_option_is_125(self):
+        proc = self.socksify(["true"], DANTED_URL, options=["--no-such-option"])
+        self.assertEqual(proc.returncode, 125, describe(proc))
+
+    def test_program_not_found_is_127(self):
+        proc = self.socksify(["/nonexistent/socksify-test-program"], DANTED_URL)
+        self.assertEqual(proc.returncode, 127, describe(proc))
+
+    def test_program_not_executable_is_126(self):
+        path = os.path.join(self.workdir, "not-executable")
+        with open(path, "w") as fh:
+            fh.write("#!/bin/sh\nexit 0\n")
+        os.chmod(path, 0o644)
+        proc = self.socksify([path], DANTED_URL)
+        self.assertEqual(proc.returncode, 126, describe(proc))
+
+    def test_program_exit_status_passes_through(self):
+        proc = self.socksify(["/bin/sh", "-c", "exit 3"], DANTED_URL)
+        self.assertEqual(proc.returncode, 3, describe(proc))
+
+    def test_quiet_suppresses_the_error_line(self):
+        proc = self.socksify(CURL, DEAD_URL, options=["-q"])
+        self.assertNotEqual(proc.returncode, 0, describe(proc))
+        self.assertNoCrash(proc)
+        self.assertEqual(launcher.error_lines(proc.stderr), [], describe(proc))
+        self.assertNotIn(b"socksify[", proc.stderr, describe(proc))
+
+    def test_without_quiet_the_error_line_names_destination_and_proxy(self):
+        proc = self.socksify(CURL, DEAD_URL)
+        self.assertFailedCleanly(proc)
+        line = launcher.error_lines(proc.stderr)[0]
+        self.assertIn(f"{netns.TARGET4}:{servers.HTTP_PORT}".encode(), line, describe(proc))
+        self.assertIn(f"{netns.PROXY4}:{DEAD_PORT}".encode(), line, describe(proc))
+
+    def test_debug_reports_decisions_and_still_works(self):
+        proc = self.socksify(CURL, DANTED_URL, options=["-d"])
+        self.assertSucceeded(proc, "curl with -d")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertIn(b"socksify[", proc.stderr, f"-d printed nothing{describe(proc)}")
+
+    def test_failover_pool_skips_a_dead_proxy(self):
+        since = self.danted.log_size()
+        proc = self.socksify(CURL, f"{DEAD_URL},{DANTED_URL}")
+        self.assertSucceeded(proc, "curl with a failover pool")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+
+    def test_option_overrides_environment(self):
+        since = self.danted.log_size()
+        proc = self.socksify(CURL, DANTED_URL, env={"SOCKSIFY_PROXY": DEAD_URL})
+        self.assertSucceeded(proc, "curl with -x over SOCKSIFY_PROXY")
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,125 @@
+"""socks5h: names go to the proxy (ATYP 3), and no DNS query leaves the client.
+
+The client namespace's resolv.conf points at 127.0.0.1, where a sentinel UDP
+socket records every query: with socks5h it must stay silent. The proxy
+namespace has its own /etc/hosts naming the target, which danted resolves."""
+
+import socket
+import threading
+import unittest
+
+from harness import netns, servers
+from harness.socks_test_server import ATYP_NAME, CMD_CONNECT
+from harness.testcase import DANTED_PORT, IntegrationTest, describe
+
+NAME = "target.socksify.test"
+NAME6 = "target6.socksify.test"
+DANTED_H = f"socks5h://{netns.PROXY4}:{DANTED_PORT}"
+
+
+class DnsSentinel:
+    """A UDP socket on 127.0.0.1:53 in the client namespace that records queries."""
+
+    def __init__(self, topo):
+        self.sock = topo.socket(topo.client, socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.sock.settimeout(0.1)
+        self.queries: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data, _ = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.queries.append(data)  # never answered: the resolver gives up on its own
+
+    def names(self) -> list[bytes]:
+        return [q for q in self.queries if NAME.split(".")[0].encode() in q]
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+class RemoteDnsThroughLauncher(IntegrationTest):
+    start = ()
+
+    @classmethod
+    def start_extra(cls):
+        cls.topo.set_resolv_conf(cls.topo.client, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        cls.topo.set_hosts(cls.topo.client, "127.0.0.1 localhost\n::1 localhost\n")
+        cls.topo.set_hosts(cls.topo.proxy, f"127.0.0.1 localhost\n{netns.TARGET4} {NAME}\n{netns.TARGET6} {NAME6}\n")
+        cls.danted = servers.start_danted(cls.topo, cls.workdir, port=DANTED_PORT)  # reads the proxy's hosts
+
+    def setUp(self):
+        super().setUp()
+        self.sentinel = DnsSentinel(self.topo)
+        self.addCleanup(self.sentinel.stop)
+
+    def assertNoDnsLeak(self):
+        self.assertEqual(self.sentinel.queries, [], "a DNS query left the client namespace")
+
+    def test_curl_by_name_through_danted(self):
+        since = self.danted.log_size()
+        proc = self.socksify(["curl", "-sS", "--fail", "--max-time", "20",
+                              f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"], DANTED_H)
+        self.assertSucceeded(proc, "curl by name with socks5h")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertEqual(rec["host"], f"{NAME}:{servers.HTTP_PORT}")
+        sessions = [s for s in self.danted.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+                    if s.client_host == netns.CLIENT4]
+        if not sessions:  # danted may log the name it was given instead of the address
+            sessions = self.danted.wait_sessions(f"{NAME}.{servers.HTTP_PORT}", since=since)
+        self.assertTrue(sessions, f"danted did not log the session:\n{self.danted.log_since(since)}")
+        self.assertNoDnsLeak()
+
+    def test_request_carries_the_name_as_atyp_3(self):
+        server = self.start_test_server(hosts={NAME: netns.TARGET4})
+        proc = self.socksify(["curl", "-sS", "--fail", "--max-time", "20",
+                              f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"], server.url("socks5h"))
+        self.assertSucceeded(proc, "curl by name through the test server")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        (rec,) = server.wait_records(1)
+        name = NAME.encode()
+        self.assertEqual(rec.request, bytes([5, CMD_CONNECT, 0, ATYP_NAME, len(name)]) + name +
+                         servers.HTTP_PORT.to_bytes(2, "big"))
+        self.assertEqual((rec.atyp, rec.address, rec.port), (ATYP_NAME, NAME, servers.HTTP_PORT))
+        self.assertNoDnsLeak()
+
+    def test_python_create_connection_by_name_echoes(self):
+        proc = self.socksify(self.python_client("echo_client.py", NAME, servers.ECHO_PORT, 65536), DANTED_H)
+        self.assertSucceeded(proc, "echo client by name")
+        self.assertTrue(self.json_output(proc)["ok"], describe(proc))
+        self.assertEchoServed(min_bytes=65536)
+        self.assertNoDnsLeak()
+
+    def test_ipv6_only_name_through_danted(self):
+        proc = self.socksify(["curl", "-sS", "--fail", "--max-time", "20",
+                              f"http://{NAME6}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"], DANTED_H)
+        self.assertSucceeded(proc, "curl by an IPv6-only name with socks5h")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertEqual(rec["peer"], netns.PROXY_OUT6)
+        self.assertNoDnsLeak()
+
+    def test_sentinel_catches_local_resolution(self):
+        # Control: with socks5 (local DNS) the name is looked up in the client
+        # namespace, the sentinel sees the query, and the lookup fails there.
+        proc = self.socksify(["curl", "-sS", "--max-time", "10",
+                              f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"],
+                             DANTED_H.replace("socks5h:", "socks5:"))
+        self.assertEqual(proc.returncode, 6, describe(proc))  # CURLE_COULDNT_RESOLVE_HOST
+        self.assertTrue(self.sentinel.names(), "the sentinel saw no query: it would not catch a leak")
+        self.assertEqual(self.http.records("http"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
