@@ -8,6 +8,7 @@
     udp_client.py semantics HOST PORT        MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, scatter/gather
     udp_client.py afterclose HOST PORT       sends after the proxy closed the association
     udp_client.py v6only HOST PORT           sendto on an IPV6_V6ONLY socket; reports the errno
+    udp_client.py byname NAME PORT           resolve, then unconnected and connected echo
     udp_client.py send HOST PORT             one sendto; reports the errno
 """
 
@@ -241,6 +242,24 @@ def v6only(host: str, port: int) -> None:
         out(ok=True, errno=exc.errno)
 
 
+def byname(name: str, port: int) -> None:
+    """Resolve name (through socksify's resolver hooks), then sendto/recvfrom
+    unconnected and send/recv connected to the address it gave."""
+    addr = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(b"by-name-sendto", (addr, port))
+    first, first_from = s.recvfrom(1000)
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.settimeout(5)
+    c.connect((addr, port))
+    c.send(b"by-name-connected")
+    second, second_from = c.recvfrom(1000)
+    out(ok=True, address=addr, first=first.decode(), first_from=[first_from[0], first_from[1]],
+        second=second.decode(), second_from=[second_from[0], second_from[1]],
+        peer=list(c.getpeername()))
+
+
 def send(host: str, port: int) -> None:
     s = socket.socket(family_of(host), socket.SOCK_DGRAM)
     s.settimeout(3)
@@ -274,6 +293,8 @@ def main() -> None:
         afterclose(host, port)
     elif cmd == "v6only":
         v6only(host, port)
+    elif cmd == "byname":
+        byname(host, port)
     elif cmd == "send":
         send(host, port)
     else:
