@@ -155,6 +155,17 @@ Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& ds
 
 }  // namespace
 
+Status prepare_socket(int fd) noexcept {
+  const Runtime& rt = Runtime::get();
+  if (!rt.configured() || socket_family(fd) != AF_INET) return {};
+  sockaddr_storage addr;
+  if (rt.proxy_address(0, AF_INET, addr) == 0 || addr.ss_family != AF_INET6) return {};
+  NonBlockingScope nonblocking(fd);  // restores the flags on the new socket too
+  if (auto r = replace_socket(fd, AF_INET6); !r) return r;
+  nonblocking.reapply();
+  return {};
+}
+
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
                                    bool may_replace_socket, const Endpoint* subject) noexcept {
   Runtime& rt = Runtime::get();

@@ -3,6 +3,7 @@
 //   socksify-config validate        check the environment's configuration
 //   socksify-config print           print the effective configuration
 //   socksify-config linkage FILE    "static", "dynamic" or "not-elf"
+//   socksify-config prepare FILE    validate, and warn if FILE is statically linked
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,19 +60,33 @@ int print() {
   return 0;
 }
 
-int linkage(const char* path) {
+ElfLinkage file_linkage(const char* path) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fmt::print("not-elf\n");
-    return 0;
-  }
+  if (fd < 0) return ElfLinkage::NotElf;
   std::byte head[4096];
   const ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
-  const auto kind = elf_linkage(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0));
+  return elf_linkage(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0));
+}
+
+int linkage(const char* path) {
+  const auto kind = file_linkage(path);
   fmt::print("{}\n", kind == ElfLinkage::Static    ? "static"
                      : kind == ElfLinkage::Dynamic ? "dynamic"
                                                    : "not-elf");
+  return 0;
+}
+
+// The launcher's one call before exec: settings valid (else exit 1), and a
+// warning when the program is out of LD_PRELOAD's reach.
+int prepare(const char* path) {
+  if (!load()) return 1;
+  if (file_linkage(path) == ElfLinkage::Static) {
+    fmt::print(stderr,
+               "socksify: warning: {} is statically linked: LD_PRELOAD cannot reach it, its "
+               "traffic will NOT go through the proxy\n",
+               path);
+  }
   return 0;
 }
 
@@ -82,6 +97,7 @@ int main(int argc, char** argv) {
   if (cmd == "validate") return validate();
   if (cmd == "print") return print();
   if (cmd == "linkage" && argc == 3) return linkage(argv[2]);
-  fmt::print(stderr, "usage: socksify-config validate | print | linkage FILE\n");
+  if (cmd == "prepare" && argc == 3) return prepare(argv[2]);
+  fmt::print(stderr, "usage: socksify-config validate | print | linkage FILE | prepare FILE\n");
   return 2;
 }
