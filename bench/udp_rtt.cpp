@@ -44,7 +44,8 @@ sockaddr_in parse(const std::string& text) {
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 int echo(const char* host, const char* port) {
@@ -55,7 +56,8 @@ int echo(const char* host, const char* port) {
   for (;;) {
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    const ssize_t n = recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    const ssize_t n =
+        recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n >= 0) sendto(fd, buf.data(), n, 0, reinterpret_cast<sockaddr*>(&from), len);
   }
 }
@@ -73,7 +75,8 @@ void read_exact(int fd, void* p, size_t n) {
 // Opens a UDP association for udp_fd; returns the control socket, fills relay.
 int associate(const sockaddr_in& proxy, int udp_fd, sockaddr_in& relay) {
   const int ctl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (connect(ctl, reinterpret_cast<const sockaddr*>(&proxy), sizeof proxy) != 0) die("proxy connect");
+  if (connect(ctl, reinterpret_cast<const sockaddr*>(&proxy), sizeof proxy) != 0)
+    die("proxy connect");
   const unsigned char greeting[] = {5, 1, 0};
   if (write(ctl, greeting, 3) != 3) die("greeting");
   unsigned char choice[2];
@@ -87,7 +90,8 @@ int associate(const sockaddr_in& proxy, int udp_fd, sockaddr_in& relay) {
   unsigned char rep[10];
   read_exact(ctl, rep, 10);
   if (rep[1] != 0 || rep[3] != 1) {
-    std::fprintf(stderr, "udp_rtt: proxy refused UDP ASSOCIATE (REP %d, ATYP %d)\n", rep[1], rep[3]);
+    std::fprintf(stderr, "udp_rtt: proxy refused UDP ASSOCIATE (REP %d, ATYP %d)\n", rep[1],
+                 rep[3]);
     std::exit(1);
   }
   relay = sockaddr_in{};

@@ -7,7 +7,9 @@
 namespace socksify {
 namespace {
 
-std::byte* base(const iovec& v) { return static_cast<std::byte*>(v.iov_base); }
+std::byte* base(const iovec& v) {
+  return static_cast<std::byte*>(v.iov_base);
+}
 
 // Position of byte `pos` as (segment, offset); (size, 0) past the end.
 struct Pos {

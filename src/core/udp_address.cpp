@@ -28,8 +28,9 @@ socklen_t sockaddr_in_family(const Endpoint& ip, int family, sockaddr_storage& o
 Endpoint associate_request_address(const Endpoint& bound, bool want_ipv6_relay) noexcept {
   static constexpr std::uint8_t kZero[16] = {};
   if (!bound.is_ip() || bound.is_unspecified()) {
-    return want_ipv6_relay ? Endpoint::ipv6(kZero, bound.port())
-                           : Endpoint::ipv4(std::span<const std::uint8_t, 4>(kZero, 4), bound.port());
+    return want_ipv6_relay
+               ? Endpoint::ipv6(kZero, bound.port())
+               : Endpoint::ipv4(std::span<const std::uint8_t, 4>(kZero, 4), bound.port());
   }
   return bound.unmapped();
 }
@@ -53,10 +54,14 @@ bool is_relay_address(const sockaddr_storage& from, socklen_t from_len,
 
 std::size_t udp_header_size(const Endpoint& ep) noexcept {
   switch (ep.kind()) {
-    case Endpoint::Kind::IPv4: return 10;
-    case Endpoint::Kind::IPv6: return 22;
-    case Endpoint::Kind::Name: return 7 + ep.host_name().size();
-    case Endpoint::Kind::None: break;
+    case Endpoint::Kind::IPv4:
+      return 10;
+    case Endpoint::Kind::IPv6:
+      return 22;
+    case Endpoint::Kind::Name:
+      return 7 + ep.host_name().size();
+    case Endpoint::Kind::None:
+      break;
   }
   return 0;
 }

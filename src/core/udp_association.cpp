@@ -105,9 +105,10 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});
   Endpoint relay = reply->bound.unmapped();
   if (!relay.is_ip()) {
-    log::error("UDP to {} via {} failed: the proxy named its relay by host name ({}), "
-               "which is not supported",
-               dst, proxy, relay);
+    log::error(
+        "UDP to {} via {} failed: the proxy named its relay by host name ({}), "
+        "which is not supported",
+        dst, proxy, relay);
     return Errno{EAFNOSUPPORT};
   }
   // RFC 1928 §7 / common practice: a relay at 0.0.0.0 or :: means "the address
@@ -121,9 +122,10 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   // An IPv6-only socket (BIND's dig sets IPV6_V6ONLY) has no v4-mapped path to
   // an IPv4 relay; the kernel would only say ENETUNREACH.
   if (family == AF_INET6 && relay.kind() == Endpoint::Kind::IPv4 && ipv6_only(fd)) {
-    log::error("UDP to {} via {} failed: the relay {} is IPv4 and the program's socket is "
-               "IPv6-only (IPV6_V6ONLY); use an IPv6 proxy address",
-               dst, proxy, relay);
+    log::error(
+        "UDP to {} via {} failed: the relay {} is IPv4 and the program's socket is "
+        "IPv6-only (IPV6_V6ONLY); use an IPv6 proxy address",
+        dst, proxy, relay);
     return Errno{EAFNOSUPPORT};
   }
   auto* a = new (std::nothrow) UdpAssociation;

@@ -24,8 +24,8 @@ struct FdState;
 // published: connect() publishes a new one and keeps the old until the
 // association dies, so a thread sending concurrently never reads a torn one.
 struct UdpPeer {
-  Endpoint target;  // what datagram headers name (a host name for a fake address)
-  Endpoint filter;  // the IP replies must come from; None for a name (any source)
+  Endpoint target;                  // what datagram headers name (a host name for a fake address)
+  Endpoint filter;                  // the IP replies must come from; None for a name (any source)
   sockaddr_storage program_addr{};  // as the program passed it: recvfrom reports this
   socklen_t program_len = 0;
   UdpPeer* older = nullptr;

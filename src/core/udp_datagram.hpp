@@ -15,12 +15,12 @@
 namespace socksify {
 
 struct Unwrapped {
-  bool ok = false;             // false: malformed header (drop the datagram)
-  std::size_t header_len = 0;  // the header's real length
-  std::uint8_t frag = 0;       // FRAG; non-zero means a fragment (we drop those)
-  Endpoint source;             // DST.ADDR/DST.PORT: where the payload came from
-  std::size_t payload_len = 0; // the whole payload, whether it fit or not
-  std::size_t delivered = 0;   // payload bytes now at the start of the program's buffers
+  bool ok = false;              // false: malformed header (drop the datagram)
+  std::size_t header_len = 0;   // the header's real length
+  std::uint8_t frag = 0;        // FRAG; non-zero means a fragment (we drop those)
+  Endpoint source;              // DST.ADDR/DST.PORT: where the payload came from
+  std::size_t payload_len = 0;  // the whole payload, whether it fit or not
+  std::size_t delivered = 0;    // payload bytes now at the start of the program's buffers
 };
 
 // `all` = the iovecs of the receive: all[0] the header buffer of `expected`

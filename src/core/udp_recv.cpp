@@ -71,8 +71,8 @@ socklen_t report_source(const UdpAssociation& a, const Endpoint& src, sockaddr_s
       return sockaddr_in_family(Endpoint::ipv6(v6, src.port()), a.family, out);
     }
     if (may_log(DropReason::UnknownName)) {
-      log::warn("dropping a UDP datagram from {} via {}: a host name with no address to show",
-                src, a.proxy);
+      log::warn("dropping a UDP datagram from {} via {}: a host name with no address to show", src,
+                a.proxy);
     }
     return 0;
   }
@@ -116,8 +116,7 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
   UdpAssociation* a = s.udp.load(std::memory_order_acquire);
   // Unassociated, connected straight to a peer, or reading the error queue
   // (which holds no relay datagrams): the kernel's business.
-  if (a == nullptr || s.udp_direct_peer.load(std::memory_order_relaxed) ||
-      (flags & MSG_ERRQUEUE)) {
+  if (a == nullptr || s.udp_direct_peer.load(std::memory_order_relaxed) || (flags & MSG_ERRQUEUE)) {
     return pass_through(fd, msg, flags);
   }
   if (msg.msg_iovlen > static_cast<std::size_t>(IOV_MAX) - 2) return Errno{EMSGSIZE};

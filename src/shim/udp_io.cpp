@@ -3,6 +3,8 @@
 // Thin: look up the descriptor's state, and hand tracked UDP sockets to the
 // logic in core/udp_io; every other descriptor goes straight to libc after one
 // bounds check and one load.
+#include "core/udp_io.hpp"
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,7 +12,6 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
-#include "core/udp_io.hpp"
 #include "shim/export.hpp"
 
 namespace {
@@ -138,7 +139,8 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
   FdState* s = udp_state(fd);
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(recv)(fd, buf, len, flags);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s))
+    return REAL(recv)(fd, buf, len, flags);
   iovec v;
   msghdr m = one_buffer(buf, len, v);
   return recv_via_relay(fd, *s, m, flags);

@@ -10,7 +10,8 @@ namespace {
 
 Endpoint from_text(const char* text, std::uint16_t port) {
   std::uint8_t a[16];
-  if (inet_pton(AF_INET, text, a) == 1) return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), port);
+  if (inet_pton(AF_INET, text, a) == 1)
+    return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), port);
   EXPECT_EQ(inet_pton(AF_INET6, text, a), 1) << text;
   return Endpoint::ipv6(a, port);
 }
