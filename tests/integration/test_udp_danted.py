@@ -204,6 +204,20 @@ class UdpThroughDanted(IntegrationTest):
         self.assertEqual(r["second_from"], [netns.TARGET4, UDP_ECHO])
         self.assertIn(b"not the proxy's relay", err)  # said once, rate-limited
 
+    def test_a_udp_socket_inherited_across_exec_goes_through_the_proxy(self):
+        # The parent (no socksify) makes the socket and execs the launcher; the
+        # library adopts it at start-up. Without that its datagrams would go out
+        # directly (and find no route to the target).
+        from harness import launcher
+        child = launcher.command(self.python_client("udp_client.py", "child", netns.TARGET4,
+                                                    UDP_ECHO), DANTED_URL)
+        proc = self.run_direct(self.python_client("udp_client.py", "parent", *child))
+        self.assertSucceeded(proc, "inherited socket")
+        r = self.json_output(proc)
+        self.assertEqual((r["errno"], r["reply"]), (0, "inherited"), describe(proc))
+        self.assertEqual(r["reply_from"], [netns.TARGET4, UDP_ECHO])
+        self.assertUdpEchoFromProxy(1)
+
     def test_remote_dns_refuses_dns_that_would_bypass_the_proxy(self):
         # With socks5h, a query to a local resolver would leak the name.
         proc = self.socksify(self.python_client("udp_client.py", "send", "127.0.0.1", DNS_PORT),

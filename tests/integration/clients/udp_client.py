@@ -9,6 +9,8 @@
     udp_client.py afterclose HOST PORT       sends after the proxy closed the association
     udp_client.py v6only HOST PORT           sendto on an IPV6_V6ONLY socket; reports the errno
     udp_client.py byname NAME PORT           resolve, then unconnected and connected echo
+    udp_client.py parent PROGRAM ARGS...     exec PROGRAM ARGS... FD with an inherited UDP socket
+    udp_client.py child HOST PORT FD         echo over the inherited socket FD
     udp_client.py send HOST PORT             one sendto; reports the errno
 """
 
@@ -260,6 +262,25 @@ def byname(name: str, port: int) -> None:
         peer=list(c.getpeername()))
 
 
+def parent(argv: list[str]) -> None:
+    """Makes an unbound UDP socket, then execs argv + [its fd]: the program that
+    inherits it (under socksify) never called socket() for it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.set_inheritable(True)
+    os.execvp(argv[0], argv + [str(s.fileno())])
+
+
+def child(host: str, port: int, fd: int) -> None:
+    s = socket.socket(fileno=fd)
+    s.settimeout(5)
+    try:
+        s.sendto(b"inherited", (host, port))
+        got, addr = s.recvfrom(1000)
+        out(ok=True, errno=0, reply=got.decode(), reply_from=[addr[0], addr[1]])
+    except OSError as exc:
+        out(ok=True, errno=exc.errno or -1, reply=None)
+
+
 def send(host: str, port: int) -> None:
     s = socket.socket(family_of(host), socket.SOCK_DGRAM)
     s.settimeout(3)
@@ -276,6 +297,9 @@ def send(host: str, port: int) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "parent":
+        parent(sys.argv[2:])
+        return
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "echo":
         echo(host, port, [int(x) for x in sys.argv[4:]])
@@ -295,6 +319,8 @@ def main() -> None:
         v6only(host, port)
     elif cmd == "byname":
         byname(host, port)
+    elif cmd == "child":
+        child(host, port, int(sys.argv[4]))
     elif cmd == "send":
         send(host, port)
     else:
