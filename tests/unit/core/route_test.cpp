@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <memory>
 #include <string>
 
 #include "core/runtime.hpp"
@@ -14,48 +13,113 @@
 namespace socksify {
 namespace {
 
-std::unique_ptr<Runtime> runtime_with(std::map<std::string, std::string> env) {
-  auto rt = std::make_unique<Runtime>();
-  env.emplace("SOCKSIFY_LOG_LEVEL", "quiet");
-  rt->load([&env](const char* name) -> const char* {
+Endpoint ip(const char* text, std::uint16_t port) {
+  sockaddr_storage ss{};
+  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    return *Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(in), sizeof *in);
+  }
+  EXPECT_EQ(inet_pton(AF_INET6, text, &in6->sin6_addr), 1) << text;
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = htons(port);
+  return *Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(in6), sizeof *in6);
+}
+
+Runtime runtime(std::map<std::string, std::string> env) {
+  Runtime rt;
+  rt.load([&env](const char* name) -> const char* {
     auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
   });
   return rt;
 }
 
-Endpoint v4(const char* text, std::uint16_t port) {
+TEST(Route, RemoteHostsGoThroughTheProxy) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"}});
+  ASSERT_TRUE(rt.configured()) << rt.config_error();
+  const Route r = route_for(rt, ip("10.200.1.2", 80));
+  EXPECT_EQ(r.kind, Route::Kind::Proxy);
+  EXPECT_EQ(r.target, ip("10.200.1.2", 80));
+}
+
+TEST(Route, LoopbackGoesDirectUnlessTurnedOff) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}});
+  EXPECT_EQ(route_for(rt, ip("127.0.0.2", 80)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("::1", 80)).kind, Route::Kind::Direct);
+  Runtime off = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT_LOOPBACK", "off"}});
+  EXPECT_EQ(route_for(off, ip("127.0.0.2", 80)).kind, Route::Kind::Proxy);
+}
+
+TEST(Route, TheProxyItselfIsReachedDirectlyEvenV4Mapped) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"}});
+  EXPECT_EQ(route_for(rt, ip("10.0.0.1", 1080)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("::ffff:10.0.0.1", 1080)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("10.0.0.1", 1081)).kind, Route::Kind::Proxy);
+}
+
+TEST(Route, V4MappedDestinationsAreAskedForAsIPv4) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}});
+  const Route r = route_for(rt, ip("::ffff:10.200.1.2", 80));
+  EXPECT_EQ(r.target.kind(), Endpoint::Kind::IPv4);
+}
+
+TEST(Route, FakeAddressesCarryTheirNameAndUnknownOnesAreRefused) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.0.1"}});
+  ASSERT_NE(rt.names(), nullptr);
   std::uint8_t a[4];
-  inet_pton(AF_INET, text, a);
-  return Endpoint::ipv4(a, port);
+  ASSERT_TRUE(rt.names()->address_for("target.test", AF_INET, a));
+  const Route r = route_for(rt, Endpoint::ipv4(a, 8080));
+  EXPECT_EQ(r.kind, Route::Kind::Proxy);
+  EXPECT_EQ(r.target, *Endpoint::name("target.test", 8080));
+  // Never handed out: no name to send, and a direct connect would leak.
+  const Route unknown = route_for(rt, ip("240.0.7.7", 80));
+  EXPECT_EQ(unknown.kind, Route::Kind::Refuse);
+  EXPECT_EQ(unknown.error, EHOSTUNREACH);
+}
+
+TEST(Route, DirectRulesBypassTheProxy) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
+  ASSERT_TRUE(rt.configured()) << rt.config_error();
+  EXPECT_EQ(route_for(rt, ip("192.168.4.4", 22)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("192.169.4.4", 22)).kind, Route::Kind::Proxy);
+}
+
+TEST(Route, UnconfiguredProcessesFailClosedThroughTheSession) {
+  Runtime rt = runtime({});
+  EXPECT_FALSE(rt.configured());
+  // Not Direct: the session refuses with a log line (ENETUNREACH).
+  EXPECT_EQ(route_for(rt, ip("10.200.1.2", 80)).kind, Route::Kind::Proxy);
 }
 
 TEST(Route, RemoteDnsRefusesDnsThatWouldGoOutDirectly) {
-  const auto rt = runtime_with({{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}});
-  const Route r = route_for(*rt, v4("127.0.0.53", 53));
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}});
+  const Route r = route_for(rt, ip("127.0.0.53", 53));
   EXPECT_EQ(r.kind, Route::Kind::Refuse);
   EXPECT_EQ(r.error, EACCES);
   // Other loopback traffic stays direct.
-  EXPECT_EQ(route_for(*rt, v4("127.0.0.53", 5353)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("127.0.0.53", 5353)).kind, Route::Kind::Direct);
   // DNS to a remote server goes through the proxy, not refused.
-  EXPECT_EQ(route_for(*rt, v4("10.0.2.2", 53)).kind, Route::Kind::Proxy);
+  EXPECT_EQ(route_for(rt, ip("10.0.2.2", 53)).kind, Route::Kind::Proxy);
 }
 
 TEST(Route, RemoteDnsRefusesDnsToANetworkRuledDirect) {
-  const auto rt = runtime_with(
+  Runtime rt = runtime(
       {{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
-  EXPECT_EQ(route_for(*rt, v4("192.168.1.1", 53)).kind, Route::Kind::Refuse);
-  EXPECT_EQ(route_for(*rt, v4("192.168.1.1", 80)).kind, Route::Kind::Direct);
+  EXPECT_EQ(route_for(rt, ip("192.168.1.1", 53)).kind, Route::Kind::Refuse);
+  EXPECT_EQ(route_for(rt, ip("192.168.1.1", 80)).kind, Route::Kind::Direct);
 }
 
 TEST(Route, DnsToTheProxyItselfStaysDirect) {
-  const auto rt = runtime_with({{"SOCKSIFY_PROXY", "socks5h://127.0.0.1:53"}});
-  EXPECT_EQ(route_for(*rt, v4("127.0.0.1", 53)).kind, Route::Kind::Direct);
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://127.0.0.1:53"}});
+  EXPECT_EQ(route_for(rt, ip("127.0.0.1", 53)).kind, Route::Kind::Direct);
 }
 
 TEST(Route, LocalDnsStaysDirectWithoutRemoteDns) {
-  const auto rt = runtime_with({{"SOCKSIFY_PROXY", "socks5://10.0.1.2:1080"}});
-  EXPECT_EQ(route_for(*rt, v4("127.0.0.53", 53)).kind, Route::Kind::Direct);
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.1.2:1080"}});
+  EXPECT_EQ(route_for(rt, ip("127.0.0.53", 53)).kind, Route::Kind::Direct);
 }
 
 }  // namespace

@@ -1,0 +1,27 @@
+#!/bin/bash
+# cmake --install puts the launcher, library, helper and man pages in place, and
+# the installed launcher (also reached through a symlink elsewhere) preloads the
+# installed library, not the build tree's.
+set -euo pipefail
+build="$1"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+for f in bin/socksify lib/libsocksify.so libexec/socksify/socksify-config share/man/man1/socksify.1; do
+  [ -e "$prefix/$f" ] || fail "missing $f"
+done
+if ldd "$prefix/lib/libsocksify.so" | grep -q fmt; then fail "libsocksify.so depends on libfmt"; fi
+
+check() {
+  local launcher="$1" seen
+  seen=$("$launcher" -x socks5://127.0.0.1:1 -- sh -c 'echo "$LD_PRELOAD"')
+  seen=$(readlink -f "${seen%% *}")
+  [ "$seen" = "$(readlink -f "$prefix/lib/libsocksify.so")" ] || fail "$launcher preloads '$seen'"
+}
+check "$prefix/bin/socksify"
+mkdir "$prefix/elsewhere"
+ln -s "$prefix/bin/socksify" "$prefix/elsewhere/socksify"
+check "$prefix/elsewhere/socksify"
+echo "installed launcher preloads the installed library: ok"

@@ -1,0 +1,80 @@
+#include "core/fd_table.hpp"
+
+#include <gtest/gtest.h>
+
+namespace socksify {
+namespace {
+
+// A private table per test: the real one is a process-wide singleton.
+std::unique_ptr<FdTable> fresh() { return std::make_unique<FdTable>(); }
+
+TEST(FdTable, UnmanagedAndOutOfRangeDescriptorsHaveNoState) {
+  auto t = fresh();
+  EXPECT_EQ(t->get(5), nullptr);
+  EXPECT_EQ(t->get(-1), nullptr);
+  EXPECT_EQ(t->get(FdTable::kCapacity), nullptr);
+  EXPECT_EQ(t->create(FdTable::kCapacity, FdState::Kind::TcpTunnel), nullptr);
+  EXPECT_EQ(t->live(), 0);
+}
+
+TEST(FdTable, DupSharesOneStateUntilTheLastDescriptorCloses) {
+  auto t = fresh();
+  FdState* s = t->create(3, FdState::Kind::Udp);
+  ASSERT_NE(s, nullptr);
+  t->share(3, 7);
+  EXPECT_EQ(t->get(7), s);
+  EXPECT_EQ(s->refs.load(), 2);
+  t->release(3);
+  EXPECT_EQ(t->get(3), nullptr);
+  EXPECT_EQ(t->live(), 1);  // fd 7 still holds it
+  t->release(7);
+  EXPECT_EQ(t->live(), 0);
+}
+
+TEST(FdTable, DupOfAnUnmanagedDescriptorOntoAManagedOneForgetsIt) {
+  auto t = fresh();
+  t->create(4, FdState::Kind::TcpTunnel);
+  t->share(9, 4);  // dup2(9, 4) where 9 is not ours
+  EXPECT_EQ(t->get(4), nullptr);
+  EXPECT_EQ(t->live(), 0);
+}
+
+TEST(FdTable, ReleasedStatesAreRecycledFreshNotFreed) {
+  auto t = fresh();
+  FdState* first = t->create(3, FdState::Kind::TcpTunnel);
+  first->peer_len = 16;
+  first->connect_error = 111;
+  t->release(3);
+  FdState* second = t->create(8, FdState::Kind::Udp);
+  EXPECT_EQ(second, first);  // type-stable memory: a racing reader never sees freed memory
+  EXPECT_EQ(second->kind, FdState::Kind::Udp);
+  EXPECT_EQ(second->peer_len, 0u);
+  EXPECT_EQ(second->connect_error, 0);
+  EXPECT_EQ(second->refs.load(), 1);
+  t->release(8);
+}
+
+TEST(FdTable, CloseRangeReleasesOnlyTheRange) {
+  auto t = fresh();
+  for (int fd : {3, 4, 10, 20}) t->create(fd, FdState::Kind::TcpTunnel);
+  t->release_range(4, 10);
+  EXPECT_NE(t->get(3), nullptr);
+  EXPECT_EQ(t->get(4), nullptr);
+  EXPECT_EQ(t->get(10), nullptr);
+  EXPECT_NE(t->get(20), nullptr);
+  t->release_range(0, ~0u);  // close_range(0, ~0U): must stop at the table's end
+  EXPECT_EQ(t->live(), 0);
+}
+
+TEST(FdTable, HeldStateOutlivesItsDescriptor) {
+  auto t = fresh();
+  FdState* s = t->create(5, FdState::Kind::TcpTunnel);
+  t->hold(s);  // the helper thread of a non-blocking connect
+  t->release(5);
+  EXPECT_EQ(t->live(), 1);
+  t->put(s);
+  EXPECT_EQ(t->live(), 0);
+}
+
+}  // namespace
+}  // namespace socksify
