@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Runs every benchmark (download, connect_cycles, write_devnull) and prints a
+"""Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt) and prints a
 summary table. Exit status 0 when every target is met, 1 otherwise.
-usage: run_all.py [NAME...]   (default: all three)
+usage: run_all.py [NAME...]   (default: all)
 """
 
 import os
@@ -11,10 +11,11 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import connect_cycles  # noqa: E402
 import download  # noqa: E402
+import udp_rtt  # noqa: E402
 import write_devnull  # noqa: E402
 
 BENCHES = {"download": download, "connect_cycles": connect_cycles,
-           "write_devnull": write_devnull}
+           "write_devnull": write_devnull, "udp_rtt": udp_rtt}
 
 
 def main(names):

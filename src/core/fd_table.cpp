@@ -30,7 +30,8 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->kind = kind;
   s->peer = {};
   s->peer_len = 0;
-  s->udp = nullptr;
+  s->udp.store(nullptr, std::memory_order_relaxed);
+  s->udp_direct_peer.store(false, std::memory_order_relaxed);
   s->pending.store(false, std::memory_order_relaxed);
   s->connect_error = 0;
   s->error_reported = false;
@@ -67,9 +68,8 @@ void FdTable::release_range(unsigned first, unsigned last) noexcept {
 
 void FdTable::unref(FdState* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (s->udp != nullptr) {
-    release_udp_association(s->udp);
-    s->udp = nullptr;
+  if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
+    release_udp_association(udp);
   }
   if (s->done_fd >= 0) {
     REAL(close)(s->done_fd);

@@ -29,8 +29,14 @@ struct FdState {
   // stays fake): getpeername() answers with this.
   sockaddr_storage peer{};
   socklen_t peer_len = 0;
-  // Kind::Udp: the association with the proxy, opened on first use.
-  UdpAssociation* udp = nullptr;
+  // Kind::Udp: the association with the proxy, opened on first use (nullptr
+  // until then). Read lock-free by every datagram call; written once, under
+  // udp_mu, so two threads sending the first datagram open one association.
+  std::atomic<UdpAssociation*> udp{nullptr};
+  std::mutex udp_mu;
+  // Kind::Udp: connected straight to a destination that is not proxied (the
+  // kernel now filters for that peer; datagrams pass through untouched).
+  std::atomic<bool> udp_direct_peer{false};
 
   // Kind::TcpTunnel opened by a non-blocking connect(): the handshake runs on a
   // helper thread (src/core/async_connect.cpp) while the program's event loop

@@ -16,6 +16,16 @@
 
 #include <atomic>
 
+// glibc's _FORTIFY_SOURCE entry points (declared by its headers only when
+// fortification is on): programs built with it call these instead.
+extern "C" {
+ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, sockaddr* addr,
+                       socklen_t* addrlen);
+ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
+[[noreturn]] void __chk_fail(void);
+}
+
 // One list of every real symbol: it generates the pointer table and the resolver.
 #define SOCKSIFY_REAL_SYMBOLS(X) \
   X(connect)                     \
@@ -47,6 +57,10 @@
   X(recvmsg)                     \
   X(sendmmsg)                    \
   X(recvmmsg)                    \
+  X(__recv_chk)                  \
+  X(__recvfrom_chk)              \
+  X(__read_chk)                  \
+  X(syscall)                     \
   X(getaddrinfo)                 \
   X(freeaddrinfo)                \
   X(getnameinfo)                 \

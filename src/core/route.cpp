@@ -9,8 +9,11 @@
 
 namespace socksify {
 
-Route route_for(const Runtime& rt, const Endpoint& dst) noexcept {
-  const Endpoint plain = dst.unmapped();
+namespace {
+
+constexpr std::uint16_t kDnsPort = 53;
+
+Route decide(const Runtime& rt, const Endpoint& plain) noexcept {
   // Unconfigured: no rule can be trusted; the session refuses with a log line.
   if (!rt.configured()) return {Route::Kind::Proxy, plain, 0};
   // The program talking to the proxy itself (curl --socks5 under socksify).
@@ -27,6 +30,23 @@ Route route_for(const Runtime& rt, const Endpoint& dst) noexcept {
   // Loopback (when direct_loopback), and the user's direct rules.
   if (is_direct(rt.settings(), plain)) return {Route::Kind::Direct, plain, 0};
   return {Route::Kind::Proxy, plain, 0};
+}
+
+}  // namespace
+
+Route route_for(const Runtime& rt, const Endpoint& dst) noexcept {
+  const Endpoint plain = dst.unmapped();
+  Route route = decide(rt, plain);
+  // With remote DNS, names are the proxy's business: a DNS query that would go
+  // out directly (to a local resolver on loopback, or a network ruled direct)
+  // would leak every name the program looks up. The proxy itself is exempt
+  // (the program may talk DNS to it knowingly).
+  if (route.kind == Route::Kind::Direct && plain.port() == kDnsPort && rt.configured() &&
+      rt.settings().remote_dns() && !rt.is_proxy(plain)) {
+    log::error("refusing {}: DNS would bypass the proxy while remote DNS (socks5h) is on", plain);
+    return {Route::Kind::Refuse, plain, EACCES};
+  }
+  return route;
 }
 
 }  // namespace socksify

@@ -99,35 +99,38 @@ Status reach_proxy(int fd, std::size_t i, int& family, const NonBlockingScope& n
   return connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline);
 }
 
-void log_unreachable(LogLevel level, const Endpoint& dst, const ProxySpec& spec, Errno e,
-                     bool more) {
-  log::log_at(level, "connect to {} via {} failed: proxy unreachable: {} ({}){}", dst,
+// `verb` and `dst` name what the program was doing: "connect to" a destination,
+// or "UDP to" one (not UDP ASSOCIATE's DST, which is our own address).
+void log_unreachable(LogLevel level, std::string_view verb, const Endpoint& dst,
+                     const ProxySpec& spec, Errno e, bool more) {
+  log::log_at(level, "{} {} via {} failed: proxy unreachable: {} ({}){}", verb, dst,
               spec.display(), std::strerror(e.code), log::errno_name(e.code),
               more ? "; trying the next proxy" : "");
 }
 
-void log_failure(LogLevel level, const Endpoint& dst, const ProxySpec& spec,
-                 const socks5::Failure& f, bool more) {
-  log::log_at(level, "connect to {} via {} failed: {} ({}){}", dst, spec.display(), f.what,
+void log_failure(LogLevel level, std::string_view verb, const Endpoint& dst,
+                 const ProxySpec& spec, const socks5::Failure& f, bool more) {
+  log::log_at(level, "{} {} via {} failed: {} ({}){}", verb, dst, spec.display(), f.what,
               log::errno_name(f.error.code), more ? "; trying the next proxy" : "");
 }
 
 // proxy_mode chain: through every proxy in turn, each asked to CONNECT to the
 // next, the last to the destination.
 Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& dst,
-                                 bool may_replace_socket, const NonBlockingScope& nonblocking) {
+                                 const Endpoint& shown, bool may_replace_socket,
+                                 const NonBlockingScope& nonblocking) {
   const Runtime& rt = Runtime::get();
   const auto proxies = rt.proxies();
   if (cmd != socks5::Command::Connect) {
     // A UDP relay at the end of a chain is not reachable from here.
-    log::error("refusing UDP to {}: UDP cannot cross a proxy chain", dst);
+    log::error("refusing UDP to {}: UDP cannot cross a proxy chain", shown);
     return Errno{EOPNOTSUPP};
   }
   int family = socket_family(fd);
   const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
   if (auto c = reach_proxy(fd, 0, family, nonblocking, may_replace_socket, deadline); !c) {
     disconnect(fd);
-    log_unreachable(LogLevel::Error, dst, proxies[0].spec, c.error(), false);
+    log_unreachable(LogLevel::Error, "connect to", dst, proxies[0].spec, c.error(), false);
     return c.error();
   }
   SocketStream stream(fd, deadline);
@@ -164,16 +167,18 @@ Status prepare_socket(int fd) noexcept {
 }
 
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
-                                   bool may_replace_socket) noexcept {
+                                   bool may_replace_socket, const Endpoint* subject) noexcept {
   Runtime& rt = Runtime::get();
+  const Endpoint& shown = subject != nullptr ? *subject : dst;
+  const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to" : "connect to";
   if (!rt.configured()) {
-    log::error("refusing {}: socksify is not configured ({})", dst, rt.config_error());
+    log::error("refusing {}: socksify is not configured ({})", shown, rt.config_error());
     return Errno{ENETUNREACH};
   }
   NonBlockingScope nonblocking(fd);
   const auto proxies = rt.proxies();
   if (rt.settings().proxy_mode == ProxyMode::Chain && proxies.size() > 1) {
-    return open_chain(fd, cmd, dst, may_replace_socket, nonblocking);
+    return open_chain(fd, cmd, dst, shown, may_replace_socket, nonblocking);
   }
   // Failover pool: the first proxy that answers serves.
   int family = socket_family(fd);
@@ -185,20 +190,23 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     if (auto c = reach_proxy(fd, i, family, nonblocking, may_replace_socket, deadline); !c) {
       last = c.error();
       disconnect(fd);
-      log_unreachable(more ? LogLevel::Warn : LogLevel::Error, dst, spec, last, more);
+      log_unreachable(more ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, last, more);
       continue;
     }
     SocketStream stream(fd, deadline);
     auto reply = socks5::handshake(stream, {spec.user, spec.password}, cmd, dst);
     if (reply) {
-      if (log::enabled(LogLevel::Debug)) log::debug("{} via {}: tunnel open", dst, spec.display());
+      if (log::enabled(LogLevel::Debug)) {
+        log::debug("{} via {}: {} open", shown, spec.display(),
+                   cmd == socks5::Command::UdpAssociate ? "UDP association" : "tunnel");
+      }
       return std::move(reply.value());
     }
     const socks5::Failure& f = reply.error();
     last = f.error;
     disconnect(fd);
     const bool try_next = more && proxy_is_down(f);
-    log_failure(try_next ? LogLevel::Warn : LogLevel::Error, dst, spec, f, try_next);
+    log_failure(try_next ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, f, try_next);
     if (!try_next) return last;
   }
   return last;

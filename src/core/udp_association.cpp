@@ -1,13 +1,204 @@
 #include "core/udp_association.hpp"
 
+#include <errno.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <mutex>
+#include <new>
+
 #include "core/fd_table.hpp"
+#include "core/guard.hpp"
+#include "core/log.hpp"
 #include "core/real.hpp"
+#include "core/runtime.hpp"
+#include "core/session.hpp"
+#include "core/udp_address.hpp"
 
 namespace socksify {
+namespace {
+
+int socket_family(int fd) {
+  int domain = AF_UNSPEC;
+  socklen_t len = sizeof domain;
+  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
+  return domain;
+}
+
+bool ipv6_only(int fd) {
+  int on = 0;
+  socklen_t len = sizeof on;
+  return REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on != 0;
+}
+
+std::optional<Endpoint> local_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (REAL(getsockname)(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+  return Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+// The relay needs to know our port before the first datagram (RFC 1928 §7), so
+// an unbound socket is bound now, to the wildcard address and a free port:
+// what the kernel would do on the first sendto anyway.
+Result<Endpoint> bound_address(int fd, int family) {
+  auto local = local_address(fd);
+  if (!local) return Errno{errno != 0 ? errno : EINVAL};
+  if (local->port() != 0) return *local;
+  sockaddr_storage any{};
+  any.ss_family = static_cast<sa_family_t>(family);
+  const socklen_t len = family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&any), len) != 0) return Errno{errno};
+  local = local_address(fd);
+  if (!local) return Errno{EINVAL};
+  return *local;
+}
+
+std::optional<Endpoint> peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (REAL(getpeername)(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+  auto ep = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  if (ep) return ep->unmapped();
+  return std::nullopt;
+}
+
+// Closes the control connection on every path that does not hand it over.
+struct ControlFd {
+  int fd;
+  ~ControlFd() {
+    if (fd >= 0) REAL(close)(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
+  ReentryGuard guard;
+  const int family = socket_family(fd);
+  if (family != AF_INET && family != AF_INET6) return Errno{EAFNOSUPPORT};
+  auto bound = bound_address(fd, family);
+  if (!bound) {
+    log::error("UDP to {} failed: cannot bind the socket for the proxy's relay ({})", dst,
+               log::errno_name(bound.error().code));
+    return bound.error();
+  }
+  // The control connection is ours, not the program's: close-on-exec, so a
+  // child the program starts does not keep the association alive.
+  ControlFd control{REAL(socket)(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP)};
+  if (control.fd < 0) {
+    const int e = errno;
+    log::error("UDP to {} failed: cannot create the proxy control socket ({})", dst,
+               log::errno_name(e));
+    return Errno{e};
+  }
+  // Which relay family to ask for: IPv4 for an IPv4 socket; IPv6 for an IPv6
+  // socket that cannot use IPv4 (IPV6_V6ONLY) or that reaches the proxy over
+  // IPv6 anyway; else IPv4, reached v4-mapped.
+  const auto proxies = Runtime::get().proxies();
+  const bool ipv6_proxy =
+      !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
+  const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
+  auto reply = open_session(control.fd, socks5::Command::UdpAssociate,
+                            associate_request_address(*bound, want_ipv6_relay), true, &dst);
+  if (!reply) return reply.error();  // open_session logged it
+
+  const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});
+  Endpoint relay = reply->bound.unmapped();
+  if (!relay.is_ip()) {
+    log::error(
+        "UDP to {} via {} failed: the proxy named its relay by host name ({}), "
+        "which is not supported",
+        dst, proxy, relay);
+    return Errno{EAFNOSUPPORT};
+  }
+  // RFC 1928 §7 / common practice: a relay at 0.0.0.0 or :: means "the address
+  // you reached me at", with BND.PORT.
+  if (relay.is_unspecified()) {
+    if (!proxy.is_ip()) return Errno{ENOTCONN};
+    const std::uint16_t port = relay.port();
+    relay = proxy;
+    relay.set_port(port);
+  }
+  // An IPv6-only socket (BIND's dig sets IPV6_V6ONLY) has no v4-mapped path to
+  // an IPv4 relay; the kernel would only say ENETUNREACH.
+  if (family == AF_INET6 && relay.kind() == Endpoint::Kind::IPv4 && ipv6_only(fd)) {
+    log::error(
+        "UDP to {} via {} failed: the relay {} is IPv4 and the program's socket is "
+        "IPv6-only (IPV6_V6ONLY); use an IPv6 proxy address",
+        dst, proxy, relay);
+    return Errno{EAFNOSUPPORT};
+  }
+  auto* a = new (std::nothrow) UdpAssociation;
+  if (a == nullptr) return Errno{ENOMEM};
+  a->family = family;
+  a->proxy = proxy;
+  a->relay_len = sockaddr_in_family(relay, family, a->relay);
+  if (a->relay_len == 0) {
+    delete a;
+    log::error("UDP to {} via {} failed: the relay {} is IPv6 and the program's socket is IPv4",
+               dst, proxy, relay);
+    return Errno{EAFNOSUPPORT};
+  }
+  a->expected_header.store(static_cast<std::uint16_t>(udp_header_size(relay)),
+                           std::memory_order_relaxed);
+  a->control_fd = control.release();
+  log::debug("UDP association for fd {} via {}: relay {}", fd, proxy, relay);
+  return a;
+}
+
+}  // namespace
+
+Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) noexcept {
+  if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  // Two threads sending the first datagram at once: one association, the other
+  // waits for it (it could not send without it anyway).
+  std::lock_guard lock(state.udp_mu);
+  if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  auto opened = open_association(fd, dst);
+  if (!opened) return opened.error();
+  state.udp.store(opened.value(), std::memory_order_release);
+  return opened.value();
+}
+
+Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept {
+  if (a.dead.load(std::memory_order_relaxed)) return Errno{ECONNRESET};
+  // RFC 1928 §7: the association ends with the control connection. The proxy
+  // sends nothing on it after the reply, so readable means closed (or reset).
+  char byte;
+  const ssize_t n = REAL(recv)(a.control_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return {};
+  const int e = n == 0 ? 0 : errno;
+  if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) return {};
+  if (!a.dead.exchange(true)) {
+    log::error("UDP to {} via {} failed: the proxy ended the UDP association ({})", dst, a.proxy,
+               n == 0 ? std::string_view("control connection closed") : log::errno_name(e));
+  }
+  return Errno{ECONNRESET};
+}
+
+Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
+                    const sockaddr* program_addr, socklen_t program_len) noexcept {
+  if (target == nullptr) {
+    a.peer.store(nullptr, std::memory_order_release);
+    return {};
+  }
+  auto* p = new (std::nothrow) UdpPeer;
+  if (p == nullptr) return Errno{ENOMEM};
+  p->target = *target;
+  if (target->is_ip()) p->filter = target->unmapped();
+  p->program_len = std::min<socklen_t>(program_len, sizeof p->program_addr);
+  std::memcpy(&p->program_addr, program_addr, p->program_len);
+  std::lock_guard lock(state.udp_mu);
+  p->older = a.peers;
+  a.peers = p;
+  a.peer.store(p, std::memory_order_release);
+  return {};
+}
 
 void release_udp_association(UdpAssociation* udp) noexcept {
   // Closing the control connection ends the association at the proxy (§7).
   if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
+  for (UdpPeer* p = udp->peers; p != nullptr;) delete std::exchange(p, p->older);
   delete udp;
 }
 

@@ -1,16 +1,65 @@
 // UdpAssociation: a UDP socket's SOCKS5 UDP ASSOCIATE (RFC 1928 §7): the TCP
 // control connection, which the association lives as long as, and the relay's
 // UDP address that datagrams go to and must come from.
+//
+// One per socket, shared by its dup'd descriptors through their FdState,
+// opened on the first datagram to a proxied destination (or connect()), closed
+// with the socket's last descriptor (release_udp_association). Fields are
+// written once before the association is published, except the atomics.
 #pragma once
 
 #include <sys/socket.h>
 
+#include <atomic>
+#include <cstdint>
+
+#include "core/endpoint.hpp"
+#include "core/result.hpp"
+
 namespace socksify {
+
+struct FdState;
+
+// A connected UDP socket's destination through the relay. Immutable once
+// published: connect() publishes a new one and keeps the old until the
+// association dies, so a thread sending concurrently never reads a torn one.
+struct UdpPeer {
+  Endpoint target;                  // what datagram headers name (a host name for a fake address)
+  Endpoint filter;                  // the IP replies must come from; None for a name (any source)
+  sockaddr_storage program_addr{};  // as the program passed it: recvfrom reports this
+  socklen_t program_len = 0;
+  UdpPeer* older = nullptr;
+};
 
 struct UdpAssociation {
   int control_fd = -1;
+  int family = AF_INET;  // the UDP socket's family
+  // The relay, in the form recvmsg reports sources on this socket (v4-mapped
+  // on AF_INET6 sockets).
   sockaddr_storage relay{};
   socklen_t relay_len = 0;
+  Endpoint proxy;  // the proxy's address, for log lines
+  // The header length the next datagram from the relay is expected to carry,
+  // learned from the last one (10 IPv4, 22 IPv6, 7+n names).
+  std::atomic<std::uint16_t> expected_header{10};
+  // The proxy closed the control connection: the relay is gone for good.
+  std::atomic<bool> dead{false};
+  std::atomic<const UdpPeer*> peer{nullptr};  // connected through the relay
+  UdpPeer* peers = nullptr;                   // every peer published (owned)
 };
+
+// The socket's association, opened now when it has none. `dst` is the
+// destination the program is reaching, for the one log line on failure.
+Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) noexcept;
+
+// Whether the association still stands: a dead control connection (the proxy
+// closed it, or it failed) means the relay is gone; the first call to notice
+// logs one line, and every call returns ECONNRESET from then on.
+Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept;
+
+// Publishes a connected peer (under the state's udp_mu), or clears it (nullptr
+// target: AF_UNSPEC dissolved the connection).
+Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
+                    const sockaddr* program_addr, socklen_t program_len) noexcept;
 
 }  // namespace socksify

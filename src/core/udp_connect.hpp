@@ -1,4 +1,6 @@
-// connect() on a UDP socket.
+// connect() on a UDP socket: through the relay for a proxied destination (the
+// socket is connected to the relay, and the program's destination is kept as
+// its peer), straight for a Direct one, and AF_UNSPEC dissolves either.
 #pragma once
 
 #include <sys/socket.h>

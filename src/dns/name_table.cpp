@@ -182,6 +182,23 @@ bool NameTable::address_for(std::string_view name, int family, std::span<std::ui
   return true;
 }
 
+bool NameTable::find_address(std::string_view name, int family,
+                             std::span<std::uint8_t> out) const {
+  const Cidr* range = nullptr;
+  if (family == AF_INET) range = &v4_;
+  if (family == AF_INET6) range = &v6_;
+  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
+  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
+
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
+  std::lock_guard lock(mu_);
+  const auto it = index_.find(std::string_view(lowered.data(), name.size()));
+  if (it == index_.end()) return false;
+  write_address(*range, it->second, out);
+  return true;
+}
+
 bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
                               std::span<std::uint8_t, 16> v6) {
   if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;

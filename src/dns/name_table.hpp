@@ -65,6 +65,11 @@ class NameTable {
   bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
                      std::span<std::uint8_t, 16> v6);
 
+  // The fake address of a name the table already holds, without claiming a slot
+  // or refreshing it (a datagram arriving from a name must not keep it alive).
+  // False, writing nothing, when the name is not held or as address_for says.
+  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const;
+
   // The name behind a fake address, as an Endpoint with the given port, if the
   // address is assigned (a copy without allocation: the slot may be reused later).
   // addr is 4 or 16 bytes; a v4-mapped IPv6 address (::ffff:a.b.c.d) is looked

@@ -1,6 +1,8 @@
-// connect(): TCP and UDP to the proxy; every other family and type untouched.
+// connect(): TCP and UDP to the proxy (and AF_UNSPEC on tracked UDP sockets);
+// every other family and type untouched.
 #include <sys/socket.h>
 
+#include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/tcp_connect.hpp"
@@ -9,12 +11,18 @@
 
 SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   using namespace socksify;
-  if (ReentryGuard::active() || addr == nullptr || len < sizeof(sa_family_t) ||
-      (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
+  if (ReentryGuard::active() || addr == nullptr || len < sizeof(sa_family_t)) {
     return REAL(connect)(fd, addr, len);
   }
-  int type = 0;
-  {
+  const FdState* state = fd_table().get(fd);
+  const bool tracked_udp = state != nullptr && state->kind == FdState::Kind::Udp;
+  // AF_UNSPEC dissolves a UDP socket's connection: our view of it too.
+  const bool dissolve = addr->sa_family == AF_UNSPEC && tracked_udp;
+  if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6 && !dissolve) {
+    return REAL(connect)(fd, addr, len);
+  }
+  int type = tracked_udp ? SOCK_DGRAM : 0;
+  if (type == 0) {
     ErrnoSaver keep;
     socklen_t type_len = sizeof type;
     if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;

@@ -4,6 +4,11 @@
 
 #include <errno.h>
 
+#include <sys/types.h>
+
+#include <cstddef>
+
+#include "core/guard.hpp"
 #include "core/result.hpp"
 
 #define SOCKSIFY_HOOK extern "C" __attribute__((visibility("default")))
@@ -15,6 +20,32 @@ inline int to_c(const Status& s) {
   if (s) return 0;
   errno = s.error().code;
   return -1;
+}
+
+// The byte count, or -1 with errno set.
+inline ssize_t to_c(const Result<std::size_t>& r) {
+  if (r) return static_cast<ssize_t>(r.value());
+  errno = r.error().code;
+  return -1;
+}
+
+// A message count (sendmmsg/recvmmsg), or -1 with errno set.
+inline int to_c(const Result<unsigned>& r) {
+  if (r) return static_cast<int>(r.value());
+  errno = r.error().code;
+  return -1;
+}
+
+// Runs a call's logic with errno saved (success leaves the program's errno as
+// it was, whatever our own syscalls did) and nothing unwinding into C.
+template <class R, class F>
+R guarded(F&& f) noexcept {
+  ErrnoSaver keep;
+  try {
+    return f();
+  } catch (...) {
+    return Errno{ENOMEM};
+  }
 }
 
 }  // namespace socksify

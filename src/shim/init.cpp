@@ -1,11 +1,13 @@
 // Library start-up: resolve every real symbol and read the configuration before
-// main(), and keep our locks consistent across fork().
+// main(), adopt UDP sockets inherited from before we were loaded, and keep our
+// locks consistent across fork().
 #include <pthread.h>
 
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
+#include "core/udp_inherited.hpp"
 
 namespace {
 
@@ -22,6 +24,7 @@ __attribute__((constructor)) void socksify_init() {
   socksify::ReentryGuard guard;
   socksify::real::resolve_all();
   socksify::Runtime::get();
+  socksify::adopt_inherited_udp_sockets();
   pthread_atfork(before_fork, after_fork, after_fork);
 }
 

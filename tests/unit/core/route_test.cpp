@@ -1,6 +1,7 @@
 #include "core/route.hpp"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -91,6 +92,34 @@ TEST(Route, UnconfiguredProcessesFailClosedThroughTheSession) {
   EXPECT_FALSE(rt.configured());
   // Not Direct: the session refuses with a log line (ENETUNREACH).
   EXPECT_EQ(route_for(rt, ip("10.200.1.2", 80)).kind, Route::Kind::Proxy);
+}
+
+TEST(Route, RemoteDnsRefusesDnsThatWouldGoOutDirectly) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}});
+  const Route r = route_for(rt, ip("127.0.0.53", 53));
+  EXPECT_EQ(r.kind, Route::Kind::Refuse);
+  EXPECT_EQ(r.error, EACCES);
+  // Other loopback traffic stays direct.
+  EXPECT_EQ(route_for(rt, ip("127.0.0.53", 5353)).kind, Route::Kind::Direct);
+  // DNS to a remote server goes through the proxy, not refused.
+  EXPECT_EQ(route_for(rt, ip("10.0.2.2", 53)).kind, Route::Kind::Proxy);
+}
+
+TEST(Route, RemoteDnsRefusesDnsToANetworkRuledDirect) {
+  Runtime rt = runtime(
+      {{"SOCKSIFY_PROXY", "socks5h://10.0.1.2:1080"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
+  EXPECT_EQ(route_for(rt, ip("192.168.1.1", 53)).kind, Route::Kind::Refuse);
+  EXPECT_EQ(route_for(rt, ip("192.168.1.1", 80)).kind, Route::Kind::Direct);
+}
+
+TEST(Route, DnsToTheProxyItselfStaysDirect) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://127.0.0.1:53"}});
+  EXPECT_EQ(route_for(rt, ip("127.0.0.1", 53)).kind, Route::Kind::Direct);
+}
+
+TEST(Route, LocalDnsStaysDirectWithoutRemoteDns) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.1.2:1080"}});
+  EXPECT_EQ(route_for(rt, ip("127.0.0.53", 53)).kind, Route::Kind::Direct);
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// Datagram I/O on the UDP sockets socksify tracks (FdState::Kind::Udp): the
+// logic behind sendto/sendmsg/sendmmsg/send/write/writev and
+// recvfrom/recvmsg/recvmmsg/recv/read/readv. Plain C++ below the hooks: each
+// function returns a byte or message count, or the errno for the program, and
+// passes the call through to libc where socksify has nothing to do (a
+// destination routed Direct, an unassociated socket's receive, a socket
+// connected straight to a peer).
+#pragma once
+
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cstddef>
+
+#include "core/result.hpp"
+
+namespace socksify {
+
+struct FdState;
+
+// RFC 1928 §7 datagram out: [header, the program's iovecs...] to the relay, in
+// one sendmsg (the payload is never copied). Returns the payload length sent.
+Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) noexcept;
+
+// sendmmsg: one datagram at a time; msg_len of each sent one is filled in.
+// Returns how many were sent (an error only when the first one failed).
+Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags) noexcept;
+
+// True when a send without a destination (send/write) has a proxied peer.
+bool udp_has_proxied_peer(const FdState& s) noexcept;
+
+// Datagram in, header stripped with scatter/gather into the program's buffers;
+// datagrams not from the relay, or fragments, are dropped (and the next one is
+// awaited as the socket's blocking mode and timeout say). Returns what the
+// kernel would: the payload length (its full length with MSG_TRUNC).
+Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noexcept;
+
+Result<unsigned> udp_recvmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags,
+                              timespec* timeout) noexcept;
+
+// True when receives on the socket need the header stripped (it is associated
+// and not connected straight to a peer).
+bool udp_receives_from_relay(const FdState& s) noexcept;
+
+}  // namespace socksify

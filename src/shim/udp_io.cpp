@@ -1,0 +1,192 @@
+// Datagram calls on UDP sockets: sendto/sendmsg/sendmmsg/send/write/writev and
+// recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants).
+// Thin: look up the descriptor's state, and hand tracked UDP sockets to the
+// logic in core/udp_io; every other descriptor goes straight to libc after one
+// bounds check and one load.
+#include "core/udp_io.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/fd_table.hpp"
+#include "core/guard.hpp"
+#include "core/real.hpp"
+#include "shim/export.hpp"
+
+namespace {
+
+using socksify::FdState;
+using socksify::Result;
+
+// The state of a UDP socket we track, or nullptr: pass the call through.
+inline FdState* udp_state(int fd) {
+  FdState* s = socksify::fd_table().get(fd);
+  if (s == nullptr || s->kind != FdState::Kind::Udp || socksify::ReentryGuard::active()) {
+    return nullptr;
+  }
+  return s;
+}
+
+msghdr one_buffer(const void* buf, size_t len, iovec& v) {
+  v = {const_cast<void*>(buf), len};
+  msghdr m{};
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  return m;
+}
+
+msghdr buffers(const iovec* iov, int count) {
+  msghdr m{};
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = count < 0 ? 0 : static_cast<size_t>(count);
+  return m;
+}
+
+ssize_t send_via_relay(int fd, FdState& s, const msghdr& m, int flags) {
+  return socksify::to_c(socksify::guarded<Result<std::size_t>>(
+      [&] { return socksify::udp_sendmsg(fd, s, m, flags); }));
+}
+
+ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
+  return socksify::to_c(socksify::guarded<Result<std::size_t>>(
+      [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
+}
+
+}  // namespace
+
+// --- out ---
+
+SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
+                             socklen_t addr_len) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr) return REAL(sendto)(fd, buf, len, flags, addr, addr_len);
+  iovec v;
+  msghdr m = one_buffer(buf, len, v);
+  m.msg_name = const_cast<sockaddr*>(addr);
+  m.msg_namelen = addr != nullptr ? addr_len : 0;
+  return send_via_relay(fd, *s, m, flags);
+}
+
+SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || msg == nullptr) return REAL(sendmsg)(fd, msg, flags);
+  return send_via_relay(fd, *s, *msg, flags);
+}
+
+SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
+  return socksify::to_c(socksify::guarded<Result<unsigned>>(
+      [&] { return socksify::udp_sendmmsg(fd, *s, msgs, n, flags); }));
+}
+
+SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
+  iovec v;
+  return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
+}
+
+SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
+  iovec v;
+  return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
+}
+
+SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
+  return send_via_relay(fd, *s, buffers(iov, count), 0);
+}
+
+// --- in ---
+
+SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr,
+                               socklen_t* addr_len) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
+  }
+  iovec v;
+  msghdr m = one_buffer(buf, len, v);
+  if (addr != nullptr && addr_len != nullptr) {
+    m.msg_name = addr;
+    m.msg_namelen = *addr_len;
+  }
+  const ssize_t n = recv_via_relay(fd, *s, m, flags);
+  if (n >= 0 && m.msg_name != nullptr) *addr_len = m.msg_namelen;
+  return n;
+}
+
+SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(recvmsg)(fd, msg, flags);
+  }
+  return recv_via_relay(fd, *s, *msg, flags);
+}
+
+SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+  }
+  return socksify::to_c(socksify::guarded<Result<unsigned>>(
+      [&] { return socksify::udp_recvmmsg(fd, *s, msgs, n, flags, timeout); }));
+}
+
+SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s))
+    return REAL(recv)(fd, buf, len, flags);
+  iovec v;
+  msghdr m = one_buffer(buf, len, v);
+  return recv_via_relay(fd, *s, m, flags);
+}
+
+SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
+  iovec v;
+  msghdr m = one_buffer(buf, len, v);
+  return recv_via_relay(fd, *s, m, 0);
+}
+
+SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
+  msghdr m = buffers(iov, count);
+  return recv_via_relay(fd, *s, m, 0);
+}
+
+// --- _FORTIFY_SOURCE variants: the same, after the same buffer check ---
+
+SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(__recv_chk)(fd, buf, len, buflen, flags);
+  }
+  if (len > buflen) __chk_fail();
+  return recv(fd, buf, len, flags);
+}
+
+SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
+                                     sockaddr* addr, socklen_t* addr_len) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
+  }
+  if (len > buflen) __chk_fail();
+  return recvfrom(fd, buf, len, flags, addr, addr_len);
+}
+
+SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
+  FdState* s = udp_state(fd);
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    return REAL(__read_chk)(fd, buf, len, buflen);
+  }
+  if (len > buflen) __chk_fail();
+  return read(fd, buf, len);
+}
