@@ -19,13 +19,23 @@ namespace {
 using socksify::FdState;
 using socksify::Result;
 
-// The state of a UDP socket we track, or nullptr: pass the call through.
+// Stands for "a TCP socket whose non-blocking connect is still in its
+// handshake": no I/O yet, or the program's bytes would land in the middle of
+// the SOCKS exchange. The kernel answers EAGAIN on a socket still connecting.
+FdState g_handshaking;
+
+int busy() {
+  errno = EAGAIN;
+  return -1;
+}
+
+// The state of a UDP socket we track, &g_handshaking, or nullptr: pass the
+// call through.
 inline FdState* udp_state(int fd) {
   FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || s->kind != FdState::Kind::Udp || socksify::ReentryGuard::active()) {
-    return nullptr;
-  }
-  return s;
+  if (s == nullptr || socksify::ReentryGuard::active()) return nullptr;
+  if (s->kind == FdState::Kind::Udp) return s;
+  return s->pending.load(std::memory_order_acquire) ? &g_handshaking : nullptr;
 }
 
 msghdr one_buffer(const void* buf, size_t len, iovec& v) {
@@ -60,6 +70,7 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
 SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                              socklen_t addr_len) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr) return REAL(sendto)(fd, buf, len, flags, addr, addr_len);
   iovec v;
   msghdr m = one_buffer(buf, len, v);
@@ -70,12 +81,14 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || msg == nullptr) return REAL(sendmsg)(fd, msg, flags);
   return send_via_relay(fd, *s, *msg, flags);
 }
 
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_sendmmsg(fd, *s, msgs, n, flags); }));
@@ -83,6 +96,7 @@ SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
@@ -90,6 +104,7 @@ SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
 
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
@@ -97,6 +112,7 @@ SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
 
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
 }
@@ -106,6 +122,7 @@ SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
 SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr,
                                socklen_t* addr_len) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
   }
@@ -122,6 +139,7 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
 
 SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmsg)(fd, msg, flags);
   }
@@ -130,6 +148,7 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 
 SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
   }
@@ -139,6 +158,7 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s))
     return REAL(recv)(fd, buf, len, flags);
   iovec v;
@@ -148,6 +168,7 @@ SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
 
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
   msghdr m = one_buffer(buf, len, v);
@@ -156,6 +177,7 @@ SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
 
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
   msghdr m = buffers(iov, count);
   return recv_via_relay(fd, *s, m, 0);
@@ -165,6 +187,7 @@ SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recv_chk)(fd, buf, len, buflen, flags);
   }
@@ -175,6 +198,7 @@ SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, i
 SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
                                      sockaddr* addr, socklen_t* addr_len) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
   }
@@ -184,6 +208,7 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
 
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
   FdState* s = udp_state(fd);
+  if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__read_chk)(fd, buf, len, buflen);
   }

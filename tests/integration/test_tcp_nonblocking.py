@@ -49,6 +49,33 @@ class NonBlockingConnectThroughLauncher(IntegrationTest):
         self.assertEqual(result["errno"], "ECONNREFUSED", describe(proc))
         self.assertLess(result["elapsed"], PROMPT_S, describe(proc))
 
+    def early_io(self, waiter):
+        # Each reply byte 0.1 s apart: the handshake is surely still running
+        # when the client tries its I/O.
+        server = self.start_test_server(Mode.SLOW_REPLY, delay=0.1)
+        proc = self.socksify(self.python_client("early_io.py", netns.TARGET4, servers.HTTP_PORT,
+                                                f"/{servers.SMALL_FILE}", waiter), server.url())
+        self.assertSucceeded(proc, f"early_io.py {waiter}")
+        out = self.json_output(proc)
+        # What the kernel answers on a socket still connecting: nothing may reach
+        # the proxy in the middle of the SOCKS exchange.
+        self.assertEqual(out["connect"], "EINPROGRESS", describe(proc))
+        self.assertEqual(out["early_send"], "EAGAIN", describe(proc))
+        self.assertEqual(out["early_recv"], "EAGAIN", describe(proc))
+        self.assertEqual(out["early_peer"], "ENOTCONN", describe(proc))
+        self.assertTrue(out["writable"], describe(proc))
+        self.assertEqual(out["so_error"], 0, describe(proc))
+        self.assertEqual(out["peer"], [netns.TARGET4, servers.HTTP_PORT], describe(proc))
+        self.assertEqual(out["body"].encode("latin-1"), servers.SMALL_BODY, describe(proc))
+        (rec,) = server.records()
+        self.assertEqual(rec.port, servers.HTTP_PORT)
+
+    def test_io_before_the_tunnel_is_ready_waits_select(self):
+        self.early_io("select")
+
+    def test_io_before_the_tunnel_is_ready_waits_epoll(self):
+        self.early_io("epoll")
+
 
 if __name__ == "__main__":
     unittest.main()
