@@ -30,6 +30,12 @@ Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline dead
 }
 
 Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
+  // Right after we sent something the proxy's answer cannot be here yet: wait
+  // first instead of paying for a recv() that says EAGAIN.
+  if (just_wrote_) {
+    just_wrote_ = false;
+    if (auto w = wait_ready(fd_, POLLIN, deadline_); !w) return w.error();
+  }
   for (;;) {
     const ssize_t n = REAL(recv)(fd_, buf.data(), buf.size(), 0);
     if (n > 0) return static_cast<std::size_t>(n);
@@ -44,7 +50,10 @@ Result<std::size_t> SocketStream::write_some(std::span<const std::byte> buf) {
   for (;;) {
     // MSG_NOSIGNAL: a proxy that hung up must be an error, not SIGPIPE.
     const ssize_t n = REAL(send)(fd_, buf.data(), buf.size(), MSG_NOSIGNAL);
-    if (n >= 0) return static_cast<std::size_t>(n);
+    if (n >= 0) {
+      just_wrote_ = true;
+      return static_cast<std::size_t>(n);
+    }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Errno{errno};
     if (auto w = wait_ready(fd_, POLLOUT, deadline_); !w) return w.error();

@@ -32,6 +32,7 @@ class SocketStream final : public socks5::Stream {
  private:
   int fd_;
   Deadline deadline_;
+  bool just_wrote_ = false;
 };
 
 }  // namespace socksify

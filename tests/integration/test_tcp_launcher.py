@@ -2,6 +2,8 @@
 through, -q and -d, the proxy from -x or SOCKSIFY_PROXY, and a failover pool."""
 
 import os
+import shutil
+import subprocess
 import unittest
 
 from harness import launcher, netns, servers
@@ -40,6 +42,36 @@ class LauncherContract(IntegrationTest):
         os.chmod(path, 0o644)
         proc = self.socksify([path], DANTED_URL)
         self.assertEqual(proc.returncode, 126, describe(proc))
+
+    def test_setuid_program_is_refused_125(self):
+        # The loader ignores LD_PRELOAD for it: its traffic would bypass the proxy.
+        path = os.path.join(self.workdir, "setuid-true")
+        shutil.copy("/bin/true", path)
+        os.chmod(path, 0o4755)
+        proc = self.socksify([path], DANTED_URL)
+        self.assertEqual(proc.returncode, 125, describe(proc))
+        self.assertIn(b"setuid", proc.stderr, describe(proc))
+
+    def test_statically_linked_program_runs_with_a_warning(self):
+        src = os.path.join(self.workdir, "static.c")
+        exe = os.path.join(self.workdir, "static-prog")
+        with open(src, "w") as fh:
+            fh.write("int main(void) { return 4; }\n")
+        subprocess.run(["cc", "-static", "-o", exe, src], check=True)
+        proc = self.socksify([exe], DANTED_URL)
+        self.assertEqual(proc.returncode, 4, describe(proc))
+        self.assertIn(b"statically linked", proc.stderr, describe(proc))
+        dynamic = self.socksify(["/bin/true"], DANTED_URL)
+        self.assertNotIn(b"statically linked", dynamic.stderr, describe(dynamic))
+
+    def test_library_is_prepended_to_an_existing_preload(self):
+        other = "/lib/x86_64-linux-gnu/libm.so.6"
+        proc = self.socksify(["/bin/sh", "-c", 'printf %s "$LD_PRELOAD"'], DANTED_URL,
+                             env={"LD_PRELOAD": other})
+        self.assertSucceeded(proc, "sh")
+        first, *rest = proc.stdout.decode().split()
+        self.assertTrue(first.endswith("/libsocksify.so"), describe(proc))
+        self.assertEqual(rest, [other], describe(proc))
 
     def test_program_exit_status_passes_through(self):
         proc = self.socksify(["/bin/sh", "-c", "exit 3"], DANTED_URL)
