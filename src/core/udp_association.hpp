@@ -44,6 +44,8 @@ struct UdpAssociation {
   std::atomic<std::uint16_t> expected_header{10};
   // The proxy closed the control connection: the relay is gone for good.
   std::atomic<bool> dead{false};
+  // When the control connection is next looked at (CLOCK_MONOTONIC ns).
+  std::atomic<std::int64_t> next_check_ns{0};
   std::atomic<const UdpPeer*> peer{nullptr};  // connected through the relay
   UdpPeer* peers = nullptr;                   // every peer published (owned)
 };
