@@ -26,23 +26,38 @@ struct Job {
   Endpoint target;
 };
 
+// Closes the handshake's eventfd once it is over and no poll() holds it; the
+// exchange makes sure exactly one caller closes it. Order matters (seq_cst):
+// finish() clears pending before it counts pollers, and a poller counts itself
+// before it reads pending, so either finish sees the poller, or the poller sees
+// the handshake over and never uses the eventfd.
+void close_done_fd_if_idle(FdState* s) {
+  if (s->pending.load() || s->pollers.load() != 0) return;
+  if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
+}
+
 void finish(const Job& job, int error) {
   FdState* s = job.state;
   FdState::Watcher watchers[FdState::kMaxWatchers];
   int n = 0;
+  s->pollers.fetch_add(1);  // keeps done_fd open until we have written to it
   {
+    // Under the lock, so that an epoll_ctl either lands in the watchers we
+    // copy here or sees the handshake over and registers for real.
     std::lock_guard lock(s->mu);
     s->connect_error = error;
     s->error_reported = false;
     n = s->n_watchers;
     for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
     s->n_watchers = 0;
-    s->pending.store(false, std::memory_order_release);
+    s->pending.store(false);
   }
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   const std::uint64_t one = 1;
-  ssize_t ignored = REAL(write)(s->done_fd, &one, sizeof one);
+  ssize_t ignored = REAL(write)(s->done_fd.load(), &one, sizeof one);
   (void)ignored;
+  s->pollers.fetch_sub(1);
+  close_done_fd_if_idle(s);
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -83,7 +98,7 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
     REAL(close)(done_fd);
     return false;
   }
-  s->done_fd = done_fd;
+  s->done_fd.store(done_fd);
   s->connect_error = 0;
   s->pending.store(true, std::memory_order_release);
   g_pending.fetch_add(1, std::memory_order_relaxed);
@@ -107,8 +122,7 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   fd_table().put(s);
   REAL(close)(dup_fd);
-  REAL(close)(done_fd);
-  s->done_fd = -1;
+  if (const int done = s->done_fd.exchange(-1); done >= 0) REAL(close)(done);
   delete job;
   return false;
 }
@@ -128,15 +142,28 @@ int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts, cons
   constexpr int kMaxSwaps = 64;
   Swap swaps[kMaxSwaps];
   int ns = 0;
+  FdState* held[kMaxSwaps];
   for (nfds_t i = 0; i < n && ns < kMaxSwaps; ++i) {
     FdState* s = fd_table().get(fds[i].fd);
     if (s == nullptr || !s->pending.load(std::memory_order_acquire)) continue;
+    s->pollers.fetch_add(1);  // before reading pending again: see close_done_fd_if_idle
+    const int done_fd = s->done_fd.load();
+    if (!s->pending.load() || done_fd < 0) {
+      s->pollers.fetch_sub(1);
+      close_done_fd_if_idle(s);
+      continue;
+    }
+    held[ns] = s;
     swaps[ns++] = {i, fds[i].fd, fds[i].events};
-    fds[i].fd = s->done_fd;
+    fds[i].fd = done_fd;
     fds[i].events = POLLIN;
   }
   const int r = use_ppoll ? REAL(ppoll)(fds, n, ts, mask) : REAL(poll)(fds, n, timeout_ms);
   ErrnoSaver keep;
+  for (int k = 0; k < ns; ++k) {
+    held[k]->pollers.fetch_sub(1);
+    close_done_fd_if_idle(held[k]);
+  }
   bool any_done = false;
   for (int k = 0; k < ns; ++k) {
     pollfd& p = fds[swaps[k].index];

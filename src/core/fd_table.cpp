@@ -35,7 +35,8 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->pending.store(false, std::memory_order_relaxed);
   s->connect_error = 0;
   s->error_reported = false;
-  s->done_fd = -1;
+  s->done_fd.store(-1, std::memory_order_relaxed);
+  s->pollers.store(0, std::memory_order_relaxed);
   s->n_watchers = 0;
   s->next_free = nullptr;
   s->refs.store(1, std::memory_order_relaxed);
@@ -71,10 +72,7 @@ void FdTable::unref(FdState* s) noexcept {
   if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
     release_udp_association(udp);
   }
-  if (s->done_fd >= 0) {
-    REAL(close)(s->done_fd);
-    s->done_fd = -1;
-  }
+  if (const int done = s->done_fd.exchange(-1); done >= 0) REAL(close)(done);
   live_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(pool_mu_);
   s->next_free = free_;

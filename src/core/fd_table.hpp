@@ -44,7 +44,10 @@ struct FdState {
   std::atomic<bool> pending{false};
   int connect_error = 0;       // the outcome, reported once (SO_ERROR, connect())
   bool error_reported = false;
-  int done_fd = -1;            // eventfd, readable once the handshake finished
+  // eventfd, readable once the handshake finished; closed as soon as it is
+  // over and no poll() is using it (it would double the program's fd count).
+  std::atomic<int> done_fd{-1};
+  std::atomic<int> pollers{0};  // poll()s inside the kernel with done_fd
   std::mutex mu;               // guards the epoll watchers below
   struct Watcher {
     int epfd;
