@@ -76,6 +76,16 @@ class NonBlockingConnectThroughLauncher(IntegrationTest):
     def test_io_before_the_tunnel_is_ready_waits_epoll(self):
         self.early_io("epoll")
 
+    def test_tunnels_cost_no_descriptors_of_their_own(self):
+        server = self.start_test_server(Mode.NORMAL)
+        proc = self.socksify(self.python_client("nonblocking_fd_cost.py", netns.TARGET4,
+                                                servers.HTTP_PORT, 30), server.url())
+        self.assertSucceeded(proc, "nonblocking_fd_cost.py")
+        out = self.json_output(proc)
+        self.assertEqual(out["ready"], 30, describe(proc))
+        self.assertEqual(out["extra_fds"], 0, describe(proc))
+        self.assertEqual(out["after_close"], 0, describe(proc))
+
 
 if __name__ == "__main__":
     unittest.main()
