@@ -34,7 +34,9 @@ SOCKSIFY_HOOK long syscall(long number, ...) {
       return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
   }
   const int fd = static_cast<int>(a[0]);
-  if (socksify::fd_table().get(fd) == nullptr) {
+  // connect() decides for every descriptor (TCP sockets are not in the table
+  // until then): a raw connect must not become a way around the proxy.
+  if (number != SYS_connect && socksify::fd_table().get(fd) == nullptr) {
     return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
   }
   auto p = [&](int i) { return reinterpret_cast<void*>(a[i]); };

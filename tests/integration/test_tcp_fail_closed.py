@@ -57,6 +57,19 @@ class FailClosedThroughLauncher(IntegrationTest):
                 self.assertEqual(result.get("stage"), "connect", describe(proc))
                 self.assertEqual(self.local_echo.records("tcp"), [], "a direct connection reached the server")
 
+    def test_a_raw_connect_syscall_is_routed_too(self):
+        # syscall(SYS_connect) must not be a way around the proxy.
+        proc = self.socksify(self.python_client("raw_syscall_connect.py", netns.CLIENT4, LOCAL_PORT),
+                             f"socks5://{netns.PROXY4}:{DEAD_PORT}")
+        self.assertNoCrash(proc)
+        self.assertEqual(self.json_output(proc)["errno"], "ECONNREFUSED", describe(proc))
+        self.assertEqual(self.local_echo.records("tcp"), [], "a direct connection reached the server")
+        proc = self.socksify(self.python_client("raw_syscall_connect.py", netns.CLIENT4, LOCAL_PORT),
+                             DANTED_URL)
+        self.assertEqual(self.json_output(proc)["errno"], "OK", describe(proc))
+        (rec,) = self.local_echo.wait_records("tcp", 1)
+        self.assertEqual(rec["peer"], netns.PROXY4, "the raw connect went around the proxy")
+
     def test_loopback_goes_direct_by_default(self):
         since = self.danted.log_size()
         proc = self.echo_to("127.0.0.1", DANTED_URL)
