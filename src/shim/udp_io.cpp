@@ -63,6 +63,17 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
 }
 
+// TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN and an address connects a
+// TCP socket without connect(); it must take the same route (through the proxy,
+// where the handshake forbids data in the SYN, so TFO itself is given up).
+ssize_t fast_open(int fd, const msghdr& m, int flags) {
+  if (connect(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen) != 0) return -1;
+  msghdr rest = m;
+  rest.msg_name = nullptr;
+  rest.msg_namelen = 0;
+  return sendmsg(fd, &rest, flags & ~MSG_FASTOPEN);
+}
+
 }  // namespace
 
 // --- out ---
@@ -71,7 +82,16 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
                              socklen_t addr_len) {
   FdState* s = udp_state(fd);
   if (s == &g_handshaking) return busy();
-  if (s == nullptr) return REAL(sendto)(fd, buf, len, flags, addr, addr_len);
+  if (s == nullptr) {
+    if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
+      iovec v;
+      msghdr m = one_buffer(buf, len, v);
+      m.msg_name = const_cast<sockaddr*>(addr);
+      m.msg_namelen = addr_len;
+      return fast_open(fd, m, flags);
+    }
+    return REAL(sendto)(fd, buf, len, flags, addr, addr_len);
+  }
   iovec v;
   msghdr m = one_buffer(buf, len, v);
   m.msg_name = const_cast<sockaddr*>(addr);
@@ -82,7 +102,13 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   FdState* s = udp_state(fd);
   if (s == &g_handshaking) return busy();
-  if (s == nullptr || msg == nullptr) return REAL(sendmsg)(fd, msg, flags);
+  if (s == nullptr || msg == nullptr) {
+    if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
+        !socksify::ReentryGuard::active()) {
+      return fast_open(fd, *msg, flags);
+    }
+    return REAL(sendmsg)(fd, msg, flags);
+  }
   return send_via_relay(fd, *s, *msg, flags);
 }
 

@@ -70,6 +70,18 @@ class FailClosedThroughLauncher(IntegrationTest):
         (rec,) = self.local_echo.wait_records("tcp", 1)
         self.assertEqual(rec["peer"], netns.PROXY4, "the raw connect went around the proxy")
 
+    def test_tcp_fast_open_is_routed_too(self):
+        # sendto(MSG_FASTOPEN, address) connects without connect().
+        proc = self.socksify(self.python_client("fastopen_echo.py", netns.CLIENT4, LOCAL_PORT),
+                             f"socks5://{netns.PROXY4}:{DEAD_PORT}")
+        self.assertEqual(self.json_output(proc)["errno"], "ECONNREFUSED", describe(proc))
+        self.assertEqual(self.local_echo.records("tcp"), [], "a direct connection reached the server")
+        proc = self.socksify(self.python_client("fastopen_echo.py", netns.CLIENT4, LOCAL_PORT),
+                             DANTED_URL)
+        self.assertTrue(self.json_output(proc)["echoed"], describe(proc))
+        (rec,) = self.local_echo.wait_records("tcp", 1)
+        self.assertEqual(rec["peer"], netns.PROXY4, "TCP Fast Open went around the proxy")
+
     def test_loopback_goes_direct_by_default(self):
         since = self.danted.log_size()
         proc = self.echo_to("127.0.0.1", DANTED_URL)
