@@ -14,8 +14,8 @@ MSG_FASTOPEN = 0x20000000
 def main() -> int:
     host, port = sys.argv[1], int(sys.argv[2])
     data = b"fast open through the proxy\n" * 100
-    sock = socket.socket()
-    sock.settimeout(20)
+    sock = socket.socket()  # blocking: a timeout would make it non-blocking (EINPROGRESS)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x14" + bytes(15))  # 20 s
     try:
         sock.sendto(data, MSG_FASTOPEN, (host, port))
         got = b""
