@@ -20,6 +20,7 @@ import ipaddress
 import json
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -51,6 +52,11 @@ class Mode(enum.Enum):
     GARBAGE_REPLY = "garbage-reply"        # proper method choice, then GARBAGE as the reply
     SLOW_REPLY = "slow-reply"              # every server byte sent alone, `delay` apart; then relay
     SILENCE = "silence"                    # read the greeting, never answer
+    RESET_AT_GREETING = "reset-at-greeting"  # read the greeting, close with RST
+    RESET_AFTER_METHOD = "reset-after-method"  # choose the method, close with RST
+    RESET_MID_REPLY = "reset-mid-reply"    # send half of a success reply, close with RST
+    RAW_REPLY = "raw-reply"                # answer the request with `raw_reply` as is, close
+    RAW_REPLY_THEN_SILENCE = "raw-reply-then-silence"  # send `raw_reply`, then hold the line open
 
 
 @dataclass
@@ -91,7 +97,8 @@ class SocksTestServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, mode: Mode = Mode.NORMAL,
                  rep: int = REP_REFUSED, auth: tuple[str, str] | None = None,
                  socket_factory: SocketFactory | None = None, hosts: dict[str, str] | None = None,
-                 delay: float = 0.05, reply_atyp: int | None = None, io_timeout: float = 10.0):
+                 delay: float = 0.05, reply_atyp: int | None = None, io_timeout: float = 10.0,
+                 bound_name: bytes = b"bound.socksify.test", raw_reply: bytes = b""):
         self.host, self.port = host, port
         self.mode, self.rep, self.auth = mode, rep, auth
         self.factory = socket_factory or (lambda fam, typ: socket.socket(fam, typ))
@@ -99,6 +106,8 @@ class SocksTestServer:
         self.delay = delay
         self.reply_atyp = reply_atyp    # None: report the real bound address
         self.io_timeout = io_timeout
+        self.bound_name = bound_name    # BND.ADDR when reply_atyp is ATYP_NAME (1 to 255 bytes)
+        self.raw_reply = raw_reply      # RAW_REPLY*: the exact bytes sent as the reply
         self._records: list[Record] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -243,6 +252,9 @@ class SocksTestServer:
             self._wait_for_close(conn)
             rec.outcome = "silence"
             return
+        if self.mode is Mode.RESET_AT_GREETING:
+            self._reset(conn, rec)
+            return
         if self.mode is Mode.GARBAGE_GREETING:
             conn.sendall(GARBAGE)
             rec.outcome = "closed-by-mode"
@@ -255,6 +267,9 @@ class SocksTestServer:
         self._send(conn, bytes([VER, wanted]))
         if self.mode is Mode.CLOSE_AFTER_GREETING:
             rec.outcome = "closed-by-mode"
+            return
+        if self.mode is Mode.RESET_AFTER_METHOD:
+            self._reset(conn, rec)
             return
         if self.auth and not self._authenticate(conn, rec):
             return
@@ -280,11 +295,22 @@ class SocksTestServer:
             self._reply(conn, rec, self.rep)
             rec.outcome = "refused"
             return
-        if self.mode is Mode.CLOSE_MID_REPLY:
+        if self.mode in (Mode.CLOSE_MID_REPLY, Mode.RESET_MID_REPLY):
             full = self._encode_reply(REP_OK, (self.host, 4242))
             half = full[: len(full) // 2]
             conn.sendall(half)
             rec.reply = half
+            if self.mode is Mode.RESET_MID_REPLY:
+                time.sleep(0.05)  # let the half reach the client before the RST overtakes it
+                self._reset(conn, rec)
+            else:
+                rec.outcome = "closed-by-mode"
+            return
+        if self.mode in (Mode.RAW_REPLY, Mode.RAW_REPLY_THEN_SILENCE):
+            conn.sendall(self.raw_reply)
+            rec.reply = self.raw_reply
+            if self.mode is Mode.RAW_REPLY_THEN_SILENCE:
+                self._wait_for_close(conn)
             rec.outcome = "closed-by-mode"
             return
         if rec.cmd != CMD_CONNECT:
@@ -348,14 +374,20 @@ class SocksTestServer:
         elif atyp == ATYP_IPV6:
             addr = ipaddress.IPv6Address(host if ":" in host else "::").packed
         else:
-            name = b"bound.socksify.test"
-            addr = bytes([len(name)]) + name
+            addr = bytes([len(self.bound_name)]) + self.bound_name
         return bytes([VER, rep, 0, atyp]) + addr + port.to_bytes(2, "big")
 
     def _reply(self, conn: socket.socket, rec: Record, rep: int, bound: tuple[str, int] | None = None) -> None:
         data = self._encode_reply(rep, bound)
         rec.reply = data
         self._send(conn, data)
+
+    @staticmethod
+    def _reset(conn: socket.socket, rec: Record) -> None:
+        """Close with a TCP RST instead of a FIN: SO_LINGER on, timeout 0."""
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        rec.outcome = "reset-by-mode"
 
     def _wait_for_close(self, conn: socket.socket) -> None:
         """Hold the connection open, reading and discarding, until the client or stop() ends it."""
