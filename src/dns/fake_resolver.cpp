@@ -171,9 +171,9 @@ int plan_addresses(NameTable& table, std::string_view name, const addrinfo& hint
   bool want_v6 = false;
   bool want_mapped = false;
   switch (hints.ai_family) {
-    case AF_UNSPEC:  // IPv4 first: see the header
+    case AF_UNSPEC:  // one address, IPv4 if there is a range for it: see the header
       want_v4 = v4;
-      want_v6 = v6;
+      want_v6 = v6 && !v4;
       break;
     case AF_INET:
       want_v4 = v4;

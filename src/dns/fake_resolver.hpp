@@ -53,11 +53,13 @@ const ServiceDb& system_services() noexcept;
 //
 // Families: AF_INET gives the IPv4 fake address; AF_INET6 the IPv6 one (with
 // AI_V4MAPPED|AI_ALL also the v4-mapped IPv4 one after it; AI_V4MAPPED alone
-// maps only when no IPv6 range is configured); AF_UNSPEC gives IPv4 first, then
-// IPv6. IPv4 first because programs (curl, Python, Go) try the first address
-// first, and an AF_INET socket reaches the usual IPv4 proxy on every host,
-// while IPv6 may be disabled; the IPv6 answer stays as a fallback, as for a
-// real dual-stack name. AI_ADDRCONFIG is ignored: local interfaces say nothing
+// maps only when no IPv6 range is configured); AF_UNSPEC gives one address,
+// IPv4 (IPv6 only without an IPv4 range). One, because both would lead to the
+// same name at the same proxy: a program trying the second after the first
+// failed (curl, happy eyeballs) would only repeat the failure, doubling the
+// wait on a silent proxy and the error lines. IPv4 because an AF_INET socket
+// works on every host (the shim swaps it for an IPv6 one if the proxy needs
+// that), while IPv6 may be disabled. AI_ADDRCONFIG is ignored: local interfaces say nothing
 // about what the proxy can reach, and in a namespace with only loopback (proxy
 // on 127.0.0.1) honouring it would hide every address.
 //
