@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt,
-event_loop_block) and prints a
-summary table. Exit status 0 when every target is met, 1 otherwise.
+event_loop_block) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
 usage: run_all.py [NAME...]   (default: all)
 """
 
