@@ -186,6 +186,68 @@ def result(name, baseline, socksify, unit, ratio, target, passed, note=""):
     return row
 
 
+# dante-client's launcher. NOT ours: ours is LAUNCHER (build/socksify); the
+# names clash, so dante's is always called by this absolute path.
+DANTE_SOCKSIFY = "/usr/bin/socksify"
+
+DANTE_SOCKS_CONF = """\
+route {{
+  from: 0.0.0.0/0 to: 0.0.0.0/0 via: {host} port = {port}
+  proxyprotocol: socks_v5
+  method: none
+  command: connect udpassociate
+}}
+"""
+
+
+def dante_socksify(tmp, proxy_port, base_env=None):
+    """(argv prefix, env) running a program under dante's socksify (libdsocks)
+    through the danted on PROXY_HOST:proxy_port, or None when dante-client is
+    not installed. SOCKS_AUTOADD_LANROUTES=no: by default libdsocks adds direct
+    routes for the LAN networks, and the targets must go through the proxy."""
+    try:
+        with open(DANTE_SOCKSIFY, "rb") as f:
+            if b"libdsocks" not in f.read():
+                return None
+    except OSError:
+        return None
+    conf = os.path.join(tmp, "socks.conf")
+    with open(conf, "w") as f:
+        f.write(DANTE_SOCKS_CONF.format(host=PROXY_HOST, port=proxy_port))
+    env = dict(base_env if base_env is not None else os.environ)
+    env.pop("LD_PRELOAD", None)
+    env["SOCKS_CONF"] = conf
+    env["SOCKS_AUTOADD_LANROUTES"] = "no"
+    return [DANTE_SOCKSIFY], env
+
+
+def proxychains(tmp, proxy_port):
+    """(argv prefix) running a program under proxychains4 through the danted on
+    PROXY_HOST:proxy_port (strict chain, quiet), or None when not installed."""
+    import shutil
+    pc = shutil.which("proxychains4")
+    if not pc:
+        return None
+    conf = os.path.join(tmp, "proxychains.conf")
+    with open(conf, "w") as f:
+        f.write(f"strict_chain\nquiet_mode\ntcp_read_time_out 15000\n"
+                f"tcp_connect_time_out 8000\n[ProxyList]\nsocks5 {PROXY_HOST} {proxy_port}\n")
+    return [pc, "-q", "-f", conf]
+
+
+def probe(name, fn):
+    """Runs an informative variant once. Returns None when it works, else the
+    error text (a comparison tool that cannot carry a benchmark is reported,
+    never given a figure)."""
+    try:
+        fn()
+        return None
+    except Exception as e:  # noqa: BLE001 - any failure is the finding
+        msg = str(e).strip()
+        log(f"bench: {name} failed, left out of the rounds: {msg[-500:]}")
+        return msg
+
+
 @contextlib.contextmanager
 def tempdir():
     with tempfile.TemporaryDirectory(prefix="socksify-bench-") as d:

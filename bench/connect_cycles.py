@@ -6,6 +6,8 @@ echo server on 127.0.0.2 through one danted on 127.0.0.1; cycles per second.
   socksify     LD_PRELOAD=libsocksify.so socksify_bench_connect_cycles plain TARGET ...
   proxychains  proxychains4 -q -f CONF socksify_bench_connect_cycles plain TARGET ...
                (informative, when proxychains4 is installed)
+  dante        SOCKS_CONF=socks.conf /usr/bin/socksify socksify_bench_connect_cycles plain ...
+               (dante-client's socksify, libdsocks; informative, when installed)
 
 Rounds alternate the order. Ratio = median over rounds of socksify/baseline within
 the round (runs of one round see the same neighbours' load; on a shared machine
@@ -18,7 +20,6 @@ env: BENCH_CYCLES (2000), BENCH_CYCLE_MAX_S (30, per run), BENCH_REPS (9),
 
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,14 +61,19 @@ def run():
             "baseline": lambda: go([CLIENT, "socks5", proxy, target, cycles, max_s], plain_env),
             "socksify": lambda: go([CLIENT, "plain", target, cycles, max_s], preload_env),
         }
-        pc = shutil.which("proxychains4")
+        pc = b.proxychains(tmp, proxy_port)
         if pc:
-            conf = os.path.join(tmp, "proxychains.conf")
-            with open(conf, "w") as f:
-                f.write(f"strict_chain\nquiet_mode\ntcp_read_time_out 15000\n"
-                        f"tcp_connect_time_out 8000\n[ProxyList]\nsocks5 {b.PROXY_HOST} {proxy_port}\n")
-            variants["proxychains4"] = lambda: go([pc, "-q", "-f", conf, CLIENT, "plain", target,
-                                                   cycles, max_s], plain_env)
+            variants["proxychains4"] = lambda: go(pc + [CLIENT, "plain", target, cycles, max_s],
+                                                  plain_env)
+        dante = b.dante_socksify(tmp, proxy_port, plain_env)
+        dante_error = None
+        if dante:
+            dargv, denv = dante
+            variants["dante"] = lambda: go(dargv + [CLIENT, "plain", target, cycles, max_s], denv)
+            dante_error = b.probe("dante socksify", lambda: go(
+                dargv + [CLIENT, "plain", target, "20", max_s], denv))
+            if dante_error:
+                del variants["dante"]
         # Warm-up: danted's child processes, page cache.
         variants["baseline"]()
         runs = b.alternate(variants, reps, budget)
@@ -89,6 +95,13 @@ def run():
         note += f"; proxychains4 {pcm:.0f} cycles/s, ratio {paired('proxychains4'):.3f}"
         b.log(f"connect_cycles: proxychains4 {pcm:.0f} cycles/s, paired ratio "
               f"{paired('proxychains4'):.3f}, client CPU {cpu['proxychains4']:.1f} us/cycle")
+    if "dante" in rates:
+        dm = b.median(rates["dante"])
+        note += f"; dante socksify {dm:.0f} cycles/s, ratio {paired('dante'):.3f}"
+        b.log(f"connect_cycles: dante socksify {dm:.0f} cycles/s, paired ratio "
+              f"{paired('dante'):.3f}, client CPU {cpu['dante']:.1f} us/cycle")
+    elif dante_error:
+        note += f"; dante socksify failed: {dante_error[-120:]}"
     return b.result("connect cycles (cycles/s)", base, sx, "cycles/s", ratio, f">= {TARGET}",
                     ratio >= TARGET, note=note)
 

@@ -5,6 +5,9 @@ echo server on 127.0.0.2 through one danted's UDP relay on 127.0.0.1.
   baseline   socksify_bench_udp_rtt socks5 PROXY TARGET ...   (its own UDP ASSOCIATE,
                                                               header wrapped by hand)
   socksify   LD_PRELOAD=libsocksify.so socksify_bench_udp_rtt plain TARGET ...
+  dante      SOCKS_CONF=socks.conf /usr/bin/socksify socksify_bench_udp_rtt plain TARGET ...
+             (dante-client's socksify, informative, when installed; if it cannot
+             carry the benchmark its error is reported instead of a figure)
 
 Rounds alternate the order; ratio = median over rounds of socksify/baseline
 within the round. Target: ratio >= 0.95 (the issue's figure; socksify adds one non-blocking
@@ -55,6 +58,16 @@ def run():
             "baseline": lambda: go([CLIENT, "socks5", proxy, target, count, max_s, size], env),
             "socksify": lambda: go([CLIENT, "plain", target, count, max_s, size], preload_env),
         }
+        dante = b.dante_socksify(tmp, proxy_port, env)
+        dante_error = None
+        if dante:
+            dargv, denv = dante
+            variants["dante"] = lambda: go(dargv + [CLIENT, "plain", target, count, max_s, size],
+                                           denv)
+            dante_error = b.probe("dante socksify", lambda: go(
+                dargv + [CLIENT, "plain", target, "100", max_s, size], denv))
+            if dante_error:
+                del variants["dante"]
         variants["baseline"]()  # warm-up: danted's children
         runs = b.alternate(variants, reps, budget)
     rates = {n: [r for r, _ in xs] for n, xs in runs.items()}
@@ -62,9 +75,18 @@ def run():
     for n, xs in rates.items():
         b.log(f"udp_rtt {n}: rates in round order {b.fmt_vals(xs, 'rtt/s', digits=0)}; "
               f"median {b.median(xs):.0f}; client CPU {cpu[n]:.2f} us/round trip (median)")
-    ratio = b.median([x / y for x, y in zip(rates["socksify"], rates["baseline"])])
+
+    def paired(n):
+        return b.median([x / y for x, y in zip(rates[n], rates["baseline"])])
+
+    ratio = paired("socksify")
     base, sx = b.median(rates["baseline"]), b.median(rates["socksify"])
     note = f"client CPU {cpu['baseline']:.1f} vs {cpu['socksify']:.1f} us/round trip"
+    if "dante" in rates:
+        note += (f"; dante socksify {b.median(rates['dante']):.0f} rtt/s, ratio "
+                 f"{paired('dante'):.3f}, client CPU {cpu['dante']:.1f} us/round trip")
+    elif dante_error:
+        note += f"; dante socksify failed: {dante_error[-120:]}"
     return b.result("UDP round trips (rtt/s)", base, sx, "rtt/s", ratio, f">= {TARGET}",
                     ratio >= TARGET, note=note)
 
