@@ -12,7 +12,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 for f in bin/socksify lib/libsocksify.so libexec/socksify/socksify-config share/man/man1/socksify.1; do
   [ -e "$prefix/$f" ] || fail "missing $f"
 done
-if ldd "$prefix/lib/libsocksify.so" | grep -q fmt; then fail "libsocksify.so depends on libfmt"; fi
+# A preloaded process must gain no shared-library dependency: only libc (and the
+# loader and vDSO) may appear; fmt, libstdc++ and libgcc are linked in.
+extra=$(ldd "$prefix/lib/libsocksify.so" | grep -v -E 'linux-vdso|libc\.so\.6|ld-linux' || true)
+[ -z "$extra" ] || fail "libsocksify.so depends on: $extra"
 
 check() {
   local launcher="$1" seen
