@@ -27,10 +27,9 @@ struct Job {
 };
 
 // Closes the handshake's eventfd once it is over and no poll() holds it; the
-// exchange makes sure exactly one caller closes it. Order matters (seq_cst):
-// finish() clears pending before it counts pollers, and a poller counts itself
-// before it reads pending, so either finish sees the poller, or the poller sees
-// the handshake over and never uses the eventfd.
+// exchange makes sure exactly one caller closes it. Pollers take it, and
+// finish() ends the handshake, under the state's lock, so a poller either holds
+// it before finish() writes to it or never uses it.
 void close_done_fd_if_idle(FdState* s) {
   if (s->pending.load() || s->pollers.load() != 0) return;
   if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
@@ -40,10 +39,11 @@ void finish(const Job& job, int error) {
   FdState* s = job.state;
   FdState::Watcher watchers[FdState::kMaxWatchers];
   int n = 0;
-  s->pollers.fetch_add(1);  // keeps done_fd open until we have written to it
+  int done_fd = -1;
   {
     // Under the lock, so that an epoll_ctl either lands in the watchers we
-    // copy here or sees the handshake over and registers for real.
+    // copy here or sees the handshake over and registers for real, and a
+    // poll() either made its eventfd before (we wake it) or sees it over.
     std::lock_guard lock(s->mu);
     s->connect_error = error;
     s->error_reported = false;
@@ -51,13 +51,17 @@ void finish(const Job& job, int error) {
     for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
     s->n_watchers = 0;
     s->pending.store(false);
+    done_fd = s->done_fd.load();
+    if (done_fd >= 0) s->pollers.fetch_add(1);  // keeps it open until written to
   }
   g_pending.fetch_sub(1, std::memory_order_relaxed);
-  const std::uint64_t one = 1;
-  ssize_t ignored = REAL(write)(s->done_fd.load(), &one, sizeof one);
-  (void)ignored;
-  s->pollers.fetch_sub(1);
-  close_done_fd_if_idle(s);
+  if (done_fd >= 0) {
+    const std::uint64_t one = 1;
+    ssize_t ignored = REAL(write)(done_fd, &one, sizeof one);
+    (void)ignored;
+    s->pollers.fetch_sub(1);
+    close_done_fd_if_idle(s);
+  }
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -85,20 +89,15 @@ void* run(void* arg) {
 bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) != 0; }
 
 bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
-  const int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (done_fd < 0) return false;
+  // Every syscall here is time the program's event loop stands still (see
+  // bench/event_loop_block): the eventfd is made only if a poll() waits.
   const int dup_fd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) {
-    REAL(close)(done_fd);
-    return false;
-  }
+  if (dup_fd < 0) return false;
   Job* job = new (std::nothrow) Job{fd, dup_fd, s, target};
   if (job == nullptr) {
     REAL(close)(dup_fd);
-    REAL(close)(done_fd);
     return false;
   }
-  s->done_fd.store(done_fd);
   s->connect_error = 0;
   s->pending.store(true, std::memory_order_release);
   g_pending.fetch_add(1, std::memory_order_relaxed);
@@ -108,13 +107,13 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  // The program's signal handlers must never run on our thread.
-  sigset_t all, old;
+  // The program's signal handlers must never run on our thread; the mask is
+  // the new thread's from its first instruction.
+  sigset_t all;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_setsigmask_np(&attr, &all);
   pthread_t tid;
   const int rc = pthread_create(&tid, &attr, run, job);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   if (rc == 0) return true;
 
@@ -122,7 +121,6 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   fd_table().put(s);
   REAL(close)(dup_fd);
-  if (const int done = s->done_fd.exchange(-1); done >= 0) REAL(close)(done);
   delete job;
   return false;
 }
@@ -146,12 +144,17 @@ int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts, cons
   for (nfds_t i = 0; i < n && ns < kMaxSwaps; ++i) {
     FdState* s = fd_table().get(fds[i].fd);
     if (s == nullptr || !s->pending.load(std::memory_order_acquire)) continue;
-    s->pollers.fetch_add(1);  // before reading pending again: see close_done_fd_if_idle
-    const int done_fd = s->done_fd.load();
-    if (!s->pending.load() || done_fd < 0) {
-      s->pollers.fetch_sub(1);
-      close_done_fd_if_idle(s);
-      continue;
+    int done_fd = -1;
+    {
+      std::lock_guard lock(s->mu);  // against finish(): see there
+      if (!s->pending.load()) continue;
+      done_fd = s->done_fd.load();
+      if (done_fd < 0) {
+        done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (done_fd < 0) continue;  // no eventfd: poll the socket itself
+        s->done_fd.store(done_fd);
+      }
+      s->pollers.fetch_add(1);
     }
     held[ns] = s;
     swaps[ns++] = {i, fds[i].fd, fds[i].events};

@@ -155,9 +155,9 @@ Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& ds
 
 }  // namespace
 
-Status prepare_socket(int fd) noexcept {
+Status prepare_socket(int fd, int family) noexcept {
   const Runtime& rt = Runtime::get();
-  if (!rt.configured() || socket_family(fd) != AF_INET) return {};
+  if (!rt.configured() || family != AF_INET) return {};
   sockaddr_storage addr;
   if (rt.proxy_address(0, AF_INET, addr) == 0 || addr.ss_family != AF_INET6) return {};
   NonBlockingScope nonblocking(fd);  // restores the flags on the new socket too

@@ -11,7 +11,8 @@ namespace socksify {
 
 // Before a handshake that cannot swap sockets (the helper thread works on a dup):
 // give an AF_INET socket an AF_INET6 body now if the first proxy is IPv6.
-Status prepare_socket(int fd) noexcept;
+// family: the socket's (the program's sockaddr says it; saves asking the kernel).
+Status prepare_socket(int fd, int family) noexcept;
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.

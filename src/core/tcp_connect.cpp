@@ -60,7 +60,7 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
   }
   ReentryGuard guard;
   const int flags = REAL(fcntl)(fd, F_GETFL);
-  if (flags >= 0 && (flags & O_NONBLOCK) && rt.configured() && prepare_socket(fd)) {
+  if (flags >= 0 && (flags & O_NONBLOCK) && rt.configured() && prepare_socket(fd, addr->sa_family)) {
     // Event loop: hand the handshake to a helper thread, answer EINPROGRESS now.
     FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel);
     if (s != nullptr) {
