@@ -88,6 +88,8 @@ void* run(void* arg) {
 
 bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) != 0; }
 
+void forget_pending_in_child() noexcept { g_pending.store(0, std::memory_order_relaxed); }
+
 bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   // Every syscall here is time the program's event loop stands still (see
   // bench/event_loop_block): the eventfd is made only if a poll() waits.

@@ -22,6 +22,9 @@ namespace socksify {
 // True while any handshake runs: the readiness hooks' whole cost otherwise.
 bool any_pending() noexcept;
 
+// In a forked child: no handshake runs there (see FdTable::reset_in_child).
+void forget_pending_in_child() noexcept;
+
 // Starts the handshake for fd (whose state s is fresh). false when it could not
 // start (no thread, no eventfd, an address family the dup cannot serve): the
 // caller then runs the handshake synchronously.

@@ -1,5 +1,7 @@
 #include "core/fd_table.hpp"
 
+#include <errno.h>
+
 #include <new>
 
 #include "core/real.hpp"
@@ -26,6 +28,9 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   if (s == nullptr) {
     s = new (std::nothrow) FdState;
     if (s == nullptr) return nullptr;
+    std::lock_guard lock(pool_mu_);
+    s->next_allocated = allocated_;
+    allocated_ = s;
   }
   s->kind = kind;
   s->peer = {};
@@ -65,6 +70,21 @@ void FdTable::release_range(unsigned first, unsigned last) noexcept {
   if (live() == 0) return;
   const unsigned end = last < static_cast<unsigned>(kCapacity) - 1 ? last : kCapacity - 1;
   for (unsigned fd = first; fd <= end && live() > 0; ++fd) release(static_cast<int>(fd));
+}
+
+void FdTable::reset_in_child() noexcept {
+  // The child has one thread: nothing else can touch these states now.
+  new (&pool_mu_) std::mutex;
+  for (FdState* s = allocated_; s != nullptr; s = s->next_allocated) {
+    new (&s->mu) std::mutex;
+    new (&s->udp_mu) std::mutex;
+    if (s->pending.load(std::memory_order_relaxed)) {
+      s->pending.store(false, std::memory_order_relaxed);
+      s->connect_error = ECONNABORTED;
+      s->error_reported = false;
+      s->n_watchers = 0;
+    }
+  }
 }
 
 void FdTable::unref(FdState* s) noexcept {

@@ -57,6 +57,7 @@ struct FdState {
   Watcher watchers[kMaxWatchers] = {};
   int n_watchers = 0;
   FdState* next_free = nullptr;  // pool link
+  FdState* next_allocated = nullptr;  // every state ever made (for fork)
 };
 
 class FdTable {
@@ -90,6 +91,11 @@ class FdTable {
   // pthread_atfork: the pool lock must not be held across fork.
   void lock_for_fork() noexcept { pool_mu_.lock(); }
   void unlock_after_fork() noexcept { pool_mu_.unlock(); }
+  // In a forked child: another thread of the parent may have held a state's
+  // lock at the fork, and no helper thread exists to finish a non-blocking
+  // connect. Locks are made anew, and connects in flight fail (ECONNABORTED):
+  // the parent's helper finishes them for the parent, which owns them.
+  void reset_in_child() noexcept;
 
  private:
   void unref(FdState* s) noexcept;
@@ -97,6 +103,7 @@ class FdTable {
   std::atomic<FdState*> slots_[kCapacity] = {};
   std::mutex pool_mu_;
   FdState* free_ = nullptr;
+  FdState* allocated_ = nullptr;  // all states, never freed (type-stable)
   std::atomic<int> live_{0};
 };
 

@@ -3,6 +3,7 @@
 // locks consistent across fork().
 #include <pthread.h>
 
+#include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
@@ -15,8 +16,14 @@ void before_fork() {
   socksify::Runtime::get().lock_for_fork();
   socksify::fd_table().lock_for_fork();
 }
-void after_fork() {
+void after_fork_in_parent() {
   socksify::fd_table().unlock_after_fork();
+  socksify::Runtime::get().unlock_after_fork();
+}
+void after_fork_in_child() {
+  socksify::fd_table().unlock_after_fork();
+  socksify::fd_table().reset_in_child();
+  socksify::forget_pending_in_child();
   socksify::Runtime::get().unlock_after_fork();
 }
 
@@ -25,7 +32,7 @@ __attribute__((constructor)) void socksify_init() {
   socksify::real::resolve_all();
   socksify::Runtime::get();
   socksify::adopt_inherited_udp_sockets();
-  pthread_atfork(before_fork, after_fork, after_fork);
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
 }  // namespace

@@ -1,6 +1,12 @@
 #include "core/fd_table.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 namespace socksify {
 namespace {
@@ -74,6 +80,41 @@ TEST(FdTable, HeldStateOutlivesItsDescriptor) {
   EXPECT_EQ(t->live(), 1);
   t->put(s);
   EXPECT_EQ(t->live(), 0);
+}
+
+}  // namespace
+}  // namespace socksify
+
+namespace socksify {
+namespace {
+
+TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
+  auto t = fresh();
+  FdState* s = t->create(6, FdState::Kind::TcpTunnel);
+  s->pending.store(true);
+  // Another thread holds the state's lock when the process forks.
+  std::mutex ready;
+  ready.lock();
+  std::thread holder([&] {
+    std::lock_guard hold(s->mu);
+    ready.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  ready.lock();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    t->reset_in_child();
+    const bool lockable = s->mu.try_lock();
+    const bool ok = lockable && !s->pending.load() && s->connect_error == ECONNABORTED;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  holder.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(s->pending.load());  // the parent's connect goes on
+  ready.unlock();
 }
 
 }  // namespace
