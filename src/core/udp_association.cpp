@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <new>
 
 #include "core/fd_table.hpp"
@@ -18,6 +19,41 @@
 
 namespace socksify {
 namespace {
+
+// Associations are recycled, never freed, like FdStates (fd_table.hpp): a
+// thread still sending on a socket that another thread closes (a bug of the
+// program's) reads a dead association, not freed memory. Its peers are freed
+// only when the object is reused, long after.
+std::mutex g_pool_mu;
+UdpAssociation* g_pool = nullptr;
+
+void recycle(UdpAssociation* a) {
+  std::lock_guard lock(g_pool_mu);
+  a->next_free = g_pool;
+  g_pool = a;
+}
+
+UdpAssociation* new_association() {
+  UdpAssociation* a = nullptr;
+  {
+    std::lock_guard lock(g_pool_mu);
+    if (g_pool != nullptr) a = std::exchange(g_pool, g_pool->next_free);
+  }
+  if (a == nullptr) return new (std::nothrow) UdpAssociation;
+  for (UdpPeer* p = a->peers; p != nullptr;) delete std::exchange(p, p->older);
+  a->peers = nullptr;
+  a->peer.store(nullptr, std::memory_order_relaxed);
+  a->control_fd = -1;
+  a->family = AF_INET;
+  a->relay = {};
+  a->relay_len = 0;
+  a->proxy = {};
+  a->expected_header.store(10, std::memory_order_relaxed);
+  a->dead.store(false, std::memory_order_relaxed);
+  a->next_check_ns.store(0, std::memory_order_relaxed);
+  a->next_free = nullptr;
+  return a;
+}
 
 int socket_family(int fd) {
   int domain = AF_UNSPEC;
@@ -129,13 +165,13 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
         dst, proxy, relay);
     return Errno{EAFNOSUPPORT};
   }
-  auto* a = new (std::nothrow) UdpAssociation;
+  UdpAssociation* a = new_association();
   if (a == nullptr) return Errno{ENOMEM};
   a->family = family;
   a->proxy = proxy;
   a->relay_len = sockaddr_in_family(relay, family, a->relay);
   if (a->relay_len == 0) {
-    delete a;
+    recycle(a);
     log::error("UDP to {} via {} failed: the relay {} is IPv6 and the program's socket is IPv4",
                dst, proxy, relay);
     return Errno{EAFNOSUPPORT};
@@ -206,11 +242,14 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
   return {};
 }
 
+void udp_pool_reset_in_child() noexcept { new (&g_pool_mu) std::mutex; }
+
 void release_udp_association(UdpAssociation* udp) noexcept {
   // Closing the control connection ends the association at the proxy (§7).
   if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
-  for (UdpPeer* p = udp->peers; p != nullptr;) delete std::exchange(p, p->older);
-  delete udp;
+  udp->control_fd = -1;
+  udp->dead.store(true, std::memory_order_relaxed);  // a racing sender stops here
+  recycle(udp);
 }
 
 }  // namespace socksify

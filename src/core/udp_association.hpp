@@ -48,6 +48,7 @@ struct UdpAssociation {
   std::atomic<std::int64_t> next_check_ns{0};
   std::atomic<const UdpPeer*> peer{nullptr};  // connected through the relay
   UdpPeer* peers = nullptr;                   // every peer published (owned)
+  UdpAssociation* next_free = nullptr;        // pool link (udp_association.cpp)
 };
 
 // The socket's association, opened now when it has none. `dst` is the
@@ -58,6 +59,10 @@ Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoi
 // closed it, or it failed) means the relay is gone; the first call to notice
 // logs one line, and every call returns ECONNRESET from then on.
 Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept;
+
+// In a forked child: the association pool's lock may have been held by another
+// thread of the parent at the fork.
+void udp_pool_reset_in_child() noexcept;
 
 // Publishes a connected peer (under the state's udp_mu), or clears it (nullptr
 // target: AF_UNSPEC dissolved the connection).

@@ -8,6 +8,7 @@
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
+#include "core/udp_association.hpp"
 #include "core/udp_inherited.hpp"
 
 namespace {
@@ -23,6 +24,7 @@ void after_fork_in_parent() {
 void after_fork_in_child() {
   socksify::fd_table().unlock_after_fork();
   socksify::fd_table().reset_in_child();
+  socksify::udp_pool_reset_in_child();
   socksify::forget_pending_in_child();
   socksify::Runtime::get().unlock_after_fork();
 }
