@@ -1,6 +1,7 @@
 #include "tool/check.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -246,10 +247,18 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   } else {
     report.skipped("auth", "no credentials configured");
   }
-  if (!reply) {
-    report.failed(connect_step, failure_text(reply.error()));
-  } else {
+  if (reply) {
     report.ok(connect_step, fmt::format("bound {}", reply->bound));
+  } else if (!wanted && reply.error().reply != 0) {
+    // The proxy parsed the request and answered it: the exchange works. Many
+    // proxies (danted among them) refuse to connect to their own listening
+    // address, so a refusal of the default target proves no more than that.
+    report.ok(connect_step,
+              fmt::format("the proxy answered: {}; proxies often refuse to connect to "
+                          "themselves, give --check-target HOST:PORT to try a real destination",
+                          reply.error().what));
+  } else {
+    report.failed(connect_step, failure_text(reply.error()));
   }
 
   // UDP ASSOCIATE on a fresh control connection, then closed.
@@ -308,9 +317,31 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
     return;
   }
   Socket s(fd);
+  // The library says why in one log line; catch it to use as the reason.
+  int pipe_fds[2];
+  const bool capture = ::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0;
+  const LogLevel level = log::level();
+  if (capture) {
+    log::set_fd(pipe_fds[1]);
+    log::set_level(LogLevel::Error);
+  }
   auto reply = open_session(fd, socks5::Command::Connect, target);
+  std::string said;
+  if (capture) {
+    log::set_fd(2);
+    log::set_level(level);
+    char buf[4096];
+    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
+    if (n > 0) said.assign(buf, static_cast<std::size_t>(n));
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    // Keep the last line, without the "socksify[PID]: error: " prefix.
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    if (const auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
+    if (const auto p = said.find("error: "); p != std::string::npos) said.erase(0, p + 7);
+  }
   if (!reply) {
-    report.failed(step, describe_errno(reply.error().code));
+    report.failed(step, said.empty() ? describe_errno(reply.error().code) : said);
   } else {
     report.ok(step, fmt::format("bound {}", reply->bound));
   }
@@ -379,7 +410,9 @@ int run_check(const CheckOptions& options) {
     check_library_path(rt, wanted, report);
   } else {
     for (std::size_t i = 0; i < rt.proxies().size(); ++i) check_proxy(rt, i, wanted, report);
-    if (rt.proxies().size() > 1) check_library_path(rt, wanted, report);
+    // The pool as the library uses it, toward a real destination (the default
+    // target, a proxy itself, is often refused: see check_proxy).
+    if (rt.proxies().size() > 1 && wanted) check_library_path(rt, wanted, report);
   }
 
   if (report.failures() == 0) {
