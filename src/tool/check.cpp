@@ -100,7 +100,6 @@ class Report {
     fmt::print("  {}: skipped ({})\n", step, why);
   }
   int failures() const { return failures_; }
-  void count_failure() { failures_++; }
 
  private:
   int failures_ = 0;
