@@ -1,8 +1,80 @@
 #!/bin/bash
-# Builds socksify and runs every test (unit and integration) with ctest.
-set -euo pipefail
+# Builds socksify and runs every test (unit and integration) with ctest, plus:
+#   build-asan  AddressSanitizer + UBSan: unit tests, and integration modules
+#               with the ASan library preloaded (the launcher of that build
+#               puts the ASan runtime first)
+#   build-tsan  ThreadSanitizer: the unit tests (name table threads, fork)
+#   build-fuzz  every libFuzzer target for FUZZ_RUNS inputs (default 200000)
+# and ends with the full ctest run of the normal build, so the last lines are
+# ctest's summary. Exit status is non-zero if any stage failed.
+# SOCKSIFY_QUICK=1 skips the sanitizer and fuzz stages.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"$jobs"
+[ "$jobs" -le 2 ] || jobs=2  # a shared 2-core CI machine
+fuzz_runs="${FUZZ_RUNS:-200000}"
+# Integration modules run under ASan. curl and wget hang under the ASan
+# preload (see the report in the commit log), so their modules stay out until
+# that is fixed; these cover Python, nc, node-free threading, non-blocking
+# connects, fail-closed paths and --check.
+asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_fail_closed|check)$'
+
+failed=()
+stage() {  # stage NAME COMMAND...: runs it, remembers a failure, goes on
+  local name="$1" start=$SECONDS
+  shift
+  echo "=== $name"
+  if "$@"; then
+    echo "=== $name: ok ($((SECONDS - start)) s)"
+  else
+    echo "=== $name: FAILED ($((SECONDS - start)) s)"
+    failed+=("$name")
+  fi
+}
+
+build_normal() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    cmake --build build -j"$jobs"
+}
+build_asan() {
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSOCKSIFY_SANITIZE=address,undefined -DSOCKSIFY_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build build-asan -j"$jobs"
+}
+test_asan() {
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE integration &&
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" -R "$asan_integration"
+}
+build_tsan() {
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSOCKSIFY_SANITIZE=thread -DSOCKSIFY_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build build-tsan -j"$jobs" --target socksify_unit_tests
+}
+test_tsan() {
+  # The unit binary directly: ctest would also want the targets not built here.
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/socksify_unit_tests
+}
+fuzz_smoke() {
+  FUZZ_JOBS="$jobs" bash tests/fuzz/run.sh "$fuzz_runs"
+}
+
+stage "build" build_normal || true
+if [ -z "${SOCKSIFY_QUICK:-}" ]; then
+  stage "asan+ubsan build" build_asan
+  [[ " ${failed[*]} " == *" asan+ubsan build "* ]] || stage "asan+ubsan tests" test_asan
+  stage "tsan build" build_tsan
+  [[ " ${failed[*]} " == *" tsan build "* ]] || stage "tsan unit tests" test_tsan
+  stage "fuzz smoke ($fuzz_runs runs per target)" fuzz_smoke
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "=== FAILED stages: ${failed[*]}"
+else
+  echo "=== sanitizer and fuzz stages: ok"
+fi
+
+# Last: the full suite of the normal build; its summary closes the output.
 ctest --test-dir build --output-on-failure -j"$jobs"
+status=$?
+[ ${#failed[@]} -eq 0 ] || exit 1
+exit $status

@@ -40,7 +40,8 @@ Result<std::string, Message> normalise_name(std::string_view text) {
   if (!n.empty() && n.back() == '.') n.remove_suffix(1);  // "example.test." is fully qualified
   if (n.empty()) return Message{"missing host name"};
   if (n.size() > kMaxName) return Message{"host name longer than 255 bytes"};
-  if (n.front() == '.' || n.find("..") != std::string_view::npos) {
+  // One final dot is the root; a second one ("a..") is an empty label, like "a..b".
+  if (n.front() == '.' || n.back() == '.' || n.find("..") != std::string_view::npos) {
     return Message{fmt::format("empty label in host name '{}'", text)};
   }
   std::string out;

@@ -4,6 +4,8 @@
 //   socksify-config print           print the effective configuration
 //   socksify-config linkage FILE    "static", "dynamic" or "not-elf"
 //   socksify-config prepare FILE    validate, and warn if FILE is statically linked
+//   socksify-config check [--target HOST:PORT] [--from-flag VAR]...
+//                                   socksify --check: configuration and proxy checks
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 
 #include "config/effective.hpp"
 #include "config/settings.hpp"
+#include "tool/check.hpp"
 #include "tool/elf_probe.hpp"
 
 namespace {
@@ -90,6 +93,23 @@ int prepare(const char* path) {
   return 0;
 }
 
+// check [--target HOST:PORT] [--from-flag VAR]...
+int check(int argc, char** argv) {
+  CheckOptions options;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--target" && i + 1 < argc) {
+      options.target = argv[++i];
+    } else if (arg == "--from-flag" && i + 1 < argc) {
+      options.flag_vars.emplace_back(argv[++i]);
+    } else {
+      fmt::print(stderr, "socksify-config check: unexpected argument '{}'\n", arg);
+      return 2;
+    }
+  }
+  return run_check(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,6 +118,9 @@ int main(int argc, char** argv) {
   if (cmd == "print") return print();
   if (cmd == "linkage" && argc == 3) return linkage(argv[2]);
   if (cmd == "prepare" && argc == 3) return prepare(argv[2]);
-  fmt::print(stderr, "usage: socksify-config validate | print | linkage FILE | prepare FILE\n");
+  if (cmd == "check") return check(argc, argv);
+  fmt::print(stderr,
+             "usage: socksify-config validate | print | linkage FILE | prepare FILE | check "
+             "[--target HOST:PORT] [--from-flag VAR]...\n");
   return 2;
 }

@@ -52,6 +52,61 @@ SEEDS = {
     },
 }
 
+CONFIG_FILE = b"""# socksify.conf
+proxy socks5h://alice@10.0.0.1:1080, socks5://[fd00::1]:1081
+proxy_mode failover
+password pa ss # not a comment
+dns remote
+direct 10.0.0.0/8 .corp.example :443 [fd00::]/8:22
+direct_loopback off
+udp yes
+connect_timeout 2500
+fake_ipv4 240.0.0.0/8
+fake_ipv6 100::/96
+log_level debug
+log_file /tmp/socksify#1.log
+"""
+
+# fuzz_config: mask byte (bit i sets the i-th variable of kVars from the next
+# NUL-terminated chunk; bit 7 sets SOCKSIFY_PASSWORD), then the file.
+SEEDS.update({
+    "fuzz_proxy_url": {
+        "plain": b"socks5://10.0.0.1",
+        "remote_dns_port": b"socks5h://proxy.example:1080",
+        "credentials": b"socks5://alice:s%40cret@10.0.0.1:1080/",
+        "ipv6": b"SOCKS5H://bob:pw@[fd00::1]:9050",
+        "no_scheme": b"10.0.0.1:1080",
+        "bad_port": b"socks5://h:65536",
+    },
+    "fuzz_config": {
+        "file_only": b"\x00" + CONFIG_FILE,
+        "env_only": b"\x01socks5://10.0.0.1\x00",
+        "env_over_file": b"\x83socks5h://10.0.0.2:1080\x00carol\x00" + CONFIG_FILE,
+        "chain": b"\x11socks5://a:1,socks5://b:2\x00chain\x00",
+        "bad_lines": b"\x00proxy socks5://x:0\nfoo bar\nudp maybe\nudp on\nudp off\n",
+        "timeout_and_range": b"\x61socks5://h\x00999999999\x00250.0.0.0/25\x00",
+    },
+    "fuzz_direct_rule": {
+        "cidr4": b"10.0.0.0/8",
+        "host4_port": b"192.0.2.1:443",
+        "cidr6_port": b"fd00::/8:22",
+        "bracket6": b"[2001:db8::1]/128:53",
+        "suffix": b".Example.TEST.",
+        "host": b"intranet:8080",
+        "port_only": b":443",
+        "host_bits": b"10.0.0.1/8",
+    },
+    # flags, family, socktype, protocol, control, ni flags, host buffer length, node NUL service
+    "fuzz_fake_resolver": {
+        "unspec_http": bytes([0x00, 0, 0, 0, 0x20, 0x00, 255]) + b"example.test\x00http",
+        "inet_stream_numeric": bytes([0x40, 1, 1, 1, 0x00, 0x03, 64]) + b"a.b\x008080",
+        "v6_mapped_all": bytes([0x18, 2, 2, 2, 0x08, 0x00, 255]) + b"EXAMPLE.test\x0053",
+        "canonname_dgram": bytes([0x02, 0, 2, 0, 0x18, 0x10, 8]) + b"host\x00domain",
+        "null_hints": bytes([0x00, 0, 0, 0, 0x01, 0x00, 255]) + b"x.test",
+        "tiny_ranges": bytes([0x00, 0, 1, 0, 0xF8, 0x08, 255]) + b"short\x00",
+    },
+})
+
 for target, seeds in SEEDS.items():
     d = ROOT / target
     d.mkdir(parents=True, exist_ok=True)

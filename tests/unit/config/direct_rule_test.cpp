@@ -101,6 +101,10 @@ TEST(DirectRuleParse, RejectsBadRules) {
   EXPECT_EQ(rule_error(":80:"), "invalid IPv6 address ':80:'");
   EXPECT_EQ(rule_error("..example.test"), "empty label in host name '.example.test'");
   EXPECT_EQ(rule_error("a..b"), "empty label in host name 'a..b'");
+  // Found by fuzz_direct_rule: "a.." used to become the rule "a.", which no
+  // destination could match.
+  EXPECT_EQ(rule_error("a.."), "empty label in host name 'a..'");
+  EXPECT_EQ(rule_error(".a..:443"), "empty label in host name 'a..'");
   EXPECT_EQ(rule_error("*.example.test"), "invalid character in host name '*.example.test'");
   EXPECT_EQ(rule_error(std::string(256, 'a')), "host name longer than 255 bytes");
 }

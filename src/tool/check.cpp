@@ -1,0 +1,426 @@
+#include "tool/check.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "config/config_file.hpp"
+#include "config/effective.hpp"
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/session.hpp"
+#include "core/socket_stream.hpp"
+#include "socks5/handshake.hpp"
+#include "tool/config_report.hpp"
+
+namespace socksify {
+namespace {
+
+const char* getenv_lookup(const char* name) { return std::getenv(name); }
+
+// "ECONNREFUSED (Connection refused)": the greppable name and the readable text.
+std::string describe_errno(int e) {
+  return fmt::format("{} ({})", log::errno_name(e), std::strerror(e));
+}
+
+// A descriptor closed on every path out.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Passes bytes through and keeps the first two the proxy sent: the method
+// choice (RFC 1928 §3), which handshake() does not report.
+class RecordingStream final : public socks5::Stream {
+ public:
+  explicit RecordingStream(socks5::Stream& inner) : inner_(inner) {}
+  Result<std::size_t> read_some(std::span<std::byte> buf) override {
+    auto n = inner_.read_some(buf);
+    if (n) {
+      for (std::size_t i = 0; i < *n && seen_ < 2; ++i) first_[seen_++] = buf[i];
+    }
+    return n;
+  }
+  Result<std::size_t> write_some(std::span<const std::byte> buf) override {
+    return inner_.write_some(buf);
+  }
+  std::optional<socks5::Method> method() const {
+    if (seen_ < 2) return std::nullopt;
+    return static_cast<socks5::Method>(first_[1]);
+  }
+
+ private:
+  socks5::Stream& inner_;
+  std::byte first_[2]{};
+  std::size_t seen_ = 0;
+};
+
+std::string_view method_name(socks5::Method m) {
+  switch (m) {
+    case socks5::Method::NoAuth: return "no authentication";
+    case socks5::Method::UserPassword: return "username/password";
+    case socks5::Method::Gssapi: return "GSSAPI";
+    case socks5::Method::NoAcceptable: return "none acceptable";
+  }
+  return "unknown";
+}
+
+// One verdict line per step; remembers whether any failed.
+class Report {
+ public:
+  void ok(std::string_view step, std::string_view detail = {}) {
+    if (detail.empty()) {
+      fmt::print("  {}: ok\n", step);
+    } else {
+      fmt::print("  {}: ok ({})\n", step, detail);
+    }
+  }
+  void failed(std::string_view step, std::string_view why) {
+    fmt::print("  {}: FAILED: {}\n", step, why);
+    failures_++;
+  }
+  void skipped(std::string_view step, std::string_view why) {
+    fmt::print("  {}: skipped ({})\n", step, why);
+  }
+  int failures() const { return failures_; }
+
+ private:
+  int failures_ = 0;
+};
+
+// HOST:PORT, [IPv6]:PORT.
+std::optional<Endpoint> parse_target(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (host.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  const std::string h(host);
+  std::uint8_t a[16];
+  if (inet_pton(AF_INET, h.c_str(), a) == 1) {
+    return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), static_cast<std::uint16_t>(port));
+  }
+  if (inet_pton(AF_INET6, h.c_str(), a) == 1) {
+    return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16), static_cast<std::uint16_t>(port));
+  }
+  return Endpoint::name(host, static_cast<std::uint16_t>(port));
+}
+
+// A name target with local DNS: resolved here, as the library would.
+Result<Endpoint, std::string> resolve_locally(const Endpoint& target) {
+  if (target.kind() != Endpoint::Kind::Name) return target;
+  const std::string host(target.host_name());
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) return fmt::format("cannot resolve {}: {}", host, gai_strerror(rc));
+  auto ep = Endpoint::from_sockaddr(res->ai_addr, res->ai_addrlen);
+  ::freeaddrinfo(res);
+  if (!ep) return fmt::format("cannot resolve {}: no IPv4 or IPv6 address", host);
+  ep->set_port(target.port());
+  return *ep;
+}
+
+// A non-blocking TCP socket connected to proxy i, or why not.
+Result<int, std::string> reach(const Runtime& rt, std::size_t i, Deadline deadline,
+                               Endpoint* proxy_address) {
+  sockaddr_storage addr;
+  const socklen_t len = rt.proxy_address(i, AF_INET, addr);
+  if (len == 0) return std::string("cannot resolve the proxy's host name");
+  if (auto ep = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len)) *proxy_address = *ep;
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return describe_errno(errno);
+  if (auto c = connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline); !c) {
+    ::close(fd);
+    return describe_errno(c.error().code);
+  }
+  return fd;
+}
+
+std::string failure_text(const socks5::Failure& f) {
+  return fmt::format("{} ({})", f.what, log::errno_name(f.error.code));
+}
+
+// Every step against proxy i. Returns nothing; verdicts go to `report`.
+void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>& wanted,
+                 Report& report) {
+  const ProxySpec& spec = rt.proxies()[i].spec;
+  const auto timeout = rt.settings().connect_timeout;
+  fmt::print("proxy {}: {}\n", i + 1, spec.display());
+
+  // TCP.
+  Endpoint proxy_ep;
+  auto fd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
+  if (!fd) {
+    report.failed("tcp", fd.error());
+    for (const auto* step : {"greeting", "auth", "connect", "udp associate"}) {
+      report.skipped(step, "proxy unreachable");
+    }
+    return;
+  }
+  Socket control(*fd);
+  report.ok("tcp", fmt::format("connected to {}", proxy_ep));
+
+  // What to CONNECT to: the proxy's own address unless told otherwise.
+  Endpoint target = proxy_ep.unmapped();
+  if (wanted) {
+    target = *wanted;
+    if (!spec.remote_dns) {
+      auto resolved = resolve_locally(*wanted);
+      if (!resolved) {
+        report.failed("connect", resolved.error());
+        return;
+      }
+      target = *resolved;
+    }
+  }
+
+  // Greeting, auth and CONNECT: the library's handshake on our socket.
+  const socks5::Credentials creds{spec.user, spec.password};
+  const bool with_creds = !spec.user.empty();
+  SocketStream socket_stream(control.get(), Clock::now() + timeout);
+  RecordingStream stream(socket_stream);
+  const std::string connect_step = fmt::format("connect {}", target);
+  auto reply = socks5::handshake(stream, creds, socks5::Command::Connect, target);
+  const auto method = stream.method();
+  const std::string chose =
+      method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
+  if (!reply && reply.error().stage == socks5::Stage::Greeting) {
+    std::string why = failure_text(reply.error());
+    if (method == socks5::Method::NoAcceptable) {
+      why += with_creds ? ": the proxy accepts neither no-auth nor username/password"
+                        : ": the proxy wants credentials (set a user and password)";
+    }
+    report.failed("greeting", why);
+    report.skipped("auth", "greeting failed");
+    report.skipped(connect_step, "greeting failed");
+    report.skipped("udp associate", "greeting failed");
+    return;
+  }
+  report.ok("greeting", chose);
+  const bool asked_auth = method == socks5::Method::UserPassword;
+  if (!reply && reply.error().stage == socks5::Stage::Auth) {
+    report.failed("auth", failure_text(reply.error()));
+    report.skipped(connect_step, "auth failed");
+    report.skipped("udp associate", "auth failed");
+    return;
+  }
+  if (asked_auth) {
+    report.ok("auth", fmt::format("accepted user '{}'", spec.user));
+  } else if (with_creds) {
+    report.ok("auth", "not asked: the proxy chose no authentication");
+  } else {
+    report.skipped("auth", "no credentials configured");
+  }
+  if (reply) {
+    report.ok(connect_step, fmt::format("bound {}", reply->bound));
+  } else if (!wanted && reply.error().reply != 0) {
+    // The proxy parsed the request and answered it: the exchange works. Many
+    // proxies (danted among them) refuse to connect to their own listening
+    // address, so a refusal of the default target proves no more than that.
+    report.ok(connect_step,
+              fmt::format("the proxy answered: {}; proxies often refuse to connect to "
+                          "themselves, give --check-target HOST:PORT to try a real destination",
+                          reply.error().what));
+  } else {
+    report.failed(connect_step, failure_text(reply.error()));
+  }
+
+  // UDP ASSOCIATE on a fresh control connection, then closed.
+  if (!rt.settings().udp) {
+    report.skipped("udp associate", "udp off");
+    return;
+  }
+  auto ufd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
+  if (!ufd) {
+    report.failed("udp associate", fmt::format("proxy unreachable: {}", ufd.error()));
+    return;
+  }
+  Socket udp_control(*ufd);
+  SocketStream udp_stream(udp_control.get(), Clock::now() + timeout);
+  // RFC 1928 §7: the client's address and port when known, else zeros.
+  static constexpr std::uint8_t kAny[4] = {0, 0, 0, 0};
+  auto assoc = socks5::handshake(udp_stream, creds, socks5::Command::UdpAssociate,
+                                 Endpoint::ipv4(kAny, 0));
+  if (!assoc) {
+    std::string why = failure_text(assoc.error());
+    if (assoc.error().reply == static_cast<std::uint8_t>(socks5::ReplyCode::CommandNotSupported)) {
+      why += ": this proxy does not relay UDP (set udp off if no program needs it)";
+    }
+    report.failed("udp associate", why);
+  } else if (assoc->bound.port() == 0) {
+    report.failed("udp associate", "the proxy named relay port 0");
+  } else {
+    report.ok("udp associate", fmt::format("relay {}, closed again", assoc->bound));
+  }
+}
+
+// The library's own path (open_session): the failover pool or the chain, as a
+// program's connect() would take it.
+void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted, Report& report) {
+  const bool chain = rt.settings().proxy_mode == ProxyMode::Chain && rt.proxies().size() > 1;
+  fmt::print("{} of {} proxies, as the library connects:\n", chain ? "chain" : "pool",
+             rt.proxies().size());
+  Endpoint target;
+  if (wanted) {
+    target = *wanted;
+  } else {
+    sockaddr_storage addr;
+    const std::size_t last = chain ? rt.proxies().size() - 1 : 0;
+    const socklen_t len = rt.proxy_address(last, AF_INET, addr);
+    auto ep = len ? Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len) : std::nullopt;
+    if (!ep) {
+      report.failed("connect", "cannot resolve the proxy's host name");
+      return;
+    }
+    target = *ep;
+  }
+  const std::string step = fmt::format("connect {}", target);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    report.failed(step, describe_errno(errno));
+    return;
+  }
+  Socket s(fd);
+  // The library says why in one log line; catch it to use as the reason.
+  int pipe_fds[2];
+  const bool capture = ::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0;
+  const LogLevel level = log::level();
+  if (capture) {
+    log::set_fd(pipe_fds[1]);
+    log::set_level(LogLevel::Error);
+  }
+  auto reply = open_session(fd, socks5::Command::Connect, target);
+  std::string said;
+  if (capture) {
+    log::set_fd(2);
+    log::set_level(level);
+    char buf[4096];
+    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
+    if (n > 0) said.assign(buf, static_cast<std::size_t>(n));
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    // Keep the last line, without the "socksify[PID]: error: " prefix.
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    if (const auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
+    if (const auto p = said.find("error: "); p != std::string::npos) said.erase(0, p + 7);
+  }
+  if (!reply) {
+    report.failed(step, said.empty() ? describe_errno(reply.error().code) : said);
+  } else {
+    report.ok(step, fmt::format("bound {}", reply->bound));
+  }
+}
+
+void print_configuration(const EffectiveSettings& effective, const CheckOptions& options) {
+  fmt::print("configuration:\n");
+  fmt::print("  config file: {}\n",
+             effective.file ? *effective.file : std::string("none (environment and defaults only)"));
+  std::optional<ConfigText> text;
+  if (effective.file) {
+    if (auto read = read_config_file(*effective.file)) text = std::move(read->file);
+  }
+  for (const ConfigRow& row : config_report(getenv_lookup, text, options.flag_vars)) {
+    if (row.origin == "unset") {
+      fmt::print("  {:<18} (unset)\n", row.key);
+    } else {
+      fmt::print("  {:<18} {}  [{}]\n", row.key, row.value, row.origin);
+    }
+  }
+  for (const auto& w : effective.warnings) fmt::print("  warning: {}\n", w);
+}
+
+}  // namespace
+
+int run_check(const CheckOptions& options) {
+  std::optional<Endpoint> wanted;
+  if (options.target) {
+    wanted = parse_target(*options.target);
+    if (!wanted) {
+      fmt::print(stderr, "socksify: --check-target wants HOST:PORT or [IPv6]:PORT, got '{}'\n",
+                 *options.target);
+      return 2;
+    }
+  }
+
+  const EffectiveSettings effective = load_effective_settings(getenv_lookup);
+  print_configuration(effective, options);
+  Report report;
+  if (!effective.settings) {
+    for (const auto& e : effective.settings.error()) fmt::print("  error: {}\n", e);
+    report.failed("configuration", "see the errors above");
+    fmt::print("result: FAILED (the configuration does not load)\n");
+    return 1;
+  }
+  report.ok("configuration");
+
+  // The same Runtime a preloaded program builds from this environment. Its
+  // log lines would repeat what the verdicts say, so they stay off unless the
+  // user asked for debug output.
+  const Runtime& rt = Runtime::get();
+  if (rt.settings().log_level < LogLevel::Info) log::set_level(LogLevel::Quiet);
+  if (!rt.configured()) {
+    report.failed("runtime", rt.config_error());
+    fmt::print("result: FAILED\n");
+    return 1;
+  }
+
+  const bool chain = rt.settings().proxy_mode == ProxyMode::Chain && rt.proxies().size() > 1;
+  if (chain) {
+    // Later hops are reachable only through the earlier ones: check hop 1
+    // directly, the whole chain as the library builds it.
+    fmt::print("chain mode: proxies 2..{} are reached through proxy 1, only the whole chain is "
+               "checked beyond it\n",
+               rt.proxies().size());
+    check_library_path(rt, wanted, report);
+  } else {
+    for (std::size_t i = 0; i < rt.proxies().size(); ++i) check_proxy(rt, i, wanted, report);
+    // The pool as the library uses it, toward a real destination (the default
+    // target, a proxy itself, is often refused: see check_proxy).
+    if (rt.proxies().size() > 1 && wanted) check_library_path(rt, wanted, report);
+  }
+
+  if (report.failures() == 0) {
+    fmt::print("result: ok (all checks passed)\n");
+    return 0;
+  }
+  fmt::print("result: FAILED ({} check{} failed)\n", report.failures(),
+             report.failures() == 1 ? "" : "s");
+  return 1;
+}
+
+}  // namespace socksify
