@@ -76,6 +76,13 @@ Endpoint Endpoint::unmapped() const {
   return *this;
 }
 
+Endpoint Endpoint::v4_mapped() const {
+  if (kind_ != Kind::IPv4) return *this;
+  std::array<std::uint8_t, 16> a{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  std::memcpy(a.data() + 12, data_.data(), 4);
+  return ipv6(a, port_);
+}
+
 bool Endpoint::is_loopback() const {
   const Endpoint e = unmapped();
   const auto a = e.address();

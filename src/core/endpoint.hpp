@@ -40,6 +40,9 @@ class Endpoint {
   std::string_view host_name() const;
   // The IPv4 address of a v4-mapped IPv6 endpoint (::ffff:a.b.c.d), else itself.
   Endpoint unmapped() const;
+  // An IPv4 endpoint as ::ffff:a.b.c.d (how an AF_INET6 socket reaches it),
+  // else itself.
+  Endpoint v4_mapped() const;
   bool is_loopback() const;  // 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
   bool is_unspecified() const;  // 0.0.0.0 or ::
 

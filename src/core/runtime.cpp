@@ -36,17 +36,6 @@ Endpoint endpoint_of(const ProxySpec& p) {
   return Endpoint::name(p.host, p.port).value_or(Endpoint{});
 }
 
-// ::ffff:a.b.c.d for an IPv4 endpoint.
-socklen_t v4_mapped(const Endpoint& ep, sockaddr_storage& out) {
-  sockaddr_in6 in6{};
-  in6.sin6_family = AF_INET6;
-  in6.sin6_port = htons(ep.port());
-  in6.sin6_addr.s6_addr[10] = 0xff;
-  in6.sin6_addr.s6_addr[11] = 0xff;
-  std::memcpy(&in6.sin6_addr.s6_addr[12], ep.address().data(), 4);
-  std::memcpy(&out, &in6, sizeof in6);
-  return sizeof in6;
-}
 
 }  // namespace
 
@@ -123,7 +112,7 @@ socklen_t Runtime::proxy_address(std::size_t i, int family, sockaddr_storage& ou
     }
     ep = cached;
   }
-  if (family == AF_INET6 && ep.kind() == Endpoint::Kind::IPv4) return v4_mapped(ep, out);
+  if (family == AF_INET6) return ep.v4_mapped().to_sockaddr(out);
   return ep.to_sockaddr(out);
 }
 

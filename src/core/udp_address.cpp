@@ -13,16 +13,7 @@ socklen_t sockaddr_in_family(const Endpoint& ip, int family, sockaddr_storage& o
     return plain.kind() == Endpoint::Kind::IPv4 ? plain.to_sockaddr(out) : 0;
   }
   if (family != AF_INET6) return 0;
-  if (plain.kind() == Endpoint::Kind::IPv6) return plain.to_sockaddr(out);
-  sockaddr_in6 in6{};
-  in6.sin6_family = AF_INET6;
-  in6.sin6_port = htons(plain.port());
-  in6.sin6_addr.s6_addr[10] = 0xff;
-  in6.sin6_addr.s6_addr[11] = 0xff;
-  std::memcpy(&in6.sin6_addr.s6_addr[12], plain.address().data(), 4);
-  std::memset(&out, 0, sizeof out);
-  std::memcpy(&out, &in6, sizeof in6);
-  return sizeof in6;
+  return plain.v4_mapped().to_sockaddr(out);
 }
 
 Endpoint associate_request_address(const Endpoint& bound, bool want_ipv6_relay) noexcept {
