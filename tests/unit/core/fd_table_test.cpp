@@ -5,14 +5,23 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <atomic>
+#include <memory>
 #include <mutex>
+#include <vector>
 #include <thread>
 
 namespace socksify {
 namespace {
 
-// A private table per test: the real one is a process-wide singleton.
-std::unique_ptr<FdTable> fresh() { return std::make_unique<FdTable>(); }
+// A private table per test: the real one is a process-wide singleton. Tables
+// stay alive to the end, as the real one does: their pooled states are never
+// freed by design, and LeakSanitizer would call them leaked otherwise.
+FdTable* fresh() {
+  static std::vector<std::unique_ptr<FdTable>> tables;
+  tables.push_back(std::make_unique<FdTable>());
+  return tables.back().get();
+}
 
 TEST(FdTable, UnmanagedAndOutOfRangeDescriptorsHaveNoState) {
   auto t = fresh();
@@ -93,14 +102,13 @@ TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
   FdState* s = t->create(6, FdState::Kind::TcpTunnel);
   s->pending.store(true);
   // Another thread holds the state's lock when the process forks.
-  std::mutex ready;
-  ready.lock();
+  std::atomic<bool> holding{false};
   std::thread holder([&] {
     std::lock_guard hold(s->mu);
-    ready.unlock();
+    holding.store(true);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   });
-  ready.lock();
+  while (!holding.load()) std::this_thread::yield();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -114,7 +122,6 @@ TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
   holder.join();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_TRUE(s->pending.load());  // the parent's connect goes on
-  ready.unlock();
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ struct Receive {
     std::size_t off = 0;
     for (const iovec& v : iov) {
       const std::size_t n = std::min(v.iov_len, datagram.size() - off);
+      if (n == 0) continue;  // an empty buffer may have no address (memcpy forbids null)
       std::memcpy(v.iov_base, datagram.data() + off, n);
       off += n;
     }
