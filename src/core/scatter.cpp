@@ -54,7 +54,8 @@ std::size_t scatter_gather(std::span<const iovec> iov, std::size_t from,
   std::size_t done = 0;
   while (done < out.size() && p.seg < iov.size()) {
     const std::size_t n = std::min(out.size() - done, iov[p.seg].iov_len - p.off);
-    std::memcpy(out.data() + done, base(iov[p.seg]) + p.off, n);
+    // An empty buffer may have a null base, which memcpy may not be given.
+    if (n != 0) std::memcpy(out.data() + done, base(iov[p.seg]) + p.off, n);
     done += n;
     ++p.seg;
     p.off = 0;

@@ -18,9 +18,9 @@ namespace {
 // stay alive to the end, as the real one does: their pooled states are never
 // freed by design, and LeakSanitizer would call them leaked otherwise.
 FdTable* fresh() {
-  static std::vector<std::unique_ptr<FdTable>> tables;
-  tables.push_back(std::make_unique<FdTable>());
-  return tables.back().get();
+  static auto* tables = new std::vector<std::unique_ptr<FdTable>>;  // never destroyed
+  tables->push_back(std::make_unique<FdTable>());
+  return tables->back().get();
 }
 
 TEST(FdTable, UnmanagedAndOutOfRangeDescriptorsHaveNoState) {
