@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <new>
 
@@ -24,7 +27,29 @@ struct Job {
   int dup_fd;  // ours: the program may close fd while we work
   FdState* state;
   Endpoint target;
+  Job* next = nullptr;  // the pool's queue
 };
+
+// Handshake workers. Creating a thread inside connect() held the program's
+// event loop for ~10-20 us (bench/event_loop_block); with a worker waiting,
+// connect() only queues the job and wakes it. Workers are made on demand (one
+// per handshake running at once, so a silent proxy never delays another
+// connection) and leave after kIdleExit without work.
+constexpr auto kIdleExit = std::chrono::seconds(10);
+
+struct Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  Job* head = nullptr;
+  Job* tail = nullptr;
+  int queued = 0;
+  int idle = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: workers may outlive exit handlers
+  return *p;
+}
 
 // Closes the handshake's eventfd once it is over and no poll() holds it; the
 // exchange makes sure exactly one caller closes it. Pollers take it, and
@@ -72,23 +97,71 @@ void finish(const Job& job, int error) {
   }
 }
 
-void* run(void* arg) {
-  ReentryGuard guard;  // everything this thread does goes straight to libc
-  Job* job = static_cast<Job*>(arg);
+void run(Job* job) {
   auto reply = open_session(job->dup_fd, socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   REAL(close)(job->dup_fd);
   finish(*job, reply ? 0 : reply.error().code);
   fd_table().put(job->state);
   delete job;
-  return nullptr;
+}
+
+void* worker(void* first) {
+  ReentryGuard guard;  // everything this thread does goes straight to libc
+  Pool& p = pool();
+  Job* job = static_cast<Job*>(first);
+  for (;;) {
+    run(job);
+    std::unique_lock lock(p.mu);
+    ++p.idle;
+    const bool work = p.cv.wait_for(lock, kIdleExit, [&p] { return p.head != nullptr; });
+    --p.idle;
+    if (!work) return nullptr;
+    job = p.head;
+    p.head = job->next;
+    if (p.head == nullptr) p.tail = nullptr;
+    --p.queued;
+  }
+}
+
+// Hands job to an idle worker, or to a new one; false if neither can be had.
+bool dispatch(Job* job) {
+  Pool& p = pool();
+  {
+    std::lock_guard lock(p.mu);
+    if (p.idle > p.queued) {
+      job->next = nullptr;
+      (p.tail != nullptr ? p.tail->next : p.head) = job;
+      p.tail = job;
+      ++p.queued;
+      p.cv.notify_one();
+      return true;
+    }
+  }
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  // The program's signal handlers must never run on our thread; the mask is
+  // the new thread's from its first instruction.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_attr_setsigmask_np(&attr, &all);
+  pthread_t tid;
+  const int rc = pthread_create(&tid, &attr, worker, job);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
 }
 
 }  // namespace
 
 bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) != 0; }
 
-void forget_pending_in_child() noexcept { g_pending.store(0, std::memory_order_relaxed); }
+void forget_pending_in_child() noexcept {
+  g_pending.store(0, std::memory_order_relaxed);
+  // No worker exists in the child; the queue's jobs were the parent's.
+  new (&pool()) Pool;
+}
 
 bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   // Every syscall here is time the program's event loop stands still (see
@@ -104,20 +177,7 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
   s->pending.store(true, std::memory_order_release);
   g_pending.fetch_add(1, std::memory_order_relaxed);
   fd_table().hold(s);
-
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  // The program's signal handlers must never run on our thread; the mask is
-  // the new thread's from its first instruction.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_attr_setsigmask_np(&attr, &all);
-  pthread_t tid;
-  const int rc = pthread_create(&tid, &attr, run, job);
-  pthread_attr_destroy(&attr);
-  if (rc == 0) return true;
+  if (dispatch(job)) return true;
 
   s->pending.store(false, std::memory_order_release);
   g_pending.fetch_sub(1, std::memory_order_relaxed);
