@@ -1,10 +1,11 @@
 """Settings beyond one proxy URL: a chain of two proxies, a config file (-f), and a
 direct rule that exempts a network from the proxy."""
 
+import json
 import os
 import unittest
 
-from harness import netns, servers
+from harness import launcher, netns, servers
 from harness.testcase import (DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest,
                               describe)
 
@@ -36,6 +37,30 @@ class ChainAndRulesThroughLauncher(IntegrationTest):
         self.assertEqual(len(sessions), 1, self.danted.log_since(since))
         # danted's client is microsocks (in the proxy namespace), not the client.
         self.assertEqual(sessions[0].client_host, netns.PROXY4, sessions[0])
+
+    def test_pool_fails_over_when_a_proxy_dies_mid_run(self):
+        first = servers.start_microsocks(self.topo, self.workdir, port=1091)
+        second = servers.start_microsocks(self.topo, self.workdir, port=1092)
+        pool = f"socks5://{netns.PROXY4}:1091,socks5://{netns.PROXY4}:1092"
+        argv = launcher.command(self.python_client("two_echoes.py", netns.TARGET4, servers.ECHO_PORT), pool)
+        proc = self.topo.popen(self.topo.client, argv, env=launcher.clean_env())
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), b"first ok")
+            line = f"connected to {netns.TARGET4}:{servers.ECHO_PORT}"
+            self.assertIn(line, first.log(), "the first proxy of the pool did not serve")
+            self.assertNotIn(line, second.log())
+            first.proc.stop()  # the pool's first proxy dies while the program runs
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        self.assertEqual(result["second"], "ok", err.decode(errors="replace"))
+        self.assertIn(line, second.log(), "the second proxy did not take over")
+        self.assertIn(b"trying the next proxy", err)
+        self.assertEchoServed(count=2)
 
     def test_config_file_names_the_proxy(self):
         conf = os.path.join(self.workdir, "socksify.conf")
