@@ -51,11 +51,11 @@ Pool& pool() {
   return *p;
 }
 
-// Closes the handshake's eventfd once it is over and no poll() holds it; the
-// exchange makes sure exactly one caller closes it. Pollers take it, and
-// finish() ends the handshake, under the state's lock, so a poller either holds
-// it before finish() writes to it or never uses it.
-void close_done_fd_if_idle(FdState* s) {
+// Closes the handshake's eventfd once it is over and no poll() holds it. Called
+// with s->mu held: pollers take and leave it, and finish() ends the handshake,
+// under that lock, so whoever is last closes it, before a poll() returns to
+// the program (which must never see our descriptor outlive the handshake).
+void close_done_fd_if_idle_locked(FdState* s) {
   if (s->pending.load() || s->pollers.load() != 0) return;
   if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
 }
@@ -64,7 +64,6 @@ void finish(const Job& job, int error) {
   FdState* s = job.state;
   FdState::Watcher watchers[FdState::kMaxWatchers];
   int n = 0;
-  int done_fd = -1;
   {
     // Under the lock, so that an epoll_ctl either lands in the watchers we
     // copy here or sees the handshake over and registers for real, and a
@@ -76,17 +75,14 @@ void finish(const Job& job, int error) {
     for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
     s->n_watchers = 0;
     s->pending.store(false);
-    done_fd = s->done_fd.load();
-    if (done_fd >= 0) s->pollers.fetch_add(1);  // keeps it open until written to
+    if (const int done_fd = s->done_fd.load(); done_fd >= 0) {
+      const std::uint64_t one = 1;
+      ssize_t ignored = REAL(write)(done_fd, &one, sizeof one);
+      (void)ignored;
+    }
+    close_done_fd_if_idle_locked(s);
   }
   g_pending.fetch_sub(1, std::memory_order_relaxed);
-  if (done_fd >= 0) {
-    const std::uint64_t one = 1;
-    ssize_t ignored = REAL(write)(done_fd, &one, sizeof one);
-    (void)ignored;
-    s->pollers.fetch_sub(1);
-    close_done_fd_if_idle(s);
-  }
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -226,8 +222,9 @@ int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts, cons
   const int r = use_ppoll ? REAL(ppoll)(fds, n, ts, mask) : REAL(poll)(fds, n, timeout_ms);
   ErrnoSaver keep;
   for (int k = 0; k < ns; ++k) {
+    std::lock_guard lock(held[k]->mu);
     held[k]->pollers.fetch_sub(1);
-    close_done_fd_if_idle(held[k]);
+    close_done_fd_if_idle_locked(held[k]);
   }
   bool any_done = false;
   for (int k = 0; k < ns; ++k) {
