@@ -87,6 +87,20 @@ bool is_v4_mapped(std::span<const std::uint8_t> a) {
   return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
 }
 
+
+// What both lookups check first: the range serving `family`, if `out` holds
+// one of its addresses and `name` can be sent to a proxy; `name` lower-cased
+// into `buf` (DNS names compare case-insensitively). nullptr: refuse.
+const Cidr* prepare_lookup(const Cidr& v4, const Cidr& v6, int family, std::size_t out_size,
+                           std::string_view name,
+                           std::array<char, Endpoint::kMaxNameLength>& buf) {
+  const Cidr* range = family == AF_INET ? &v4 : family == AF_INET6 ? &v6 : nullptr;
+  if (range == nullptr || is_absent(*range) || out_size != address_size(*range)) return nullptr;
+  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return nullptr;
+  std::transform(name.begin(), name.end(), buf.begin(), ascii::lower);
+  return range;
+}
+
 }  // namespace
 
 NameTable::NameTable(const Cidr& v4_range, const Cidr& v6_range, std::size_t capacity)
@@ -167,14 +181,9 @@ void NameTable::write_address(const Cidr& range, std::uint32_t index,
 }
 
 bool NameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
-  const Cidr* range = nullptr;
-  if (family == AF_INET) range = &v4_;
-  if (family == AF_INET6) range = &v6_;
-  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
-  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
-
   std::array<char, Endpoint::kMaxNameLength> lowered;
-  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
+  const Cidr* range = prepare_lookup(v4_, v6_, family, out.size(), name, lowered);
+  if (range == nullptr) return false;
   std::lock_guard lock(mu_);
   const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
   if (i == kNone) return false;
@@ -184,14 +193,9 @@ bool NameTable::address_for(std::string_view name, int family, std::span<std::ui
 
 bool NameTable::find_address(std::string_view name, int family,
                              std::span<std::uint8_t> out) const {
-  const Cidr* range = nullptr;
-  if (family == AF_INET) range = &v4_;
-  if (family == AF_INET6) range = &v6_;
-  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
-  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
-
   std::array<char, Endpoint::kMaxNameLength> lowered;
-  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
+  const Cidr* range = prepare_lookup(v4_, v6_, family, out.size(), name, lowered);
+  if (range == nullptr) return false;
   std::lock_guard lock(mu_);
   const auto it = index_.find(std::string_view(lowered.data(), name.size()));
   if (it == index_.end()) return false;
