@@ -21,10 +21,18 @@ namespace {
   std::abort();
 }
 
-// The object (shared library or executable) that holds an address.
+// The start of the object (shared library or executable) that holds an address.
+// _dl_find_object is a lock-free range lookup; dladdr() would also scan the
+// object's symbol table for the nearest name, ~25k instructions per call in libc,
+// and two calls per symbol made every preloaded process start 0.5 ms slower.
 const void* object_of(const void* addr) {
-  Dl_info info{};
-  return dladdr(addr, &info) != 0 ? info.dli_fbase : nullptr;
+  dl_find_object found{};
+  return _dl_find_object(const_cast<void*>(addr), &found) == 0 ? found.dlfo_map_start : nullptr;
+}
+
+const void* own_object() {
+  static const void* const self = object_of(reinterpret_cast<const void*>(&object_of));
+  return self;
 }
 
 void* lookup(const char* name) {
@@ -32,7 +40,7 @@ void* lookup(const char* name) {
   if (p == nullptr) die(name, "dlsym(RTLD_NEXT) found nothing");
   // If the next definition lives in our own object, calling it would recurse
   // forever (e.g. socksify preloaded twice, or linked statically into a program).
-  if (object_of(p) == object_of(reinterpret_cast<const void*>(&object_of))) {
+  if (object_of(p) == own_object()) {
     die(name, "dlsym(RTLD_NEXT) returned socksify's own hook");
   }
   return p;
