@@ -1,5 +1,5 @@
 #!/bin/bash
-# cmake --install puts the launcher, library, helper and man pages in place, and
+# cmake --install puts the launcher, library and man pages in place, and
 # the installed launcher (also reached through a symlink elsewhere) preloads the
 # installed library, not the build tree's.
 set -euo pipefail
@@ -10,7 +10,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-for f in bin/socksify lib/libsocksify.so libexec/socksify/socksify-config share/man/man1/socksify.1; do
+for f in bin/socksify lib/libsocksify.so share/man/man1/socksify.1; do
   [ -e "$prefix/$f" ] || fail "missing $f"
 done
 # A preloaded process must gain no shared-library dependency: only libc (and the

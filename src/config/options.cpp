@@ -27,6 +27,7 @@ Result<bool, Message> parse_bool(std::string_view v) {
 }
 
 Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
+  d.proxy_given = true;
   auto spec = parse_proxy_url(v);
   if (!spec) return spec.error();
   d.settings.proxies.push_back(std::move(*spec));

@@ -23,6 +23,7 @@ struct Draft {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<bool> remote_dns;  // dns remote|local; nullopt: each URL's scheme decides
+  bool proxy_given = false;        // a proxy was set, even if it did not parse
 };
 
 struct Option {

@@ -44,7 +44,8 @@ Result<Settings, std::vector<std::string>> finish(Draft draft, std::vector<std::
                                                   std::string_view missing_proxy,
                                                   std::string_view password_origin) {
   Settings& s = draft.settings;
-  if (s.proxies.empty()) errors.emplace_back(missing_proxy);
+  // A proxy that was given but did not parse has its own error already.
+  if (s.proxies.empty() && !draft.proxy_given) errors.emplace_back(missing_proxy);
 
   bool password_used = false;
   for (ProxySpec& proxy : s.proxies) {

@@ -1,6 +1,6 @@
 // Settings: everything the library is told, and where it is read from.
 // One table of options (name, default, parser, help) feeds the environment
-// reader, `socksify-config --help-env` and the man page.
+// reader, the launcher and the man page.
 #pragma once
 
 #include <chrono>

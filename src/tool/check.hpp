@@ -2,7 +2,7 @@
 // proxy step by step (TCP, greeting, RFC 1929 auth, CONNECT, UDP ASSOCIATE)
 // with the library's own code, one verdict line per step:
 //   "  tcp: ok (...)"  or  "  auth: FAILED: proxy rejected credentials (EACCES)"
-// Runs in socksify-config, which is not preloaded: the library's Runtime reads
+// Runs in the launcher, which is not preloaded: the library's Runtime reads
 // the same environment and config file the program would get.
 #pragma once
 

@@ -1,126 +1,217 @@
-// socksify-config: the launcher's helper. It shares the library's parsers, so
-// the launcher rejects exactly what the library would, before the program runs.
-//   socksify-config validate        check the environment's configuration
-//   socksify-config print           print the effective configuration
-//   socksify-config linkage FILE    "static", "dynamic" or "not-elf"
-//   socksify-config prepare FILE    validate, and warn if FILE is statically linked
-//   socksify-config check [--target HOST:PORT] [--from-flag VAR]...
-//                                   socksify --check: configuration and proxy checks
+// socksify: the launcher. Parses its flags into the environment the library
+// reads, checks that environment with the library's own loader, finds the
+// program, refuses what LD_PRELOAD cannot reach, prepends the library to
+// LD_PRELOAD and execs the program: one exec between the user and the program
+// (bench/download measures the whole start-up).
+// Exit codes follow env(1): 125 socksify's own error, 126 cannot execute,
+// 127 not found; otherwise the program's own status.
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "config/effective.hpp"
-#include "config/settings.hpp"
 #include "tool/check.hpp"
 #include "tool/elf_probe.hpp"
+#include "tool/launch_args.hpp"
+#include "tool/program_lookup.hpp"
+
+#ifndef SOCKSIFY_VERSION
+#error "SOCKSIFY_VERSION must be defined by the build"
+#endif
+#ifndef SOCKSIFY_REL_LIBDIR
+#error "SOCKSIFY_REL_LIBDIR must be defined by the build"
+#endif
+#ifndef SOCKSIFY_SANITIZER_RUNTIME
+#define SOCKSIFY_SANITIZER_RUNTIME ""
+#endif
 
 namespace {
 
 using namespace socksify;
 
+constexpr int kOwnError = 125;
+constexpr int kCannotExecute = 126;
+
+template <class... Args>
+int fail(int status, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(stderr, "socksify: {}\n", fmt::format(format, std::forward<Args>(args)...));
+  return status;
+}
+
 const char* getenv_lookup(const char* name) { return std::getenv(name); }
 
-std::string_view level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::Quiet: return "quiet";
-    case LogLevel::Error: return "error";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Info: return "info";
-    case LogLevel::Debug: return "debug";
-  }
-  return "?";
-}
+bool readable_file(const char* path) { return ::access(path, R_OK) == 0; }
 
-// The library's own loader; warnings and errors as the launcher shows them.
-std::optional<Settings> load() {
-  auto effective = load_effective_settings(getenv_lookup);
-  for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
-  if (!effective.settings) {
-    for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);
+// The directory this executable lives in, symlinks resolved: an installed link
+// in another bin directory still finds the library next to the real file.
+std::optional<std::string> own_directory(const char* argv0) {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string self;
+  if (n > 0) {
+    self.assign(buf, static_cast<std::size_t>(n));
+  } else if (std::strchr(argv0, '/') != nullptr && ::realpath(argv0, buf) != nullptr) {
+    self = buf;  // no /proc: argv[0] is all we have
+  } else {
     return std::nullopt;
   }
-  return std::move(effective.settings.value());
+  return self.substr(0, self.rfind('/'));
 }
 
-int validate() { return load() ? 0 : 1; }
-
-int print() {
-  auto s = load();
-  if (!s) return 1;
-  for (const auto& p : s->proxies) fmt::print("proxy            {}\n", p.display());
-  fmt::print("dns              {}\n", s->remote_dns() ? "remote (names go to the proxy)" : "local");
-  fmt::print("direct_loopback  {}\n", s->direct_loopback ? "on" : "off");
-  fmt::print("udp              {}\n", s->udp ? "on" : "off");
-  fmt::print("connect_timeout  {} ms\n", s->connect_timeout.count());
-  fmt::print("log_level        {}\n", level_name(s->log_level));
-  return 0;
+// $SOCKSIFY_LIBRARY, else next to us (build tree), else where install put it.
+std::optional<std::string> find_library(const char* argv0, std::string& looked_in) {
+  if (const char* explicit_path = std::getenv("SOCKSIFY_LIBRARY"); explicit_path && *explicit_path) {
+    looked_in = explicit_path;
+    if (::access(explicit_path, F_OK) != 0) return std::nullopt;
+    if (explicit_path[0] == '/') return std::string(explicit_path);
+    char buf[PATH_MAX];
+    return ::realpath(explicit_path, buf) ? std::optional<std::string>(buf) : std::nullopt;
+  }
+  const auto dir = own_directory(argv0);
+  if (!dir) {
+    looked_in = "(cannot tell where socksify is: no /proc/self/exe)";
+    return std::nullopt;
+  }
+  looked_in = *dir;
+  for (const std::string& candidate : {*dir + "/libsocksify.so",
+                                      *dir + "/" SOCKSIFY_REL_LIBDIR "/libsocksify.so"}) {
+    if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+  }
+  return std::nullopt;
 }
 
-ElfLinkage file_linkage(const char* path) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ElfLinkage::NotElf;
+// The library's own loader: the launcher rejects exactly what the library would,
+// before the program starts, instead of a program whose connections all fail.
+bool settings_are_valid() {
+  auto effective = load_effective_settings(getenv_lookup);
+  for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
+  if (effective.settings) return true;
+  for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);
+  return false;
+}
+
+bool statically_linked(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   std::byte head[4096];
   const ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
-  return elf_linkage(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0));
+  return elf_linkage(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0)) ==
+         ElfLinkage::Static;
 }
 
-int linkage(const char* path) {
-  const auto kind = file_linkage(path);
-  fmt::print("{}\n", kind == ElfLinkage::Static    ? "static"
-                     : kind == ElfLinkage::Dynamic ? "dynamic"
-                                                   : "not-elf");
-  return 0;
+// LD_PRELOAD is split at spaces and colons (ld.so(8)): a library path holding
+// one would preload something else, or nothing.
+bool preloadable(std::string_view path) { return path.find_first_of(" :\t") == std::string_view::npos; }
+
+void set_preload(const std::string& library) {
+  std::string preload = library;
+  // Only in a build configured with -DSOCKSIFY_SANITIZE=address: the ASan runtime
+  // has to be the first object in the process. Leak checking stays off unless
+  // asked for: it would report the program's own leaks and change its status.
+  constexpr std::string_view sanitizer_runtime = SOCKSIFY_SANITIZER_RUNTIME;
+  if (!sanitizer_runtime.empty()) {
+    ::setenv("ASAN_OPTIONS", "detect_leaks=0", /*overwrite=*/0);
+    ::setenv("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1", 0);
+    preload = fmt::format("{} {}", sanitizer_runtime, preload);
+  }
+  if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing) {
+    preload = fmt::format("{} {}", preload, existing);
+  }
+  ::setenv("LD_PRELOAD", preload.c_str(), 1);
 }
 
-// The launcher's one call before exec: settings valid (else exit 1), and a
-// warning when the program is out of LD_PRELOAD's reach.
-int prepare(const char* path) {
-  if (!load()) return 1;
-  if (file_linkage(path) == ElfLinkage::Static) {
+int run(const std::string& path, char** program_argv) {
+  ::execv(path.c_str(), program_argv);
+  if (errno == ENOEXEC) {
+    // A script without "#!": run it with the shell, as execvp(3) and the shells do.
+    int n = 0;
+    while (program_argv[n] != nullptr) ++n;
+    std::vector<char*> sh_argv;
+    sh_argv.push_back(const_cast<char*>("/bin/sh"));
+    sh_argv.push_back(const_cast<char*>(path.c_str()));
+    for (int i = 1; i < n; ++i) sh_argv.push_back(program_argv[i]);
+    sh_argv.push_back(nullptr);
+    ::execv("/bin/sh", sh_argv.data());
+  }
+  const int e = errno;
+  return fail(e == ENOENT ? 127 : kCannotExecute, "{}: {}", program_argv[0], std::strerror(e));
+}
+
+int launch(int argc, char** argv) {
+  auto parsed = parse_launch_args(argc, argv);
+  if (!parsed) {
+    if (parsed.error().text.empty()) {
+      fmt::print(stderr, "{}", launch_usage());
+      return kOwnError;
+    }
+    return fail(kOwnError, "{}", parsed.error().text);
+  }
+  const LaunchArgs& args = *parsed;
+  if (args.action == LaunchArgs::Action::Help) {
+    fmt::print("{}", launch_usage());
+    return 0;
+  }
+  if (args.action == LaunchArgs::Action::Version) {
+    fmt::print("socksify {}\n", SOCKSIFY_VERSION);
+    return 0;
+  }
+  for (const auto& [name, value] : args.env) {
+    if (name == "SOCKSIFY_CONF_FILE" && !readable_file(value.c_str())) {
+      return fail(kOwnError, "cannot read config file {}", value);
+    }
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  if (args.action == LaunchArgs::Action::Check) {
+    // Exit status: 0 every check passed, 1 something failed, 2 a bad target.
+    return run_check(CheckOptions{args.check_target, flag_variables(args)});
+  }
+
+  std::string looked_in;
+  const auto library = find_library(argv[0], looked_in);
+  if (!library) return fail(kOwnError, "cannot find libsocksify.so in {} (set SOCKSIFY_LIBRARY)", looked_in);
+  if (!preloadable(*library)) {
+    return fail(kOwnError, "the library path {} holds a space or colon, which LD_PRELOAD cannot name",
+                *library);
+  }
+  if (!settings_are_valid()) return kOwnError;
+
+  const char* program = argv[args.program_index];
+  const char* path_variable = std::getenv("PATH");
+  auto path = find_program(program, path_variable ? path_variable : "/usr/bin:/bin");
+  if (!path) return fail(path.error().exit_code, "{}", path.error().message);
+  if (const auto reason = secure_mode_reason(*path); !reason.empty()) {
+    return fail(kOwnError,
+                "refusing to run {} program {}: LD_PRELOAD cannot reach it, its traffic would "
+                "bypass the proxy",
+                reason, *path);
+  }
+  if (statically_linked(*path)) {
     fmt::print(stderr,
                "socksify: warning: {} is statically linked: LD_PRELOAD cannot reach it, its "
                "traffic will NOT go through the proxy\n",
-               path);
+               *path);
   }
-  return 0;
-}
-
-// check [--target HOST:PORT] [--from-flag VAR]...
-int check(int argc, char** argv) {
-  CheckOptions options;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--target" && i + 1 < argc) {
-      options.target = argv[++i];
-    } else if (arg == "--from-flag" && i + 1 < argc) {
-      options.flag_vars.emplace_back(argv[++i]);
-    } else {
-      fmt::print(stderr, "socksify-config check: unexpected argument '{}'\n", arg);
-      return 2;
-    }
-  }
-  return run_check(options);
+  set_preload(*library);
+  return run(*path, argv + args.program_index);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string_view cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "validate") return validate();
-  if (cmd == "print") return print();
-  if (cmd == "linkage" && argc == 3) return linkage(argv[2]);
-  if (cmd == "prepare" && argc == 3) return prepare(argv[2]);
-  if (cmd == "check") return check(argc, argv);
-  fmt::print(stderr,
-             "usage: socksify-config validate | print | linkage FILE | prepare FILE | check "
-             "[--target HOST:PORT] [--from-flag VAR]...\n");
-  return 2;
+  try {
+    return launch(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(kOwnError, "internal error: {}", e.what());
+  }
 }

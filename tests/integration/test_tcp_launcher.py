@@ -3,6 +3,7 @@ through, -q and -d, the proxy from -x or SOCKSIFY_PROXY, and a failover pool."""
 
 import os
 import shutil
+import struct
 import subprocess
 import unittest
 
@@ -35,22 +36,64 @@ class LauncherContract(IntegrationTest):
         proc = self.socksify(["/nonexistent/socksify-test-program"], DANTED_URL)
         self.assertEqual(proc.returncode, 127, describe(proc))
 
-    def test_program_not_executable_is_126(self):
-        path = os.path.join(self.workdir, "not-executable")
+    def script(self, name: str, text: str, mode: int) -> str:
+        path = os.path.join(self.workdir, name)
         with open(path, "w") as fh:
-            fh.write("#!/bin/sh\nexit 0\n")
-        os.chmod(path, 0o644)
-        proc = self.socksify([path], DANTED_URL)
+            fh.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def test_program_not_executable_is_126(self):
+        proc = self.socksify([self.script("not-executable", "#!/bin/sh\nexit 0\n", 0o644)], DANTED_URL)
         self.assertEqual(proc.returncode, 126, describe(proc))
 
-    def test_setuid_program_is_refused_125(self):
-        # The loader ignores LD_PRELOAD for it: its traffic would bypass the proxy.
-        path = os.path.join(self.workdir, "setuid-true")
+    def assertRefusedInSecureMode(self, name: str, privilege, reason: bytes) -> None:
+        """A copy of /bin/true given `privilege(path)` is refused with 125 and the reason:
+        the loader ignores LD_PRELOAD for it, so its traffic would bypass the proxy."""
+        path = os.path.join(self.workdir, name)
         shutil.copy("/bin/true", path)
-        os.chmod(path, 0o4755)
+        privilege(path)
         proc = self.socksify([path], DANTED_URL)
         self.assertEqual(proc.returncode, 125, describe(proc))
-        self.assertIn(b"setuid", proc.stderr, describe(proc))
+        self.assertIn(reason, proc.stderr, describe(proc))
+
+    def test_setuid_program_is_refused_125(self):
+        self.assertRefusedInSecureMode("setuid-true", lambda p: os.chmod(p, 0o4755), b"setuid")
+
+    def test_program_with_file_capabilities_is_refused_125(self):
+        # What `setcap cap_net_raw+ep` writes: revision 2, effective, CAP_NET_RAW (13).
+        caps = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)
+        self.assertRefusedInSecureMode("capped-true",
+                                       lambda p: os.setxattr(p, "security.capability", caps),
+                                       b"file capabilities")
+
+    def test_program_gets_its_own_argv0_and_arguments_untouched(self):
+        proc = self.socksify(["sh", "-c", 'printf "%s|" "$0" "$@"', "zero", "", "-x", "a b"],
+                             DANTED_URL)
+        self.assertSucceeded(proc, "sh")
+        self.assertEqual(proc.stdout, b"zero||-x|a b|")
+
+    def test_script_without_interpreter_line_runs_under_sh(self):
+        # As execvp and the shells do (ENOEXEC): the script still gets the library.
+        proc = self.socksify([self.script("no-shebang", 'printf %s "$LD_PRELOAD"\n', 0o755)], DANTED_URL)
+        self.assertSucceeded(proc, "script without #!")
+        self.assertTrue(proc.stdout.decode().split()[0].endswith("/libsocksify.so"), describe(proc))
+
+    def test_proxy_flag_accepts_the_attached_forms(self):
+        for flag in ([f"-x{DANTED_URL}"], [f"--proxy={DANTED_URL}"]):
+            with self.subTest(flag=flag):
+                since = self.danted.log_size()
+                proc = self.socksify(CURL, None, options=flag)
+                self.assertSucceeded(proc, f"curl with {flag[0]}")
+                self.assertEqual(proc.stdout, servers.SMALL_BODY)
+                self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+
+    def test_bad_proxy_url_is_one_error_line(self):
+        proc = self.socksify(["true"], "socks5://10.200.0.2:99999")
+        self.assertEqual(proc.returncode, 125, describe(proc))
+        lines = proc.stderr.decode().strip().splitlines()
+        self.assertEqual(len(lines), 1, describe(proc))
+        self.assertIn("SOCKSIFY_PROXY", lines[0])
 
     def test_statically_linked_program_runs_with_a_warning(self):
         src = os.path.join(self.workdir, "static.c")

@@ -12,9 +12,11 @@
 namespace socksify {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using testing::EnvMap;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 Settings load_ok(const EnvMap& env) {
   auto r = load_settings(env.lookup());
@@ -35,6 +37,11 @@ TEST(LoadSettings, MissingProxyIsTheOnlyError) {
   EXPECT_THAT(load_errors({}), ElementsAre("SOCKSIFY_PROXY is not set"));
   EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", ""}}), ElementsAre("SOCKSIFY_PROXY is not set"));
   EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", " , "}}), ElementsAre("SOCKSIFY_PROXY is not set"));
+}
+
+TEST(LoadSettings, ABadProxyUrlIsReportedOnceNotAlsoAsMissing) {
+  EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", "bad"}}),
+              ElementsAre(AllOf(StartsWith("SOCKSIFY_PROXY: "), HasSubstr("missing scheme"))));
 }
 
 TEST(LoadSettings, DefaultsWhenOnlyProxyIsSet) {
