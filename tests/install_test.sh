@@ -10,7 +10,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-for f in bin/socksify lib/libsocksify.so share/man/man1/socksify.1; do
+for f in bin/socksify lib/libsocksify.so include/socksify/socksify.h share/man/man1/socksify.1; do
   [ -e "$prefix/$f" ] || fail "missing $f"
 done
 # A preloaded process must gain no shared-library dependency: only libc (and the
@@ -35,3 +35,28 @@ mkdir "$prefix/elsewhere"
 ln -s "$prefix/bin/socksify" "$prefix/elsewhere/socksify"
 check "$prefix/elsewhere/socksify"
 echo "installed launcher preloads the installed library: ok"
+
+# Every function the public header declares is exported by the library.
+exported=$(nm -D --defined-only "$prefix/lib/libsocksify.so" | awk '{print $3}')
+declared=$(grep -oE '\b(R[a-z0-9]+|socksify_version)\(' "$prefix/include/socksify/socksify.h" | tr -d '(' | sort -u)
+[ "$(echo "$declared" | wc -l)" -ge 20 ] || fail "found only: $declared"
+for name in $declared; do
+  grep -qx "$name" <<<"$exported" || fail "socksify.h declares $name, libsocksify.so does not export it"
+done
+
+# A program built against the installed header and library gets that library.
+cat > "$prefix/version.c" <<'C'
+#include <stdio.h>
+#include <socksify/socksify.h>
+int main(void) { puts(socksify_version()); return 0; }
+C
+cc -Wall -Werror -I"$prefix/include" -o "$prefix/version" "$prefix/version.c" \
+  -L"$prefix/lib" -lsocksify -Wl,-rpath,"$prefix/lib"
+run_linked=("$prefix/version")
+if [ "$deps_check" != libc-only ]; then  # a sanitizer build: its runtime must load first
+  run_linked=(env LD_PRELOAD="$(cc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0 "$prefix/version")
+fi
+got=$(SOCKSIFY_PROXY=socks5://127.0.0.1:1 "${run_linked[@]}")
+want=$("$prefix/bin/socksify" --version)
+[ "socksify $got" = "$want" ] || fail "linked program reports '$got', launcher '$want'"
+echo "program linked against the installed header and library: ok"

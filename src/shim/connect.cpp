@@ -38,3 +38,6 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   }();
   return to_c(s);
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(connect)

@@ -10,8 +10,17 @@
 
 #include "core/guard.hpp"
 #include "core/result.hpp"
+#include "socksify/socksify.h"
 
 #define SOCKSIFY_HOOK extern "C" __attribute__((visibility("default")))
+
+// The R-prefixed name of a hook (include/socksify/socksify.h): another symbol
+// for the same code, so a call to Rconnect is socksify's connect even where
+// the plain name binds to libc (library loaded with dlopen(RTLD_LOCAL)). Must
+// follow the hook's definition in the same file; decltype keeps the two types
+// identical, and the public header's declaration is checked against it.
+#define SOCKSIFY_R_NAME(hook) \
+  extern "C" __attribute__((visibility("default"), alias(#hook), copy(hook))) decltype(hook) R##hook;
 
 namespace socksify {
 

@@ -75,3 +75,8 @@ SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
   }
   return REAL(close_range)(first, last, flags);
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(close)
+SOCKSIFY_R_NAME(dup)
+SOCKSIFY_R_NAME(dup2)

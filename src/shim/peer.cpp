@@ -24,3 +24,6 @@ SOCKSIFY_HOOK int getpeername(int fd, sockaddr* addr, socklen_t* len) {
   *len = s->peer_len;
   return 0;
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(getpeername)

@@ -61,3 +61,7 @@ SOCKSIFY_HOOK int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
   }
   return socksify::epoll_ctl_pending(s, epfd, op, fd, ev);
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(poll)
+SOCKSIFY_R_NAME(select)

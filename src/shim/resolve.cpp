@@ -140,3 +140,11 @@ SOCKSIFY_HOOK hostent* gethostbyaddr(const void* addr, socklen_t len, int type) 
   socksify::ReentryGuard guard;
   return REAL(gethostbyaddr)(addr, len, type);
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(getaddrinfo)
+SOCKSIFY_R_NAME(freeaddrinfo)
+SOCKSIFY_R_NAME(getnameinfo)
+SOCKSIFY_R_NAME(gethostbyname)
+SOCKSIFY_R_NAME(gethostbyname2)
+SOCKSIFY_R_NAME(gethostbyaddr)

@@ -241,3 +241,13 @@ SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
   if (len > buflen) __chk_fail();
   return read(fd, buf, len);
 }
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(sendto)
+SOCKSIFY_R_NAME(recvfrom)
+SOCKSIFY_R_NAME(sendmsg)
+SOCKSIFY_R_NAME(recvmsg)
+SOCKSIFY_R_NAME(send)
+SOCKSIFY_R_NAME(recv)
+SOCKSIFY_R_NAME(write)
+SOCKSIFY_R_NAME(read)

@@ -21,10 +21,7 @@ class RemoteDnsThroughLauncher(IntegrationTest):
 
     @classmethod
     def start_extra(cls):
-        cls.topo.set_resolv_conf(cls.topo.client, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-        cls.topo.set_hosts(cls.topo.client, "127.0.0.1 localhost\n::1 localhost\n")
-        cls.topo.set_hosts(cls.topo.proxy, f"127.0.0.1 localhost\n{netns.TARGET4} {NAME}\n{netns.TARGET6} {NAME6}\n")
-        cls.danted = servers.start_danted(cls.topo, cls.workdir, port=DANTED_PORT)  # reads the proxy's hosts
+        cls.start_danted_resolving({NAME: netns.TARGET4, NAME6: netns.TARGET6})
 
     def setUp(self):
         super().setUp()

@@ -33,13 +33,9 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
 
     @classmethod
     def start_extra(cls):
-        cls.topo.set_resolv_conf(cls.topo.client, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-        cls.topo.set_hosts(cls.topo.client, f"127.0.0.1 localhost\n::1 localhost\n{netns.TARGET4} {LOCAL_NAME}\n")
-        # The proxy resolves from its hosts file only; its resolv.conf points at a
-        # port nobody listens on, so an unknown name fails there at once.
-        cls.topo.set_resolv_conf(cls.topo.proxy, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-        cls.topo.set_hosts(cls.topo.proxy, f"127.0.0.1 localhost\n{netns.TARGET4} {NAME}\n")
-        cls.danted = servers.start_danted(cls.topo, cls.workdir, port=DANTED_PORT)
+        # The proxy resolves from its hosts file only; its DNS goes to a port nobody
+        # listens on, so an unknown name fails there at once.
+        cls.start_danted_resolving({NAME: netns.TARGET4}, client_names={LOCAL_NAME: netns.TARGET4})
 
     def setUp(self):
         super().setUp()

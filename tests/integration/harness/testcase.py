@@ -74,6 +74,21 @@ class IntegrationTest(unittest.TestCase):
     def start_extra(cls) -> None:
         """Hook for class-specific servers."""
 
+    @classmethod
+    def start_danted_resolving(cls, proxy_names: dict[str, str],
+                               client_names: dict[str, str] | None = None) -> None:
+        """Remote-DNS setup: danted on DANTED_PORT in a proxy namespace whose own
+        /etc/hosts is all that names `proxy_names` (name -> address); the client's
+        /etc/hosts holds only localhost and `client_names`. Both namespaces send DNS
+        to 127.0.0.1, where nothing answers unless a test listens for leaks there."""
+        dns = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+        lines = lambda names: "".join(f"{addr} {name}\n" for name, addr in (names or {}).items())
+        cls.topo.set_resolv_conf(cls.topo.client, dns)
+        cls.topo.set_hosts(cls.topo.client, "127.0.0.1 localhost\n::1 localhost\n" + lines(client_names))
+        cls.topo.set_resolv_conf(cls.topo.proxy, dns)
+        cls.topo.set_hosts(cls.topo.proxy, "127.0.0.1 localhost\n" + lines(proxy_names))
+        cls.danted = servers.start_danted(cls.topo, cls.workdir, port=DANTED_PORT)  # reads the proxy's hosts
+
     def setUp(self) -> None:
         if self.uses_launcher:
             try:
