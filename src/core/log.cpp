@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <atomic>
 
 #include "core/guard.hpp"
+#include "core/line_budget.hpp"
 #include "core/real.hpp"
 
 namespace socksify {
@@ -17,6 +20,14 @@ namespace log {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::Warn};
 std::atomic<int> g_fd{2};
+// 10 lines at once, then one a second; -d (debug) lifts the limit.
+constinit LineBudget g_budget{10, 1'000'000'000};
+
+std::int64_t now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO: no syscall, async-signal-safe
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 std::string_view level_name(LogLevel l) {
   switch (l) {
@@ -39,11 +50,21 @@ void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
   char buf[1024];
   constexpr std::size_t kRoom = sizeof buf - 1;  // for the newline
   std::size_t n = 0;
+  std::uint64_t suppressed = 0;
+  if (level() != LogLevel::Debug) {
+    if (!g_budget.take(now_ns())) return;
+    suppressed = g_budget.take_suppressed();
+  }
   try {
     auto r = fmt::format_to_n(buf, kRoom, "socksify[{}]: {}: ", ::getpid(), level_name(l));
     n = std::min(r.size, kRoom);
     auto body = fmt::vformat_to_n(buf + n, kRoom - n, format, args);
     n += std::min(body.size, kRoom - n);
+    if (suppressed != 0) {
+      auto note = fmt::format_to_n(buf + n, kRoom - n, " ({} earlier socksify lines not shown: "
+                                   "at most 10 at once, then one a second)", suppressed);
+      n += std::min(note.size, kRoom - n);
+    }
   } catch (...) {
     // A bad format argument must not take the host program down: say so instead.
     constexpr std::string_view kBad = "socksify: (unformattable log line)";

@@ -2,6 +2,7 @@
 through, -q and -d, the proxy from -x or SOCKSIFY_PROXY, and a failover pool."""
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -133,6 +134,34 @@ class LauncherContract(IntegrationTest):
         line = launcher.error_lines(proc.stderr)[0]
         self.assertIn(f"{netns.TARGET4}:{servers.HTTP_PORT}".encode(), line, describe(proc))
         self.assertIn(f"{netns.PROXY4}:{DEAD_PORT}".encode(), line, describe(proc))
+
+    def test_a_tight_retry_loop_gets_a_burst_of_error_lines_then_a_count(self):
+        # 60 failing connects at once, a pause, one more: 10 lines, then one line
+        # saying how many were not shown. Every connect still fails with the errno.
+        script = (
+            "import socket, sys, time\n"
+            "def attempt():\n"
+            "    s = socket.socket()\n"
+            "    try:\n"
+            f"        s.connect(('{netns.TARGET4}', {servers.HTTP_PORT}))\n"
+            "        return 'connected'\n"
+            "    except OSError as e:\n"
+            "        return e.errno\n"
+            "    finally:\n"
+            "        s.close()\n"
+            "codes = {attempt() for _ in range(60)}\n"
+            "time.sleep(1.2)\n"
+            "codes.add(attempt())\n"
+            "print(sorted(map(str, codes)))\n")
+        proc = self.socksify(["python3", "-c", script], DEAD_URL)
+        self.assertSucceeded(proc, "retry loop")
+        self.assertEqual(proc.stdout.strip(), b"['111']", describe(proc))  # ECONNREFUSED, 61 times
+        lines = launcher.error_lines(proc.stderr)
+        self.assertGreaterEqual(len(lines), 11, describe(proc))
+        self.assertLessEqual(len(lines), 13, describe(proc))  # +1 per second the loop took
+        self.assertRegex(lines[-1], rb"\((\d+) earlier socksify lines not shown", describe(proc))
+        not_shown = sum(int(m.group(1)) for m in map(re.compile(rb"\((\d+) earlier").search, lines) if m)
+        self.assertEqual(len(lines) + not_shown, 61, describe(proc))  # every failure accounted for
 
     def test_debug_reports_decisions_and_still_works(self):
         proc = self.socksify(CURL, DANTED_URL, options=["-d"])
