@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -39,11 +40,45 @@ std::string_view level_name(LogLevel l) {
   }
   return "";
 }
+
+// Which file the log descriptor was when it was chosen. A daemon that closes
+// stderr and then opens a socket gets that socket as fd 2: a line written there
+// would go into the program's own connection (or pipe, or data file). Lines go
+// out only while the descriptor is still the file it was when chosen, or a
+// character device: a terminal or /dev/null, where a daemon points stderr.
+std::atomic<std::uint64_t> g_fd_dev{0};
+std::atomic<std::uint64_t> g_fd_ino{0};
+std::atomic<bool> g_fd_known{false};
+
+void remember_file(int fd) {
+  struct stat st {};
+  const bool known = ::fstat(fd, &st) == 0;
+  g_fd_dev.store(known ? st.st_dev : 0, std::memory_order_relaxed);
+  g_fd_ino.store(known ? st.st_ino : 0, std::memory_order_relaxed);
+  g_fd_known.store(known, std::memory_order_relaxed);
+}
+
+bool still_safe_to_write(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;  // closed since: nowhere to write
+  if (S_ISCHR(st.st_mode)) return true;
+  return g_fd_known.load(std::memory_order_relaxed) &&
+         st.st_dev == g_fd_dev.load(std::memory_order_relaxed) &&
+         st.st_ino == g_fd_ino.load(std::memory_order_relaxed);
+}
+
+// stderr as the process started, before any of its code could replace it
+// (priority: before the library's own constructor, which may log).
+__attribute__((constructor(101))) void remember_stderr() { remember_file(2); }
+
 }  // namespace
 
 void set_level(LogLevel l) { g_level.store(l, std::memory_order_relaxed); }
 LogLevel level() { return g_level.load(std::memory_order_relaxed); }
-void set_fd(int fd) { g_fd.store(fd, std::memory_order_relaxed); }
+void set_fd(int fd) {
+  remember_file(fd);
+  g_fd.store(fd, std::memory_order_relaxed);
+}
 
 void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
   ErrnoSaver keep_errno;
@@ -72,6 +107,7 @@ void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
   }
   buf[n++] = '\n';
   const int fd = g_fd.load(std::memory_order_relaxed);
+  if (!still_safe_to_write(fd)) return;
   std::size_t off = 0;
   while (off < n) {
     ssize_t w = REAL(write)(fd, buf + off, n - off);

@@ -13,6 +13,18 @@ from harness.testcase import DANTED_URL, DEAD_PORT, HTTP4, IntegrationTest, desc
 
 CURL = ["curl", "-sS", "--fail", "--max-time", "20", f"{HTTP4}/{servers.SMALL_FILE}"]
 DEAD_URL = f"socks5://{netns.PROXY4}:{DEAD_PORT}"
+# Python source: attempt() connects to the HTTP target once, returns the errno (0: connected).
+ATTEMPT = (
+    "import socket\n"
+    "def attempt():\n"
+    "    s = socket.socket()\n"
+    "    try:\n"
+    f"        s.connect(('{netns.TARGET4}', {servers.HTTP_PORT}))\n"
+    "        return 0\n"
+    "    except OSError as e:\n"
+    "        return e.errno\n"
+    "    finally:\n"
+    "        s.close()\n")
 
 
 class LauncherContract(IntegrationTest):
@@ -138,17 +150,8 @@ class LauncherContract(IntegrationTest):
     def test_a_tight_retry_loop_gets_a_burst_of_error_lines_then_a_count(self):
         # 60 failing connects at once, a pause, one more: 10 lines, then one line
         # saying how many were not shown. Every connect still fails with the errno.
-        script = (
-            "import socket, sys, time\n"
-            "def attempt():\n"
-            "    s = socket.socket()\n"
-            "    try:\n"
-            f"        s.connect(('{netns.TARGET4}', {servers.HTTP_PORT}))\n"
-            "        return 'connected'\n"
-            "    except OSError as e:\n"
-            "        return e.errno\n"
-            "    finally:\n"
-            "        s.close()\n"
+        script = ATTEMPT + (
+            "import time\n"
             "codes = {attempt() for _ in range(60)}\n"
             "time.sleep(1.2)\n"
             "codes.add(attempt())\n"
@@ -162,6 +165,28 @@ class LauncherContract(IntegrationTest):
         self.assertRegex(lines[-1], rb"\((\d+) earlier socksify lines not shown", describe(proc))
         not_shown = sum(int(m.group(1)) for m in map(re.compile(rb"\((\d+) earlier").search, lines) if m)
         self.assertEqual(len(lines) + not_shown, 61, describe(proc))  # every failure accounted for
+
+    def test_error_line_never_goes_into_a_socket_that_took_over_fd_2(self):
+        # A daemon closes stderr, then its next socket gets fd 2. socksify's error
+        # line for a failed proxied connect must not be written into that socket.
+        script = ATTEMPT + (
+            "import os\n"
+            "srv = socket.create_server(('127.0.0.1', 0))\n"
+            "os.close(2)\n"
+            "c = socket.socket()\n"
+            "assert c.fileno() == 2, c.fileno()\n"
+            "c.connect(srv.getsockname())\n"  # loopback: direct
+            "peer, _ = srv.accept()\n"
+            "print('connect', attempt())\n"
+            "c.sendall(b'program data')\n"
+            "c.close()\n"
+            "got = b''\n"
+            "while chunk := peer.recv(4096):\n"
+            "    got += chunk\n"
+            "print('peer got', got)\n")
+        proc = self.socksify(["python3", "-c", script], DEAD_URL)
+        self.assertSucceeded(proc, "python with fd 2 a socket")
+        self.assertEqual(proc.stdout, b"connect 111\npeer got b'program data'\n", describe(proc))
 
     def test_debug_reports_decisions_and_still_works(self):
         proc = self.socksify(CURL, DANTED_URL, options=["-d"])
