@@ -12,9 +12,6 @@
  * rules send direct goes direct; a proxied one fails closed, never around the
  * proxy). They reach socksify even where the plain name does not, e.g. when the
  * library was loaded with dlopen(RTLD_LOCAL).
- *
- * Not provided: Rbind, Rlisten, Raccept and Rgetsockname (SOCKS BIND is not
- * implemented).
  */
 #ifndef SOCKSIFY_SOCKSIFY_H
 #define SOCKSIFY_SOCKSIFY_H
@@ -37,6 +34,14 @@ int Rconnect(int fd, const struct sockaddr* addr, socklen_t len);
 /* The destination the program asked for, not the proxy. */
 int Rgetpeername(int fd, struct sockaddr* addr, socklen_t* len);
 int Rclose(int fd);
+
+/* SOCKS BIND (with `bind on`): a TCP socket bound to port 0 of a non-loopback
+ * address listens at the proxy; getsockname tells where, accept returns the one
+ * connection the proxy relays. */
+int Rbind(int fd, const struct sockaddr* addr, socklen_t len);
+int Rlisten(int fd, int backlog);
+int Rgetsockname(int fd, struct sockaddr* addr, socklen_t* len);
+int Raccept(int fd, struct sockaddr* addr, socklen_t* len);
 int Rdup(int fd);
 int Rdup2(int from, int to);
 

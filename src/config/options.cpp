@@ -116,6 +116,13 @@ Result<void, Message> apply_udp(std::string_view v, Draft& d) {
   return {};
 }
 
+Result<void, Message> apply_bind(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.bind = *b;
+  return {};
+}
+
 Result<void, Message> apply_connect_timeout(std::string_view v, Draft& d) {
   const auto bad = [&] {
     return Message{
@@ -190,6 +197,10 @@ constexpr Option kOptions[] = {
      nullptr, false},
     {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).", apply_udp,
      nullptr, false},
+    {"SOCKSIFY_BIND", "bind", "off",
+     "Accept incoming connections through the proxy (SOCKS BIND) on TCP sockets bound to port 0 "
+     "of a non-loopback address, as FTP active mode uses; one connection per socket.",
+     apply_bind, nullptr, false},
     {"SOCKSIFY_CONNECT_TIMEOUT", "connect_timeout", "15000",
      "Milliseconds allowed for reaching the proxy and its handshake (1..3600000).",
      apply_connect_timeout, nullptr, false},

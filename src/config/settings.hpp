@@ -36,6 +36,7 @@ struct Settings {
   bool direct_loopback = true;                       // SOCKSIFY_DIRECT_LOOPBACK
   std::chrono::milliseconds connect_timeout{15000};  // SOCKSIFY_CONNECT_TIMEOUT (ms)
   bool udp = true;                                   // SOCKSIFY_UDP
+  bool bind = false;                                 // SOCKSIFY_BIND
   // Remote DNS fake ranges (only used with socks5h). 240.0.0.0/4 is reserved
   // (RFC 1112 §4) and 100::/64 is discard-only (RFC 6666): neither is routed.
   Cidr fake_v4 = {};  // SOCKSIFY_FAKE_IPV4, default 240.0.0.0/4

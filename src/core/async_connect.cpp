@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
+#include "core/tcp_bind.hpp"
 
 namespace socksify {
 namespace {
@@ -97,6 +98,7 @@ void run(Job* job) {
   auto reply = open_session(job->dup_fd, socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   REAL(close)(job->dup_fd);
+  if (reply) tcp_bind_remember_origin(job->state, reply->bound);  // before finish() publishes
   finish(*job, reply ? 0 : reply.error().code);
   fd_table().put(job->state);
   delete job;

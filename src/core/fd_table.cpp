@@ -35,6 +35,10 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->kind = kind;
   s->peer = {};
   s->peer_len = 0;
+  s->bound = {};
+  s->bound_len = 0;
+  s->local = {};
+  s->local_len = 0;
   s->udp.store(nullptr, std::memory_order_relaxed);
   s->udp_direct_peer.store(false, std::memory_order_relaxed);
   s->pending.store(false, std::memory_order_relaxed);

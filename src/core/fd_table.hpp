@@ -22,9 +22,18 @@ namespace socksify {
 struct UdpAssociation;  // src/core/udp_association.hpp
 
 struct FdState {
-  enum class Kind : std::uint8_t { TcpTunnel, Udp };
+  // TcpBindCandidate: a TCP socket the program bound to port 0 of a non-loopback
+  // address, with `bind on`; TcpBind: it now listens at the proxy (SOCKS BIND,
+  // src/core/tcp_bind.hpp), the descriptor being the connection to the proxy.
+  enum class Kind : std::uint8_t { TcpTunnel, Udp, TcpBindCandidate, TcpBind };
   Kind kind = Kind::TcpTunnel;
   std::atomic<int> refs{0};
+  // TcpBindCandidate, TcpBind: the address the program bound (to bind again if
+  // it connects instead), and TcpBind: where the proxy listens (getsockname).
+  sockaddr_storage bound{};
+  socklen_t bound_len = 0;
+  sockaddr_storage local{};
+  socklen_t local_len = 0;
   // What the program connected to, as it passed it (a fake remote-DNS address
   // stays fake): getpeername() answers with this.
   sockaddr_storage peer{};

@@ -38,6 +38,10 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
   X(fcntl64)                     \
   X(getpeername)                 \
   X(getsockname)                 \
+  X(bind)                        \
+  X(listen)                      \
+  X(accept)                      \
+  X(accept4)                     \
   X(socket)                      \
   X(poll)                        \
   X(ppoll)                       \

@@ -122,8 +122,11 @@ Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& ds
   const Runtime& rt = Runtime::get();
   const auto proxies = rt.proxies();
   if (cmd != socks5::Command::Connect) {
-    // A UDP relay at the end of a chain is not reachable from here.
-    log::error("refusing UDP to {}: UDP cannot cross a proxy chain", shown);
+    // A UDP relay at the end of a chain is not reachable from here; BIND is
+    // left to a single proxy too.
+    const bool udp = cmd == socks5::Command::UdpAssociate;
+    log::error("refusing {} {}: {} cannot cross a proxy chain", udp ? "UDP to" : "to listen at",
+               shown, udp ? "UDP" : "BIND");
     return Errno{EOPNOTSUPP};
   }
   int family = socket_family(fd);
@@ -170,7 +173,9 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
                                    bool may_replace_socket, const Endpoint* subject) noexcept {
   Runtime& rt = Runtime::get();
   const Endpoint& shown = subject != nullptr ? *subject : dst;
-  const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to" : "connect to";
+  const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to"
+                                : cmd == socks5::Command::Bind       ? "listen at"
+                                                                     : "connect to";
   if (!rt.configured()) {
     log::error("refusing {}: socksify is not configured ({})", shown, rt.config_error());
     return Errno{ENETUNREACH};
@@ -198,7 +203,9 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
     if (reply) {
       if (log::enabled(LogLevel::Debug)) {
         log::debug("{} via {}: {} open", shown, spec.display(),
-                   cmd == socks5::Command::UdpAssociate ? "UDP association" : "tunnel");
+                   cmd == socks5::Command::UdpAssociate ? "UDP association"
+                   : cmd == socks5::Command::Bind       ? "BIND listener"
+                                                        : "tunnel");
       }
       return std::move(reply.value());
     }

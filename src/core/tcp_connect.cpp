@@ -11,6 +11,7 @@
 #include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/tcp_bind.hpp"
 
 namespace socksify {
 namespace {
@@ -46,6 +47,9 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
   }
   if (FdState* s = fd_table().get(fd); s != nullptr && s->kind == FdState::Kind::TcpTunnel) {
     if (auto answer = repeated_connect(fd, s)) return *answer;
+  } else if (s != nullptr) {
+    // Bound for SOCKS BIND, but it connects: a plain socket again, then as usual.
+    if (Status undone = tcp_bind_undo(fd); !undone) return undone;
   }
   Runtime& rt = Runtime::get();
   const Route route = route_for(rt, *dst);
@@ -71,7 +75,10 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
   }
   auto reply = open_session(fd, socks5::Command::Connect, route.target);
   if (!reply) return reply.error();
-  if (FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel)) remember_peer(s, addr, len);
+  if (FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel)) {
+    remember_peer(s, addr, len);
+    tcp_bind_remember_origin(s, reply->bound);
+  }
   return {};
 }
 

@@ -11,6 +11,10 @@
 SOCKSIFY_HOOK int getpeername(int fd, sockaddr* addr, socklen_t* len) {
   using namespace socksify;
   const FdState* s = fd_table().get(fd);
+  if (s != nullptr && s->kind == FdState::Kind::TcpBind) {
+    errno = ENOTCONN;  // a listener (at the proxy) has no peer
+    return -1;
+  }
   if (s == nullptr || s->peer_len == 0 || addr == nullptr || len == nullptr) {
     return REAL(getpeername)(fd, addr, len);
   }

@@ -168,6 +168,19 @@ def start_udp_echo(topo: Topology, workdir: str, port: int = ECHO_PORT) -> Targe
     return _start_target(topo, "udpecho", port, workdir, [])
 
 
+FTP_PORT = 2121
+
+
+def start_ftp_target(topo: Topology, workdir: str, root: str, port: int = FTP_PORT) -> TargetServer:
+    """pyftpdlib (Debian's python3-pyftpdlib) in the target namespace: anonymous,
+    read-write, serving `root`; its log says which data-connection mode was used."""
+    log_path = os.path.join(workdir, f"ftp-{topo.target}-{port}.log")
+    proc = topo.spawn(topo.target, [PYTHON, "-m", "pyftpdlib", "-i", netns.TARGET4, "-p", str(port),
+                                    "-d", root, "-w", "-D"], log_path=log_path)
+    wait_listening(proc, port, "tcp", what="FTP target (python3 -m pyftpdlib)")
+    return TargetServer(proc, log_path, port)
+
+
 # -- danted -------------------------------------------------------------------
 @dataclass
 class Danted:

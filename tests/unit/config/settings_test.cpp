@@ -39,6 +39,13 @@ TEST(LoadSettings, MissingProxyIsTheOnlyError) {
   EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", " , "}}), ElementsAre("SOCKSIFY_PROXY is not set"));
 }
 
+TEST(LoadSettings, BindIsABoolean) {
+  EXPECT_TRUE(load_ok({{"SOCKSIFY_PROXY", "socks5://p.test"}, {"SOCKSIFY_BIND", "on"}}).bind);
+  EXPECT_FALSE(load_ok({{"SOCKSIFY_PROXY", "socks5://p.test"}, {"SOCKSIFY_BIND", "no"}}).bind);
+  EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", "socks5://p.test"}, {"SOCKSIFY_BIND", "listen"}}),
+              ElementsAre(HasSubstr("SOCKSIFY_BIND: expected 1/true/yes/on")));
+}
+
 TEST(LoadSettings, ABadProxyUrlIsReportedOnceNotAlsoAsMissing) {
   EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", "bad"}}),
               ElementsAre(AllOf(StartsWith("SOCKSIFY_PROXY: "), HasSubstr("missing scheme"))));
@@ -54,6 +61,7 @@ TEST(LoadSettings, DefaultsWhenOnlyProxyIsSet) {
   EXPECT_TRUE(s.direct_loopback);
   EXPECT_EQ(s.connect_timeout, std::chrono::milliseconds(15000));
   EXPECT_TRUE(s.udp);
+  EXPECT_FALSE(s.bind);  // a listener at the proxy takes one connection: only when asked
   EXPECT_EQ(s.fake_v4, *parse_cidr("240.0.0.0/4"));
   EXPECT_EQ(s.fake_v6, *parse_cidr("100::/64"));
   EXPECT_FALSE(s.remote_dns());

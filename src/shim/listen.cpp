@@ -1,0 +1,63 @@
+// bind(), listen(), getsockname(), accept(), accept4(): the program's side of
+// SOCKS BIND (src/core/tcp_bind.hpp). Untouched unless `bind on` made the
+// socket a candidate: one fd-table load for everyone else.
+#include <sys/socket.h>
+
+#include "core/fd_table.hpp"
+#include "core/guard.hpp"
+#include "core/real.hpp"
+#include "core/tcp_bind.hpp"
+#include "shim/export.hpp"
+
+namespace {
+// The core calls are noexcept; success leaves the program's errno as it was.
+template <class F>
+auto keeping_errno(F&& f) noexcept {
+  socksify::ErrnoSaver keep;
+  return f();
+}
+}  // namespace
+
+SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
+  using namespace socksify;
+  if (ReentryGuard::active()) return REAL(bind)(fd, addr, len);
+  ReentryGuard guard;
+  return tcp_bind_bind(fd, addr, len);
+}
+
+SOCKSIFY_HOOK int listen(int fd, int backlog) {
+  using namespace socksify;
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(listen)(fd, backlog);
+  std::optional<Status> s = keeping_errno([&] { return tcp_bind_listen(fd); });
+  return s ? to_c(*s) : REAL(listen)(fd, backlog);
+}
+
+SOCKSIFY_HOOK int getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  using namespace socksify;
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(getsockname)(fd, addr, len);
+  std::optional<Status> s = keeping_errno([&] { return tcp_bind_sockname(fd, addr, len); });
+  return s ? to_c(*s) : REAL(getsockname)(fd, addr, len);
+}
+
+SOCKSIFY_HOOK int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  using namespace socksify;
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(accept4)(fd, addr, len, flags);
+  std::optional<Result<int>> r =
+      keeping_errno([&] { return tcp_bind_accept(fd, addr, len, flags); });
+  if (!r) return REAL(accept4)(fd, addr, len, flags);
+  if (*r) return r->value();
+  errno = r->error().code;
+  return -1;
+}
+
+SOCKSIFY_HOOK int accept(int fd, sockaddr* addr, socklen_t* len) {
+  using namespace socksify;
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(accept)(fd, addr, len);
+  return accept4(fd, addr, len, 0);
+}
+
+// The original SOCKS library's names for the hooks above (socksify/socksify.h).
+SOCKSIFY_R_NAME(bind)
+SOCKSIFY_R_NAME(listen)
+SOCKSIFY_R_NAME(getsockname)
+SOCKSIFY_R_NAME(accept)
