@@ -9,6 +9,8 @@ packages=(
   dante-server microsocks
   # real programs the integration tests run through socksify
   curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client
+  # an FTP server for SOCKS BIND (FTP active mode)
+  python3-pyftpdlib
   # test topology (ip netns) and process tools
   iproute2 procps psmisc passwd
 )

@@ -164,17 +164,21 @@ void retire_listener(int fd, int family) {
 int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
   const int r = REAL(bind)(fd, addr, len);
   const int bind_errno = errno;
-  if (addr == nullptr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) return r;
-  if (r != 0 && bind_errno != EADDRNOTAVAIL) return r;
+  // The kernel's answer, with its errno whatever the checks below touched.
+  const auto kernels = [&] {
+    errno = bind_errno;
+    return r;
+  };
+  if (addr == nullptr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) return kernels();
+  if (r != 0 && bind_errno != EADDRNOTAVAIL) return kernels();
   const Runtime& rt = Runtime::get();
-  if (!rt.configured() || !rt.settings().bind) return r;
+  if (!rt.configured() || !rt.settings().bind) return kernels();
   const auto ep = Endpoint::from_sockaddr(addr, len);
-  if (!ep || ep->port() != 0 || ep->is_loopback()) return r;
+  if (!ep || ep->port() != 0 || ep->is_loopback()) return kernels();
   int type = 0;
   socklen_t type_len = sizeof type;
   if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM) {
-    errno = bind_errno;
-    return r;
+    return kernels();
   }
   if (r != 0) {
     // Not an address of this host: the proxy's, from getsockname. Bind the
@@ -183,10 +187,7 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
     sockaddr_storage any{};
     any.ss_family = addr->sa_family;
     const socklen_t any_len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    if (REAL(bind)(fd, reinterpret_cast<sockaddr*>(&any), any_len) != 0) {
-      errno = bind_errno;
-      return r;
-    }
+    if (REAL(bind)(fd, reinterpret_cast<sockaddr*>(&any), any_len) != 0) return kernels();
   }
   FdState* s = fd_table().create(fd, FdState::Kind::TcpBindCandidate);
   if (s != nullptr) {
