@@ -175,6 +175,42 @@ std::string failure_text(const socks5::Failure& f) {
   return fmt::format("{} ({})", f.what, log::errno_name(f.error.code));
 }
 
+// UDP ASSOCIATE or BIND (when the settings use them) on a fresh control
+// connection, then closed: the first reply says where the proxy relays or listens.
+void check_side_request(const Runtime& rt, std::size_t i, const socks5::Credentials& creds,
+                        socks5::Command cmd, Report& report) {
+  const bool udp = cmd == socks5::Command::UdpAssociate;
+  const char* step = udp ? "udp associate" : "bind";
+  if (udp ? !rt.settings().udp : !rt.settings().bind) {
+    report.skipped(step, udp ? "udp off" : "bind off");
+    return;
+  }
+  Endpoint proxy_ep;
+  const auto timeout = rt.settings().connect_timeout;
+  auto fd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
+  if (!fd) {
+    report.failed(step, fmt::format("proxy unreachable: {}", fd.error()));
+    return;
+  }
+  Socket control(*fd);
+  SocketStream stream(control.get(), Clock::now() + timeout);
+  // RFC 1928 §4 and §7: the peer's (BIND) or our (UDP) address when known, else zeros.
+  static constexpr std::uint8_t kAny[4] = {0, 0, 0, 0};
+  auto reply = socks5::handshake(stream, creds, cmd, Endpoint::ipv4(kAny, 0));
+  if (!reply) {
+    std::string why = failure_text(reply.error());
+    if (reply.error().reply == static_cast<std::uint8_t>(socks5::ReplyCode::CommandNotSupported)) {
+      why += udp ? ": this proxy does not relay UDP (set udp off if no program needs it)"
+                 : ": this proxy does not do BIND (set bind off)";
+    }
+    report.failed(step, why);
+  } else if (reply->bound.port() == 0) {
+    report.failed(step, udp ? "the proxy named relay port 0" : "the proxy named listening port 0");
+  } else {
+    report.ok(step, fmt::format("{} {}, closed again", udp ? "relay" : "listening at", reply->bound));
+  }
+}
+
 // Every step against proxy i. Returns nothing; verdicts go to `report`.
 void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>& wanted,
                  Report& report) {
@@ -187,7 +223,7 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   auto fd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
   if (!fd) {
     report.failed("tcp", fd.error());
-    for (const auto* step : {"greeting", "auth", "connect", "udp associate"}) {
+    for (const auto* step : {"greeting", "auth", "connect", "udp associate", "bind"}) {
       report.skipped(step, "proxy unreachable");
     }
     return;
@@ -229,6 +265,7 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.skipped("auth", "greeting failed");
     report.skipped(connect_step, "greeting failed");
     report.skipped("udp associate", "greeting failed");
+    report.skipped("bind", "greeting failed");
     return;
   }
   report.ok("greeting", chose);
@@ -237,6 +274,7 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.failed("auth", failure_text(reply.error()));
     report.skipped(connect_step, "auth failed");
     report.skipped("udp associate", "auth failed");
+    report.skipped("bind", "auth failed");
     return;
   }
   if (asked_auth) {
@@ -260,33 +298,8 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.failed(connect_step, failure_text(reply.error()));
   }
 
-  // UDP ASSOCIATE on a fresh control connection, then closed.
-  if (!rt.settings().udp) {
-    report.skipped("udp associate", "udp off");
-    return;
-  }
-  auto ufd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
-  if (!ufd) {
-    report.failed("udp associate", fmt::format("proxy unreachable: {}", ufd.error()));
-    return;
-  }
-  Socket udp_control(*ufd);
-  SocketStream udp_stream(udp_control.get(), Clock::now() + timeout);
-  // RFC 1928 §7: the client's address and port when known, else zeros.
-  static constexpr std::uint8_t kAny[4] = {0, 0, 0, 0};
-  auto assoc = socks5::handshake(udp_stream, creds, socks5::Command::UdpAssociate,
-                                 Endpoint::ipv4(kAny, 0));
-  if (!assoc) {
-    std::string why = failure_text(assoc.error());
-    if (assoc.error().reply == static_cast<std::uint8_t>(socks5::ReplyCode::CommandNotSupported)) {
-      why += ": this proxy does not relay UDP (set udp off if no program needs it)";
-    }
-    report.failed("udp associate", why);
-  } else if (assoc->bound.port() == 0) {
-    report.failed("udp associate", "the proxy named relay port 0");
-  } else {
-    report.ok("udp associate", fmt::format("relay {}, closed again", assoc->bound));
-  }
+  check_side_request(rt, i, creds, socks5::Command::UdpAssociate, report);
+  check_side_request(rt, i, creds, socks5::Command::Bind, report);
 }
 
 // The library's own path (open_session): the failover pool or the chain, as a

@@ -1,5 +1,5 @@
 // `socksify --check`: shows the effective configuration, then tries every
-// proxy step by step (TCP, greeting, RFC 1929 auth, CONNECT, UDP ASSOCIATE)
+// proxy step by step (TCP, greeting, RFC 1929 auth, CONNECT, UDP ASSOCIATE, BIND)
 // with the library's own code, one verdict line per step:
 //   "  tcp: ok (...)"  or  "  auth: FAILED: proxy rejected credentials (EACCES)"
 // Runs in the launcher, which is not preloaded: the library's Runtime reads

@@ -128,7 +128,7 @@ Options:
   -d, --debug         print every decision socksify takes
       --check         print the effective configuration and where each setting
                       came from, then test every proxy (TCP, greeting, auth,
-                      CONNECT, UDP ASSOCIATE); exit 0 only if all pass
+                      CONNECT, UDP ASSOCIATE, BIND if on); exit 0 only if all pass
       --check-target HOST:PORT
                       what --check asks the proxy to CONNECT to (default: the
                       proxy's own address and port)

@@ -20,7 +20,7 @@ def verdicts(proc: subprocess.CompletedProcess) -> dict[str, list[str]]:
     can appear once per proxy). "connect HOST:PORT" steps are filed as "connect"."""
     out: dict[str, list[str]] = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        m = re.match(r"^  (tcp|greeting|auth|connect(?: \S+)?|udp associate|configuration): (.*)$", line)
+        m = re.match(r"^  (tcp|greeting|auth|connect(?: \S+)?|udp associate|bind|configuration): (.*)$", line)
         if m:
             step = "connect" if m.group(1).startswith("connect") else m.group(1)
             out.setdefault(step, []).append(m.group(2))
@@ -74,9 +74,15 @@ class CheckCommand(IntegrationTest):
         self.assertIn(f"  connect {netns.PROXY4}:{DANTED_PORT}: ok (the proxy answered: connection not "
                       f"allowed by proxy rules".encode(), proc.stdout, describe(proc))
         self.assertStep(proc, "udp associate", "ok (relay ")
+        self.assertStep(proc, "bind", "skipped (bind off)")
         self.assertIn(b"result: ok", proc.stdout, describe(proc))
         self.assertTrue(self.danted.wait_blocked("same address we listen to", since),
                         f"danted did not see the CONNECT request:\n{self.danted.log_since(since)}")
+
+    def test_bind_on_asks_the_proxy_to_listen(self):
+        proc = self.check(DANTED_URL, env={"SOCKSIFY_BIND": "on"})
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertStep(proc, "bind", f"ok (listening at {netns.PROXY_OUT4}:")
 
     def test_check_target_is_reached_through_the_proxy(self):
         proc = self.check(DANTED_URL, ["--check-target", f"{netns.TARGET4}:{servers.ECHO_PORT}"])
