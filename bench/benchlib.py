@@ -9,6 +9,7 @@ Traffic stays on 127.0.0.0/8: danted listens on 127.0.0.1, targets on 127.0.0.2.
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
@@ -123,6 +125,42 @@ def socksify_env(proxy_port, remote_dns=True):
     env["SOCKSIFY_DIRECT_LOOPBACK"] = "off"
     env.pop("LD_PRELOAD", None)
     return env
+
+
+def start_tcp_echo(procs, echo_binary):
+    """socksify_bench_echo_server on TARGET_HOST:<free port>; it closes after echoing
+    4 bytes, so TIME_WAIT stays on its side (echo_server.cpp). Returns the port."""
+    port = free_port(TARGET_HOST)
+    echo = procs.start([echo_binary, TARGET_HOST, str(port), "4"])
+    wait_listening(TARGET_HOST, port, echo)
+    return port
+
+
+class Proxied(NamedTuple):
+    """What a benchmark passes around once danted runs in front of its target."""
+    target: str        # "host:port" of the target
+    proxy: str         # "host:port" of danted
+    proxy_port: int
+    env: dict          # socksify's settings (socks5://, loopback proxied), no preload
+    preload_env: dict  # the same with LD_PRELOAD=libsocksify.so
+
+
+def danted_in_front_of(procs, tmp, target_port):
+    proxy_port = start_danted(procs, tmp)
+    env = socksify_env(proxy_port, remote_dns=False)
+    return Proxied(f"{TARGET_HOST}:{target_port}", f"{PROXY_HOST}:{proxy_port}", proxy_port, env,
+                   dict(env, LD_PRELOAD=LIBRARY))
+
+
+def output_match(args, env, max_s, pattern, flags=0):
+    """Runs a benchmark binary, bounded by its own MAX_SECONDS plus 30 s for start
+    and teardown, and returns the match of `pattern` in its output; raises when
+    the output has none."""
+    _, out = timed_run(args, env=env, timeout=float(max_s) + 30)
+    m = re.search(pattern, out, flags)
+    if not m:
+        raise RuntimeError(f"no result from {' '.join(args)}: {out[:300]!r}")
+    return m
 
 
 def timed_run(args, env=None, timeout=120):

@@ -31,8 +31,13 @@
 #include <cstring>
 #include <string>
 
+#include "bench_socks5.hpp"
+
 namespace {
 
+using bench::read_exact;
+using bench::wait_for;
+using bench::write_all;
 using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void die(const char* what, long cycle) {
@@ -40,96 +45,20 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
-sockaddr_in parse(const std::string& s) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos || inet_pton(AF_INET, s.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    std::fprintf(stderr, "connect_cycles: bad address %s (want a.b.c.d:port)\n", s.c_str());
-    std::exit(2);
-  }
-  sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(s.c_str() + colon + 1)));
-  return sa;
-}
-
-// Reads exactly n bytes (blocking socket); false on EOF or error.
-bool read_exact(int fd, void* buf, std::size_t n) {
-  auto* p = static_cast<unsigned char*>(buf);
-  while (n > 0) {
-    const ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
-bool write_all(int fd, const void* buf, std::size_t n) {
-  auto* p = static_cast<const unsigned char*>(buf);
-  while (n > 0) {
-    const ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-// The minimal SOCKS5 client: no authentication, CONNECT to an IPv4 address.
+// The baseline's own SOCKS5 client: CONNECT to an IPv4 target, no authentication.
 void socks5_connect(int fd, const sockaddr_in& target, long cycle) {
-  const unsigned char greeting[] = {0x05, 0x01, 0x00};  // VER, NMETHODS, NO AUTH
-  unsigned char choice[2];
-  if (!write_all(fd, greeting, sizeof greeting)) die("send greeting", cycle);
-  if (!read_exact(fd, choice, sizeof choice)) die("read method choice", cycle);
-  if (choice[0] != 0x05 || choice[1] != 0x00) {
-    errno = EPROTO;
-    die("proxy refused method NO AUTH", cycle);
-  }
-  unsigned char req[10] = {0x05, 0x01, 0x00, 0x01};  // VER, CONNECT, RSV, ATYP IPv4
-  std::memcpy(req + 4, &target.sin_addr, 4);
-  std::memcpy(req + 8, &target.sin_port, 2);
-  if (!write_all(fd, req, sizeof req)) die("send request", cycle);
-  unsigned char rep[4];
-  if (!read_exact(fd, rep, sizeof rep)) die("read reply", cycle);
-  if (rep[0] != 0x05 || rep[1] != 0x00) {
-    errno = ECONNREFUSED;
-    die("proxy reply not 'succeeded'", cycle);
-  }
-  // RFC 1928 §6: BND.ADDR by ATYP, then BND.PORT.
-  std::size_t rest = 0;
-  unsigned char len = 0;
-  switch (rep[3]) {
-    case 0x01: rest = 4 + 2; break;
-    case 0x04: rest = 16 + 2; break;
-    case 0x03:
-      if (!read_exact(fd, &len, 1)) die("read reply", cycle);
-      rest = len + 2u;
-      break;
-    default: errno = EPROTO; die("reply with unknown ATYP", cycle);
-  }
-  unsigned char skip[258];
-  if (!read_exact(fd, skip, rest)) die("read reply address", cycle);
+  if (const char* step = bench::socks5_request(fd, bench::kConnect, target)) die(step, cycle);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string mode = argc > 1 ? argv[1] : "";
-  const bool self = mode == "socks5";
-  if (!((mode == "plain" && argc == 5) || (self && argc == 6))) {
-    std::fprintf(stderr,
-                 "usage: %s plain TARGET CYCLES MAX_SECONDS\n"
-                 "       %s socks5 PROXY TARGET CYCLES MAX_SECONDS\n",
-                 argv[0], argv[0]);
-    return 2;
-  }
-  int a = 2;
-  const sockaddr_in proxy = self ? parse(argv[a++]) : sockaddr_in{};
-  const sockaddr_in target = parse(argv[a++]);
-  const long cycles = std::atol(argv[a++]);
-  const auto max = std::chrono::duration<double>(std::atof(argv[a++]));
+  const bench::ModeArgs args = bench::parse_mode_args(argc, argv, "connect_cycles", "CYCLES");
+  const bool self = args.self;
+  const sockaddr_in& proxy = args.proxy;
+  const sockaddr_in& target = args.target;
+  const long cycles = args.count;
+  const auto max = std::chrono::duration<double>(args.max_seconds);
   const sockaddr_in& first_hop = self ? proxy : target;
 
   const unsigned char ping[4] = {'p', 'i', 'n', 'g'};

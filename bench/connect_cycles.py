@@ -19,7 +19,6 @@ env: BENCH_CYCLES (2000), BENCH_CYCLE_MAX_S (30, per run), BENCH_REPS (9),
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,23 +37,14 @@ def run():
     reps = int(os.environ.get("BENCH_REPS", "9"))
     budget = float(os.environ.get("BENCH_BUDGET_S", "150"))
     with b.tempdir() as tmp, b.Processes() as procs:
-        echo_port = b.free_port(b.TARGET_HOST)
-        # The server closes after echoing 4 bytes (TIME_WAIT on its side: echo_server.cpp).
-        echo = procs.start([ECHO, b.TARGET_HOST, str(echo_port), "4"])
-        b.wait_listening(b.TARGET_HOST, echo_port, echo)
-        proxy_port = b.start_danted(procs, tmp)
-        target = f"{b.TARGET_HOST}:{echo_port}"
-        proxy = f"{b.PROXY_HOST}:{proxy_port}"
-        env = b.socksify_env(proxy_port, remote_dns=False)
-        plain_env = dict(env)
-        preload_env = dict(env, LD_PRELOAD=b.LIBRARY)
+        echo_port = b.start_tcp_echo(procs, ECHO)
+        px = b.danted_in_front_of(procs, tmp, echo_port)
+        target, proxy, proxy_port = px.target, px.proxy, px.proxy_port
+        plain_env, preload_env = px.env, px.preload_env
 
         def go(args, e):
-            _, out = b.timed_run(args, env=e, timeout=float(max_s) + 30)
-            m = re.search(r"cycles=(\d+) seconds=([\d.]+) rate=([\d.]+) cpu_us_per_cycle=([\d.]+)",
-                          out)
-            if not m:
-                raise RuntimeError(f"no result from {' '.join(args)}: {out!r}")
+            m = b.output_match(args, e, max_s,
+                               r"cycles=(\d+) seconds=([\d.]+) rate=([\d.]+) cpu_us_per_cycle=([\d.]+)")
             return float(m.group(3)), float(m.group(4))
 
         variants = {

@@ -42,77 +42,18 @@
 #include <string>
 #include <vector>
 
+#include "bench_socks5.hpp"
+
 namespace {
 
+using bench::read_exact;
+using bench::wait_for;
+using bench::write_all;
 using Clock = std::chrono::steady_clock;
-constexpr int kWaitMs = 10000;  // no single wait may take longer
 
 [[noreturn]] void die(const char* what, long n) {
   std::fprintf(stderr, "event_loop_block: connection %ld: %s: %s\n", n, what, std::strerror(errno));
   std::exit(1);
-}
-
-sockaddr_in parse(const std::string& s) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos ||
-      inet_pton(AF_INET, s.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    std::fprintf(stderr, "event_loop_block: bad address %s (want a.b.c.d:port)\n", s.c_str());
-    std::exit(2);
-  }
-  sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(s.c_str() + colon + 1)));
-  return sa;
-}
-
-// Waits until fd reports `events`; false on timeout or error.
-bool wait_for(int fd, short events) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    const int r = poll(&p, 1, kWaitMs);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      if (r == 0) errno = ETIMEDOUT;
-      return false;
-    }
-    return true;
-  }
-}
-
-// Non-blocking socket: reads exactly n bytes, waiting in poll when needed.
-bool read_exact(int fd, void* buf, std::size_t n) {
-  auto* p = static_cast<unsigned char*>(buf);
-  while (n > 0) {
-    const ssize_t r = read(fd, p, n);
-    if (r > 0) {
-      p += r;
-      n -= static_cast<std::size_t>(r);
-      continue;
-    }
-    if (r == 0) {
-      errno = ECONNRESET;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN || !wait_for(fd, POLLIN)) return false;
-  }
-  return true;
-}
-
-// Small writes to a fresh socket: the send buffer never fills; still handled.
-bool write_all(int fd, const void* buf, std::size_t n) {
-  auto* p = static_cast<const unsigned char*>(buf);
-  while (n > 0) {
-    const ssize_t w = write(fd, p, n);
-    if (w > 0) {
-      p += w;
-      n -= static_cast<std::size_t>(w);
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w == 0 || errno != EAGAIN || !wait_for(fd, POLLOUT)) return false;
-  }
-  return true;
 }
 
 // What a blocking-in-connect SOCKS library does with a non-blocking socket:
@@ -130,37 +71,7 @@ int blocking_socks5_connect(int fd, const sockaddr_in& proxy, const sockaddr_in&
       return -1;
     }
   }
-  const unsigned char greeting[] = {0x05, 0x01, 0x00};
-  unsigned char choice[2];
-  if (!write_all(fd, greeting, sizeof greeting) || !read_exact(fd, choice, sizeof choice)) {
-    return -1;
-  }
-  if (choice[0] != 0x05 || choice[1] != 0x00) {
-    errno = EPROTO;
-    return -1;
-  }
-  unsigned char req[10] = {0x05, 0x01, 0x00, 0x01};
-  std::memcpy(req + 4, &target.sin_addr, 4);
-  std::memcpy(req + 8, &target.sin_port, 2);
-  unsigned char rep[4];
-  if (!write_all(fd, req, sizeof req) || !read_exact(fd, rep, sizeof rep)) return -1;
-  if (rep[0] != 0x05 || rep[1] != 0x00) {
-    errno = ECONNREFUSED;
-    return -1;
-  }
-  std::size_t rest = 0;
-  unsigned char len = 0;
-  switch (rep[3]) {
-    case 0x01: rest = 4 + 2; break;
-    case 0x04: rest = 16 + 2; break;
-    case 0x03:
-      if (!read_exact(fd, &len, 1)) return -1;
-      rest = len + 2u;
-      break;
-    default: errno = EPROTO; return -1;
-  }
-  unsigned char skip[258];
-  return read_exact(fd, skip, rest) ? 0 : -1;
+  return bench::socks5_request(fd, bench::kConnect, target) == nullptr ? 0 : -1;
 }
 
 double us(Clock::time_point a, Clock::time_point b) {
@@ -183,20 +94,12 @@ void print_samples(const char* name, const std::vector<double>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string mode = argc > 1 ? argv[1] : "";
-  const bool self = mode == "socks5";
-  if (!((mode == "plain" && argc == 5) || (self && argc == 6))) {
-    std::fprintf(stderr,
-                 "usage: %s plain TARGET COUNT MAX_SECONDS\n"
-                 "       %s socks5 PROXY TARGET COUNT MAX_SECONDS\n",
-                 argv[0], argv[0]);
-    return 2;
-  }
-  int a = 2;
-  const sockaddr_in proxy = self ? parse(argv[a++]) : sockaddr_in{};
-  const sockaddr_in target = parse(argv[a++]);
-  const long count = std::atol(argv[a++]);
-  const auto max = std::chrono::duration<double>(std::atof(argv[a++]));
+  const bench::ModeArgs args = bench::parse_mode_args(argc, argv, "event_loop_block", "COUNT");
+  const bool self = args.self;
+  const sockaddr_in& proxy = args.proxy;
+  const sockaddr_in& target = args.target;
+  const long count = args.count;
+  const auto max = std::chrono::duration<double>(args.max_seconds);
 
   std::vector<double> blocked, ready;
   blocked.reserve(static_cast<std::size_t>(count));

@@ -48,23 +48,15 @@ def run():
     reps = int(os.environ.get("BENCH_REPS", "5"))
     budget = float(os.environ.get("BENCH_BUDGET_S", "150"))
     with b.tempdir() as tmp, b.Processes() as procs:
-        echo_port = b.free_port(b.TARGET_HOST)
-        echo = procs.start([ECHO, b.TARGET_HOST, str(echo_port), "4"])
-        b.wait_listening(b.TARGET_HOST, echo_port, echo)
-        proxy_port = b.start_danted(procs, tmp)
-        target = f"{b.TARGET_HOST}:{echo_port}"
-        proxy = f"{b.PROXY_HOST}:{proxy_port}"
-        env = b.socksify_env(proxy_port, remote_dns=False)
-        preload_env = dict(env, LD_PRELOAD=b.LIBRARY)
+        echo_port = b.start_tcp_echo(procs, ECHO)
+        px = b.danted_in_front_of(procs, tmp, echo_port)
+        target, proxy, proxy_port = px.target, px.proxy, px.proxy_port
+        env, preload_env = px.env, px.preload_env
 
         def go(args, e):
-            _, out = b.timed_run(args, env=e, timeout=float(max_s) + 30)
-            blocked = re.search(r"^blocked_us=([\d.,]*)$", out, re.M)
-            ready = re.search(r"^ready_us=([\d.,]*)$", out, re.M)
-            if not blocked or not ready or not blocked.group(1):
-                raise RuntimeError(f"no result from {' '.join(args)}: {out[:300]!r}")
-            return ([float(x) for x in blocked.group(1).split(",")],
-                    [float(x) for x in ready.group(1).split(",")])
+            # The two sample lines, one after the other (event_loop_block.cpp).
+            m = b.output_match(args, e, max_s, r"^blocked_us=([\d.,]+)\nready_us=([\d.,]+)$", re.M)
+            return [float(x) for x in m.group(1).split(",")], [float(x) for x in m.group(2).split(",")]
 
         variants = {
             "baseline": lambda: go([CLIENT, "socks5", proxy, target, count, max_s], env),

@@ -22,23 +22,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_socks5.hpp"
+
 namespace {
 
 [[noreturn]] void die(const char* what) {
   std::perror(what);
   std::exit(1);
-}
-
-sockaddr_in parse(const std::string& text) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  const auto colon = text.rfind(':');
-  sa.sin_port = htons(static_cast<uint16_t>(std::atoi(text.substr(colon + 1).c_str())));
-  if (inet_pton(AF_INET, text.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    std::fprintf(stderr, "udp_rtt: bad address %s\n", text.c_str());
-    std::exit(2);
-  }
-  return sa;
 }
 
 double cpu_seconds() {
@@ -49,7 +39,7 @@ double cpu_seconds() {
 }
 
 int echo(const char* host, const char* port) {
-  const sockaddr_in sa = parse(std::string(host) + ":" + port);
+  const sockaddr_in sa = bench::parse_ipv4(std::string(host) + ":" + port, "udp_rtt");
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) die("echo bind");
   std::vector<char> buf(65536);
@@ -62,42 +52,21 @@ int echo(const char* host, const char* port) {
   }
 }
 
-void read_exact(int fd, void* p, size_t n) {
-  auto* c = static_cast<char*>(p);
-  while (n > 0) {
-    const ssize_t r = read(fd, c, n);
-    if (r <= 0) die("proxy read");
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-}
-
 // Opens a UDP association for udp_fd; returns the control socket, fills relay.
 int associate(const sockaddr_in& proxy, int udp_fd, sockaddr_in& relay) {
   const int ctl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (connect(ctl, reinterpret_cast<const sockaddr*>(&proxy), sizeof proxy) != 0)
     die("proxy connect");
-  const unsigned char greeting[] = {5, 1, 0};
-  if (write(ctl, greeting, 3) != 3) die("greeting");
-  unsigned char choice[2];
-  read_exact(ctl, choice, 2);
   sockaddr_in local{};
   socklen_t len = sizeof local;
   getsockname(udp_fd, reinterpret_cast<sockaddr*>(&local), &len);
-  unsigned char req[10] = {5, 3, 0, 1, 0, 0, 0, 0, 0, 0};
-  std::memcpy(req + 8, &local.sin_port, 2);
-  if (write(ctl, req, sizeof req) != sizeof req) die("request");
-  unsigned char rep[10];
-  read_exact(ctl, rep, 10);
-  if (rep[1] != 0 || rep[3] != 1) {
-    std::fprintf(stderr, "udp_rtt: proxy refused UDP ASSOCIATE (REP %d, ATYP %d)\n", rep[1],
-                 rep[3]);
+  sockaddr_in dst{};  // RFC 1928 §7: our port, address unknown (zeros)
+  dst.sin_family = AF_INET;
+  dst.sin_port = local.sin_port;
+  if (const char* step = bench::socks5_request(ctl, bench::kUdpAssociate, dst, &relay)) {
+    std::fprintf(stderr, "udp_rtt: UDP ASSOCIATE: %s: %s\n", step, std::strerror(errno));
     std::exit(1);
   }
-  relay = sockaddr_in{};
-  relay.sin_family = AF_INET;
-  std::memcpy(&relay.sin_addr, rep + 4, 4);
-  std::memcpy(&relay.sin_port, rep + 8, 2);
   if (relay.sin_addr.s_addr == INADDR_ANY) relay.sin_addr = proxy.sin_addr;  // RFC 1928 §7
   return ctl;
 }
@@ -168,12 +137,12 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "echo" && argc == 4) return echo(argv[2], argv[3]);
   if (mode == "plain" && (argc == 5 || argc == 6)) {
-    return run(false, nullptr, parse(argv[2]), std::atol(argv[3]), std::atof(argv[4]),
+    return run(false, nullptr, bench::parse_ipv4(argv[2], "udp_rtt"), std::atol(argv[3]), std::atof(argv[4]),
                argc == 6 ? std::strtoul(argv[5], nullptr, 10) : 64);
   }
   if (mode == "socks5" && (argc == 6 || argc == 7)) {
-    const sockaddr_in proxy = parse(argv[2]);
-    return run(true, &proxy, parse(argv[3]), std::atol(argv[4]), std::atof(argv[5]),
+    const sockaddr_in proxy = bench::parse_ipv4(argv[2], "udp_rtt");
+    return run(true, &proxy, bench::parse_ipv4(argv[3], "udp_rtt"), std::atol(argv[4]), std::atof(argv[5]),
                argc == 7 ? std::strtoul(argv[6], nullptr, 10) : 64);
   }
   std::fprintf(stderr,

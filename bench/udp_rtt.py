@@ -19,7 +19,6 @@ env: BENCH_RTTS (20000), BENCH_RTT_MAX_S (10, per run), BENCH_REPS (5),
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -40,18 +39,13 @@ def run():
     with b.tempdir() as tmp, b.Processes() as procs:
         echo_port = b.free_port(b.TARGET_HOST)
         procs.start([CLIENT, "echo", b.TARGET_HOST, str(echo_port)])
-        proxy_port = b.start_danted(procs, tmp)
-        target = f"{b.TARGET_HOST}:{echo_port}"
-        proxy = f"{b.PROXY_HOST}:{proxy_port}"
-        env = b.socksify_env(proxy_port, remote_dns=False)
-        preload_env = dict(env, LD_PRELOAD=b.LIBRARY)
+        px = b.danted_in_front_of(procs, tmp, echo_port)
+        target, proxy, proxy_port = px.target, px.proxy, px.proxy_port
+        env, preload_env = px.env, px.preload_env
 
         def go(args, e):
-            _, out = b.timed_run(args, env=e, timeout=float(max_s) + 30)
-            m = re.search(r"round_trips=(\d+) seconds=([\d.]+) rate=([\d.]+) cpu_us_per_rtt=([\d.]+)",
-                          out)
-            if not m:
-                raise RuntimeError(f"no result from {' '.join(args)}: {out!r}")
+            m = b.output_match(args, e, max_s,
+                               r"round_trips=(\d+) seconds=([\d.]+) rate=([\d.]+) cpu_us_per_rtt=([\d.]+)")
             return float(m.group(3)), float(m.group(4))
 
         variants = {

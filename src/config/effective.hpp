@@ -4,6 +4,7 @@
 // launcher's validator both call this, so they can never disagree.
 #pragma once
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,5 +21,9 @@ struct EffectiveSettings {
 };
 
 EffectiveSettings load_effective_settings(const EnvLookup& env);
+
+// This process's environment, as the launcher and --check read it. (The library
+// reads it with secure_getenv: a setuid program never takes settings from it.)
+inline const char* process_environment(const char* name) { return std::getenv(name); }
 
 }  // namespace socksify

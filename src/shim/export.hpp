@@ -45,6 +45,14 @@ inline int to_c(const Result<unsigned>& r) {
   return -1;
 }
 
+// Runs a noexcept core call with errno saved: success leaves the program's errno
+// as it was; a failure's errno is set afterwards, by to_c or the hook.
+template <class F>
+auto keeping_errno(F&& f) noexcept {
+  ErrnoSaver keep;
+  return f();
+}
+
 // Runs a call's logic with errno saved (success leaves the program's errno as
 // it was, whatever our own syscalls did) and nothing unwinding into C.
 template <class R, class F>

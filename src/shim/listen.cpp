@@ -9,14 +9,6 @@
 #include "core/tcp_bind.hpp"
 #include "shim/export.hpp"
 
-namespace {
-// The core calls are noexcept; success leaves the program's errno as it was.
-template <class F>
-auto keeping_errno(F&& f) noexcept {
-  socksify::ErrnoSaver keep;
-  return f();
-}
-}  // namespace
 
 SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
   using namespace socksify;

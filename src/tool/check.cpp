@@ -24,8 +24,6 @@
 namespace socksify {
 namespace {
 
-const char* getenv_lookup(const char* name) { return std::getenv(name); }
-
 // "ECONNREFUSED (Connection refused)": the greppable name and the readable text.
 std::string describe_errno(int e) {
   return fmt::format("{} ({})", log::errno_name(e), std::strerror(e));
@@ -367,7 +365,7 @@ void print_configuration(const EffectiveSettings& effective, const CheckOptions&
   if (effective.file) {
     if (auto read = read_config_file(*effective.file)) text = std::move(read->file);
   }
-  for (const ConfigRow& row : config_report(getenv_lookup, text, options.flag_vars)) {
+  for (const ConfigRow& row : config_report(process_environment, text, options.flag_vars)) {
     if (row.origin == "unset") {
       fmt::print("  {:<18} (unset)\n", row.key);
     } else {
@@ -390,7 +388,7 @@ int run_check(const CheckOptions& options) {
     }
   }
 
-  const EffectiveSettings effective = load_effective_settings(getenv_lookup);
+  const EffectiveSettings effective = load_effective_settings(process_environment);
   print_configuration(effective, options);
   Report report;
   if (!effective.settings) {

@@ -48,8 +48,6 @@ int fail(int status, fmt::format_string<Args...> format, Args&&... args) {
   return status;
 }
 
-const char* getenv_lookup(const char* name) { return std::getenv(name); }
-
 bool readable_file(const char* path) { return ::access(path, R_OK) == 0; }
 
 // The directory this executable lives in, symlinks resolved: an installed link
@@ -93,7 +91,7 @@ std::optional<std::string> find_library(const char* argv0, std::string& looked_i
 // The library's own loader: the launcher rejects exactly what the library would,
 // before the program starts, instead of a program whose connections all fail.
 bool settings_are_valid() {
-  auto effective = load_effective_settings(getenv_lookup);
+  auto effective = load_effective_settings(process_environment);
   for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
   if (effective.settings) return true;
   for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);

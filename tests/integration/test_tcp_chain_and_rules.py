@@ -10,20 +10,12 @@ from harness.testcase import (DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_URL, In
                               describe)
 
 CURL = ["curl", "-sS", "--fail", "--max-time", "20", f"{HTTP4}/{servers.SMALL_FILE}"]
-LOCAL_PORT = 7008
+LOCAL_PORT = servers.LOCAL_ECHO_PORT
 SIZE = 30_000
 
 
 class ChainAndRulesThroughLauncher(IntegrationTest):
-    start = ("danted", "microsocks")
-
-    @classmethod
-    def start_extra(cls):
-        cls.local_echo = servers.start_tcp_echo(cls.topo, cls.workdir, LOCAL_PORT, ns=cls.topo.client)
-
-    def setUp(self):
-        super().setUp()
-        self.local_echo.clear()
+    start = ("danted", "microsocks", "local_echo")
 
     def test_chain_microsocks_then_danted(self):
         # client -> microsocks: CONNECT danted; microsocks -> danted: CONNECT target.

@@ -13,23 +13,17 @@ from harness import netns, servers
 from harness.socks_test_server import Mode
 from harness.testcase import DANTED_URL, DEAD_PORT, IntegrationTest, describe
 
-LOCAL_PORT = 7008
+LOCAL_PORT = servers.LOCAL_ECHO_PORT
 SIZE = 50_000
 
 
 class FailClosedThroughLauncher(IntegrationTest):
-    start = ()
+    start = ("local_echo",)
 
     @classmethod
     def start_extra(cls):
         # This danted connects out on the client side, where the destination is.
         cls.danted = servers.start_danted(cls.topo, cls.workdir, external=(netns.PROXY4, netns.PROXY6))
-        # An echo server in the client namespace itself, on all its addresses.
-        cls.local_echo = servers.start_tcp_echo(cls.topo, cls.workdir, LOCAL_PORT, ns=cls.topo.client)
-
-    def setUp(self):
-        super().setUp()
-        self.local_echo.clear()
 
     def echo_to(self, host: str, proxy: str, env=None):
         return self.socksify(self.python_client("echo_client.py", host, LOCAL_PORT, SIZE), proxy, env=env)

@@ -15,7 +15,7 @@ from harness import launcher, netns, servers
 from harness.socks_test_server import ATYP_NAME, Mode
 from harness.testcase import DEAD_PORT, IntegrationTest, describe
 
-LOCAL_PORT = 7008
+LOCAL_PORT = servers.LOCAL_ECHO_PORT
 CLIENT_MODES = ("blocking", "poll", "select")
 ATTEMPTS = 10          # per program run, for the prompt faults
 SLOW_ATTEMPTS = 3      # per program run, for the faults that wait for the timeout
@@ -31,15 +31,7 @@ def reply(atyp: int, body: bytes) -> bytes:
 
 
 class FaultOutcomesThroughLauncher(IntegrationTest):
-    start = ()
-
-    @classmethod
-    def start_extra(cls):
-        cls.local_echo = servers.start_tcp_echo(cls.topo, cls.workdir, LOCAL_PORT, ns=cls.topo.client)
-
-    def setUp(self):
-        super().setUp()
-        self.local_echo.clear()
+    start = ("local_echo",)
 
     # -- helpers -------------------------------------------------------------------
     def probe(self, proxy: str, client_mode: str, count: int, env=None) -> tuple[dict, object]:

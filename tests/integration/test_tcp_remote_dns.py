@@ -7,7 +7,7 @@ namespace has its own /etc/hosts naming the target, which danted resolves."""
 import unittest
 
 from harness import netns, servers
-from harness.dns_sentinel import DnsSentinel
+from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import ATYP_NAME, CMD_CONNECT
 from harness.testcase import DANTED_PORT, IntegrationTest, describe
 
@@ -16,20 +16,12 @@ NAME6 = "target6.socksify.test"
 DANTED_H = f"socks5h://{netns.PROXY4}:{DANTED_PORT}"
 
 
-class RemoteDnsThroughLauncher(IntegrationTest):
+class RemoteDnsThroughLauncher(WatchesDns, IntegrationTest):
     start = ()
 
     @classmethod
     def start_extra(cls):
         cls.start_danted_resolving({NAME: netns.TARGET4, NAME6: netns.TARGET6})
-
-    def setUp(self):
-        super().setUp()
-        self.sentinel = DnsSentinel(self.topo)
-        self.addCleanup(self.sentinel.stop)
-
-    def assertNoDnsLeak(self):
-        self.assertEqual(self.sentinel.queries, [], "a DNS query left the client namespace")
 
     def test_curl_by_name_through_danted(self):
         since = self.danted.log_size()
@@ -37,13 +29,7 @@ class RemoteDnsThroughLauncher(IntegrationTest):
                               f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"], DANTED_H)
         self.assertSucceeded(proc, "curl by name with socks5h")
         self.assertEqual(proc.stdout, servers.SMALL_BODY)
-        (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
-        self.assertEqual(rec["host"], f"{NAME}:{servers.HTTP_PORT}")
-        sessions = [s for s in self.danted.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
-                    if s.client_host == netns.CLIENT4]
-        if not sessions:  # danted may log the name it was given instead of the address
-            sessions = self.danted.wait_sessions(f"{NAME}.{servers.HTTP_PORT}", since=since)
-        self.assertTrue(sessions, f"danted did not log the session:\n{self.danted.log_since(since)}")
+        self.assertServedByName(NAME, since)
         self.assertNoDnsLeak()
 
     def test_request_carries_the_name_as_atyp_3(self):

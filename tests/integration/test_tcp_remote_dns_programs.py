@@ -13,7 +13,7 @@ import time
 import unittest
 
 from harness import launcher, netns, servers
-from harness.dns_sentinel import DnsSentinel
+from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import ATYP_IPV4, CMD_CONNECT
 from harness.testcase import CLIENTS, DANTED_PORT, IntegrationTest, describe
 
@@ -28,7 +28,7 @@ FAKE_V6 = ipaddress.ip_network("100::/64")
 PROMPT_S = 5
 
 
-class RemoteDnsProgramsThroughLauncher(IntegrationTest):
+class RemoteDnsProgramsThroughLauncher(WatchesDns, IntegrationTest):
     start = ()
 
     @classmethod
@@ -37,33 +37,14 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
         # listens on, so an unknown name fails there at once.
         cls.start_danted_resolving({NAME: netns.TARGET4}, client_names={LOCAL_NAME: netns.TARGET4})
 
-    def setUp(self):
-        super().setUp()
-        self.sentinel = DnsSentinel(self.topo)
-        self.addCleanup(self.sentinel.stop)
-
-    def assertNoDnsQuery(self):
-        self.assertEqual(self.sentinel.queries, [], "a DNS query left the client namespace")
-
-    def assertServedByName(self, since: int):
-        """The target served the small file to the proxy, with our name in Host:,
-        and danted logged the session from the client namespace."""
-        (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
-        self.assertEqual(rec["host"], f"{NAME}:{servers.HTTP_PORT}")
-        sessions = [s for s in self.danted.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
-                    if s.client_host == netns.CLIENT4]
-        if not sessions:  # danted may log the name it was given instead of the address
-            sessions = self.danted.wait_sessions(f"{NAME}.{servers.HTTP_PORT}", since=since)
-        self.assertTrue(sessions, f"danted did not log the session:\n{self.danted.log_since(since)}")
-
     # -- programs fetching by name ------------------------------------------------
     def test_wget_fetches_by_name_without_a_dns_query(self):
         since = self.danted.log_size()
         proc = self.socksify(["wget", "-q", "-O", "-", "--tries=1", "--timeout=20", URL], DANTED_H)
         self.assertSucceeded(proc, "wget by name with socks5h")
         self.assertEqual(proc.stdout, servers.SMALL_BODY)
-        self.assertServedByName(since)
-        self.assertNoDnsQuery()
+        self.assertServedByName(NAME, since)
+        self.assertNoDnsLeak()
 
     def test_python_urlopen_fetches_by_name_without_a_dns_query(self):
         since = self.danted.log_size()
@@ -72,8 +53,8 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
         result = self.json_output(proc)
         self.assertEqual((result.get("status"), result.get("sha256")),
                          (200, self.content.sha256(servers.SMALL_FILE)), describe(proc))
-        self.assertServedByName(since)
-        self.assertNoDnsQuery()
+        self.assertServedByName(NAME, since)
+        self.assertNoDnsLeak()
 
     def test_node_http_get_fetches_by_name_without_a_dns_query(self):
         since = self.danted.log_size()
@@ -82,8 +63,8 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
         result = self.json_output(proc)
         self.assertEqual((result.get("status"), result.get("sha256")),
                          (200, self.content.sha256(servers.SMALL_FILE)), describe(proc))
-        self.assertServedByName(since)
-        self.assertNoDnsQuery()
+        self.assertServedByName(NAME, since)
+        self.assertNoDnsLeak()
 
     # -- a name the proxy cannot resolve ---------------------------------------------
     def test_unknown_name_fails_promptly_with_one_error_line(self):
@@ -102,7 +83,7 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
                       f"the error line does not name the proxy{describe(proc)}")
         self.assertEqual(self.http.records("http"), [])
         self.assertEqual(self.danted.sessions(since), [])
-        self.assertNoDnsQuery()
+        self.assertNoDnsLeak()
 
     # -- the way back: fake address to name -------------------------------------------
     def test_fake_addresses_map_back_to_the_name(self):
@@ -113,7 +94,7 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
         self.assertIn(ipaddress.ip_address(result["v6"]), FAKE_V6, describe(proc))
         for key in ("v4_gethostbyaddr", "v4_getnameinfo", "v6_gethostbyaddr", "v6_getnameinfo"):
             self.assertEqual(result.get(key), NAME, f"{key}{describe(proc)}")
-        self.assertNoDnsQuery()
+        self.assertNoDnsLeak()
 
     # -- socks5:// without h: local resolution ------------------------------------------
     def test_socks5_without_h_resolves_locally_and_sends_atyp_1(self):
@@ -129,7 +110,7 @@ class RemoteDnsProgramsThroughLauncher(IntegrationTest):
         self.assertEqual(rec.outcome, "relayed")
         (http_rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
         self.assertEqual(http_rec["host"], f"{LOCAL_NAME}:{servers.HTTP_PORT}")
-        self.assertNoDnsQuery()  # /etc/hosts answered; nothing went to the network either
+        self.assertNoDnsLeak()  # /etc/hosts answered; nothing went to the network either
 
 
 if __name__ == "__main__":

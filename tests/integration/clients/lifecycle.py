@@ -19,13 +19,12 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from payload import payload  # noqa: E402
+from payload import echo_round_trip  # noqa: E402
 
 SIZE = 4096
 CHILD_ALARM_S = 20
@@ -34,19 +33,7 @@ HUNG = 99  # a child's exit status when its alarm fired
 
 def echo(host: str, port: int, tag: int) -> str:
     """One round trip; "ok" or what went wrong."""
-    data = payload(SIZE, tag=tag)
-    try:
-        with socket.create_connection((host, port), timeout=20) as sock:
-            sock.sendall(data)
-            got = bytearray()
-            while len(got) < SIZE:
-                chunk = sock.recv(SIZE - len(got))
-                if not chunk:
-                    return f"EOF after {len(got)} bytes"
-                got += chunk
-            return "ok" if got == data else "echo differs"
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc}"
+    return echo_round_trip(host, port, SIZE, tag) or "ok"
 
 
 def in_child(body) -> None:

@@ -11,13 +11,12 @@ and every echo matched before the deadline.
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from payload import payload  # noqa: E402
+from payload import echo_round_trip  # noqa: E402
 
 SIZE = 100
 MAX_REPORTED = 10  # failure messages kept; the count is exact
@@ -38,21 +37,8 @@ def main() -> int:
     deadline = start + deadline_s
 
     def one(tag: int) -> str | None:
-        data = payload(SIZE, tag=tag)
-        try:
-            with socket.create_connection((host, port), timeout=20) as sock:
-                sock.sendall(data)
-                got = bytearray()
-                while len(got) < SIZE:
-                    chunk = sock.recv(SIZE - len(got))
-                    if not chunk:
-                        return f"tag {tag}: EOF after {len(got)} of {SIZE} bytes"
-                    got += chunk
-                if got != data:
-                    return f"tag {tag}: echo differs"
-        except OSError as exc:
-            return f"tag {tag}: {type(exc).__name__} {exc}"
-        return None
+        err = echo_round_trip(host, port, SIZE, tag)
+        return f"tag {tag}: {err}" if err else None
 
     def worker(i: int) -> None:
         for j in range(per_thread):

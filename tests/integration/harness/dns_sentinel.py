@@ -7,6 +7,8 @@ from __future__ import annotations
 import socket
 import threading
 
+from harness import netns, servers
+
 
 class DnsSentinel:
     def __init__(self, topo):
@@ -36,3 +38,28 @@ class DnsSentinel:
         self._stop.set()
         self._thread.join(2)
         self.sock.close()
+
+
+class WatchesDns:
+    """Mixin for an IntegrationTest whose client namespace sends DNS to 127.0.0.1
+    (start_danted_resolving): a fresh sentinel for every test, and the assertion."""
+
+    def setUp(self):
+        super().setUp()
+        self.sentinel = DnsSentinel(self.topo)
+        self.addCleanup(self.sentinel.stop)
+
+    def assertServedByName(self, name: str, since: int) -> None:
+        """The HTTP target served the small file to the proxy, with `name` in Host:
+        (it resolves to the target in the proxy namespace only), and danted logged
+        the session from the client namespace."""
+        (rec,) = self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertEqual(rec["host"], f"{name}:{servers.HTTP_PORT}")
+        sessions = [s for s in self.danted.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+                    if s.client_host == netns.CLIENT4]
+        if not sessions:  # danted may log the name it was given instead of the address
+            sessions = self.danted.wait_sessions(f"{name}.{servers.HTTP_PORT}", since=since)
+        self.assertTrue(sessions, f"danted did not log the session:\n{self.danted.log_since(since)}")
+
+    def assertNoDnsLeak(self):
+        self.assertEqual(self.sentinel.queries, [], "a DNS query left the client namespace")

@@ -60,7 +60,8 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return proc
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (owned by anyone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -124,14 +125,14 @@ def sweep_stale() -> list[str]:
         if not match:
             continue
         owner = int(match.group(1))
-        if owner == os.getpid() or _pid_alive(owner):
+        if owner == os.getpid() or pid_alive(owner):
             continue
         delete_namespace(name)
         removed.append(name)
     tmp = tempfile.gettempdir()
     for entry in os.listdir(tmp):
         match = _WORKDIR_RE.match(entry)
-        if match and not _pid_alive(int(match.group(1))) and not os.environ.get("SOCKSIFY_ITEST_KEEP"):
+        if match and not pid_alive(int(match.group(1))) and not os.environ.get("SOCKSIFY_ITEST_KEEP"):
             shutil.rmtree(os.path.join(tmp, entry), ignore_errors=True)
     return removed
 

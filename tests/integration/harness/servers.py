@@ -28,6 +28,7 @@ PYTHON = "/usr/bin/python3"
 SOCKS_PORT = 1080
 HTTP_PORT = 8080
 ECHO_PORT = 7007
+LOCAL_ECHO_PORT = 7008  # the client namespace's own echo server ("local_echo")
 
 SMALL_FILE = "hello.txt"
 SMALL_BODY = b"socksify integration target: hello through the proxy\n"

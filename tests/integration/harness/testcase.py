@@ -48,7 +48,10 @@ def describe(proc: subprocess.CompletedProcess) -> str:
 
 
 class IntegrationTest(unittest.TestCase):
-    """Subclasses set `start` to the proxies they need; see start_proxies()."""
+    """Subclasses set `start` to the servers they need besides the targets:
+    "danted", "microsocks", and "local_echo" (a TCP echo server in the client
+    namespace on servers.LOCAL_ECHO_PORT: a destination the client could reach
+    directly, for proving that it does not)."""
 
     uses_launcher = True
     start: tuple[str, ...] = ("danted",)
@@ -68,6 +71,9 @@ class IntegrationTest(unittest.TestCase):
             cls.danted = servers.start_danted(cls.topo, cls.workdir, port=DANTED_PORT)
         if "microsocks" in cls.start:
             cls.microsocks = servers.start_microsocks(cls.topo, cls.workdir, port=MICROSOCKS_PORT)
+        if "local_echo" in cls.start:
+            cls.local_echo = servers.start_tcp_echo(cls.topo, cls.workdir, servers.LOCAL_ECHO_PORT,
+                                                    ns=cls.topo.client)
         cls.start_extra()
 
     @classmethod
@@ -97,6 +103,8 @@ class IntegrationTest(unittest.TestCase):
                 self.fail(str(exc))
         self.http.clear()
         self.echo.clear()
+        if "local_echo" in self.start:
+            self.local_echo.clear()
 
     # -- our own SOCKS server in the proxy namespace -------------------------
     def start_test_server(self, mode: Mode = Mode.NORMAL, **kwargs) -> SocksTestServer:

@@ -11,6 +11,8 @@ import re
 import secrets
 import subprocess
 
+from harness.netns import pid_alive
+
 PREFIX = "sfyu"
 _NAME_RE = re.compile(rf"^{PREFIX}(\d+)x(\d+)$")
 _created: list[str] = []
@@ -28,16 +30,6 @@ def _run(argv: list[str], input: str | None = None) -> None:
         raise UserError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def delete_user(name: str) -> None:
     try:
         pwd.getpwnam(name)
@@ -51,7 +43,7 @@ def delete_user(name: str) -> None:
 def sweep_stale() -> None:
     for entry in pwd.getpwall():
         m = _NAME_RE.match(entry.pw_name)
-        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+        if m and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
             delete_user(entry.pw_name)
 
 
