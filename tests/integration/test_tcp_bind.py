@@ -64,7 +64,7 @@ class BindThroughDanted(IntegrationTest):
     def test_ipv6_listener_through_danted(self):
         self.assertCarried(*self.listen_and_connect_back("blocking", BIND_ON, host=netns.CLIENT6), v6=True)
 
-    def test_without_bind_on_the_listener_is_local_and_unreachable(self):
+    def test_without_bind_on_the_listener_stays_local(self):
         proc = self.socksify(["python3", "-c",
                               "import socket; s = socket.socket(); s.bind(('%s', 0)); s.listen(1);"
                               "print(s.getsockname()[0])" % netns.CLIENT4], DANTED_URL)
