@@ -9,6 +9,7 @@ import socket
 import unittest
 
 from harness import netns, servers
+from harness.capture import CapturesLink
 from harness.socks_test_server import ATYP_IPV4, ATYP_NAME, CMD_CONNECT, Mode
 from harness.testcase import (DANTED6_URL, DANTED_URL, HTTP4, HTTP6, MICROSOCKS_URL, IntegrationTest,
                               sha256)
@@ -127,6 +128,34 @@ class TopologyWithoutSocksify(IntegrationTest):
         (rec,) = server.wait_records(1)
         self.assertEqual((rec.username, rec.password), (b"alice", b"s3cret"))
         self.assertEqual(rec.auth, b"\x01\x05alice\x06s3cret")
+
+
+class LinkCaptureSeesDirectPackets(CapturesLink, IntegrationTest):
+    """The capture that other modules use to prove nothing went around the proxy:
+    it records a direct packet (the client now has a default route toward the
+    non-forwarding proxy namespace), and records nothing direct when curl's own
+    SOCKS client uses danted."""
+
+    uses_launcher = False
+
+    def test_a_direct_connect_is_captured(self):
+        code = self.topo.direct_connect_errno(self.topo.client, netns.TARGET4, servers.HTTP_PORT, timeout=0.5)
+        self.assertEqual(errno.errorcode.get(code, code), "ETIMEDOUT")  # dropped by the proxy's kernel
+        direct = [str(p) for p in self.capture.direct()]
+        self.assertIn(f"tcp {netns.CLIENT4} -> {netns.TARGET4}:{servers.HTTP_PORT}", direct)
+
+    def test_a_direct_udp_datagram_is_captured(self):
+        sock = self.topo.socket(self.topo.client, socket.AF_INET6, socket.SOCK_DGRAM)
+        sock.sendto(b"x", (netns.TARGET6, 53))
+        sock.close()
+        self.assertIn(f"udp {netns.CLIENT6} -> {netns.TARGET6}:53", [str(p) for p in self.capture.direct()])
+
+    def test_curl_through_danted_sends_nothing_direct(self):
+        proc = self.run_direct(["curl", "-sS", "--max-time", "5", "--socks5", f"{netns.PROXY4}:1080",
+                                f"{HTTP4}/{servers.SMALL_FILE}"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNoDirectPackets("curl --socks5")
+        self.assertTrue(self.capture.packets, "the capture saw not even the packets to the proxy")
 
 
 if __name__ == "__main__":
