@@ -28,15 +28,9 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
     if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
   }
   if (type != SOCK_STREAM && type != SOCK_DGRAM) return REAL(connect)(fd, addr, len);
-  const Status s = [&]() -> Status {
-    ErrnoSaver keep;  // success leaves errno as the program had it
-    try {
-      return type == SOCK_STREAM ? tcp_connect(fd, addr, len) : udp_connect(fd, addr, len);
-    } catch (...) {
-      return Errno{ENOMEM};  // nothing may unwind into C code
-    }
-  }();
-  return to_c(s);
+  return to_c(guarded<Status>([&] {
+    return type == SOCK_STREAM ? tcp_connect(fd, addr, len) : udp_connect(fd, addr, len);
+  }));
 }
 
 // The original SOCKS library's names for the hooks above (socksify/socksify.h).

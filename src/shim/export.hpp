@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <cxxabi.h>
+
 #include <cstddef>
 
 #include "core/guard.hpp"
@@ -47,19 +49,26 @@ inline int to_c(const Result<unsigned>& r) {
 
 // Runs a noexcept core call with errno saved: success leaves the program's errno
 // as it was; a failure's errno is set afterwards, by to_c or the hook.
+// Not noexcept: see guarded() below (thread cancellation unwinds through it).
 template <class F>
-auto keeping_errno(F&& f) noexcept {
+auto keeping_errno(F&& f) {
   ErrnoSaver keep;
   return f();
 }
 
 // Runs a call's logic with errno saved (success leaves the program's errno as
-// it was, whatever our own syscalls did) and nothing unwinding into C.
+// it was, whatever our own syscalls did) and no exception unwinding into C.
+// Not noexcept, on purpose: pthread_cancel() of a thread blocked in a
+// cancellation point below us (poll, recv, connect) unwinds with
+// abi::__forced_unwind, which must pass through our frames to the program's
+// cleanup handlers; a noexcept frame or a swallowing catch would abort it.
 template <class R, class F>
-R guarded(F&& f) noexcept {
+R guarded(F&& f) {
   ErrnoSaver keep;
   try {
     return f();
+  } catch (abi::__forced_unwind&) {
+    throw;
   } catch (...) {
     return Errno{ENOMEM};
   }
