@@ -20,4 +20,8 @@ Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexce
 // The table, when remote DNS is on.
 NameTable* name_table() noexcept;
 
+// After the table refused a name: if that is because its ranges are used up,
+// one error line saying so (addresses are never reused, so this lookup fails).
+void report_if_used_up(const NameTable& table, const char* node) noexcept;
+
 }  // namespace socksify

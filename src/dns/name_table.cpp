@@ -108,12 +108,15 @@ NameTable::NameTable(const Cidr& v4_range, const Cidr& v6_range, std::size_t cap
   const bool v4_ok = is_absent(v4_) || (v4_.family == AF_INET && is_valid(v4_));
   const bool v6_ok = is_absent(v6_) || (v6_.family == AF_INET6 && is_valid(v6_));
   if (!v4_ok || !v6_ok || (is_absent(v4_) && is_absent(v6_))) return;
-  std::uint64_t cap = capacity;
-  if (!is_absent(v4_)) cap = std::min(cap, usable_addresses(v4_));
-  if (!is_absent(v6_)) cap = std::min(cap, usable_addresses(v6_));
+  // A number names an address in both ranges, so the smaller range decides.
+  std::uint64_t addresses = std::numeric_limits<std::uint64_t>::max();
+  if (!is_absent(v4_)) addresses = std::min(addresses, usable_addresses(v4_));
+  if (!is_absent(v6_)) addresses = std::min(addresses, usable_addresses(v6_));
+  addresses_ = addresses;
   // Slot indexes are 32-bit and kNone is reserved.
-  cap = std::min<std::uint64_t>(cap, kNone - 1);
+  const std::uint64_t cap = std::min<std::uint64_t>({capacity, addresses, kNone - 1});
   capacity_ = static_cast<std::size_t>(cap);
+  if (capacity_ == 0) addresses_ = 0;
 }
 
 void NameTable::unlink_locked(std::uint32_t i) {
@@ -140,7 +143,9 @@ std::uint32_t NameTable::slot_for_locked(std::string_view lowered) {
     push_front_locked(it->second);
     return it->second;
   }
-  if (capacity_ == 0) return kNone;
+  // Used up: a new name gets no address rather than one another name had.
+  if (capacity_ == 0 || next_number_ >= addresses_) return kNone;
+  const std::uint64_t number = next_number_;
 
   // Every step that may throw runs before the first change to the table, so a
   // bad_alloc leaves it as it was.
@@ -151,30 +156,44 @@ std::uint32_t NameTable::slot_for_locked(std::string_view lowered) {
     }
     const auto i = static_cast<std::uint32_t>(slots_.size());
     auto [it, inserted] = index_.emplace(std::move(key), i);
-    slots_.push_back(Slot{&it->first});  // cannot throw: reserved above
+    try {
+      by_number_.emplace(number, i);
+    } catch (...) {
+      index_.erase(it);
+      throw;
+    }
+    slots_.push_back(Slot{&it->first, number});  // cannot throw: reserved above
     push_front_locked(i);
+    ++next_number_;
     return i;
   }
 
-  // Full: reuse the least recently used slot. Moving its map node to the new
-  // key keeps the node (and Slot::name) in place and allocates nothing more;
-  // re-inserting a node into a map that just lost one never rehashes.
+  // Full: forget the least recently used name. Its slot (storage) takes the
+  // new name; its address number is retired with it, for good. Moving the map
+  // nodes to their new keys keeps them (and Slot::name) in place and allocates
+  // nothing more; re-inserting a node into a map that just lost one never
+  // rehashes.
   const std::uint32_t i = lru_tail_;
   auto node = index_.extract(*slots_[i].name);
   node.key() = std::move(key);
   auto result = index_.insert(std::move(node));
+  auto number_node = by_number_.extract(slots_[i].number);
+  number_node.key() = number;
+  by_number_.insert(std::move(number_node));
   slots_[i].name = &result.position->first;
+  slots_[i].number = number;
   unlink_locked(i);
   push_front_locked(i);
+  ++next_number_;
   return i;
 }
 
-void NameTable::write_address(const Cidr& range, std::uint32_t index,
+void NameTable::write_address(const Cidr& range, std::uint64_t number,
                               std::span<std::uint8_t> out) const {
   const std::size_t size = address_size(range);
   std::memcpy(out.data(), range.bytes, size);
-  // index + 1 fits the host bits because capacity_ was capped by the range.
-  std::uint64_t n = std::uint64_t{index} + 1;
+  // number + 1 fits the host bits: numbers stay below addresses_.
+  std::uint64_t n = number + 1;
   for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
     out[b] |= static_cast<std::uint8_t>(n & 0xff);
   }
@@ -187,7 +206,7 @@ bool NameTable::address_for(std::string_view name, int family, std::span<std::ui
   std::lock_guard lock(mu_);
   const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
   if (i == kNone) return false;
-  write_address(*range, i, out);
+  write_address(*range, slots_[i].number, out);
   return true;
 }
 
@@ -199,7 +218,7 @@ bool NameTable::find_address(std::string_view name, int family,
   std::lock_guard lock(mu_);
   const auto it = index_.find(std::string_view(lowered.data(), name.size()));
   if (it == index_.end()) return false;
-  write_address(*range, it->second, out);
+  write_address(*range, slots_[it->second].number, out);
   return true;
 }
 
@@ -213,12 +232,12 @@ bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> 
   std::lock_guard lock(mu_);
   const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
   if (i == kNone) return false;
-  if (!is_absent(v4_)) write_address(v4_, i, v4);
-  if (!is_absent(v6_)) write_address(v6_, i, v6);
+  if (!is_absent(v4_)) write_address(v4_, slots_[i].number, v4);
+  if (!is_absent(v6_)) write_address(v6_, slots_[i].number, v6);
   return true;
 }
 
-std::optional<std::uint64_t> NameTable::index_of(std::span<const std::uint8_t> addr) const {
+std::optional<std::uint64_t> NameTable::number_of(std::span<const std::uint8_t> addr) const {
   std::optional<std::uint64_t> n;
   if (addr.size() == 4 && matches(v4_, addr.data(), 4)) {
     n = host_number(v4_, addr.data(), 4);
@@ -233,17 +252,28 @@ std::optional<std::uint64_t> NameTable::index_of(std::span<const std::uint8_t> a
 
 std::optional<Endpoint> NameTable::endpoint_for(std::span<const std::uint8_t> addr,
                                                 std::uint16_t port) const {
-  const auto index = index_of(addr);
-  if (!index) return std::nullopt;
+  const auto number = number_of(addr);
+  if (!number) return std::nullopt;
   std::lock_guard lock(mu_);
-  if (*index >= slots_.size()) return std::nullopt;
-  return Endpoint::name(*slots_[*index].name, port);
+  const auto it = by_number_.find(*number);
+  if (it == by_number_.end()) return std::nullopt;  // never handed out, or forgotten
+  return Endpoint::name(*slots_[it->second].name, port);
 }
 
 bool NameTable::in_range(std::span<const std::uint8_t> addr) const {
   if (addr.size() == 4) return matches(v4_, addr.data(), 4);
   if (is_v4_mapped(addr)) return matches(v4_, addr.data() + 12, 4);
   return addr.size() == 16 && matches(v6_, addr.data(), 16);
+}
+
+std::size_t NameTable::size() const {
+  std::lock_guard lock(mu_);
+  return index_.size();
+}
+
+bool NameTable::exhausted() const {
+  std::lock_guard lock(mu_);
+  return next_number_ >= addresses_;
 }
 
 bool NameTable::serves(int family) const {

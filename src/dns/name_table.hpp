@@ -4,18 +4,22 @@
 // Thread-safe, bounded, and usable in a forked child (it is plain memory plus a
 // mutex that the owner resets with pthread_atfork).
 //
-// Layout: slot index i owns the address  range base + 1 + i  in both ranges
-// (the network address is never handed out, nor the last IPv4 address, which
-// some stacks treat as a broadcast). A name's IPv4 and IPv6 addresses therefore
-// share one slot and one lifetime.
+// Addresses: the n-th new name (n = 0, 1, ...) gets  base + 1 + n  in both
+// ranges (the network address is never handed out, nor the last IPv4 address,
+// which some stacks treat as a broadcast). A name's IPv4 and IPv6 addresses
+// therefore share one number and one lifetime.
 //
-// Reuse policy: least recently used. When every slot holds a name, a new name
-// takes the slot of the name that was least recently passed to address_for()
-// (or addresses_for()); that old name is forgotten and its addresses now mean
-// the new name. Only resolving refreshes a name: endpoint_for() is a read and
-// does not, so a program that resolves once and reconnects for a long time can
-// lose its name after `capacity()` other names were resolved since. Size the
-// table for the workload; the default ranges allow millions of names.
+// An address is never handed to a second name. A program may keep an address
+// long after resolving it (a connection pool, a cached lookup); were it given
+// to another name, that program would connect to another host. So numbers only
+// grow, over the whole of the ranges (268 million for 240.0.0.0/4), and:
+// - memory is bounded: at most `capacity` names are held; beyond that the
+//   least recently resolved name is forgotten. Its address then maps to no
+//   name (endpoint_for() is empty, and a connect to it fails closed), and the
+//   name, resolved again, gets a new address;
+// - when the ranges are used up, new names get no address (address_for()
+//   fails, exhausted() is true) rather than someone else's old one.
+// Only resolving refreshes a name: endpoint_for() is a read and does not.
 #pragma once
 
 #include <cstddef>
@@ -47,19 +51,19 @@ class NameTable {
   NameTable& operator=(const NameTable&) = delete;
 
   // The fake address (4 or 16 bytes written to out) for name, allocating one if
-  // new. The same name always gets the same slot while it is remembered, and its
-  // v4 and v6 addresses share the slot index. When full, the least recently used
-  // name is forgotten and its slot reused (documented policy).
+  // new. The same name always gets the same address while it is remembered, and
+  // its v4 and v6 addresses share the number. When `capacity` names are held, the
+  // least recently used one is forgotten; its address is never handed out again.
   // Names are compared case-insensitively (DNS names are, RFC 4343) and stored
   // lower-cased. Returns false, writing nothing, for an empty name or one longer
   // than 255 bytes (RFC 1928 §5 cannot carry it), for a family other than
-  // AF_INET/AF_INET6, when out is not exactly 4/16 bytes, or when the family's
-  // range is absent. May throw std::bad_alloc for a new name (the table is then
+  // AF_INET/AF_INET6, when out is not exactly 4/16 bytes, when the family's
+  // range is absent, or for a new name once the ranges are used up. May throw std::bad_alloc for a new name (the table is then
   // unchanged).
   bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
 
   // Both addresses of name under one lock, so they are guaranteed to share a
-  // slot even while other threads churn the table. Absent ranges leave their
+  // number even while other threads churn the table. Absent ranges leave their
   // output untouched; returns false as address_for does (and when both ranges
   // are absent).
   bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
@@ -71,7 +75,9 @@ class NameTable {
   bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const;
 
   // The name behind a fake address, as an Endpoint with the given port, if the
-  // address is assigned (a copy without allocation: the slot may be reused later).
+  // address was handed out and its name is still held (a copy without
+  // allocation). Empty for an address whose name was forgotten: it is never
+  // given to another name, so "empty" is the only other answer.
   // addr is 4 or 16 bytes; a v4-mapped IPv6 address (::ffff:a.b.c.d) is looked
   // up as its IPv4 address, since AI_V4MAPPED results hand those out.
   std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
@@ -83,6 +89,14 @@ class NameTable {
 
   // Most names remembered at once, after capping by the ranges.
   std::size_t capacity() const { return capacity_; }
+
+  // Names held now (at most capacity()).
+  std::size_t size() const;
+
+  // How many addresses the ranges give in all (each to one name, ever), and
+  // whether every one of them has been handed out: new names then fail.
+  std::uint64_t address_count() const { return addresses_; }
+  bool exhausted() const;
 
   // True when address_for() can succeed for family: its range is present and
   // the table has room for at least one name.
@@ -96,9 +110,12 @@ class NameTable {
  private:
   static constexpr std::uint32_t kNone = UINT32_MAX;
 
+  // One held name. Slots are storage, recycled when a name is forgotten;
+  // addresses are not.
   struct Slot {
     // The key inside index_: map nodes never move, so the name is stored once.
     const std::string* name = nullptr;
+    std::uint64_t number = 0;     // the address number: base + 1 + number
     std::uint32_t newer = kNone;  // towards lru_head_
     std::uint32_t older = kNone;  // towards lru_tail_
   };
@@ -111,19 +128,23 @@ class NameTable {
     }
   };
 
-  // The slot of name (already lower-cased), claiming one if needed; kNone when
-  // full and capacity_ is 0. Requires mu_.
+  // The slot of name (already lower-cased), claiming one and a new address
+  // number if needed; kNone when capacity_ is 0 or the ranges are used up.
+  // Requires mu_.
   std::uint32_t slot_for_locked(std::string_view lowered);
   void unlink_locked(std::uint32_t i);
   void push_front_locked(std::uint32_t i);
-  // The slot index an address names (it may be beyond the slots in use).
-  std::optional<std::uint64_t> index_of(std::span<const std::uint8_t> addr) const;
-  void write_address(const Cidr& range, std::uint32_t index, std::span<std::uint8_t> out) const;
+  // The address number an address carries (it may never have been handed out).
+  std::optional<std::uint64_t> number_of(std::span<const std::uint8_t> addr) const;
+  void write_address(const Cidr& range, std::uint64_t number, std::span<std::uint8_t> out) const;
 
   Cidr v4_, v6_;
   std::size_t capacity_;
+  std::uint64_t addresses_ = 0;  // numbers 0 .. addresses_-1 fit both ranges
   mutable std::mutex mu_;
+  std::uint64_t next_number_ = 0;  // the next new name's; only grows
   std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index_;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_number_;  // held names only
   std::vector<Slot> slots_;         // grows up to capacity_, never shrinks
   std::uint32_t lru_head_ = kNone;  // most recently used
   std::uint32_t lru_tail_ = kNone;  // least recently used: the next to be reused

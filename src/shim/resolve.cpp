@@ -25,6 +25,7 @@ hostent* by_name(const char* name, int af) {
   int err = 0;
   const int rc = socksify::fake_gethostbyname_r(*socksify::name_table(), name, af, &t_hostent.ent,
                                                 t_hostent.buf, sizeof t_hostent.buf, &result, &err);
+  if (err == NO_RECOVERY) socksify::report_if_used_up(*socksify::name_table(), name);
   h_errno = err;
   return rc == 0 ? result : nullptr;
 }
@@ -36,7 +37,9 @@ SOCKSIFY_HOOK int getaddrinfo(const char* node, const char* service, const addri
   switch (policy(node, service, hints != nullptr ? hints->ai_flags : 0)) {
     case Lookup::Fake: {
       socksify::ErrnoSaver keep;
-      return socksify::fake_getaddrinfo(*socksify::name_table(), node, service, hints, res);
+      const int rc = socksify::fake_getaddrinfo(*socksify::name_table(), node, service, hints, res);
+      if (rc == EAI_FAIL) socksify::report_if_used_up(*socksify::name_table(), node);
+      return rc;
     }
     case Lookup::Refuse: return EAI_FAIL;
     case Lookup::Real: break;
@@ -73,9 +76,14 @@ SOCKSIFY_HOOK hostent* gethostbyname2(const char* name, int af) {
 SOCKSIFY_HOOK int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf,
                                    size_t buflen, hostent** result, int* h_errnop) {
   switch (policy(name)) {
-    case Lookup::Fake:
-      return socksify::fake_gethostbyname_r(*socksify::name_table(), name, af, ret, buf, buflen,
-                                            result, h_errnop);
+    case Lookup::Fake: {
+      int err = 0;
+      const int rc = socksify::fake_gethostbyname_r(*socksify::name_table(), name, af, ret, buf,
+                                                    buflen, result, &err);
+      if (err == NO_RECOVERY) socksify::report_if_used_up(*socksify::name_table(), name);
+      if (h_errnop != nullptr) *h_errnop = err;
+      return rc;
+    }
     case Lookup::Refuse:
       *result = nullptr;
       if (h_errnop != nullptr) *h_errnop = NO_RECOVERY;

@@ -142,21 +142,85 @@ TEST(NameTable, IndexesCarryAcrossAddressBytes) {
   EXPECT_EQ(name_at(t, v6("100::101")), "n256.test");
 }
 
-TEST(NameTable, ReusesTheLeastRecentlyUsedSlotWhenFull) {
+TEST(NameTable, ForgetsTheLeastRecentlyUsedNameButNeverReusesItsAddress) {
   NameTable t(kV4, kV6, 3);
   EXPECT_EQ(v4_of(t, "a.test"), "240.0.0.1");
   EXPECT_EQ(v4_of(t, "b.test"), "240.0.0.2");
   EXPECT_EQ(v4_of(t, "c.test"), "240.0.0.3");
   v4_of(t, "a.test");  // refreshes a: b is now the least recently used
-  EXPECT_EQ(v4_of(t, "d.test"), "240.0.0.2");
-  EXPECT_EQ(name_at(t, v4("240.0.0.2")), "d.test");
-  EXPECT_EQ(name_at(t, v6("100::2")), "d.test");
+  EXPECT_EQ(v4_of(t, "d.test"), "240.0.0.4");
+  EXPECT_EQ(t.size(), 3u);
+  // b is forgotten: its address maps to nothing, in both families.
+  EXPECT_EQ(name_at(t, v4("240.0.0.2")), "(none)");
+  EXPECT_EQ(name_at(t, v6("100::2")), "(none)");
+  EXPECT_EQ(name_at(t, v4("240.0.0.4")), "d.test");
+  EXPECT_EQ(name_at(t, v6("100::4")), "d.test");
   EXPECT_EQ(name_at(t, v4("240.0.0.1")), "a.test");
-  // b comes back in the slot of c, the least recently used now.
-  EXPECT_EQ(v4_of(t, "b.test"), "240.0.0.3");
-  EXPECT_EQ(name_at(t, v4("240.0.0.3")), "b.test");
+  // b comes back with a new address (c, least recently used now, goes).
+  EXPECT_EQ(v4_of(t, "b.test"), "240.0.0.5");
+  EXPECT_EQ(name_at(t, v4("240.0.0.5")), "b.test");
+  EXPECT_EQ(name_at(t, v4("240.0.0.3")), "(none)");
+  EXPECT_EQ(name_at(t, v4("240.0.0.2")), "(none)");
   EXPECT_EQ(v4_of(t, "a.test"), "240.0.0.1");
-  EXPECT_EQ(v4_of(t, "d.test"), "240.0.0.2");
+  EXPECT_EQ(v4_of(t, "d.test"), "240.0.0.4");
+  std::array<std::uint8_t, 4> a{};
+  EXPECT_FALSE(t.find_address("c.test", AF_INET, a));
+}
+
+// The bug this guards against: with 65,536 names held, the oldest name's
+// address was handed to the next new name, so a program that kept it
+// connected to another host.
+TEST(NameTable, AfterCapacityPlusKNamesTheFirstAddressMapsToNothingAndIsNeverHandedOut) {
+  constexpr std::size_t kCapacity = 1000;
+  constexpr std::size_t kMore = 2500;
+  NameTable t(kV4, kV6, kCapacity);
+  std::array<std::uint8_t, 4> first4{};
+  std::array<std::uint8_t, 16> first6{};
+  ASSERT_TRUE(t.addresses_for("first.test", first4, first6));
+  for (std::size_t i = 1; i < kCapacity + kMore; ++i) {
+    std::array<std::uint8_t, 4> a4{};
+    std::array<std::uint8_t, 16> a6{};
+    const std::string name = "n" + std::to_string(i) + ".test";
+    ASSERT_TRUE(t.addresses_for(name, a4, a6)) << name;
+    ASSERT_NE(a4, first4) << name;
+    ASSERT_NE(a6, first6) << name;
+    ASSERT_LE(t.size(), kCapacity);  // memory stays bounded all along
+    // Every address still maps to the name it was given to, or to nothing.
+    auto back = t.endpoint_for(first4, 1);
+    ASSERT_TRUE(!back || back->host_name() == "first.test") << name;
+  }
+  EXPECT_EQ(t.size(), kCapacity);
+  EXPECT_EQ(name_at(t, first4), "(none)");
+  EXPECT_EQ(name_at(t, first6), "(none)");
+  EXPECT_EQ(name_at(t, v6("::ffff:240.0.0.1")), "(none)");
+  // Resolved again, the name gets a fresh address, not its old one.
+  const std::string again = v4_of(t, "first.test");
+  EXPECT_NE(again, "240.0.0.1");
+  EXPECT_EQ(again, text_of(v4("240.0.13.173")));  // number 3500 = 0xdac, address 0xdad
+  EXPECT_EQ(name_at(t, first4), "(none)");
+}
+
+TEST(NameTable, AUsedUpRangeFailsNewNamesInsteadOfReusing) {
+  // A /29 holds .0 (network), .1 to .6, and .7 (broadcast-like): six numbers,
+  // ever, even though only two names are held at once.
+  NameTable t(cidr(AF_INET, "10.9.8.0", 29), kV6, 2);
+  EXPECT_EQ(t.capacity(), 2u);
+  EXPECT_EQ(t.address_count(), 6u);
+  for (int i = 1; i <= 6; ++i) {
+    EXPECT_EQ(v4_of(t, "n" + std::to_string(i) + ".test"), "10.9.8." + std::to_string(i));
+  }
+  EXPECT_TRUE(t.exhausted());
+  EXPECT_EQ(v4_of(t, "new.test"), "(none)");
+  EXPECT_EQ(v6_of(t, "new.test"), "(none)");
+  std::array<std::uint8_t, 4> a4{};
+  std::array<std::uint8_t, 16> a6{};
+  EXPECT_FALSE(t.addresses_for("new.test", a4, a6));
+  EXPECT_EQ(v4_of(t, "n1.test"), "(none)");  // forgotten, and no number left for it
+  // The names still held keep working.
+  EXPECT_EQ(v4_of(t, "n6.test"), "10.9.8.6");
+  EXPECT_EQ(name_at(t, v4("10.9.8.5")), "n5.test");
+  EXPECT_EQ(name_at(t, v4("10.9.8.1")), "(none)");
+  EXPECT_EQ(name_at(t, v4("10.9.8.7")), "(none)");
 }
 
 TEST(NameTable, ATinyRangeCapsTheCapacity) {
@@ -165,12 +229,15 @@ TEST(NameTable, ATinyRangeCapsTheCapacity) {
   EXPECT_EQ(t.capacity(), 2u);
   EXPECT_EQ(v4_of(t, "a.test"), "10.9.8.5");
   EXPECT_EQ(v4_of(t, "b.test"), "10.9.8.6");
-  EXPECT_EQ(v4_of(t, "c.test"), "10.9.8.5");  // reused, .7 is never handed out
+  EXPECT_EQ(v4_of(t, "c.test"), "(none)");  // .7 is never handed out, .5 never reused
   EXPECT_EQ(name_at(t, v4("10.9.8.7")), "(none)");
+  EXPECT_EQ(name_at(t, v4("10.9.8.5")), "a.test");
 
   EXPECT_EQ(NameTable(kV4, cidr(AF_INET6, "100::", 127), 100).capacity(), 1u);
   EXPECT_EQ(NameTable(cidr(AF_INET, "10.0.0.0", 31), kV6, 100).capacity(), 0u);
   EXPECT_EQ(NameTable(kV4, kV6, 100).capacity(), 100u);
+  EXPECT_EQ(NameTable(kV4, kV6, 100).address_count(), (1u << 28) - 2);
+  EXPECT_EQ(NameTable(Cidr{}, kV6, 100).address_count(), ~std::uint64_t{0});
 }
 
 TEST(NameTable, ARangeWithoutCapacityHandsOutNothing) {
@@ -265,10 +332,10 @@ TEST(NameTable, ConcurrentChurnAtCapacityKeepsBothFamiliesInOneSlot) {
         std::array<std::uint8_t, 4> a4{};
         std::array<std::uint8_t, 16> a6{};
         if (!t.addresses_for(name, a4, a6) || a4[3] != a6[15]) ++failures;
-        // The slot may have been reused since, but only ever for a known name.
-        if (auto back = t.endpoint_for(a4, 1); back && back->host_name().substr(0, 5) != "churn") {
-          ++failures;
-        }
+        // The name may have been forgotten since, but an address never
+        // names anything but the name it was handed to.
+        if (auto back = t.endpoint_for(a4, 1); back && back->host_name() != name) ++failures;
+        if (auto back = t.endpoint_for(a6, 1); back && back->host_name() != name) ++failures;
       }
     });
   }
