@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +119,12 @@ void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
 }
 
 std::string_view errno_name(int e) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  // glibc's own table: every errno it knows, no allocation, async-signal-safe.
+  // An alias gets its primary name (EWOULDBLOCK is "EAGAIN").
+  if (const char* name = ::strerrorname_np(e); name != nullptr) return name;
+#else
+  // Without strerrorname_np: the names socksify itself returns.
   switch (e) {
 #define SOCKSIFY_ERRNO(name) \
   case name:                 \
@@ -136,14 +143,29 @@ std::string_view errno_name(int e) {
     SOCKSIFY_ERRNO(ENOMEM)
     SOCKSIFY_ERRNO(ENOBUFS)
     SOCKSIFY_ERRNO(EMFILE)
+    SOCKSIFY_ERRNO(ENFILE)
     SOCKSIFY_ERRNO(EPIPE)
     SOCKSIFY_ERRNO(EADDRNOTAVAIL)
+    SOCKSIFY_ERRNO(EADDRINUSE)
     SOCKSIFY_ERRNO(ENOTCONN)
+    SOCKSIFY_ERRNO(EISCONN)
     SOCKSIFY_ERRNO(EMSGSIZE)
+    SOCKSIFY_ERRNO(EAGAIN)
+    SOCKSIFY_ERRNO(EINTR)
+    SOCKSIFY_ERRNO(EINPROGRESS)
+    SOCKSIFY_ERRNO(EALREADY)
+    SOCKSIFY_ERRNO(EBADF)
+    SOCKSIFY_ERRNO(ENOTSOCK)
+    SOCKSIFY_ERRNO(ENETDOWN)
+    SOCKSIFY_ERRNO(EPERM)
+    SOCKSIFY_ERRNO(ENOENT)
+    SOCKSIFY_ERRNO(ECANCELED)
 #undef SOCKSIFY_ERRNO
     default:
-      return "errno";
+      break;
   }
+#endif
+  return "unknown errno";  // no errno the kernel returns
 }
 
 }  // namespace log

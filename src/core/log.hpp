@@ -43,7 +43,8 @@ void log_at(LogLevel l, fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(l)) vemit(l, f, fmt::make_format_args(args...));
 }
 
-// "ECONNREFUSED" for logs (strerror text may be translated and is not greppable).
+// "ECONNREFUSED" for logs (strerror text may be translated and is not greppable):
+// every errno by its symbolic name, "unknown errno" for a number that has none.
 std::string_view errno_name(int e);
 
 }  // namespace socksify::log
