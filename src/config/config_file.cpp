@@ -111,14 +111,20 @@ bool config_mentions_password(std::string_view text) {
         config_detail::trim(text.substr(pos, eol == std::string_view::npos ? eol : eol - pos));
     pos = eol == std::string_view::npos ? text.size() : eol + 1;
     if (line.starts_with("password") && (line.size() == 8 || is_space(line[8]))) return true;
-    if (line.starts_with("proxy") && line.size() > 5 && is_space(line[5])) {
-      for (const std::string_view item : config_detail::split_list(line.substr(5))) {
-        auto spec = parse_proxy_url(item);
-        if (spec.ok() && !spec->password.empty()) return true;
-        // An unparsable URL may still hold "user:password@": assume it does.
-        if (!spec.ok() && item.find('@') != std::string_view::npos) return true;
-      }
+    if (line.starts_with("proxy") && line.size() > 5 && is_space(line[5]) &&
+        proxy_list_mentions_password(line.substr(5))) {
+      return true;
     }
+  }
+  return false;
+}
+
+bool proxy_list_mentions_password(std::string_view urls) {
+  for (const std::string_view item : config_detail::split_list(urls)) {
+    auto spec = parse_proxy_url(item);
+    if (spec.ok() && !spec->password.empty()) return true;
+    // An unparsable URL may still hold "user:password@": assume it does.
+    if (!spec.ok() && item.find('@') != std::string_view::npos) return true;
   }
   return false;
 }
@@ -169,11 +175,8 @@ Result<ConfigRead, Message> read_config_file(const std::string& path) {
         "{}: contains a password but is readable by other users (mode {:04o}); chmod 600 it", path,
         mode));
   }
-  // Whoever can write the file can send this user's traffic to their proxy.
-  if ((mode & S_IWOTH) != 0) {
-    result.warnings.push_back(
-        fmt::format("{}: writable by every user (mode {:04o}); chmod o-w it", path, mode));
-  }
+  // Who may write it: config_safety_warnings, which also looks at its directories.
+  result.ownership = FileOwnership{mode, static_cast<unsigned>(st.st_uid)};
   result.file = ConfigText{path, std::move(text)};
   return result;
 }
@@ -189,6 +192,12 @@ Result<std::optional<std::string>, Message> find_config_file(std::string_view ex
   const char* named = env("SOCKSIFY_CONF_FILE");
   if (named != nullptr && *named != '\0') {
     std::string path(named);
+    if (path.front() != '/') {
+      return Message{fmt::format(
+          "SOCKSIFY_CONF_FILE: '{}' is relative: each process would read it in its own working "
+          "directory; give an absolute path (socksify -f makes it absolute)",
+          path)};
+    }
     if (!exists(path)) return Message{fmt::format("SOCKSIFY_CONF_FILE: '{}' not found", path)};
     return std::optional<std::string>(std::move(path));
   }
@@ -199,7 +208,7 @@ Result<std::optional<std::string>, Message> find_config_file(std::string_view ex
   const char* home = env("HOME");
   if (xdg != nullptr && xdg[0] == '/') {
     base = xdg;
-  } else if (home != nullptr && home[0] != '\0') {
+  } else if (home != nullptr && home[0] == '/') {
     base = std::string(home) + "/.config";
   }
   if (!base.empty()) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/file_safety.hpp"
 #include "config/settings.hpp"
 #include "core/result.hpp"
 
@@ -44,10 +45,15 @@ Result<ConfigFile, std::vector<std::string>> parse_config_file(std::string_view 
 // one), whether or not the rest of it is valid.
 bool config_mentions_password(std::string_view text);
 
+// True when a list of proxy URLs (as SOCKSIFY_PROXY or -x take) holds a
+// password, or might (an unparsable item with an '@').
+bool proxy_list_mentions_password(std::string_view urls);
+
 struct ConfigRead {
   ConfigText file;
   // e.g. the file holds a password but group or others may read it.
   std::vector<std::string> warnings;
+  FileOwnership ownership;  // of the file read (fstat), for config_safety_warnings
 };
 
 // Reads a config file (regular files up to 1 MiB). Errors: "path: why".
@@ -60,6 +66,11 @@ using PathExists = std::function<bool(const std::string& path)>;
 // else /etc/socksify.conf. The first two are explicit requests: if named and
 // missing, that is an error rather than a silent fall-through. nullopt: no
 // file anywhere (the environment alone is the configuration).
+// Every process of a program's tree looks the file up again, each in its own
+// working directory: a relative name would be read from wherever a child
+// happens to run, and a file planted there would pick its proxy. So a relative
+// $SOCKSIFY_CONF_FILE is an error (the launcher makes it absolute before the
+// program starts), and a relative XDG_CONFIG_HOME or HOME is ignored.
 Result<std::optional<std::string>, Message> find_config_file(std::string_view explicit_path,
                                                              const EnvLookup& env,
                                                              const PathExists& exists);

@@ -14,9 +14,19 @@
 
 namespace socksify {
 
+// Set by the launcher to the config file whose safety (who may read, write or
+// replace it) it has just reported: the processes of the program's tree then
+// stay quiet about that file instead of repeating the warnings once each. A
+// child that ends up with another file (another SOCKSIFY_CONF_FILE or HOME)
+// reports that one. Setting it by hand only silences warnings, which whoever
+// writes the environment could do anyway (SOCKSIFY_LOG_LEVEL=error).
+inline constexpr const char* kConfCheckedVariable = "SOCKSIFY_CONF_CHECKED";
+
 struct EffectiveSettings {
   Result<Settings, std::vector<std::string>> settings{std::vector<std::string>{}};
-  std::vector<std::string> warnings;  // e.g. a password in a file others can read
+  // A password in a file others can read, a file or directory others can
+  // write (config_safety_warnings); none for the file in SOCKSIFY_CONF_CHECKED.
+  std::vector<std::string> warnings;
   std::optional<std::string> file;    // the config file used, if any
 };
 

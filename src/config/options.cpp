@@ -215,7 +215,8 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_LOG_FILE", "log_file", "", "Append log lines to this file instead of stderr.",
      apply_log_file, nullptr, false},
     {"SOCKSIFY_CONF_FILE", "", "",
-     "Config file to read instead of ~/.config/socksify/socksify.conf or /etc/socksify.conf.",
+     "Config file to read instead of ~/.config/socksify/socksify.conf or /etc/socksify.conf "
+     "(an absolute path; socksify -f makes it one).",
      apply_nothing, nullptr, false},
 };
 

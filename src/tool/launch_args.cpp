@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "config/config_file.hpp"
+
 namespace socksify {
 namespace {
 
@@ -73,7 +75,10 @@ Result<LaunchArgs, Message> parse_launch_args(int argc, const char* const* argv)
       if (m == Match::MissingValue) {
         return Message{fmt::format("option {} needs {} (try --help)", arg, opt->what)};
       }
-      if (opt == &kProxy) out.env.emplace_back("SOCKSIFY_PROXY", value);
+      if (opt == &kProxy) {
+        if (proxy_list_mentions_password(value)) out.password_in_arguments = true;
+        out.env.emplace_back("SOCKSIFY_PROXY", value);
+      }
       if (opt == &kConfig) out.env.emplace_back("SOCKSIFY_CONF_FILE", value);
       if (opt == &kTarget) out.check_target = value;
       matched = true;
@@ -123,7 +128,10 @@ Options:
                       locally, socks5h://... hands them to the proxy (remote DNS).
                       Several URLs separated by commas form a failover pool.
                       Default: $SOCKSIFY_PROXY. The port defaults to 1080.
-  -f, --config FILE   read settings from FILE (see socksify.conf(5))
+                      A password here is visible to every user (ps): prefer
+                      a config file of mode 0600 (-f), or SOCKSIFY_PASSWORD.
+  -f, --config FILE   read settings from FILE (see socksify.conf(5)); passed
+                      to the program as an absolute path
   -q, --quiet         print nothing, not even errors
   -d, --debug         print every decision socksify takes
       --check         print the effective configuration and where each setting

@@ -22,6 +22,9 @@ struct LaunchArgs {
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> check_target;  // --check-target HOST:PORT
   int program_index = 0;                    // argv index of PROGRAM (Action::Run)
+  // A -x URL holds a password: every user can read a command line (ps,
+  // /proc/PID/cmdline), so the launcher says so.
+  bool password_in_arguments = false;
 };
 
 // The names of the variables set from flags, once each: what --check reports

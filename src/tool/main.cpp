@@ -88,11 +88,45 @@ std::optional<std::string> find_library(const char* argv0, std::string& looked_i
   return std::nullopt;
 }
 
+// The config file as an absolute path with every symlink resolved, computed
+// here once: the program's processes each look the file up again, in their own
+// working directories, and a relative name would find whatever file lies
+// there (a planted one picking another proxy). Resolving symlinks also pins
+// the file that was checked: the children read it, not whatever a link points
+// to later. nullopt (errno set) when it cannot be resolved.
+std::optional<std::string> absolute_config_path(const std::string& path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) == nullptr) return std::nullopt;
+  return std::string(buf);
+}
+
+// Warnings go out at the levels that show them (-q and SOCKSIFY_LOG_LEVEL=error
+// silence them, as they do the library's).
+bool warnings_shown(const EffectiveSettings& effective) {
+  if (!effective.settings) return true;
+  const LogLevel level = effective.settings->log_level;
+  return level != LogLevel::Quiet && level != LogLevel::Error;
+}
+
 // The library's own loader: the launcher rejects exactly what the library would,
 // before the program starts, instead of a program whose connections all fail.
-bool settings_are_valid() {
+// It also reports, once for the whole tree, who may change the config file, and
+// marks the file as reported (kConfCheckedVariable) so the program's processes
+// do not print the same warnings again, one set each.
+bool settings_are_valid(bool password_in_arguments) {
+  ::unsetenv(kConfCheckedVariable);  // an outer launcher's mark: this one reports itself
   auto effective = load_effective_settings(process_environment);
-  for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
+  if (warnings_shown(effective)) {
+    for (const auto& w : effective.warnings) fmt::print(stderr, "socksify: warning: {}\n", w);
+    if (password_in_arguments) {
+      fmt::print(stderr,
+                 "socksify: warning: the password given with -x is visible to every user of "
+                 "this machine while socksify starts (ps, /proc/PID/cmdline) and is passed to "
+                 "every process of the program in SOCKSIFY_PROXY; prefer a config file of mode "
+                 "0600 (-f FILE) or SOCKSIFY_PASSWORD\n");
+    }
+  }
+  if (effective.file) ::setenv(kConfCheckedVariable, effective.file->c_str(), 1);
   if (effective.settings) return true;
   for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);
   return false;
@@ -165,12 +199,29 @@ int launch(int argc, char** argv) {
     return 0;
   }
   for (const auto& [name, value] : args.env) {
-    if (name == "SOCKSIFY_CONF_FILE" && !readable_file(value.c_str())) {
-      return fail(kOwnError, "cannot read config file {}", value);
+    if (name == "SOCKSIFY_CONF_FILE") {
+      const auto absolute =
+          readable_file(value.c_str()) ? absolute_config_path(value) : std::nullopt;
+      if (!absolute) {
+        return fail(kOwnError, "cannot read config file {}: {}", value, std::strerror(errno));
+      }
+      ::setenv(name.c_str(), absolute->c_str(), 1);
+      continue;
     }
     ::setenv(name.c_str(), value.c_str(), 1);
   }
+  // SOCKSIFY_CONF_FILE from the environment is pinned the same way: a relative
+  // one means this directory, the one the user ran socksify in. (The library
+  // refuses a relative one: it cannot tell which directory was meant.)
+  if (const char* named = std::getenv("SOCKSIFY_CONF_FILE"); named && *named) {
+    const auto absolute = absolute_config_path(named);
+    if (!absolute) {
+      return fail(kOwnError, "SOCKSIFY_CONF_FILE: cannot read {}: {}", named, std::strerror(errno));
+    }
+    ::setenv("SOCKSIFY_CONF_FILE", absolute->c_str(), 1);
+  }
   if (args.action == LaunchArgs::Action::Check) {
+    ::unsetenv(kConfCheckedVariable);  // --check always reports on the file
     // Exit status: 0 every check passed, 1 something failed, 2 a bad target.
     return run_check(CheckOptions{args.check_target, flag_variables(args)});
   }
@@ -182,7 +233,7 @@ int launch(int argc, char** argv) {
     return fail(kOwnError, "the library path {} holds a space or colon, which LD_PRELOAD cannot name",
                 *library);
   }
-  if (!settings_are_valid()) return kOwnError;
+  if (!settings_are_valid(args.password_in_arguments)) return kOwnError;
 
   const char* program = argv[args.program_index];
   const char* path_variable = std::getenv("PATH");

@@ -352,6 +352,20 @@ TEST(FindConfigFile, IgnoresEmptyAndRelativeDirectories) {
             "/home/u/.config/socksify/socksify.conf");
 }
 
+// Issue 14 item 5: each process looks the file up in its own directory, so a
+// relative name reads a different (possibly planted) file in each.
+TEST(FindConfigFile, ARelativeConfFileIsAnErrorAndARelativeHomeIsIgnored) {
+  const FakeFs fs{{"socksify.conf", "/etc/socksify.conf", "home/.config/socksify/socksify.conf"}};
+  auto r = find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "socksify.conf"}}.lookup(),
+                            fs.exists());
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().text, HasSubstr("SOCKSIFY_CONF_FILE: 'socksify.conf' is relative"));
+  auto dot = find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "./socksify.conf"}}.lookup(),
+                              fs.exists());
+  EXPECT_FALSE(dot.ok());
+  EXPECT_EQ(found("", {{"HOME", "home"}}, fs), "/etc/socksify.conf");
+}
+
 TEST(FindConfigFile, ExplicitRequestsMustExist) {
   const FakeFs fs{{"/etc/socksify.conf"}};
   auto flag = find_config_file("/nope.conf", EnvMap{}.lookup(), fs.exists());
@@ -383,6 +397,14 @@ class TempFile {
   std::string path_;
 };
 
+TEST(ProxyListMentionsPassword, FindsAPasswordInAnyItem) {
+  EXPECT_TRUE(proxy_list_mentions_password("socks5://u:pw@h"));
+  EXPECT_TRUE(proxy_list_mentions_password("socks5://h, socks5h://u:pw@g:1"));
+  EXPECT_TRUE(proxy_list_mentions_password("nonsense://u:pw@h"));
+  EXPECT_FALSE(proxy_list_mentions_password("socks5://u@h socks5://g"));
+  EXPECT_FALSE(proxy_list_mentions_password(""));
+}
+
 TEST(ReadConfigFile, ReadsTextAndNamesItByPath) {
   const TempFile f("proxy socks5://h\n", 0600);
   auto r = read_config_file(f.path());
@@ -406,10 +428,13 @@ TEST(ReadConfigFile, WarnsWhenOthersCanReadAPassword) {
   EXPECT_THAT(read_config_file(harmless.path())->warnings, IsEmpty());
 }
 
-TEST(ReadConfigFile, WarnsWhenEveryoneCanWrite) {
+TEST(ReadConfigFile, ReportsTheOwnershipOfTheFileItRead) {
   const TempFile f("proxy socks5://h\n", 0666);
-  EXPECT_THAT(read_config_file(f.path())->warnings,
-              ElementsAre(f.path() + ": writable by every user (mode 0666); chmod o-w it"));
+  auto r = read_config_file(f.path());
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->warnings, IsEmpty());  // who may write: config_safety_warnings
+  EXPECT_EQ(r->ownership.mode, 0666u);
+  EXPECT_EQ(r->ownership.uid, static_cast<unsigned>(geteuid()));
 }
 
 TEST(ReadConfigFile, ReportsUnreadableAndOddFiles) {

@@ -97,6 +97,18 @@ TEST(LaunchArgs, HelpAndVersionStopParsing) {
   EXPECT_EQ(v->action, Action::Version);
 }
 
+// Issue 14 item 11: a password on the command line is visible to every user.
+TEST(LaunchArgs, NotesAPasswordInAProxyUrl) {
+  EXPECT_TRUE(parse({"-x", "socks5://u:secret@p:1", "curl"})->password_in_arguments);
+  EXPECT_TRUE(parse({"--proxy=socks5://p:1,socks5h://u:pw@q", "curl"})->password_in_arguments);
+  EXPECT_TRUE(parse({"-xsocks5://u:pw@p", "curl"})->password_in_arguments);
+  // An unparsable URL with credentials may still hold one.
+  EXPECT_TRUE(parse({"-x", "socks5://u:pw@p:99999", "curl"})->password_in_arguments);
+  EXPECT_FALSE(parse({"-x", "socks5://u@p:1", "curl"})->password_in_arguments);
+  EXPECT_FALSE(parse({"-x", "socks5://p:1", "curl", "-x", "http://u:pw@h/"})->password_in_arguments);
+  EXPECT_FALSE(parse({"-f", "/etc/socksify.conf", "curl"})->password_in_arguments);
+}
+
 TEST(LaunchArgs, UsageNamesEveryOption) {
   const std::string_view usage = launch_usage();
   for (const char* opt : {"--proxy", "--config", "--quiet", "--debug", "--check", "--check-target",
