@@ -58,8 +58,8 @@ class NameTable {
   // lower-cased. Returns false, writing nothing, for an empty name or one longer
   // than 255 bytes (RFC 1928 §5 cannot carry it), for a family other than
   // AF_INET/AF_INET6, when out is not exactly 4/16 bytes, when the family's
-  // range is absent, or for a new name once the ranges are used up. May throw std::bad_alloc for a new name (the table is then
-  // unchanged).
+  // range is absent, or for a new name once the ranges are used up. May throw
+  // std::bad_alloc for a new name (the table is then unchanged).
   bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
 
   // Both addresses of name under one lock, so they are guaranteed to share a

@@ -105,7 +105,8 @@ TEST(LaunchArgs, NotesAPasswordInAProxyUrl) {
   // An unparsable URL with credentials may still hold one.
   EXPECT_TRUE(parse({"-x", "socks5://u:pw@p:99999", "curl"})->password_in_arguments);
   EXPECT_FALSE(parse({"-x", "socks5://u@p:1", "curl"})->password_in_arguments);
-  EXPECT_FALSE(parse({"-x", "socks5://p:1", "curl", "-x", "http://u:pw@h/"})->password_in_arguments);
+  EXPECT_FALSE(
+      parse({"-x", "socks5://p:1", "curl", "-x", "http://u:pw@h/"})->password_in_arguments);
   EXPECT_FALSE(parse({"-f", "/etc/socksify.conf", "curl"})->password_in_arguments);
 }
 
