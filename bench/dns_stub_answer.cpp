@@ -35,7 +35,8 @@ std::vector<std::uint8_t> dig_query(const std::string& name, std::uint16_t id) {
   while (start <= name.size()) {
     const std::size_t dot = std::min(name.find('.', start), name.size());
     q.push_back(static_cast<std::uint8_t>(dot - start));
-    q.insert(q.end(), name.begin() + static_cast<long>(start), name.begin() + static_cast<long>(dot));
+    q.insert(q.end(), name.begin() + static_cast<long>(start),
+             name.begin() + static_cast<long>(dot));
     start = dot + 1;
   }
   q.insert(q.end(), {0, 0, 1, 0, 1});                             // root, A, IN
@@ -52,7 +53,8 @@ Cidr range(int family, const char* text, std::uint8_t prefix) {
   return c;
 }
 
-std::vector<double> run(dns::AddressSource& source, const std::vector<std::vector<std::uint8_t>>& qs) {
+std::vector<double> run(dns::AddressSource& source,
+                        const std::vector<std::vector<std::uint8_t>>& qs) {
   std::vector<double> lat;
   lat.reserve(qs.size());
   std::array<std::byte, 4096> out{};

@@ -1,7 +1,8 @@
-// Fuzzes the DNS stub (dns_message.hpp, dns_stub.hpp): arbitrary bytes as a
-// UDP query and as a TCP stream, answered from a small real NameTable (so names
-// churn through LRU reuse). Checks that a response stays within its limit,
-// keeps the ID, and re-parses (QR cleared) to the same question and EDNS.
+// Fuzzes the DNS stub (dns_message.hpp, dns_stub.hpp, dns_forward.hpp):
+// arbitrary bytes as a UDP query and as a TCP stream, answered from a small real
+// NameTable (so names churn through LRU reuse), and as an upstream's response
+// to a forwarded query. Checks that a response stays within its limit, keeps
+// the ID, and re-parses (QR cleared) to the same question and EDNS.
 // The query ID's low bit picks whether other types are forwarded.
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <span>
 
+#include "dns/dns_forward.hpp"
 #include "dns/dns_message.hpp"
 #include "dns/dns_stub.hpp"
 #include "dns/name_table.hpp"
@@ -102,6 +104,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   } else {
     FUZZ_CHECK(f.size > size);
+  }
+
+  // The input as the upstream's answer to a forwarded query with its ID and,
+  // when it has one, its question (so the match succeeds and is copied).
+  if (size >= kHeaderSize && size <= kMaxMessage) {
+    // The question the input holds, read as if QR were clear.
+    static std::array<std::byte, kMaxMessage> as_query;
+    std::memcpy(as_query.data(), data, size);
+    as_query[2] &= std::byte{0x7F};
+    const Query uq = parse_query(std::span(as_query.data(), size));
+    std::array<std::uint8_t, kHeaderSize + kMaxNameWire + 4> asked{};
+    std::size_t n = kHeaderSize;
+    asked[0] = data[0];
+    asked[1] = data[1];
+    asked[5] = 1;
+    if (uq.has_question) {
+      std::memcpy(asked.data() + n, uq.question.wire.data(), uq.question.wire_size);
+      n += uq.question.wire_size;
+      asked[n++] = static_cast<std::uint8_t>(uq.question.qtype >> 8);
+      asked[n++] = static_cast<std::uint8_t>(uq.question.qtype);
+      asked[n++] = static_cast<std::uint8_t>(uq.question.qclass >> 8);
+      asked[n++] = static_cast<std::uint8_t>(uq.question.qclass);
+    } else {
+      n += 5;
+      asked[n - 3] = 1;  // the root, type A
+      asked[n - 1] = 1;  // class IN
+    }
+    const Query fq = parse_query(std::span(reinterpret_cast<const std::byte*>(asked.data()), n));
+    FUZZ_CHECK(fq.status == QueryStatus::Ok);
+    const std::size_t flimit = udp_response_limit(fq);
+    const std::size_t r = relay_response(fq, in, out, flimit);
+    FUZZ_CHECK(r >= kHeaderSize && r <= flimit);
+    FUZZ_CHECK(static_cast<std::uint8_t>(out[0]) == data[0] &&
+               static_cast<std::uint8_t>(out[1]) == data[1]);
+    if (answers_query(fq, in) && size <= flimit) {
+      FUZZ_CHECK(r == size);
+      FUZZ_CHECK(std::memcmp(out.data() + kHeaderSize, fq.question.wire.data(),
+                             fq.question.wire_size) == 0);
+    }
   }
 
   // The truncated form is never larger than the full one and keeps TC.

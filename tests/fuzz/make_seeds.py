@@ -146,6 +146,10 @@ SEEDS["fuzz_dns_stub"] = {
     "tcp_framed_a": (len(dns_query("t.test", 1))).to_bytes(2, "big") + dns_query("t.test", 1),
     "pointer_loop": dns_query("a", 1)[:12] + b"\x01a\xc0\x0c\x00\x01\x00\x01",
     "notify_opcode": dns_query("z.test", 6, flags=0x2400),
+    # an upstream's response (QR, RA, one TXT answer pointing at the question)
+    "upstream_txt_response": dns_query("Mail.Test", 16, flags=0x8180)[:6] + b"\x00\x01"
+    + dns_query("Mail.Test", 16)[8:]
+    + b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x01\x2c\x00\x04\x03abc",
 }
 
 for target, seeds in SEEDS.items():

@@ -148,9 +148,9 @@ inline Parsed parse_response(std::span<const std::byte> bytes) {
       r.rdata.assign(ns_rr_rdata(rr), ns_rr_rdata(rr) + ns_rr_rdlen(rr));
       if (r.type == ns_t_ptr) {
         char name[NS_MAXDNAME];
-        if (dn_expand(ns_msg_base(p.msg), ns_msg_end(p.msg), ns_rr_rdata(rr), name, sizeof name) < 0) {
-          return p;
-        }
+        const int n =
+            dn_expand(ns_msg_base(p.msg), ns_msg_end(p.msg), ns_rr_rdata(rr), name, sizeof name);
+        if (n < 0) return p;
         r.rdata_name = name;
       }
       out->push_back(std::move(r));
