@@ -42,8 +42,10 @@ StubOutcome answer_address(const Query& q, AddressSource& source, const StubOpti
   std::array<std::uint8_t, 16> v6{};
   std::array<Answer, 2> answers;
   std::size_t count = 0;
+  bool direct = false;
   const auto ask = [&](int family, std::uint16_t rr_type, std::span<std::uint8_t> buf) {
     const auto status = source.address_for(qn.name(), family, buf);
+    if (status == AddressSource::Status::Direct) direct = true;
     if (status == AddressSource::Status::Found) {
       answers[count++] = Answer{rr_type, options.ttl, buf};
       return true;
@@ -53,6 +55,7 @@ StubOutcome answer_address(const Query& q, AddressSource& source, const StubOpti
   bool ok = true;
   if (qn.qtype == type::A || qn.qtype == type::ANY) ok = ask(AF_INET, type::A, v4) && ok;
   if (qn.qtype == type::AAAA || qn.qtype == type::ANY) ok = ask(AF_INET6, type::AAAA, v6) && ok;
+  if (direct) return {StubAction::Direct, 0, Rcode::NoError};
   if (!ok && count == 0) return reply(out, max_size, q, Rcode::ServFail);
   return reply(out, max_size, q, Rcode::NoError, std::span(answers.data(), count));
 }
@@ -76,6 +79,7 @@ StubOutcome answer_ptr(const Query& q, AddressSource& source, const StubOptions&
     case AddressSource::Status::NotFake: return answer_other(q, options, out, max_size);
     case AddressSource::Status::NoName: return reply(out, max_size, q, Rcode::NxDomain);
     case AddressSource::Status::NoAddress: return reply(out, max_size, q, Rcode::NoError);
+    case AddressSource::Status::Direct: return {StubAction::Direct, 0, Rcode::NoError};
     case AddressSource::Status::Unavailable: return reply(out, max_size, q, Rcode::ServFail);
   }
   std::array<std::uint8_t, kMaxNameWire> rdata{};

@@ -28,6 +28,9 @@
 // - A PTR of an address inside the fake ranges that holds no name: NXDOMAIN
 //   (the table is the only authority over those ranges, it is never forwarded).
 //   A PTR of any other address is an "other type".
+// - Which names are for the proxy stays the source's call: it may say Direct
+//   (localhost, a direct rule) and the caller then lets the query through to
+//   the resolver the program chose, as getaddrinfo does for those names.
 #pragma once
 
 #include <cstddef>
@@ -51,13 +54,16 @@ class AddressSource {
     NotFake,      // name_for: the address is outside the fake ranges
     NoName,       // name_for: a fake address that no name holds: NXDOMAIN
     Unavailable,  // the table cannot answer (full, no memory): SERVFAIL
+    // address_for: the name is not for the proxy (localhost with
+    // direct_loopback, a direct rule): StubAction::Direct.
+    Direct,
   };
 
   virtual ~AddressSource() = default;
 
   // The fake address of name (dotted, no trailing dot, case as the query had
   // it) for family AF_INET (out is 4 bytes) or AF_INET6 (16 bytes), allocating
-  // one if needed: Found, NoAddress or Unavailable. Must not throw.
+  // one if needed: Found, NoAddress, Unavailable or Direct. Must not throw.
   virtual Status address_for(std::string_view name, int family,
                              std::span<std::uint8_t> out) noexcept = 0;
 
@@ -80,6 +86,8 @@ enum class StubAction : std::uint8_t {
   Forward,  // send the query to the upstream (and build_truncated() if its
             // answer exceeds the UDP limit)
   Drop,     // no answer is possible: shorter than a header, or a response
+  Direct,   // the source said the name is resolved locally (a direct rule):
+            // the caller lets the query reach the resolver the program chose
 };
 
 struct StubOutcome {

@@ -27,6 +27,7 @@ class FakeSource final : public AddressSource {
   std::map<std::string, std::array<std::uint8_t, 4>> v4;
   std::map<std::string, std::array<std::uint8_t, 16>> v6;
   std::map<std::string, std::string> names;  // inet_ntop text -> name
+  std::string direct_name;                   // address_for says Direct for it
   Status missing_family = Status::NoAddress;
   bool fake_range_240 = true;  // 240.0.0.0/4 counts as fake
   std::vector<std::string> asked;
@@ -35,6 +36,7 @@ class FakeSource final : public AddressSource {
                      std::span<std::uint8_t> out) noexcept override {
     asked.emplace_back(name);
     const std::string key(name);
+    if (key == direct_name) return Status::Direct;
     if (family == AF_INET && v4.count(key) && out.size() == 4) {
       std::memcpy(out.data(), v4[key].data(), 4);
       return Status::Found;
@@ -136,6 +138,16 @@ TEST(DnsStub, AnUnavailableTableIsServfail) {
   ASSERT_TRUE(r.parsed.ok);
   EXPECT_EQ(r.parsed.rcode, ns_r_servfail);
   EXPECT_EQ(r.outcome.rcode, Rcode::ServFail);
+}
+
+TEST(DnsStub, NamesTheSourceSendsDirectAreLeftToTheRealResolver) {
+  FakeSource s = table();
+  s.direct_name = "intranet.corp";
+  for (const std::uint16_t t : {type::A, type::AAAA, type::ANY}) {
+    const Reply r = udp(s, query("intranet.corp", t));
+    EXPECT_EQ(r.outcome.action, StubAction::Direct) << t;
+    EXPECT_EQ(r.outcome.size, 0u);
+  }
 }
 
 TEST(DnsStub, AnyGetsBothAddresses) {
