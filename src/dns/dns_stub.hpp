@@ -15,11 +15,11 @@
 //   while the table holds the name (LRU reuse, name_table.hpp); a short TTL
 //   bounds how long a cache outside the table (the program's own, Chromium's
 //   host cache, nscd) may keep a mapping the table has since given away, and
-//   asking again costs a table lookup, microseconds. Not 0: some caches treat 0
-//   as "do not use even once" and a program that resolves then connects would
-//   ask twice.
-// - NODATA carries no SOA, so resolvers do not cache it (RFC 2308 §5): nothing
-//   stale outlives a later upstream setting.
+//   asking again costs a table lookup, microseconds. Not 0: a zero TTL makes a
+//   caching resolver ask again on every use; 10 s absorbs a burst of lookups of
+//   one name.
+// - NODATA carries no SOA, so resolvers do not cache it (RFC 2308 §5): the next
+//   query for that name and type is asked afresh.
 // - A name that has no dotted form (a label with '.', space or a control byte)
 //   is NXDOMAIN: no proxy could resolve it. The root name is NODATA.
 // - Class other than IN (CHAOS "version.bind" and the like): REFUSED. Zone
