@@ -107,6 +107,51 @@ SEEDS.update({
     },
 })
 
+
+
+# fuzz_dns_stub: DNS queries (RFC 1035 §4.1), the ID's low bit turns forwarding on.
+def dns_name(dotted):
+    out = b""
+    for label in dotted.split(".") if dotted else []:
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def dns_query(name, qtype, qid=0x1234, ar=b"", arcount=0, flags=0x0100):
+    head = qid.to_bytes(2, "big") + flags.to_bytes(2, "big") + bytes([0, 1, 0, 0, 0, 0])
+    head += arcount.to_bytes(2, "big")
+    return head + dns_name(name) + qtype.to_bytes(2, "big") + b"\x00\x01" + ar
+
+
+def dns_opt(udp_size, dnssec_ok=False, version=0, options=b""):
+    ttl = (version << 16) | (0x8000 if dnssec_ok else 0)
+    return (b"\x00\x00\x29" + udp_size.to_bytes(2, "big") + ttl.to_bytes(4, "big")
+            + len(options).to_bytes(2, "big") + options)
+
+
+IP6_REV = ".".join("1" + "0" * 29 + "10") + ".ip6.arpa"
+COOKIE = b"\x00\x0a\x00\x08" + bytes(range(8))
+SEEDS["fuzz_dns_stub"] = {
+    "a": dns_query("Target.Test", 1),
+    "aaaa_edns_do": dns_query("target.test", 28, ar=dns_opt(1232, True), arcount=1),
+    "any_forward": dns_query("target.test", 255, qid=0x1235),
+    "mx_forward": dns_query("mail.test", 15, qid=0x4321 | 1),
+    "https_nodata": dns_query("web.test", 65, qid=0x4320),
+    "ptr_v4": dns_query("1.0.0.240.in-addr.arpa", 12),
+    "ptr_v6": dns_query(IP6_REV, 12),
+    "cookie_opt": dns_query("c.test", 1, ar=dns_opt(4096, options=COOKIE), arcount=1),
+    "badvers": dns_query("v.test", 1, ar=dns_opt(1232, version=1), arcount=1),
+    "compressed_additional": dns_query("x.test", 1, arcount=1,
+                                       ar=b"\x01y\xc0\x0c\x00\x01\x00\x01" + bytes(6)),
+    "tcp_framed_a": (len(dns_query("t.test", 1))).to_bytes(2, "big") + dns_query("t.test", 1),
+    "pointer_loop": dns_query("a", 1)[:12] + b"\x01a\xc0\x0c\x00\x01\x00\x01",
+    "notify_opcode": dns_query("z.test", 6, flags=0x2400),
+    # an upstream's response (QR, RA, one TXT answer pointing at the question)
+    "upstream_txt_response": dns_query("Mail.Test", 16, flags=0x8180)[:6] + b"\x00\x01"
+    + dns_query("Mail.Test", 16)[8:]
+    + b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x01\x2c\x00\x04\x03abc",
+}
+
 for target, seeds in SEEDS.items():
     d = ROOT / target
     d.mkdir(parents=True, exist_ok=True)
