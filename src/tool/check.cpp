@@ -1,7 +1,6 @@
 #include "tool/check.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,8 @@
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/session_io.hpp"
+#include "core/session_outcome.hpp"
 #include "core/socket_stream.hpp"
 #include "socks5/handshake.hpp"
 #include "tool/config_report.hpp"
@@ -253,7 +254,8 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   const auto method = stream.method();
   const std::string chose =
       method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
-  if (!reply && reply.error().stage == socks5::Stage::Greeting) {
+  if (!reply && (reply.error().stage == socks5::Stage::Greeting ||
+                 reply.error().stage == socks5::Stage::Method)) {
     std::string why = failure_text(reply.error());
     if (method == socks5::Method::NoAcceptable) {
       why += with_creds ? ": the proxy accepts neither no-auth nor username/password"
@@ -327,33 +329,19 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
     return;
   }
   Socket s(fd);
-  // The library says why in one log line; catch it to use as the reason.
-  int pipe_fds[2];
-  const bool capture = ::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0;
-  const LogLevel level = log::level();
-  if (capture) {
-    log::set_fd(pipe_fds[1]);
-    log::set_level(LogLevel::Error);
-  }
-  auto reply = open_session(fd, socks5::Command::Connect, target);
-  std::string said;
-  if (capture) {
-    log::set_fd(2);
-    log::set_level(level);
-    char buf[4096];
-    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
-    if (n > 0) said.assign(buf, static_cast<std::size_t>(n));
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    // Keep the last line, without the "socksify[PID]: error: " prefix.
-    while (!said.empty() && said.back() == '\n') said.pop_back();
-    if (const auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
-    if (const auto p = said.find("error: "); p != std::string::npos) said.erase(0, p + 7);
-  }
-  if (!reply) {
-    report.failed(step, said.empty() ? describe_errno(reply.error().code) : said);
-  } else {
+  // The library's session, on its own runtime and real sockets, but silent:
+  // the verdict says what its log line would (the same formatter).
+  SystemSessionIo io;
+  SessionOutcome outcome;
+  auto reply = open_session(rt, io, fd, socks5::Command::Connect, target, outcome);
+  if (reply) {
     report.ok(step, fmt::format("bound {}", reply->bound));
+  } else if (const SessionAttempt* last = outcome.last_failure()) {
+    fmt::memory_buffer why;
+    format_attempt(why, outcome, *last);
+    report.failed(step, fmt::to_string(why));
+  } else {
+    report.failed(step, describe_errno(reply.error().code));
   }
 }
 
