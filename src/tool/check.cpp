@@ -19,6 +19,7 @@
 #include "core/session_io.hpp"
 #include "core/session_outcome.hpp"
 #include "core/socket_stream.hpp"
+#include "core/upstream.hpp"
 #include "socks5/handshake.hpp"
 #include "tool/config_report.hpp"
 
@@ -176,8 +177,8 @@ std::string failure_text(const socks5::Failure& f) {
 
 // UDP ASSOCIATE or BIND (when the settings use them) on a fresh control
 // connection, then closed: the first reply says where the proxy relays or listens.
-void check_side_request(const Runtime& rt, std::size_t i, const socks5::Credentials& creds,
-                        socks5::Command cmd, Report& report) {
+void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, Report& report) {
+  const ProxySpec& spec = rt.proxies()[i].spec;
   const bool udp = cmd == socks5::Command::UdpAssociate;
   const char* step = udp ? "udp associate" : "bind";
   if (udp ? !rt.settings().udp : !rt.settings().bind) {
@@ -195,7 +196,7 @@ void check_side_request(const Runtime& rt, std::size_t i, const socks5::Credenti
   SocketStream stream(control.get(), Clock::now() + timeout);
   // RFC 1928 §4 and §7: the peer's (BIND) or our (UDP) address when known, else zeros.
   static constexpr std::uint8_t kAny[4] = {0, 0, 0, 0};
-  auto reply = socks5::handshake(stream, creds, cmd, Endpoint::ipv4(kAny, 0));
+  auto reply = upstream_for(spec).open(stream, spec, cmd, Endpoint::ipv4(kAny, 0));
   if (!reply) {
     std::string why = failure_text(reply.error());
     if (reply.error().reply == static_cast<std::uint8_t>(socks5::ReplyCode::CommandNotSupported)) {
@@ -244,13 +245,12 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     }
   }
 
-  // Greeting, auth and CONNECT: the library's handshake on our socket.
-  const socks5::Credentials creds{spec.user, spec.password};
+  // Greeting, auth and CONNECT: the library's handshake (the proxy's Upstream) on our socket.
   const bool with_creds = !spec.user.empty();
   SocketStream socket_stream(control.get(), Clock::now() + timeout);
   RecordingStream stream(socket_stream);
   const std::string connect_step = fmt::format("connect {}", target);
-  auto reply = socks5::handshake(stream, creds, socks5::Command::Connect, target);
+  auto reply = upstream_for(spec).open(stream, spec, socks5::Command::Connect, target);
   const auto method = stream.method();
   const std::string chose =
       method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
@@ -298,8 +298,8 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.failed(connect_step, failure_text(reply.error()));
   }
 
-  check_side_request(rt, i, creds, socks5::Command::UdpAssociate, report);
-  check_side_request(rt, i, creds, socks5::Command::Bind, report);
+  check_side_request(rt, i, socks5::Command::UdpAssociate, report);
+  check_side_request(rt, i, socks5::Command::Bind, report);
 }
 
 // The library's own path (open_session): the failover pool or the chain, as a
