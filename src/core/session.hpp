@@ -29,7 +29,7 @@ Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family) noex
 // `subject` names what the program was reaching in the log line when it is not
 // dst (UDP ASSOCIATE's DST is our own address, not the datagram's destination).
 // `outcome`, when given, receives what happened.
-// The process's Runtime, the real sockets, and the library's log.
+// This one works on the process's Runtime and real sockets, and logs.
 Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
                                    bool may_replace_socket = true,
                                    const Endpoint* subject = nullptr,

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "../socks5/wire_bytes.hpp"
-#include "core/runtime.hpp"
 #include "core/session_io.hpp"
-#include "dns/name_table.hpp"  // Runtime owns one
+#include "core/upstream.hpp"
+#include "test_runtime.hpp"
 
 namespace socksify {
 namespace {
@@ -126,14 +126,7 @@ class FakeIo final : public SessionIo {
   std::optional<FakeStream> stream_;
 };
 
-Runtime runtime(std::map<std::string, std::string> env) {
-  Runtime rt;
-  rt.load([&env](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  });
-  return rt;
-}
+using testing::runtime;
 
 Runtime pool(const char* proxies) { return runtime({{"SOCKSIFY_PROXY", proxies}}); }
 Runtime chain(const char* proxies) {
@@ -408,6 +401,21 @@ TEST(SessionPrepare, SwapsAnIPv4SocketOnlyForAnIPv6FirstProxy) {
   FakeIo v4;
   ASSERT_TRUE(prepare_socket(pool(kTwo), v4, 7, AF_INET));
   EXPECT_TRUE(v4.replaced_with.empty());
+}
+
+TEST(Upstream, Socks5IsDownOnlyWhenItNeverAnsweredTheGreeting) {
+  const Upstream& up = upstream_for(ProxySpec{});
+  for (auto cmd : {socks5::Command::Connect, socks5::Command::Bind, socks5::Command::UdpAssociate}) {
+    EXPECT_TRUE(up.carries(cmd));
+  }
+  using socks5::Stage;
+  for (int e : {ECONNRESET, ETIMEDOUT, EPIPE, ECONNREFUSED}) {
+    EXPECT_TRUE(up.is_down({Errno{e}, Stage::Greeting, 0, ""})) << e;
+    EXPECT_FALSE(up.is_down({Errno{e}, Stage::Reply, 0, ""})) << e;
+  }
+  EXPECT_FALSE(up.is_down({Errno{EPROTO}, Stage::Greeting, 0, ""}));
+  EXPECT_FALSE(up.is_down({Errno{EACCES}, Stage::Method, 0, ""}));
+  EXPECT_FALSE(up.is_down({Errno{ECONNRESET}, Stage::Auth, 0, ""}));
 }
 
 }  // namespace
