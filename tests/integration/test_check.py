@@ -188,6 +188,7 @@ class CheckCommand(IntegrationTest):
         # Hop 1 (danted) is asked to reach hop 2, where nothing listens: the
         # verdict is the library's outcome, naming hop 1 and danted's refusal.
         target = f"{netns.TARGET4}:{servers.ECHO_PORT}"
+        self.echo.clear()
         proc = self.check(f"{DANTED_URL},{DEAD_URL}", ["--check-target", target],
                           env={"SOCKSIFY_PROXY_MODE": "chain"})
         self.assertEqual(proc.returncode, 1, describe(proc))
