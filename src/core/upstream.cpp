@@ -25,7 +25,8 @@ class Socks5Upstream final : public Upstream {
   }
 };
 
-const Socks5Upstream kSocks5{};
+// constinit: a hook may run before dynamic initialisation (another library's constructor).
+constinit const Socks5Upstream kSocks5{};
 
 }  // namespace
 
