@@ -9,7 +9,12 @@
 
 namespace socksify {
 
+// What the proxy speaks, from the URL's scheme; core/upstream.hpp maps each to
+// its handshake. SOCKS4 and HTTP CONNECT are to join (issue 13).
+enum class ProxyProtocol : std::uint8_t { Socks5 };
+
 struct ProxySpec {
+  ProxyProtocol protocol = ProxyProtocol::Socks5;
   // socks5h: names go to the proxy (remote DNS); socks5: names resolve locally.
   bool remote_dns = false;
   std::string host;  // IP literal (IPv6 without brackets) or a name

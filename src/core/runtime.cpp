@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include <cstring>
-#include <mutex>
 
 #include "config/effective.hpp"
 #include "core/guard.hpp"
@@ -21,10 +20,6 @@ namespace {
 // Names remembered at once for remote DNS; the range allows far more, this caps memory.
 constexpr std::size_t kNameTableCapacity = 1 << 16;
 
-std::mutex g_resolve_mu;  // guards the cache of resolved proxy names
-
-std::vector<Endpoint> g_resolved;  // index = proxy index; Kind::None = not yet
-
 Endpoint endpoint_of(const ProxySpec& p) {
   std::uint8_t a[16];
   if (inet_pton(AF_INET, p.host.c_str(), a) == 1) {
@@ -35,7 +30,6 @@ Endpoint endpoint_of(const ProxySpec& p) {
   }
   return Endpoint::name(p.host, p.port).value_or(Endpoint{});
 }
-
 
 }  // namespace
 
@@ -77,7 +71,7 @@ void Runtime::load(const EnvLookup& env) {
   }
   proxies_.clear();
   for (const auto& spec : settings_.proxies) proxies_.push_back({spec, endpoint_of(spec)});
-  g_resolved.assign(proxies_.size(), Endpoint{});
+  resolved_.endpoints.assign(proxies_.size(), Endpoint{});
   if (settings_.remote_dns()) {
     names_ = std::make_unique<NameTable>(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
   }
@@ -91,8 +85,8 @@ socklen_t Runtime::proxy_address(std::size_t i, int family, sockaddr_storage& ou
   if (!ep.is_ip()) {
     // A proxy named by host name: resolve it locally, once (the proxy's own
     // address is the one name that must be resolved here, not through itself).
-    std::lock_guard lock(g_resolve_mu);
-    Endpoint& cached = g_resolved[i];
+    std::lock_guard lock(resolved_.mu);
+    Endpoint& cached = resolved_.endpoints[i];
     if (cached.kind() == Endpoint::Kind::None) {
       ReentryGuard guard;
       addrinfo hints{};
@@ -125,13 +119,13 @@ bool Runtime::is_proxy(const Endpoint& ep) const noexcept {
 }
 
 void Runtime::lock_for_fork() noexcept {
-  g_resolve_mu.lock();
+  resolved_.mu.lock();
   if (names_) names_->lock_for_fork();
 }
 
 void Runtime::unlock_after_fork() noexcept {
   if (names_) names_->unlock_after_fork();
-  g_resolve_mu.unlock();
+  resolved_.mu.unlock();
 }
 
 }  // namespace socksify

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +58,20 @@ class Runtime {
   Settings settings_;
   std::vector<ProxyTarget> proxies_;
   std::unique_ptr<NameTable> names_;
+  // Proxies named by host name, resolved on first use (index = proxy index;
+  // Kind::None = not yet): the one part that changes after load(). Movable so
+  // that a test can return a loaded Runtime (a move takes the names, not the lock).
+  struct ResolvedProxies {
+    std::mutex mu;
+    std::vector<Endpoint> endpoints;
+    ResolvedProxies() = default;
+    ResolvedProxies(ResolvedProxies&& o) noexcept : endpoints(std::move(o.endpoints)) {}
+    ResolvedProxies& operator=(ResolvedProxies&& o) noexcept {
+      endpoints = std::move(o.endpoints);
+      return *this;
+    }
+  };
+  mutable ResolvedProxies resolved_;
 };
 
 }  // namespace socksify

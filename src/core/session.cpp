@@ -2,154 +2,129 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-
-#include <cstring>
 
 #include "core/log.hpp"
-#include "core/real.hpp"
 #include "core/runtime.hpp"
-#include "core/socket_stream.hpp"
-#include "socks5/handshake.hpp"
+#include "core/session_io.hpp"
+#include "core/upstream.hpp"
 
 namespace socksify {
 namespace {
 
-// Dissolves a TCP socket's connection (Linux: connect() with AF_UNSPEC), so a
-// failed attempt leaves the program a socket it can still close or retry.
-void disconnect(int fd) {
-  sockaddr sa{};
-  sa.sa_family = AF_UNSPEC;
-  REAL(connect)(fd, &sa, sizeof sa);
-}
-
-int socket_family(int fd) {
-  int domain = 0;
-  socklen_t len = sizeof domain;
-  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
-  return domain;
-}
-
-// An AF_INET socket cannot reach an IPv6 proxy: put a socket of the proxy's
-// family in its place, under the same descriptor number, with the options a
-// program commonly sets carried over.
-Status replace_socket(int fd, int family) {
-  const int nfd = REAL(socket)(family, SOCK_STREAM, IPPROTO_TCP);
-  if (nfd < 0) return Errno{errno};
-  static constexpr struct {
-    int level, name;
-  } kCarried[] = {{SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_RCVBUF}, {SOL_SOCKET, SO_SNDBUF},
-                  {SOL_SOCKET, SO_LINGER},    {SOL_SOCKET, SO_MARK},   {IPPROTO_TCP, TCP_NODELAY}};
-  for (const auto& o : kCarried) {
-    char value[sizeof(linger)];
-    socklen_t len = sizeof value;
-    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) == 0) setsockopt(nfd, o.level, o.name, value, len);
-  }
-  const int fd_flags = REAL(fcntl)(fd, F_GETFD);
-  const int rc = REAL(dup3)(nfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-  const int err = errno;
-  REAL(close)(nfd);
-  if (rc < 0) return Errno{err};
-  return {};
-}
-
 // Restores the descriptor's file status flags on every path out.
 class NonBlockingScope {
  public:
-  explicit NonBlockingScope(int fd) : fd_(fd), flags_(REAL(fcntl)(fd, F_GETFL)) {
-    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) REAL(fcntl)(fd_, F_SETFL, flags_ | O_NONBLOCK);
+  NonBlockingScope(SessionIo& io, int fd) : io_(io), fd_(fd), flags_(io.status_flags(fd)) {
+    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) io_.set_status_flags(fd_, flags_ | O_NONBLOCK);
   }
   ~NonBlockingScope() {
-    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) REAL(fcntl)(fd_, F_SETFL, flags_);
+    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) io_.set_status_flags(fd_, flags_);
   }
+  NonBlockingScope(const NonBlockingScope&) = delete;
+  NonBlockingScope& operator=(const NonBlockingScope&) = delete;
   // After replace_socket the new file needs the flags set again.
   void reapply() const {
-    if (flags_ >= 0) REAL(fcntl)(fd_, F_SETFL, flags_ | O_NONBLOCK);
+    if (flags_ >= 0) io_.set_status_flags(fd_, flags_ | O_NONBLOCK);
   }
 
  private:
+  SessionIo& io_;
   int fd_;
   int flags_;
 };
 
-// A proxy that cannot be reached, or hangs up before saying anything, is down:
-// the next proxy of the pool may serve. Anything it said (a refusal, bad auth)
-// is an answer, and is final.
-bool proxy_is_down(const socks5::Failure& f) {
-  if (f.stage != socks5::Stage::Greeting) return false;
-  const int e = f.error.code;
-  return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
-}
+// Files each failed attempt in the outcome and tells the reporter at once
+// (a "trying the next proxy" line is written before the next proxy is tried).
+class Recorder {
+ public:
+  Recorder(SessionOutcome& out, const SessionOptions& options) : out_(out), options_(options) {}
+  Errno fail(const SessionAttempt& a) {
+    out_.add(a);
+    if (options_.report != nullptr) options_.report(out_, out_.last_failure());
+    return a.error;
+  }
+  void served(std::size_t i, const ProxySpec& spec, std::size_t hops, const socks5::Reply& r) {
+    out_.ok = true;
+    out_.served_by = i;
+    out_.served_spec = &spec;
+    out_.hops = hops;
+    out_.bound = r.bound;
+    if (options_.report != nullptr) options_.report(out_, nullptr);
+  }
+  SessionOutcome& outcome() { return out_; }
+
+ private:
+  SessionOutcome& out_;
+  const SessionOptions& options_;
+};
+
+constexpr std::string_view kUnreachable = "proxy unreachable";
 
 // Connects fd to proxy i (swapping an AF_INET socket for an AF_INET6 one when
 // the proxy needs it and that is allowed).
-Status reach_proxy(int fd, std::size_t i, int& family, const NonBlockingScope& nonblocking,
-                   bool may_replace_socket, Deadline deadline) {
-  const Runtime& rt = Runtime::get();
+Status reach_proxy(const Runtime& rt, SessionIo& io, int fd, std::size_t i, int& family,
+                   const NonBlockingScope& nonblocking, bool may_replace_socket,
+                   Deadline deadline) {
   sockaddr_storage addr;
   socklen_t len = rt.proxy_address(i, family, addr);
   if (len != 0 && family == AF_INET && addr.ss_family == AF_INET6) {
     if (!may_replace_socket) return Errno{EAFNOSUPPORT};
-    if (auto r = replace_socket(fd, AF_INET6); !r) return r;
+    if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
     nonblocking.reapply();
     family = AF_INET6;
     len = rt.proxy_address(i, family, addr);
   }
   if (len == 0) return Errno{EHOSTUNREACH};
-  return connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline);
+  return io.connect(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline);
 }
 
-// `verb` and `dst` name what the program was doing: "connect to" a destination,
-// or "UDP to" one (not UDP ASSOCIATE's DST, which is our own address).
-void log_unreachable(LogLevel level, std::string_view verb, const Endpoint& dst,
-                     const ProxySpec& spec, Errno e, bool more) {
-  log::log_at(level, "{} {} via {} failed: proxy unreachable: {} ({}){}", verb, dst,
-              spec.display(), std::strerror(e.code), log::errno_name(e.code),
-              more ? "; trying the next proxy" : "");
-}
-
-void log_failure(LogLevel level, std::string_view verb, const Endpoint& dst,
-                 const ProxySpec& spec, const socks5::Failure& f, bool more) {
-  log::log_at(level, "{} {} via {} failed: {} ({}){}", verb, dst, spec.display(), f.what,
-              log::errno_name(f.error.code), more ? "; trying the next proxy" : "");
+SessionAttempt failed_handshake(std::size_t i, const ProxySpec& spec, const socks5::Failure& f,
+                                bool moved_on) {
+  return {i, &spec, session_stage(f.stage), f.error, f.reply, f.what, moved_on};
 }
 
 // proxy_mode chain: through every proxy in turn, each asked to CONNECT to the
 // next, the last to the destination.
-Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& dst,
-                                 const Endpoint& shown, bool may_replace_socket,
-                                 const NonBlockingScope& nonblocking) {
-  const Runtime& rt = Runtime::get();
+Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,
+                                 const Endpoint& dst, const SessionOptions& options,
+                                 const NonBlockingScope& nonblocking, Recorder& rec) {
   const auto proxies = rt.proxies();
+  rec.outcome().chain = true;
   if (cmd != socks5::Command::Connect) {
     // A UDP relay at the end of a chain is not reachable from here; BIND is
     // left to a single proxy too.
     const bool udp = cmd == socks5::Command::UdpAssociate;
-    log::error("refusing {} {}: {} cannot cross a proxy chain", udp ? "UDP to" : "to listen at",
-               shown, udp ? "UDP" : "BIND");
-    return Errno{EOPNOTSUPP};
+    return rec.fail({0, &proxies[0].spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
+                     udp ? "UDP cannot cross a proxy chain" : "BIND cannot cross a proxy chain",
+                     false});
   }
-  int family = socket_family(fd);
+  int family = io.family(fd);
   const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-  if (auto c = reach_proxy(fd, 0, family, nonblocking, may_replace_socket, deadline); !c) {
-    disconnect(fd);
-    log_unreachable(LogLevel::Error, "connect to", dst, proxies[0].spec, c.error(), false);
-    return c.error();
+  if (auto c = reach_proxy(rt, io, fd, 0, family, nonblocking, options.may_replace_socket,
+                           deadline);
+      !c) {
+    io.disconnect(fd);
+    return rec.fail(
+        {0, &proxies[0].spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, false});
   }
-  SocketStream stream(fd, deadline);
+  socks5::Stream& stream = io.stream(fd, deadline);
   for (std::size_t i = 0; i < proxies.size(); ++i) {
     const bool last_hop = i + 1 == proxies.size();
     const Endpoint& hop = last_hop ? dst : proxies[i + 1].endpoint;
     const ProxySpec& spec = proxies[i].spec;
-    auto reply = socks5::handshake(stream, {spec.user, spec.password}, cmd, hop);
+    const Upstream& upstream = upstream_for(spec);
+    if (!upstream.carries(cmd)) {
+      io.disconnect(fd);
+      return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
+                       "a chain hop's protocol cannot CONNECT", false});
+    }
+    auto reply = upstream.open(stream, spec, cmd, hop);
     if (!reply) {
-      disconnect(fd);
-      log::error("connect to {} via chain hop {} ({}) failed: {} ({})", dst, i + 1, spec.display(),
-                 reply.error().what, log::errno_name(reply.error().error.code));
-      return reply.error().error;
+      io.disconnect(fd);
+      return rec.fail(failed_handshake(i, spec, reply.error(), false));
     }
     if (last_hop) {
-      if (log::enabled(LogLevel::Debug)) log::debug("{} via a chain of {}: tunnel open", dst, i + 1);
+      rec.served(i, spec, i + 1, reply.value());
       return std::move(reply.value());
     }
   }
@@ -158,65 +133,91 @@ Result<socks5::Reply> open_chain(int fd, socks5::Command cmd, const Endpoint& ds
 
 }  // namespace
 
-Status prepare_socket(int fd, int family) noexcept {
-  const Runtime& rt = Runtime::get();
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family) noexcept {
   if (!rt.configured() || family != AF_INET) return {};
   sockaddr_storage addr;
   if (rt.proxy_address(0, AF_INET, addr) == 0 || addr.ss_family != AF_INET6) return {};
-  NonBlockingScope nonblocking(fd);  // restores the flags on the new socket too
-  if (auto r = replace_socket(fd, AF_INET6); !r) return r;
+  NonBlockingScope nonblocking(io, fd);  // restores the flags on the new socket too
+  if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
   nonblocking.reapply();
   return {};
 }
 
-Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
-                                   bool may_replace_socket, const Endpoint* subject) noexcept {
-  Runtime& rt = Runtime::get();
-  const Endpoint& shown = subject != nullptr ? *subject : dst;
-  const std::string_view verb = cmd == socks5::Command::UdpAssociate ? "UDP to"
-                                : cmd == socks5::Command::Bind       ? "listen at"
-                                                                     : "connect to";
+Status prepare_socket(int fd, int family) noexcept {
+  SystemSessionIo io;
+  return prepare_socket(Runtime::get(), io, fd, family);
+}
+
+Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,
+                                   const Endpoint& dst, SessionOutcome& outcome,
+                                   const SessionOptions& options) noexcept {
+  const Endpoint& shown = options.subject != nullptr ? *options.subject : dst;
+  outcome.cmd = cmd;
+  outcome.dst = &dst;
+  outcome.shown = &shown;
+  Recorder rec(outcome, options);
   if (!rt.configured()) {
-    log::error("refusing {}: socksify is not configured ({})", shown, rt.config_error());
-    return Errno{ENETUNREACH};
+    return rec.fail({0, nullptr, SessionStage::Configuration, Errno{ENETUNREACH}, 0,
+                     rt.config_error(), false});
   }
-  NonBlockingScope nonblocking(fd);
+  NonBlockingScope nonblocking(io, fd);
   const auto proxies = rt.proxies();
   if (rt.settings().proxy_mode == ProxyMode::Chain && proxies.size() > 1) {
-    return open_chain(fd, cmd, dst, shown, may_replace_socket, nonblocking);
+    return open_chain(rt, io, fd, cmd, dst, options, nonblocking, rec);
   }
   // Failover pool: the first proxy that answers serves.
-  int family = socket_family(fd);
-  Errno last{ECONNREFUSED};
+  int family = io.family(fd);
   for (std::size_t i = 0; i < proxies.size(); ++i) {
     const ProxySpec& spec = proxies[i].spec;
     const bool more = i + 1 < proxies.size();
-    const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c = reach_proxy(fd, i, family, nonblocking, may_replace_socket, deadline); !c) {
-      last = c.error();
-      disconnect(fd);
-      log_unreachable(more ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, last, more);
+    const Upstream& upstream = upstream_for(spec);
+    if (!upstream.carries(cmd)) {
+      rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
+                "the proxy's protocol cannot carry it", more});
       continue;
     }
-    SocketStream stream(fd, deadline);
-    auto reply = socks5::handshake(stream, {spec.user, spec.password}, cmd, dst);
+    const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
+    if (auto c = reach_proxy(rt, io, fd, i, family, nonblocking, options.may_replace_socket,
+                             deadline);
+        !c) {
+      io.disconnect(fd);
+      rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});
+      continue;
+    }
+    auto reply = upstream.open(io.stream(fd, deadline), spec, cmd, dst);
     if (reply) {
-      if (log::enabled(LogLevel::Debug)) {
-        log::debug("{} via {}: {} open", shown, spec.display(),
-                   cmd == socks5::Command::UdpAssociate ? "UDP association"
-                   : cmd == socks5::Command::Bind       ? "BIND listener"
-                                                        : "tunnel");
-      }
+      rec.served(i, spec, 1, reply.value());
       return std::move(reply.value());
     }
     const socks5::Failure& f = reply.error();
-    last = f.error;
-    disconnect(fd);
-    const bool try_next = more && proxy_is_down(f);
-    log_failure(try_next ? LogLevel::Warn : LogLevel::Error, verb, shown, spec, f, try_next);
-    if (!try_next) return last;
+    io.disconnect(fd);
+    const bool try_next = more && upstream.is_down(f);
+    rec.fail(failed_handshake(i, spec, f, try_next));
+    if (!try_next) return f.error;
   }
-  return last;
+  const SessionAttempt* last = outcome.last_failure();
+  return last != nullptr ? last->error : Errno{ECONNREFUSED};
+}
+
+void log_session(const SessionOutcome& outcome, const SessionAttempt* failed) noexcept {
+  const LogLevel level = failed != nullptr ? attempt_level(*failed) : LogLevel::Debug;
+  if (!log::enabled(level)) return;  // nothing formatted for a line nobody sees
+  fmt::memory_buffer line;
+  if (failed != nullptr) {
+    format_attempt(line, outcome, *failed);
+  } else {
+    format_success(line, outcome);
+  }
+  log::log_at(level, "{}", std::string_view(line.data(), line.size()));
+}
+
+Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& dst,
+                                   bool may_replace_socket, const Endpoint* subject,
+                                   SessionOutcome* outcome) noexcept {
+  SessionOutcome local;
+  SystemSessionIo io;
+  return open_session(Runtime::get(), io, fd, cmd, dst, outcome != nullptr ? *outcome : local,
+                      {may_replace_socket, subject, log_session});
 }
 
 }  // namespace socksify

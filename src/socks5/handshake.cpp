@@ -26,9 +26,11 @@ Status write_all(Stream& stream, std::span<const std::byte> bytes) {
 // Reads one server message into `buf` by asking `decode` how many bytes it
 // needs and reading no more than that, so bytes that follow the message (the
 // application's data after a CONNECT reply) stay in the socket.
+// `stage` names stream failures, `malformed_stage` bytes that do not decode.
 template <class T, class Decode>
 Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> buf, Decode decode,
-                                         Stage stage, std::string_view malformed_what) {
+                                         Stage stage, std::string_view malformed_what,
+                                         Stage malformed_stage) {
   std::size_t have = 0;
   for (;;) {
     Decoded<T> d = decode(std::span<const std::byte>(buf.data(), have));
@@ -36,7 +38,7 @@ Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> bu
     // NeedMore never exceeds the largest message, but a broken decoder must
     // not turn into a buffer overrun.
     if (d.status == DecodeStatus::Malformed || d.size <= have || d.size > buf.size()) {
-      return fail(EPROTO, stage, malformed_what);
+      return fail(EPROTO, malformed_stage, malformed_what);
     }
     const std::span<std::byte> room = buf.subspan(have, d.size - have);
     auto n = stream.read_some(room);
@@ -80,16 +82,18 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   if (auto s = write_all(stream, std::span(greeting).first(greeting_len)); !s) {
     return Failure{s.error(), Stage::Greeting, 0, "sending greeting failed"};
   }
+  // Bytes that are not a method choice are the proxy's answer (Method); a
+  // proxy that hangs up first never answered (Greeting).
   auto choice = read_message<Method>(stream, in, decode_method_choice, Stage::Greeting,
-                                     "malformed method choice");
+                                     "malformed method choice", Stage::Method);
   if (!choice) return choice.error();
   const Method method = choice->value;
   // RFC 1928 §3: X'FF' means none of ours is acceptable, and we must close.
   if (method == Method::NoAcceptable) {
-    return fail(EACCES, Stage::Greeting, "no acceptable auth method");
+    return fail(EACCES, Stage::Method, "no acceptable auth method");
   }
   if (!offered(method, with_password)) {
-    return fail(EPROTO, Stage::Greeting, "proxy chose a method we did not offer");
+    return fail(EPROTO, Stage::Method, "proxy chose a method we did not offer");
   }
 
   // RFC 1929 §2: username/password sub-negotiation.
@@ -97,8 +101,8 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     if (auto s = write_all(stream, std::span(auth).first(auth_len)); !s) {
       return Failure{s.error(), Stage::Auth, 0, "sending credentials failed"};
     }
-    auto status =
-        read_message<bool>(stream, in, decode_auth_reply, Stage::Auth, "malformed auth reply");
+    auto status = read_message<bool>(stream, in, decode_auth_reply, Stage::Auth,
+                                     "malformed auth reply", Stage::Auth);
     if (!status) return status.error();
     // RFC 1929 §2: a non-zero STATUS is a failure and the server closes.
     if (!status->value) return fail(EACCES, Stage::Auth, "proxy rejected credentials");
@@ -108,7 +112,8 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   if (auto s = write_all(stream, std::span(request).first(*request_len)); !s) {
     return Failure{s.error(), Stage::Request, 0, "sending request failed"};
   }
-  auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply");
+  auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply",
+                                    Stage::Reply);
   if (!reply) return reply.error();
   const std::uint8_t rep = reply->value.code;
   if (rep != static_cast<std::uint8_t>(ReplyCode::Succeeded)) {

@@ -28,8 +28,10 @@ struct Credentials {
   std::string_view password;
 };
 
-// Why a handshake failed, for the one log line the caller writes.
-enum class Stage : std::uint8_t { Greeting, Auth, Request, Reply };
+// Why a handshake failed, for the one log line the caller writes. Greeting:
+// sending ours or waiting for the answer (a proxy that hangs up here said
+// nothing); Method: the answer itself (malformed, none acceptable, not offered).
+enum class Stage : std::uint8_t { Greeting, Method, Auth, Request, Reply };
 struct Failure {
   Errno error;         // what the program sees
   Stage stage;

@@ -1,7 +1,6 @@
 #include "tool/check.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,7 +16,10 @@
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/session_io.hpp"
+#include "core/session_outcome.hpp"
 #include "core/socket_stream.hpp"
+#include "core/upstream.hpp"
 #include "socks5/handshake.hpp"
 #include "tool/config_report.hpp"
 
@@ -175,8 +177,8 @@ std::string failure_text(const socks5::Failure& f) {
 
 // UDP ASSOCIATE or BIND (when the settings use them) on a fresh control
 // connection, then closed: the first reply says where the proxy relays or listens.
-void check_side_request(const Runtime& rt, std::size_t i, const socks5::Credentials& creds,
-                        socks5::Command cmd, Report& report) {
+void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, Report& report) {
+  const ProxySpec& spec = rt.proxies()[i].spec;
   const bool udp = cmd == socks5::Command::UdpAssociate;
   const char* step = udp ? "udp associate" : "bind";
   if (udp ? !rt.settings().udp : !rt.settings().bind) {
@@ -194,7 +196,7 @@ void check_side_request(const Runtime& rt, std::size_t i, const socks5::Credenti
   SocketStream stream(control.get(), Clock::now() + timeout);
   // RFC 1928 §4 and §7: the peer's (BIND) or our (UDP) address when known, else zeros.
   static constexpr std::uint8_t kAny[4] = {0, 0, 0, 0};
-  auto reply = socks5::handshake(stream, creds, cmd, Endpoint::ipv4(kAny, 0));
+  auto reply = upstream_for(spec).open(stream, spec, cmd, Endpoint::ipv4(kAny, 0));
   if (!reply) {
     std::string why = failure_text(reply.error());
     if (reply.error().reply == static_cast<std::uint8_t>(socks5::ReplyCode::CommandNotSupported)) {
@@ -243,17 +245,17 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     }
   }
 
-  // Greeting, auth and CONNECT: the library's handshake on our socket.
-  const socks5::Credentials creds{spec.user, spec.password};
+  // Greeting, auth and CONNECT: the library's handshake (the proxy's Upstream) on our socket.
   const bool with_creds = !spec.user.empty();
   SocketStream socket_stream(control.get(), Clock::now() + timeout);
   RecordingStream stream(socket_stream);
   const std::string connect_step = fmt::format("connect {}", target);
-  auto reply = socks5::handshake(stream, creds, socks5::Command::Connect, target);
+  auto reply = upstream_for(spec).open(stream, spec, socks5::Command::Connect, target);
   const auto method = stream.method();
   const std::string chose =
       method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
-  if (!reply && reply.error().stage == socks5::Stage::Greeting) {
+  if (!reply && (reply.error().stage == socks5::Stage::Greeting ||
+                 reply.error().stage == socks5::Stage::Method)) {
     std::string why = failure_text(reply.error());
     if (method == socks5::Method::NoAcceptable) {
       why += with_creds ? ": the proxy accepts neither no-auth nor username/password"
@@ -296,8 +298,8 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.failed(connect_step, failure_text(reply.error()));
   }
 
-  check_side_request(rt, i, creds, socks5::Command::UdpAssociate, report);
-  check_side_request(rt, i, creds, socks5::Command::Bind, report);
+  check_side_request(rt, i, socks5::Command::UdpAssociate, report);
+  check_side_request(rt, i, socks5::Command::Bind, report);
 }
 
 // The library's own path (open_session): the failover pool or the chain, as a
@@ -327,33 +329,19 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
     return;
   }
   Socket s(fd);
-  // The library says why in one log line; catch it to use as the reason.
-  int pipe_fds[2];
-  const bool capture = ::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0;
-  const LogLevel level = log::level();
-  if (capture) {
-    log::set_fd(pipe_fds[1]);
-    log::set_level(LogLevel::Error);
-  }
-  auto reply = open_session(fd, socks5::Command::Connect, target);
-  std::string said;
-  if (capture) {
-    log::set_fd(2);
-    log::set_level(level);
-    char buf[4096];
-    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf - 1);
-    if (n > 0) said.assign(buf, static_cast<std::size_t>(n));
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    // Keep the last line, without the "socksify[PID]: error: " prefix.
-    while (!said.empty() && said.back() == '\n') said.pop_back();
-    if (const auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
-    if (const auto p = said.find("error: "); p != std::string::npos) said.erase(0, p + 7);
-  }
-  if (!reply) {
-    report.failed(step, said.empty() ? describe_errno(reply.error().code) : said);
-  } else {
+  // The library's session, on its own runtime and real sockets, but silent:
+  // the verdict says what its log line would (the same formatter).
+  SystemSessionIo io;
+  SessionOutcome outcome;
+  auto reply = open_session(rt, io, fd, socks5::Command::Connect, target, outcome);
+  if (reply) {
     report.ok(step, fmt::format("bound {}", reply->bound));
+  } else if (const SessionAttempt* last = outcome.last_failure()) {
+    fmt::memory_buffer why;
+    format_attempt(why, outcome, *last);
+    report.failed(step, fmt::to_string(why));
+  } else {
+    report.failed(step, describe_errno(reply.error().code));
   }
 }
 

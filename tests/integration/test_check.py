@@ -184,6 +184,20 @@ class CheckCommand(IntegrationTest):
         self.assertRegex(proc.stdout.decode(), r"  connect \S+: FAILED: connect to \S+ via socks5://\S+ "
                                                r"failed: proxy unreachable")
 
+    def test_chain_names_the_failing_hop(self):
+        # Hop 1 (danted) is asked to reach hop 2, where nothing listens: the
+        # verdict is the library's outcome, naming hop 1 and danted's refusal.
+        target = f"{netns.TARGET4}:{servers.ECHO_PORT}"
+        self.echo.clear()
+        proc = self.check(f"{DANTED_URL},{DEAD_URL}", ["--check-target", target],
+                          env={"SOCKSIFY_PROXY_MODE": "chain"})
+        self.assertEqual(proc.returncode, 1, describe(proc))
+        self.assertIn(b"chain of 2 proxies, as the library connects:", proc.stdout, describe(proc))
+        self.assertRegex(proc.stdout.decode(), rf"  connect {re.escape(target)}: FAILED: connect to "
+                                               rf"{re.escape(target)} via chain hop 1 "
+                                               rf"\({re.escape(DANTED_URL)}\) failed: .+ \(E[A-Z]+\)")
+        self.assertEqual(self.echo.records("tcp"), [], "the target was reached past a dead hop")
+
     def test_bad_configuration_fails_before_any_connection(self):
         proc = self.check(DANTED_URL, env={"SOCKSIFY_CONNECT_TIMEOUT": "soon"})
         self.assertEqual(proc.returncode, 1, describe(proc))

@@ -7,8 +7,7 @@
 #include <map>
 #include <string>
 
-#include "core/runtime.hpp"
-#include "dns/name_table.hpp"
+#include "test_runtime.hpp"
 
 namespace socksify {
 namespace {
@@ -28,14 +27,7 @@ Endpoint ip(const char* text, std::uint16_t port) {
   return *Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(in6), sizeof *in6);
 }
 
-Runtime runtime(std::map<std::string, std::string> env) {
-  Runtime rt;
-  rt.load([&env](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  });
-  return rt;
-}
+using testing::runtime;
 
 TEST(Route, RemoteHostsGoThroughTheProxy) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"}});

@@ -202,7 +202,7 @@ TEST(Socks5Handshake, NoAcceptableMethodFailsWithEacces) {
     const auto r = handshake(s, creds, Command::Connect, kTarget);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().error, Errno{EACCES});
-    EXPECT_EQ(r.error().stage, Stage::Greeting);
+    EXPECT_EQ(r.error().stage, Stage::Method);
     EXPECT_EQ(r.error().what, "no acceptable auth method");
     // RFC 1928 §3: after X'FF' the client must close, so nothing more is sent.
     EXPECT_EQ(s.written.size(), creds.user.empty() ? 3u : 4u);
@@ -221,7 +221,7 @@ TEST(Socks5Handshake, MethodWeDidNotOfferFailsWithEproto) {
     const auto r = handshake(s, c.creds, Command::Connect, kTarget);
     ASSERT_FALSE(r) << c.method;
     EXPECT_EQ(r.error().error, Errno{EPROTO}) << c.method;
-    EXPECT_EQ(r.error().stage, Stage::Greeting);
+    EXPECT_EQ(r.error().stage, Stage::Method);
     EXPECT_EQ(s.written.size(), c.creds.user.empty() ? 3u : 4u);
   }
 }
@@ -311,7 +311,7 @@ TEST(Socks5Handshake, MalformedServerBytesFailWithEprotoWithoutReadingOn) {
     Stage stage;
   };
   const Case cases[] = {
-      {"method choice version 4", bytes({0x04}), Stage::Greeting},
+      {"method choice version 4", bytes({0x04}), Stage::Method},
       {"auth reply version 5", cat({kChoosePassword, bytes({0x05})}), Stage::Auth},
       {"reply version 4", cat({kChoosePassword, kAuthOk, bytes({0x04})}), Stage::Reply},
       {"reply reserved byte set", cat({kChoosePassword, kAuthOk, bytes({0x05, 0x00, 0x01})}),

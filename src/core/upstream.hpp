@@ -1,0 +1,42 @@
+// Upstream: the protocol spoken to one proxy, chosen from its ProxySpec. A
+// session (core/session.cpp) connects, then asks the proxy's Upstream to run
+// its exchange over a socks5::Stream; failover, chains, the log line and
+// --check are the same whatever the protocol. SOCKS5 is the only one today;
+// SOCKS4 and HTTP CONNECT (issue 13) add an implementation and a case in
+// upstream_for(), nothing else.
+//
+// The vocabulary is SOCKS5's (Command, Reply, Failure with its Stage): the
+// others map onto it (SOCKS4 has CONNECT and BIND and a one-byte reply code;
+// HTTP CONNECT has a request and a status line).
+#pragma once
+
+#include "config/proxy_spec.hpp"
+#include "core/endpoint.hpp"
+#include "core/result.hpp"
+#include "socks5/codec.hpp"
+#include "socks5/handshake.hpp"
+
+namespace socksify {
+
+class Upstream {
+ public:
+  // Whether the protocol has the command at all (a session refuses the
+  // others with EOPNOTSUPP before connecting).
+  virtual bool carries(socks5::Command cmd) const noexcept = 0;
+  // The whole exchange on a connected stream: asks `proxy` to carry `cmd` to dst.
+  // Reads no byte past the proxy's reply.
+  virtual Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream,
+                                                      const ProxySpec& proxy, socks5::Command cmd,
+                                                      const Endpoint& dst) const = 0;
+  // A proxy that failed this way said nothing (it is down or not there):
+  // failover may try the next. Anything it answered is final.
+  virtual bool is_down(const socks5::Failure& f) const noexcept = 0;
+
+ protected:
+  ~Upstream() = default;  // static instances only
+};
+
+// The Upstream for the proxy's protocol; a static object, never allocated.
+const Upstream& upstream_for(const ProxySpec& proxy) noexcept;
+
+}  // namespace socksify
