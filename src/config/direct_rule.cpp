@@ -2,7 +2,7 @@
 // inside connect(), so everything that can be normalised is normalised here:
 // names are lower-cased and lose their final dot, networks are parsed.
 #include "config/direct_rule.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // The option table and the value parsers behind it. Adding an option is one
 // row in kOptions (plus its field in Settings).
 #include "config/options.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
 
 #include <fmt/format.h>
 #include <sys/socket.h>

@@ -3,7 +3,7 @@
 // variables and config files that users paste into bug reports. Messages quote
 // only the scheme, the host and the port, which sit outside the credentials.
 #include "config/proxy_spec.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>

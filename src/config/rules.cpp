@@ -1,7 +1,7 @@
 // Direct-rule matching. Runs inside interposed calls: no allocation, no
 // locale-dependent functions (tolower reads the locale), no exceptions.
 #include "config/rules.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>

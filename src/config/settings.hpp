@@ -14,7 +14,7 @@
 
 #include "config/direct_rule.hpp"
 #include "config/proxy_spec.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

@@ -3,8 +3,8 @@
 // as the tunnel. The program's descriptor flags are exactly as they were after.
 #pragma once
 
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 #include "socks5/codec.hpp"
 
 namespace socksify {

@@ -7,7 +7,7 @@
 #include <array>
 #include <cstring>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"

@@ -26,7 +26,7 @@
 #include <optional>
 #include <span>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "dns/name_table.hpp"
 
 namespace socksify {
