@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/settings.hpp"
+#include "base/cidr.hpp"
 #include "base/endpoint.hpp"
 
 namespace socksify {

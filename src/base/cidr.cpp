@@ -1,5 +1,4 @@
-// parse_cidr (declared in direct_rule.hpp): IP networks for fake ranges and
-// direct rules.
+// parse_cidr: IP networks for fake ranges and direct rules.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -7,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "config/direct_rule.hpp"
+#include "base/cidr.hpp"
 
 namespace socksify {
 
