@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/v4_mapped.hpp"
 #include "dns/host_name.hpp"
 
 namespace socksify {
@@ -202,8 +203,7 @@ int plan_addresses(NameTable& table, std::string_view name, const addrinfo& hint
   if (want_mapped) {
     Address& a = out.items[out.count++];
     a.family = AF_INET6;
-    a.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    std::memcpy(a.bytes.data() + 12, a4.data(), 4);
+    a.bytes = to_v4_mapped(a4);
   }
   return 0;
 }
