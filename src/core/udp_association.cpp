@@ -15,6 +15,7 @@
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/socket_family.hpp"
 #include "core/udp_address.hpp"
 
 namespace socksify {
@@ -53,13 +54,6 @@ UdpAssociation* new_association() {
   a->next_check_ns.store(0, std::memory_order_relaxed);
   a->next_free = nullptr;
   return a;
-}
-
-int socket_family(int fd) {
-  int domain = AF_UNSPEC;
-  socklen_t len = sizeof domain;
-  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
-  return domain;
 }
 
 bool ipv6_only(int fd) {

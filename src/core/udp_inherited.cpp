@@ -12,6 +12,7 @@
 #include "core/real.hpp"
 #include "core/route.hpp"
 #include "core/runtime.hpp"
+#include "core/socket_family.hpp"
 
 namespace socksify {
 namespace {
@@ -26,7 +27,7 @@ int int_option(int fd, int name) {
 void adopt(int fd) {
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return;
-  const int domain = int_option(fd, SO_DOMAIN);
+  const int domain = socket_family(fd);
   if ((domain != AF_INET && domain != AF_INET6) || int_option(fd, SO_TYPE) != SOCK_DGRAM ||
       int_option(fd, SO_PROTOCOL) != IPPROTO_UDP) {
     return;
