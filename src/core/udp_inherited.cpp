@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "base/decimal.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -55,12 +56,9 @@ void adopt_inherited_udp_sockets() noexcept {
   if (dir == nullptr) return;
   const int own = dirfd(dir);
   while (dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || fd == own || fd < 0 || fd >= FdTable::kCapacity) {
-      continue;
-    }
-    adopt(static_cast<int>(fd));
+    const auto fd = parse_decimal(e->d_name, FdTable::kCapacity - 1);  // not "." or ".."
+    if (!fd || static_cast<int>(*fd) == own) continue;
+    adopt(static_cast<int>(*fd));
   }
   closedir(dir);
 }
