@@ -9,6 +9,7 @@
 #include <utility>
 #include <new>
 
+#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
@@ -227,8 +228,7 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
   if (p == nullptr) return Errno{ENOMEM};
   p->target = *target;
   if (target->is_ip()) p->filter = target->unmapped();
-  p->program_len = std::min<socklen_t>(program_len, sizeof p->program_addr);
-  std::memcpy(&p->program_addr, program_addr, p->program_len);
+  p->program_len = store_sockaddr(p->program_addr, program_addr, program_len);
   std::lock_guard lock(state.udp_mu);
   p->older = a.peers;
   a.peers = p;
