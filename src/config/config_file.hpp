@@ -3,11 +3,10 @@
 //
 // Format: one `key value` per line; blank lines and lines starting with '#'
 // are ignored; outside credentials, " #" starts a trailing comment. Keys are
-// the file_key column of option_table(): proxy, proxy_mode, username,
-// password, dns, direct, direct_loopback, udp, connect_timeout, fake_ipv4,
-// fake_ipv6, log_level, log_file. `proxy` and `direct` may repeat (and take
-// several items per line, like their variables); any other key may appear
-// once. username and password take the rest of the line verbatim except
+// the file_key column of option_table() (config/options.cpp, which the man
+// page socksify.conf(5) is checked against): one per SOCKSIFY_* option except
+// SOCKSIFY_CONF_FILE. `proxy` and `direct` may repeat (and take several items
+// per line, like their variables); any other key may appear once. username and password take the rest of the line verbatim except
 // surrounding whitespace ('#' included).
 #pragma once
 
@@ -19,7 +18,7 @@
 
 #include "config/file_safety.hpp"
 #include "config/settings.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

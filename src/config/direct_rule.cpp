@@ -2,7 +2,8 @@
 // inside connect(), so everything that can be normalised is normalised here:
 // names are lower-cased and lose their final dot, networks are parsed.
 #include "config/direct_rule.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 #include <fmt/format.h>
 
@@ -17,17 +18,11 @@ constexpr std::size_t kMaxName = 255;
 
 Result<std::uint16_t, Message> parse_rule_port(std::string_view text) {
   if (text.empty()) return Message{"missing port after ':'"};
-  if (text.size() > 5) return Message{fmt::format("invalid port '{}' (expected 1..65535)", text)};
-  unsigned value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9')
-      return Message{fmt::format("invalid port '{}' (expected 1..65535)", text)};
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value < 1 || value > 65535) {
+  const auto value = parse_decimal(text, 65535);
+  if (text.size() > 5 || !value || *value < 1) {
     return Message{fmt::format("invalid port '{}' (expected 1..65535)", text)};
   }
-  return static_cast<std::uint16_t>(value);
+  return static_cast<std::uint16_t>(*value);
 }
 
 bool name_char(char c) {

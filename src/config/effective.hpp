@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

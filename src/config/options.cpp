@@ -1,7 +1,8 @@
 // The option table and the value parsers behind it. Adding an option is one
 // row in kOptions (plus its field in Settings).
 #include "config/options.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -128,14 +129,9 @@ Result<void, Message> apply_connect_timeout(std::string_view v, Draft& d) {
     return Message{
         fmt::format("expected milliseconds between 1 and {}, got '{}'", kMaxTimeoutMs, v)};
   };
-  if (v.empty() || v.size() > 10) return bad();
-  long ms = 0;
-  for (const char c : v) {
-    if (c < '0' || c > '9') return bad();
-    ms = ms * 10 + (c - '0');
-  }
-  if (ms < 1 || ms > kMaxTimeoutMs) return bad();
-  d.settings.connect_timeout = std::chrono::milliseconds(ms);
+  const auto ms = parse_decimal(v, kMaxTimeoutMs);
+  if (v.size() > 10 || !ms || *ms < 1) return bad();
+  d.settings.connect_timeout = std::chrono::milliseconds(static_cast<long>(*ms));
   return {};
 }
 

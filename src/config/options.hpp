@@ -11,7 +11,7 @@
 
 #include "config/config_file.hpp"
 #include "config/settings.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify::config_detail {
 

@@ -3,7 +3,8 @@
 // variables and config files that users paste into bug reports. Messages quote
 // only the scheme, the host and the port, which sit outside the credentials.
 #include "config/proxy_spec.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -89,14 +90,12 @@ bool valid_scheme(std::string_view s) {
 // the password sits exactly where the port would be.
 Result<std::uint16_t, Message> parse_port(std::string_view text) {
   if (text.empty()) return Message{"missing port after ':'"};
-  unsigned long value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return Message{"invalid port (not a number)"};
-    // Saturate instead of overflowing: any long digit string is out of range.
-    if (value <= 65535) value = value * 10 + static_cast<unsigned long>(c - '0');
+  const auto value = parse_decimal(text, 65535);
+  if (!value && value.error() == DecimalError::NotDigits) {
+    return Message{"invalid port (not a number)"};
   }
-  if (value < 1 || value > 65535) return Message{"port out of range (1..65535)"};
-  return static_cast<std::uint16_t>(value);
+  if (!value || *value < 1) return Message{"port out of range (1..65535)"};
+  return static_cast<std::uint16_t>(*value);
 }
 
 // Parses "user[:password]" into spec. Messages name the field, never quote it.

@@ -1,7 +1,8 @@
 // Direct-rule matching. Runs inside interposed calls: no allocation, no
 // locale-dependent functions (tolower reads the locale), no exceptions.
 #include "config/rules.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
+#include "base/v4_mapped.hpp"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -58,8 +59,7 @@ Address address_of(const Endpoint& dst) {
     a.family = AF_INET;
   } else if (inet_pton(AF_INET6, buf, a.bytes) == 1) {
     a.family = AF_INET6;
-    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(a.bytes, kMapped, 12) == 0) {
+    if (is_v4_mapped(a.bytes)) {
       std::memmove(a.bytes, a.bytes + 12, 4);
       std::memset(a.bytes + 4, 0, 12);
       a.family = AF_INET;

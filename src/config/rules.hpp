@@ -4,7 +4,7 @@
 
 #include "config/direct_rule.hpp"
 #include "config/settings.hpp"
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

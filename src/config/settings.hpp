@@ -12,16 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/cidr.hpp"
+#include "base/log_level.hpp"
+#include "base/result.hpp"
 #include "config/direct_rule.hpp"
 #include "config/proxy_spec.hpp"
-#include "core/result.hpp"
 
 namespace socksify {
-
-enum class LogLevel : std::uint8_t { Quiet, Error, Warn, Info, Debug };
-
-// Cidr and parse_cidr live in direct_rule.hpp (DirectRule needs them); this
-// header still provides them through that include.
 
 // How several proxies are used. Failover: try them in order, first that
 // answers wins. Chain: tunnel through each in turn (the last one reaches the

@@ -14,7 +14,7 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "core/fd_table.hpp"
 
 namespace socksify {

@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "config/settings.hpp"
+#include "base/log_level.hpp"
 
 namespace socksify::log {
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/decimal.hpp"
 #include "config/rules.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
@@ -22,11 +23,11 @@ bool is_numeric_host(const char* node) {
   return std::strchr(node, ':') != nullptr;
 }
 
+// As the fake resolver reads it: digits only (a service name or "" is port 0).
 std::uint16_t numeric_port(const char* service) {
-  if (service == nullptr || *service == '\0') return 0;
-  char* end = nullptr;
-  const unsigned long v = std::strtoul(service, &end, 10);
-  return (*end == '\0' && v <= 65535) ? static_cast<std::uint16_t>(v) : 0;
+  if (service == nullptr) return 0;
+  const auto v = parse_decimal(service, 65535);
+  return v ? static_cast<std::uint16_t>(*v) : 0;
 }
 
 }  // namespace

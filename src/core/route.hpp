@@ -3,7 +3,7 @@
 // nowhere (fail closed).
 #pragma once
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

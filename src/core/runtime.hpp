@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

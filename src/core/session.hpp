@@ -6,8 +6,8 @@
 // --check reports it.
 #pragma once
 
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 #include "core/session_outcome.hpp"
 #include "socks5/codec.hpp"
 

@@ -7,15 +7,11 @@
 #include <cerrno>
 
 #include "core/real.hpp"
+#include "core/socket_family.hpp"
 
 namespace socksify {
 
-int SystemSessionIo::family(int fd) {
-  int domain = 0;
-  socklen_t len = sizeof domain;
-  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
-  return domain;
-}
+int SystemSessionIo::family(int fd) { return socket_family(fd); }
 
 int SystemSessionIo::status_flags(int fd) { return REAL(fcntl)(fd, F_GETFL); }
 

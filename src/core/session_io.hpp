@@ -8,7 +8,7 @@
 
 #include <optional>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "core/socket_stream.hpp"
 #include "socks5/handshake.hpp"
 

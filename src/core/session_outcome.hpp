@@ -16,8 +16,8 @@
 
 #include "config/proxy_spec.hpp"
 #include "config/settings.hpp"
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 #include "socks5/codec.hpp"
 #include "socks5/handshake.hpp"
 

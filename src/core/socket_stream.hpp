@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "socks5/handshake.hpp"
 
 namespace socksify {

@@ -7,7 +7,8 @@
 #include <array>
 #include <cstring>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
+#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
@@ -18,18 +19,6 @@
 
 namespace socksify {
 namespace {
-
-void store(sockaddr_storage& to, socklen_t& to_len, const sockaddr_storage& from, socklen_t len) {
-  to_len = std::min<socklen_t>(len, sizeof to);
-  std::memcpy(&to, &from, to_len);
-}
-
-// As the kernel answers getsockname/accept: copy what fits, report the full size.
-void answer(sockaddr* addr, socklen_t* len, const sockaddr_storage& from, socklen_t from_len) {
-  if (addr == nullptr || len == nullptr) return;
-  std::memcpy(addr, &from, std::min(*len, from_len));
-  *len = from_len;
-}
 
 // An endpoint as the program's socket family shows it: an AF_INET6 socket sees
 // an IPv4 address as ::ffff:a.b.c.d, as it would from the kernel.
@@ -107,7 +96,7 @@ Status open_bind(int fd, FdState* s) {
     return Errno{EPROTO};
   }
   if (Status swapped = swap_in(fd, p); !swapped) return swapped;
-  store(s->local, s->local_len, local, local_len);
+  s->local_len = store_sockaddr(s->local, &local, local_len);
   s->kind = FdState::Kind::TcpBind;
   if (log::enabled(LogLevel::Debug)) log::debug("fd {} listens at the proxy: {}", fd, where);
   return {};
@@ -191,10 +180,7 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
   }
   FdState* s = fd_table().create(fd, FdState::Kind::TcpBindCandidate);
   if (s != nullptr) {
-    sockaddr_storage ss{};
-    const socklen_t n = std::min<socklen_t>(len, sizeof ss);
-    std::memcpy(&ss, addr, n);
-    store(s->bound, s->bound_len, ss, n);
+    s->bound_len = store_sockaddr(s->bound, addr, len);
   }
   return 0;
 }
@@ -204,7 +190,7 @@ void tcp_bind_remember_origin(FdState* s, const Endpoint& bound) noexcept {
   if (!Runtime::get().settings().bind) return;
   sockaddr_storage ss{};
   const socklen_t n = as_sockaddr(bound, s->peer.ss_family, ss);
-  store(s->local, s->local_len, ss, n);
+  s->local_len = store_sockaddr(s->local, &ss, n);
 }
 
 std::optional<Status> tcp_bind_listen(int fd) noexcept {
@@ -223,7 +209,7 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
     if (s->local_len == 0 || s->pending.load(std::memory_order_acquire) || s->connect_error != 0) {
       return std::nullopt;
     }
-    answer(addr, len, s->local, s->local_len);
+    copy_sockaddr_out(addr, len, s->local, s->local_len);
     return Status{};
   }
   if (s->kind != FdState::Kind::TcpBind && s->kind != FdState::Kind::TcpBindCandidate) {
@@ -238,7 +224,7 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
   if (s->kind == FdState::Kind::TcpBindCandidate) {
     if (Status opened = open_bind(fd, s); !opened) return opened;
   }
-  answer(addr, len, s->local, s->local_len);
+  copy_sockaddr_out(addr, len, s->local, s->local_len);
   return Status{};
 }
 
@@ -280,9 +266,9 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   sockaddr_storage peer{};
   const socklen_t peer_len = as_sockaddr(reply->bound, family, peer);
   if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel); t != nullptr && peer_len != 0) {
-    store(t->peer, t->peer_len, peer, peer_len);
+    t->peer_len = store_sockaddr(t->peer, &peer, peer_len);
   }
-  if (peer_len != 0) answer(addr, len, peer, peer_len);
+  if (peer_len != 0) copy_sockaddr_out(addr, len, peer, peer_len);
   else if (len != nullptr) *len = 0;
   if (log::enabled(LogLevel::Debug)) log::debug("fd {}: {} connected through the proxy's BIND", nfd, reply->bound);
   return Result<int>{nfd};

@@ -24,7 +24,7 @@
 
 #include <optional>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

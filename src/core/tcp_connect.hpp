@@ -4,7 +4,7 @@
 
 #include <sys/socket.h>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

@@ -5,7 +5,7 @@
 
 #include <sys/socket.h>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

@@ -9,12 +9,14 @@
 #include <utility>
 #include <new>
 
+#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/socket_family.hpp"
 #include "core/udp_address.hpp"
 
 namespace socksify {
@@ -53,13 +55,6 @@ UdpAssociation* new_association() {
   a->next_check_ns.store(0, std::memory_order_relaxed);
   a->next_free = nullptr;
   return a;
-}
-
-int socket_family(int fd) {
-  int domain = AF_UNSPEC;
-  socklen_t len = sizeof domain;
-  if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return AF_UNSPEC;
-  return domain;
 }
 
 bool ipv6_only(int fd) {
@@ -233,8 +228,7 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
   if (p == nullptr) return Errno{ENOMEM};
   p->target = *target;
   if (target->is_ip()) p->filter = target->unmapped();
-  p->program_len = std::min<socklen_t>(program_len, sizeof p->program_addr);
-  std::memcpy(&p->program_addr, program_addr, p->program_len);
+  p->program_len = store_sockaddr(p->program_addr, program_addr, program_len);
   std::lock_guard lock(state.udp_mu);
   p->older = a.peers;
   a.peers = p;

@@ -13,8 +13,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -81,9 +82,7 @@ Status udp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
   }
   if (auto p = udp_set_peer(*s, a, &route.target, addr, len); !p) return p;
   s->udp_direct_peer.store(false, std::memory_order_relaxed);
-  const socklen_t n = std::min<socklen_t>(len, sizeof s->peer);
-  std::memcpy(&s->peer, addr, n);
-  s->peer_len = n;
+  s->peer_len = store_sockaddr(s->peer, addr, len);
   return {};
 }
 

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <span>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

@@ -7,11 +7,13 @@
 
 #include <cstdlib>
 
+#include "base/decimal.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/route.hpp"
 #include "core/runtime.hpp"
+#include "core/socket_family.hpp"
 
 namespace socksify {
 namespace {
@@ -26,7 +28,7 @@ int int_option(int fd, int name) {
 void adopt(int fd) {
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return;
-  const int domain = int_option(fd, SO_DOMAIN);
+  const int domain = socket_family(fd);
   if ((domain != AF_INET && domain != AF_INET6) || int_option(fd, SO_TYPE) != SOCK_DGRAM ||
       int_option(fd, SO_PROTOCOL) != IPPROTO_UDP) {
     return;
@@ -54,12 +56,9 @@ void adopt_inherited_udp_sockets() noexcept {
   if (dir == nullptr) return;
   const int own = dirfd(dir);
   while (dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || fd == own || fd < 0 || fd >= FdTable::kCapacity) {
-      continue;
-    }
-    adopt(static_cast<int>(fd));
+    const auto fd = parse_decimal(e->d_name, FdTable::kCapacity - 1);  // not "." or ".."
+    if (!fd || static_cast<int>(*fd) == own) continue;
+    adopt(static_cast<int>(*fd));
   }
   closedir(dir);
 }

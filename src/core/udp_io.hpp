@@ -12,7 +12,7 @@
 
 #include <cstddef>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

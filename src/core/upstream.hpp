@@ -11,8 +11,8 @@
 #pragma once
 
 #include "config/proxy_spec.hpp"
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 #include "socks5/codec.hpp"
 #include "socks5/handshake.hpp"
 

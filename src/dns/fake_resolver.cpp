@@ -10,6 +10,8 @@
 #include <cstring>
 #include <new>
 
+#include "base/decimal.hpp"
+#include "base/v4_mapped.hpp"
 #include "dns/host_name.hpp"
 
 namespace socksify {
@@ -86,13 +88,13 @@ struct Kinds {
 // (glibc would silently wrap it).
 enum class PortText { Numeric, Name, TooLarge };
 PortText parse_port(const char* text, std::uint16_t* port) {
-  unsigned value = 0;
-  for (const char* p = text; *p != '\0'; ++p) {
-    if (*p < '0' || *p > '9') return PortText::Name;
-    value = value * 10 + static_cast<unsigned>(*p - '0');
-    if (value > 65535) return PortText::TooLarge;
+  if (*text == '\0') {
+    *port = 0;
+    return PortText::Numeric;
   }
-  *port = static_cast<std::uint16_t>(value);
+  const auto value = parse_decimal(text, 65535);
+  if (!value) return value.error() == DecimalError::TooLarge ? PortText::TooLarge : PortText::Name;
+  *port = static_cast<std::uint16_t>(*value);
   return PortText::Numeric;
 }
 
@@ -202,8 +204,7 @@ int plan_addresses(NameTable& table, std::string_view name, const addrinfo& hint
   if (want_mapped) {
     Address& a = out.items[out.count++];
     a.family = AF_INET6;
-    a.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    std::memcpy(a.bytes.data() + 12, a4.data(), 4);
+    a.bytes = to_v4_mapped(a4);
   }
   return 0;
 }

@@ -3,16 +3,23 @@
 // addresses from the NameTable instead of from DNS, so no query leaves the
 // machine, and the proxy later receives the name itself (RFC 1928 §5, ATYP 3).
 //
-// Pure: no socket, no DNS, no errno. The shim decides *whether* to come here
-// (remote DNS on, the node is a name, not numeric, not bypassed, not
-// "localhost", not NULL); these functions decide *what* the answer is, with
-// glibc's return conventions, so each hook stays a few lines:
+// Pure but for system_services() (the NSS services files, never DNS): no socket,
+// no DNS query. lookup_policy() (core/resolve_policy.hpp) decides *whether* to
+// come here: Fake when remote DNS is on and the node is a name (not NULL or
+// empty, not numeric, no AI_NUMERICHOST, not sent direct by a rule or as
+// localhost); Refuse when the configuration is broken (fail closed); else Real.
+// These functions decide *what* the answer is, with glibc's return
+// conventions, so each hook in shim/resolve.cpp stays a few lines:
 //
 //   int getaddrinfo(node, service, hints, res) {
-//     if (!wants_fake(node, hints)) return real.getaddrinfo(node, service, hints, res);
-//     return fake_getaddrinfo(table, node, service, hints, res);
+//     switch (policy(node, service, hints ? hints->ai_flags : 0)) {
+//       case Lookup::Fake: return fake_getaddrinfo(*name_table(), node, service, hints, res);
+//       case Lookup::Refuse: return EAI_FAIL;
+//       case Lookup::Real: break;
+//     }
+//     return REAL(getaddrinfo)(node, service, hints, res);
 //   }
-//   void freeaddrinfo(ai) { is_fake_addrinfo(ai) ? fake_freeaddrinfo(ai) : real.freeaddrinfo(ai); }
+//   void freeaddrinfo(ai) { is_fake_addrinfo(ai) ? fake_freeaddrinfo(ai) : REAL(freeaddrinfo)(ai); }
 //
 // Every function is noexcept: they run under extern "C" hooks. Memory
 // exhaustion becomes EAI_MEMORY (getaddrinfo) or ENOMEM (the hostent family).
@@ -26,7 +33,7 @@
 #include <optional>
 #include <span>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "dns/name_table.hpp"
 
 namespace socksify {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

@@ -1,5 +1,6 @@
 #include "dns/name_table.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
+#include "base/v4_mapped.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -80,13 +81,6 @@ std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr
   }
   return n;
 }
-
-constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-bool is_v4_mapped(std::span<const std::uint8_t> a) {
-  return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
-}
-
 
 // What both lookups check first: the range serving `family`, if `out` holds
 // one of its addresses and `name` can be sent to a proxy; `name` lower-cased

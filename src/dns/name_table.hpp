@@ -33,8 +33,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/settings.hpp"
-#include "core/endpoint.hpp"
+#include "base/cidr.hpp"
+#include "base/endpoint.hpp"
 
 namespace socksify {
 

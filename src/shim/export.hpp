@@ -11,7 +11,7 @@
 #include <cstddef>
 
 #include "core/guard.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 #include "socksify/socksify.h"
 
 #define SOCKSIFY_HOOK extern "C" __attribute__((visibility("default")))

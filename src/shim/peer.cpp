@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/real.hpp"
 #include "shim/export.hpp"
@@ -23,9 +24,7 @@ SOCKSIFY_HOOK int getpeername(int fd, sockaddr* addr, socklen_t* len) {
     errno = ENOTCONN;
     return -1;
   }
-  // Like the kernel: copy what fits, report the full size.
-  std::memcpy(addr, &s->peer, std::min(*len, s->peer_len));
-  *len = s->peer_len;
+  copy_sockaddr_out(addr, len, s->peer, s->peer_len);
   return 0;
 }
 

@@ -10,8 +10,8 @@
 #include <span>
 #include <string_view>
 
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 
 namespace socksify::socks5 {
 

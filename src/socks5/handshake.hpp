@@ -7,8 +7,8 @@
 #include <span>
 #include <string_view>
 
-#include "core/endpoint.hpp"
-#include "core/result.hpp"
+#include "base/endpoint.hpp"
+#include "base/result.hpp"
 #include "socks5/codec.hpp"
 
 namespace socksify::socks5 {

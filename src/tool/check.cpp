@@ -5,12 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "base/decimal.hpp"
 #include "config/config_file.hpp"
 #include "config/effective.hpp"
 #include "core/log.hpp"
@@ -122,12 +122,9 @@ std::optional<Endpoint> parse_target(std::string_view text) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
   }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (host.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return std::nullopt;
-  }
+  const auto parsed = parse_decimal(port_text, 65535);
+  if (host.empty() || !parsed || *parsed == 0) return std::nullopt;
+  const auto port = static_cast<std::uint16_t>(*parsed);
   const std::string h(host);
   std::uint8_t a[16];
   if (inet_pton(AF_INET, h.c_str(), a) == 1) {

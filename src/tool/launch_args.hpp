@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

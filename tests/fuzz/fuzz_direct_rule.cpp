@@ -10,7 +10,7 @@
 
 #include "config/direct_rule.hpp"
 #include "config/rules.hpp"
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "fuzz_check.hpp"
 
 using namespace socksify;

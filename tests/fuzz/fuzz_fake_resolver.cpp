@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/direct_rule.hpp"
+#include "base/cidr.hpp"
 #include "dns/fake_resolver.hpp"
 #include "dns/name_table.hpp"
 #include "fuzz_check.hpp"

@@ -1,9 +1,11 @@
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "base/v4_mapped.hpp"
 
 namespace socksify {
 
@@ -64,11 +66,6 @@ std::string_view Endpoint::host_name() const {
   return {data_.data(), name_len_};
 }
 
-static bool is_v4_mapped(std::span<const std::uint8_t> a) {
-  static constexpr std::uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return a.size() == 16 && std::equal(a.begin(), a.begin() + 12, kPrefix);
-}
-
 Endpoint Endpoint::unmapped() const {
   if (kind_ == Kind::IPv6 && is_v4_mapped(address())) {
     return ipv4(std::span<const std::uint8_t, 4>(address().data() + 12, 4), port_);
@@ -78,9 +75,7 @@ Endpoint Endpoint::unmapped() const {
 
 Endpoint Endpoint::v4_mapped() const {
   if (kind_ != Kind::IPv4) return *this;
-  std::array<std::uint8_t, 16> a{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  std::memcpy(a.data() + 12, data_.data(), 4);
-  return ipv6(a, port_);
+  return ipv6(to_v4_mapped(address().first<4>()), port_);
 }
 
 bool Endpoint::is_loopback() const {

@@ -1,6 +1,9 @@
-"""Proxy failures through the launcher, injected by our test server: the program's
-connect fails (fail closed) with a fitting errno, the library prints its error
-line, nothing crashes, and nothing reaches the target."""
+"""What the proxy's reply makes of one connect through the launcher, injected by
+our test server: each refusal code (REP) maps to its errno, a dead port, silence
+and garbage fail closed with the library's error line, nothing crashes and nothing
+reaches the target; a reply sent byte by byte or with any bound address type
+works. (Repeated faults from a retrying program - errno per attempt, one error
+line each, no fd leaked, no direct fallback - are test_tcp_fault_outcomes.)"""
 
 import time
 import unittest
@@ -13,7 +16,7 @@ CURL = ["curl", "-sS", "-v", "--max-time", "20"]
 URL = f"{HTTP4}/{servers.SMALL_FILE}"
 
 
-class FaultsThroughLauncher(IntegrationTest):
+class ProxyRepliesThroughLauncher(IntegrationTest):
     start = ()
 
     # -- helpers -------------------------------------------------------------------

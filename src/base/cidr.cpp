@@ -1,5 +1,4 @@
-// parse_cidr (declared in direct_rule.hpp): IP networks for fake ranges and
-// direct rules.
+// parse_cidr: IP networks for fake ranges and direct rules.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -7,7 +6,8 @@
 #include <cstring>
 #include <string>
 
-#include "config/direct_rule.hpp"
+#include "base/cidr.hpp"
+#include "base/decimal.hpp"
 
 namespace socksify {
 
@@ -41,16 +41,11 @@ Result<Cidr, Message> parse_cidr(std::string_view text) {
   unsigned prefix = max_prefix;
   if (slash != std::string_view::npos) {
     const std::string_view p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3) {
+    const auto n = parse_decimal(p, 999);
+    if (p.size() > 3 || !n) {
       return Message{fmt::format("invalid prefix length '{}' (expected 0..{})", p, max_prefix)};
     }
-    prefix = 0;
-    for (const char c : p) {
-      if (c < '0' || c > '9') {
-        return Message{fmt::format("invalid prefix length '{}' (expected 0..{})", p, max_prefix)};
-      }
-      prefix = prefix * 10 + static_cast<unsigned>(c - '0');
-    }
+    prefix = static_cast<unsigned>(*n);
     if (prefix > max_prefix) {
       return Message{fmt::format("prefix length {} out of range (0..{})", prefix, max_prefix)};
     }

@@ -1,4 +1,4 @@
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include "config/settings.hpp"
+#include "base/cidr.hpp"
 
 namespace socksify {
 namespace {
