@@ -3,7 +3,10 @@
 // where the program wants it without a copy, as long as the header is as long
 // as expected (it nearly always is: the length is learned from the last one).
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <algorithm>
@@ -105,6 +108,103 @@ void drop_log(DropReason why, const UdpAssociation& a, const sockaddr_storage& f
   }
 }
 
+// What a receive does after a datagram the kernel gave it was dropped (not
+// the relay's, a fragment, ...): it goes on as the kernel's receive would have
+// gone on had that datagram never come, and the program's wait never starts
+// over (issue 14 item 7: a 1 s SO_RCVTIMEO lasted 10.9 s under a flood of
+// strays; a blocking recvfrom after select() said readable hung on one).
+//  - Non-blocking (O_NONBLOCK or MSG_DONTWAIT): the next datagram if one is
+//    queued, else EAGAIN, also for the program that polled first and was told
+//    "readable" by the dropped one. At most kMaxDrops are drained per call, so
+//    a flood cannot hold a non-blocking call.
+//  - Blocking with SO_RCVTIMEO: waits only for what is left of that timeout,
+//    counted from the call's start (ppoll, then a receive that cannot block),
+//    then EAGAIN, as the kernel ends it; a signal ends it with EINTR, as the
+//    kernel's does on a socket with a timeout.
+//  - Blocking without a timeout: waits on, as the program asked: it waits for
+//    a datagram, and the dropped one was none. (After a select() that saw
+//    only a stray this blocks where the kernel would have returned it; EAGAIN
+//    instead is an answer such programs never get from a blocking socket and
+//    often treat as fatal, so any stray could end them. A program that wants
+//    its receive bounded sets SO_RCVTIMEO or uses MSG_DONTWAIT.)
+// The mode is looked up only after the first drop: the call that drops
+// nothing costs one clock read.
+class DropWait {
+ public:
+  static constexpr int kMaxDrops = 64;
+
+  DropWait(int fd, int flags) : fd_(fd), flags_(flags) { clock_gettime(CLOCK_MONOTONIC, &start_); }
+
+  // After a drop: the flags for the next receive, or the errno that ends it.
+  Result<int> after_drop() {
+    if (mode_ == Mode::Unknown) classify();
+    switch (mode_) {
+      case Mode::NonBlocking:
+        if (++drops_ > kMaxDrops) return Errno{EAGAIN};
+        return flags_ | MSG_DONTWAIT;
+      case Mode::Forever:
+        return flags_;
+      default:
+        return wait_readable();
+    }
+  }
+
+  // A receive made after after_drop() found nothing (another thread took the
+  // datagram): true when the call should wait again (wait_readable()).
+  bool waits_again() const { return mode_ == Mode::Timed; }
+
+  // Blocking with a timeout: until the socket is readable or the timeout,
+  // counted from the call's start, is over.
+  Result<int> wait_readable() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    timespec left{deadline_.tv_sec - now.tv_sec, deadline_.tv_nsec - now.tv_nsec};
+    if (left.tv_nsec < 0) {
+      left.tv_sec -= 1;
+      left.tv_nsec += 1'000'000'000L;
+    }
+    if (left.tv_sec < 0 || (left.tv_sec == 0 && left.tv_nsec == 0)) return Errno{EAGAIN};
+    pollfd p{fd_, POLLIN, 0};
+    const int r = REAL(ppoll)(&p, 1, &left, nullptr);
+    if (r < 0) return Errno{errno};  // EINTR: what the kernel's timed receive says
+    if (r == 0) return Errno{EAGAIN};
+    return flags_ | MSG_DONTWAIT;
+  }
+
+ private:
+  enum class Mode : std::uint8_t { Unknown, NonBlocking, Forever, Timed };
+
+  void classify() {
+    const int fl = (flags_ & MSG_DONTWAIT) ? 0 : REAL(fcntl)(fd_, F_GETFL);
+    if ((flags_ & MSG_DONTWAIT) || (fl >= 0 && (fl & O_NONBLOCK))) {
+      mode_ = Mode::NonBlocking;
+      return;
+    }
+    timeval tv{};
+    socklen_t len = sizeof tv;
+    if (REAL(getsockopt)(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0 ||
+        (tv.tv_sec == 0 && tv.tv_usec == 0)) {
+      mode_ = Mode::Forever;
+      return;
+    }
+    mode_ = Mode::Timed;
+    deadline_ = start_;
+    deadline_.tv_sec += tv.tv_sec;
+    deadline_.tv_nsec += static_cast<long>(tv.tv_usec) * 1000;
+    if (deadline_.tv_nsec >= 1'000'000'000L) {
+      deadline_.tv_sec += 1;
+      deadline_.tv_nsec -= 1'000'000'000L;
+    }
+  }
+
+  int fd_;
+  int flags_;
+  Mode mode_ = Mode::Unknown;
+  int drops_ = 0;
+  timespec start_{};
+  timespec deadline_{};
+};
+
 }  // namespace
 
 bool udp_receives_from_relay(const FdState& s) noexcept {
@@ -112,7 +212,7 @@ bool udp_receives_from_relay(const FdState& s) noexcept {
          !s.udp_direct_peer.load(std::memory_order_relaxed);
 }
 
-Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noexcept {
+Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {
   UdpAssociation* a = s.udp.load(std::memory_order_acquire);
   // Unassociated, connected straight to a peer, or reading the error queue
   // (which holds no relay datagrams): the kernel's business.
@@ -125,6 +225,14 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
   IovArray all(msg.msg_iovlen + 2);
   if (!all.ok()) return Errno{ENOMEM};
 
+  DropWait wait(fd, flags);
+  int next_flags = flags;  // what the next receive asks for
+  // Called for every datagram dropped: discard a peeked one, then the flags
+  // for the next receive or the errno that ends the call.
+  auto dropped = [&]() -> Result<int> {
+    discard_peeked(fd, flags);
+    return wait.after_drop();
+  };
   for (;;) {
     const std::size_t expected = a->expected_header.load(std::memory_order_relaxed);
     // [header as expected | the program's buffers | slack]: a header longer
@@ -145,25 +253,40 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     in.msg_control = msg.msg_control;
     in.msg_controllen = msg.msg_controllen;
     // MSG_TRUNC: the kernel returns the datagram's full length.
-    const ssize_t r = REAL(recvmsg)(fd, &in, flags | MSG_TRUNC);
-    if (r < 0) return Errno{errno};
+    const ssize_t r = REAL(recvmsg)(fd, &in, next_flags | MSG_TRUNC);
+    if (r < 0) {
+      const int e = errno;
+      if ((e == EAGAIN || e == EWOULDBLOCK) && next_flags != flags && wait.waits_again()) {
+        auto f = wait.wait_readable();
+        if (!f) return f.error();
+        next_flags = f.value();
+        continue;
+      }
+      return Errno{e};
+    }
     // RFC 1928 §7: only the relay speaks for the association.
     if (!is_relay_address(from, in.msg_namelen, a->relay)) {
       drop_log(DropReason::NotRelay, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     const Unwrapped u = unwrap_datagram(std::span<const iovec>(all.data(), all.size()), expected,
                                         static_cast<std::size_t>(r), capacity);
     if (!u.ok) {
       drop_log(DropReason::Malformed, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     // We never reassemble: RFC 1928 §7 lets a client drop fragments.
     if (u.frag != 0) {
       drop_log(DropReason::Fragment, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     if (u.header_len != expected) {
@@ -174,7 +297,9 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     // A connected socket hears only its peer (the kernel filters by address
     // on a plain connected socket; here every datagram comes from the relay).
     if (peer != nullptr && peer->filter.is_ip() && !(src.unmapped() == peer->filter)) {
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     sockaddr_storage shown{};
@@ -185,7 +310,9 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     } else {
       shown_len = report_source(*a, src, shown);
       if (shown_len == 0) {
-        discard_peeked(fd, flags);
+        auto f = dropped();
+        if (!f) return f.error();
+        next_flags = f.value();
         continue;
       }
     }
@@ -201,7 +328,7 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
 }
 
 Result<unsigned> udp_recvmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags,
-                              timespec* timeout) noexcept {
+                              timespec* timeout) {
   timespec deadline{};
   if (timeout != nullptr) {
     clock_gettime(CLOCK_MONOTONIC, &deadline);
