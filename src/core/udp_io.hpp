@@ -20,11 +20,13 @@ struct FdState;
 
 // RFC 1928 §7 datagram out: [header, the program's iovecs...] to the relay, in
 // one sendmsg (the payload is never copied). Returns the payload length sent.
-Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) noexcept;
+// Not noexcept (nor the receives below): sendmsg and opening an association
+// are cancellation points.
+Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags);
 
 // sendmmsg: one datagram at a time; msg_len of each sent one is filled in.
 // Returns how many were sent (an error only when the first one failed).
-Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags) noexcept;
+Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags);
 
 // True when a send without a destination (send/write) has a proxied peer.
 bool udp_has_proxied_peer(const FdState& s) noexcept;

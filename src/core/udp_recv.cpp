@@ -264,6 +264,9 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {
       }
       return Errno{e};
     }
+    // A sender may have replaced a dead association while we waited (the
+    // proxy restarted): the new relay speaks for the socket now.
+    if (UdpAssociation* now = s.udp.load(std::memory_order_acquire); now != nullptr) a = now;
     // RFC 1928 §7: only the relay speaks for the association.
     if (!is_relay_address(from, in.msg_namelen, a->relay)) {
       drop_log(DropReason::NotRelay, *a, from, in.msg_namelen);

@@ -161,6 +161,37 @@ class UdpResilience(CapturesLink, IntegrationTest):
         self.assertUdpEchoFromProxy(2)
         self.assertNoDirectPackets("cancel in recvfrom")
 
+    # -- item 11 -----------------------------------------------------------------
+    def test_after_the_proxy_restarts_the_socket_reassociates_on_its_next_send(self):
+        self.restart("restart")
+
+    def test_after_the_proxy_restarts_a_connected_socket_reassociates_too(self):
+        self.restart("restart-connected")
+
+    def restart(self, mode: str) -> None:
+        first = servers.start_danted(self.topo, self.workdir, port=RESTART_PORT)
+        proc = self.start_client(mode, proxy=f"socks5://{netns.PROXY4}:{RESTART_PORT}")
+        step = self.read_step(proc)
+        self.assertEqual(step["first"], "first", step)
+        first.proc.stop()
+        self.capture.clear()  # from here on nothing may go around the proxy
+        self.go(proc)  # the client sends every 0.25 s while the proxy is down ...
+        time.sleep(1.0)
+        second = servers.start_danted(self.topo, self.workdir, port=RESTART_PORT)  # ... and back
+        self.addCleanup(second.proc.stop)
+        r, err = self.finish(proc)
+        self.assertIsNotNone(r["reply"], f"never re-associated: {r}\n{err.decode(errors='replace')}")
+        self.assertTrue(r["reply"].startswith("again-"), r)
+        # While the proxy was down: the errors of a proxy that is not there
+        # (the attempt's own, or ECONNRESET between attempts), or a reply that
+        # never came; then the new association carried the datagrams.
+        self.assertTrue(r["errnos"], r)
+        self.assertLessEqual(set(r["errnos"]), {"ECONNREFUSED", "ECONNRESET", "EAGAIN"}, r)
+        self.assertIn("udpassociate", second.log(), "the new danted carried no association")
+        self.assertIn(b"ended the UDP association", err)
+        self.assertIn(b"a new UDP association replaces", err)
+        self.assertNoDirectPackets("proxy restart")
+
     # -- assertions ----------------------------------------------------------------
     def assertUdpEchoFromProxy(self, count: int) -> list[dict]:
         recs = self.udp_echo.wait_records("udp", count)

@@ -12,6 +12,7 @@ the test on stdin/stdout (one JSON line out, one line in, per step).
     restart HOST PORT    prints {"port"} after one echo; on "go" (the proxy was
                          killed and started again): sends until an echo comes
                          back (at most 40 tries, 0.25 s apart)
+    restart-connected    the same on a connected socket (send/recv)
 
 Every mode ends with one more echo, which must be the first datagram delivered
 (nothing the test injected may come out), and prints one JSON line."""
@@ -46,16 +47,31 @@ def timed_recv(s: socket.socket, flags: int = 0) -> dict:
         return {"errno": exc.errno, "data": None, "elapsed": round(time.monotonic() - t0, 3)}
 
 
+CONNECTED = False  # restart-connected: send/recv on a connected socket
+
+
+def send(s: socket.socket, data: bytes, host: str, port: int) -> None:
+    if CONNECTED:
+        s.send(data)
+    else:
+        s.sendto(data, (host, port))
+
+
 def echo(s: socket.socket, host: str, port: int, tag: bytes) -> str:
     rcvtimeo(s, 5)
-    s.sendto(tag, (host, port))
+    send(s, tag, host, port)
     data, addr = s.recvfrom(2000)
     return data.decode(errors="replace") if tuple(addr[:2]) == (host, port) else f"from {addr}"
 
 
 def main() -> int:
+    global CONNECTED
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # blocking: no settimeout
+    if mode == "restart-connected":
+        CONNECTED = True
+        s.connect((host, port))
+        mode = "restart"
     first = echo(s, host, port, b"first")  # opens the association, binds our port
     out(port=s.getsockname()[1], first=first)
     sys.stdin.readline()
@@ -76,7 +92,7 @@ def main() -> int:
         rcvtimeo(s, 0.25)
         for i in range(40):
             try:
-                s.sendto(f"again-{i}".encode(), (host, port))
+                send(s, f"again-{i}".encode(), host, port)
             except OSError as exc:
                 errnos.append(exc.errno)
                 time.sleep(0.25)
