@@ -3,6 +3,9 @@ their handshake than the 64 stand-ins there used to be room for. Each socket
 a call reports writable must be a ready tunnel at that moment (SO_ERROR 0,
 getpeername the target, send taken), and every one must become ready."""
 
+import errno
+import os
+import subprocess
 import unittest
 
 from harness import netns, servers
@@ -46,6 +49,28 @@ class ManyPendingConnectsInOneCall(CapturesLink, IntegrationTest):
 
     def test_select_over_200_pending_sockets_reports_each_only_once_ready(self):
         self.run_client("select")
+
+    def test_cancelling_a_thread_in_poll_over_a_pending_socket_gives_everything_back(self):
+        # Issue 14 item 3 for the poll() that stands an eventfd in for the
+        # socket: the forced unwind passes (it used to abort: noexcept), the
+        # program's pollfd is put back, and the eventfd is not left held.
+        server = self.start_test_server(Mode.SILENCE)
+        exe = os.path.join(self.workdir, "poll_cancel")
+        subprocess.run(["cc", "-O1", "-pthread", "-o", exe,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients",
+                                     "poll_cancel.c")], check=True, capture_output=True, timeout=60)
+        proc = self.socksify([exe, netns.TARGET4, str(servers.ECHO_PORT)], server.url(),
+                             env={"SOCKSIFY_CONNECT_TIMEOUT": "1000"}, timeout=30)
+        self.assertSucceeded(proc, "poll_cancel")
+        r = self.json_output(proc)
+        self.assertEqual(r["connect_errno"], errno.EINPROGRESS, describe(proc))
+        self.assertEqual((r["cancel_rc"], r["join_rc"], r["canceled"], r["cleanup_ran"],
+                          r["restored"]), (0, 0, True, True, True), describe(proc))
+        # The silent proxy's handshake ended with its timeout ...
+        self.assertEqual(r["so_error"], errno.ETIMEDOUT, describe(proc))
+        # ... and took its eventfd with it: the socket is all the program holds.
+        self.assertEqual(r["fds_after"], r["fds_before"], describe(proc))
+        self.assertNoDirectPackets("cancel in poll")
 
 
 if __name__ == "__main__":
