@@ -3,10 +3,7 @@
 // where the program wants it without a copy, as long as the header is as long
 // as expected (it nearly always is: the length is learned from the last one).
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <algorithm>
@@ -22,6 +19,7 @@
 #include "core/udp_address.hpp"
 #include "core/udp_association.hpp"
 #include "core/udp_datagram.hpp"
+#include "core/udp_drop_wait.hpp"
 #include "core/udp_io.hpp"
 #include "dns/name_table.hpp"
 #include "socks5/codec.hpp"
@@ -107,103 +105,6 @@ void drop_log(DropReason why, const UdpAssociation& a, const sockaddr_storage& f
       break;
   }
 }
-
-// What a receive does after a datagram the kernel gave it was dropped (not
-// the relay's, a fragment, ...): it goes on as the kernel's receive would have
-// gone on had that datagram never come, and the program's wait never starts
-// over (issue 14 item 7: a 1 s SO_RCVTIMEO lasted 10.9 s under a flood of
-// strays; a blocking recvfrom after select() said readable hung on one).
-//  - Non-blocking (O_NONBLOCK or MSG_DONTWAIT): the next datagram if one is
-//    queued, else EAGAIN, also for the program that polled first and was told
-//    "readable" by the dropped one. At most kMaxDrops are drained per call, so
-//    a flood cannot hold a non-blocking call.
-//  - Blocking with SO_RCVTIMEO: waits only for what is left of that timeout,
-//    counted from the call's start (ppoll, then a receive that cannot block),
-//    then EAGAIN, as the kernel ends it; a signal ends it with EINTR, as the
-//    kernel's does on a socket with a timeout.
-//  - Blocking without a timeout: waits on, as the program asked: it waits for
-//    a datagram, and the dropped one was none. (After a select() that saw
-//    only a stray this blocks where the kernel would have returned it; EAGAIN
-//    instead is an answer such programs never get from a blocking socket and
-//    often treat as fatal, so any stray could end them. A program that wants
-//    its receive bounded sets SO_RCVTIMEO or uses MSG_DONTWAIT.)
-// The mode is looked up only after the first drop: the call that drops
-// nothing costs one clock read.
-class DropWait {
- public:
-  static constexpr int kMaxDrops = 64;
-
-  DropWait(int fd, int flags) : fd_(fd), flags_(flags) { clock_gettime(CLOCK_MONOTONIC, &start_); }
-
-  // After a drop: the flags for the next receive, or the errno that ends it.
-  Result<int> after_drop() {
-    if (mode_ == Mode::Unknown) classify();
-    switch (mode_) {
-      case Mode::NonBlocking:
-        if (++drops_ > kMaxDrops) return Errno{EAGAIN};
-        return flags_ | MSG_DONTWAIT;
-      case Mode::Forever:
-        return flags_;
-      default:
-        return wait_readable();
-    }
-  }
-
-  // A receive made after after_drop() found nothing (another thread took the
-  // datagram): true when the call should wait again (wait_readable()).
-  bool waits_again() const { return mode_ == Mode::Timed; }
-
-  // Blocking with a timeout: until the socket is readable or the timeout,
-  // counted from the call's start, is over.
-  Result<int> wait_readable() {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    timespec left{deadline_.tv_sec - now.tv_sec, deadline_.tv_nsec - now.tv_nsec};
-    if (left.tv_nsec < 0) {
-      left.tv_sec -= 1;
-      left.tv_nsec += 1'000'000'000L;
-    }
-    if (left.tv_sec < 0 || (left.tv_sec == 0 && left.tv_nsec == 0)) return Errno{EAGAIN};
-    pollfd p{fd_, POLLIN, 0};
-    const int r = REAL(ppoll)(&p, 1, &left, nullptr);
-    if (r < 0) return Errno{errno};  // EINTR: what the kernel's timed receive says
-    if (r == 0) return Errno{EAGAIN};
-    return flags_ | MSG_DONTWAIT;
-  }
-
- private:
-  enum class Mode : std::uint8_t { Unknown, NonBlocking, Forever, Timed };
-
-  void classify() {
-    const int fl = (flags_ & MSG_DONTWAIT) ? 0 : REAL(fcntl)(fd_, F_GETFL);
-    if ((flags_ & MSG_DONTWAIT) || (fl >= 0 && (fl & O_NONBLOCK))) {
-      mode_ = Mode::NonBlocking;
-      return;
-    }
-    timeval tv{};
-    socklen_t len = sizeof tv;
-    if (REAL(getsockopt)(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0 ||
-        (tv.tv_sec == 0 && tv.tv_usec == 0)) {
-      mode_ = Mode::Forever;
-      return;
-    }
-    mode_ = Mode::Timed;
-    deadline_ = start_;
-    deadline_.tv_sec += tv.tv_sec;
-    deadline_.tv_nsec += static_cast<long>(tv.tv_usec) * 1000;
-    if (deadline_.tv_nsec >= 1'000'000'000L) {
-      deadline_.tv_sec += 1;
-      deadline_.tv_nsec -= 1'000'000'000L;
-    }
-  }
-
-  int fd_;
-  int flags_;
-  Mode mode_ = Mode::Unknown;
-  int drops_ = 0;
-  timespec start_{};
-  timespec deadline_{};
-};
 
 }  // namespace
 
