@@ -190,108 +190,23 @@ void forget_watchers(FdState* s) noexcept {
   s->n_watchers = 0;
 }
 
-int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts, const sigset_t* mask,
-                 bool use_ppoll) noexcept {
-  struct Swap {
-    nfds_t index;
-    int fd;
-    short events;
-  };
-  constexpr int kMaxSwaps = 64;
-  Swap swaps[kMaxSwaps];
-  int ns = 0;
-  FdState* held[kMaxSwaps];
-  for (nfds_t i = 0; i < n && ns < kMaxSwaps; ++i) {
-    FdState* s = fd_table().get(fds[i].fd);
-    if (s == nullptr || !s->pending.load(std::memory_order_acquire)) continue;
-    int done_fd = -1;
-    {
-      std::lock_guard lock(s->mu);  // against finish(): see there
-      if (!s->pending.load()) continue;
-      done_fd = s->done_fd.load();
-      if (done_fd < 0) {
-        done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (done_fd < 0) continue;  // no eventfd: poll the socket itself
-        s->done_fd.store(done_fd);
-      }
-      s->pollers.fetch_add(1);
-    }
-    held[ns] = s;
-    swaps[ns++] = {i, fds[i].fd, fds[i].events};
-    fds[i].fd = done_fd;
-    fds[i].events = POLLIN;
+int hold_done_fd(FdState* s) noexcept {
+  std::lock_guard lock(s->mu);  // against finish(): see there
+  if (!s->pending.load()) return -1;
+  int done_fd = s->done_fd.load();
+  if (done_fd < 0) {
+    done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (done_fd < 0) return -1;
+    s->done_fd.store(done_fd);
   }
-  const int r = use_ppoll ? REAL(ppoll)(fds, n, ts, mask) : REAL(poll)(fds, n, timeout_ms);
-  ErrnoSaver keep;
-  for (int k = 0; k < ns; ++k) {
-    std::lock_guard lock(held[k]->mu);
-    held[k]->pollers.fetch_sub(1);
-    close_done_fd_if_idle_locked(held[k]);
-  }
-  bool any_done = false;
-  for (int k = 0; k < ns; ++k) {
-    pollfd& p = fds[swaps[k].index];
-    const bool done = r > 0 && (p.revents & POLLIN);
-    p.fd = swaps[k].fd;
-    p.events = swaps[k].events;
-    p.revents = 0;
-    if (done) {
-      // The handshake is over: the socket's own readiness is the truth now.
-      pollfd real{p.fd, p.events, 0};
-      if (REAL(poll)(&real, 1, 0) > 0) p.revents = real.revents;
-      any_done = true;
-    }
-  }
-  if (r <= 0 || ns == 0) return r;
-  int count = 0;
-  for (nfds_t i = 0; i < n; ++i) count += fds[i].revents != 0;
-  (void)any_done;
-  return count;
+  s->pollers.fetch_add(1);
+  return done_fd;
 }
 
-int select_pending(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts,
-                   const sigset_t* mask, bool use_pselect) noexcept {
-  pollfd fds[FD_SETSIZE];
-  nfds_t n = 0;
-  const int limit = nfds < FD_SETSIZE ? nfds : FD_SETSIZE;
-  for (int fd = 0; fd < limit; ++fd) {
-    short ev = 0;
-    if (r != nullptr && FD_ISSET(fd, r)) ev |= POLLIN;
-    if (w != nullptr && FD_ISSET(fd, w)) ev |= POLLOUT;
-    if (e != nullptr && FD_ISSET(fd, e)) ev |= POLLPRI;
-    if (ev != 0) fds[n++] = {fd, ev, 0};
-  }
-  int timeout_ms = -1;
-  if (ts != nullptr) timeout_ms = static_cast<int>(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
-  const int rc = poll_pending(fds, n, timeout_ms, ts, mask, use_pselect);
-  if (rc < 0) {
-    // select reports a closed descriptor as EBADF, as poll reports POLLNVAL.
-    return rc;
-  }
-  if (r != nullptr) FD_ZERO(r);
-  if (w != nullptr) FD_ZERO(w);
-  if (e != nullptr) FD_ZERO(e);
-  int count = 0;
-  for (nfds_t i = 0; i < n; ++i) {
-    const short got = fds[i].revents;
-    if (got & POLLNVAL) {
-      errno = EBADF;
-      return -1;
-    }
-    if (r != nullptr && (fds[i].events & POLLIN) && (got & (POLLIN | POLLHUP | POLLERR))) {
-      FD_SET(fds[i].fd, r);
-      ++count;
-    }
-    if (w != nullptr && (fds[i].events & POLLOUT) && (got & (POLLOUT | POLLERR))) {
-      FD_SET(fds[i].fd, w);
-      ++count;
-    }
-    if (e != nullptr && (fds[i].events & POLLPRI) && (got & POLLPRI)) {
-      FD_SET(fds[i].fd, e);
-      ++count;
-    }
-  }
-  return count;
+void release_done_fd(FdState* s) noexcept {
+  std::lock_guard lock(s->mu);
+  s->pollers.fetch_sub(1);
+  close_done_fd_if_idle_locked(s);
 }
 
 int epoll_ctl_pending(FdState* s, int epfd, int op, int fd, epoll_event* ev) noexcept {

@@ -34,14 +34,14 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept;
 // epoll registrations (the number may be reused) before the kernel frees it.
 void forget_watchers(FdState* s) noexcept;
 
-// poll/ppoll with pending descriptors stood in for by their eventfds.
-// timeout_ms is used when ts is null and !use_ppoll.
-int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts,
-                 const sigset_t* mask, bool use_ppoll) noexcept;
-
-// select/pselect when some descriptor in the sets is pending (through poll).
-int select_pending(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts,
-                   const sigset_t* mask, bool use_pselect) noexcept;
+// For poll/select (core/pending_poll.cpp): the eventfd that stands in for a
+// pending socket inside one poll(), made on first use, readable once the
+// handshake is over. -1 when the handshake is already over (poll the socket
+// itself) or no eventfd could be had. Each descriptor returned must be given
+// back with release_done_fd(s) before the poll() returns to the program: the
+// last one out closes it once the handshake is over.
+int hold_done_fd(FdState* s) noexcept;
+void release_done_fd(FdState* s) noexcept;
 
 // epoll_ctl on a pending descriptor: registers it with readiness held back.
 int epoll_ctl_pending(FdState* s, int epfd, int op, int fd, epoll_event* ev) noexcept;

@@ -22,6 +22,10 @@
 namespace socksify {
 namespace {
 
+// While the proxy cannot be reached, how often a socket tries a new
+// association (each try is a connect to the proxy, and a line in the log).
+constexpr std::int64_t kReassociateEvery = 200'000'000;  // ns
+
 // Associations are recycled, never freed, like FdStates (fd_table.hpp): a
 // thread still sending on a socket that another thread closes (a bug of the
 // program's) reads a dead association, not freed memory. Its peers are freed
@@ -53,6 +57,8 @@ UdpAssociation* new_association() {
   a->expected_header.store(10, std::memory_order_relaxed);
   a->dead.store(false, std::memory_order_relaxed);
   a->next_check_ns.store(0, std::memory_order_relaxed);
+  a->next_attempt_ns = 0;
+  a->older = nullptr;
   a->next_free = nullptr;
   return a;
 }
@@ -180,7 +186,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
 
 }  // namespace
 
-Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) noexcept {
+Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) {
   if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
   // Two threads sending the first datagram at once: one association, the other
   // waits for it (it could not send without it anyway).
@@ -190,6 +196,53 @@ Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoi
   if (!opened) return opened.error();
   state.udp.store(opened.value(), std::memory_order_release);
   return opened.value();
+}
+
+Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpoint& dst) {
+  auto assoc = udp_association_for(fd, state, dst);
+  if (!assoc) return assoc;
+  UdpAssociation& dead = *assoc.value();
+  if (udp_association_alive(dead, dst)) return &dead;  // nearly always
+  // The proxy ended it: from here on it is the dead one.
+
+  std::lock_guard lock(state.udp_mu);
+  // Another thread sending at the same time may have re-associated already.
+  if (UdpAssociation* now = state.udp.load(std::memory_order_acquire); now != &dead) return now;
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const std::int64_t now_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+  if (now_ns < dead.next_attempt_ns) return Errno{ECONNRESET};
+  dead.next_attempt_ns = now_ns + kReassociateEvery;
+  auto opened = open_association(fd, dst);  // logs its own failure
+  if (!opened) return opened.error();
+  UdpAssociation* fresh = opened.value();
+  if (const UdpPeer* peer = dead.peer.load(std::memory_order_acquire); peer != nullptr) {
+    // Connected through the relay: the kernel filters for the old relay's
+    // address, so the socket is connected to the new one.
+    if (REAL(connect)(fd, reinterpret_cast<const sockaddr*>(&fresh->relay), fresh->relay_len) != 0) {
+      const int e = errno;
+      log::error("UDP to {} via {} failed: cannot connect to the new relay ({})", dst, fresh->proxy,
+                 log::errno_name(e));
+      release_udp_association(fresh);
+      return Errno{e};
+    }
+    auto* copy = new (std::nothrow) UdpPeer(*peer);
+    if (copy == nullptr) {
+      release_udp_association(fresh);
+      return Errno{ENOMEM};
+    }
+    copy->older = nullptr;
+    fresh->peers = copy;
+    fresh->peer.store(copy, std::memory_order_release);
+  }
+  // The dead one's control connection is over; its memory stays with the
+  // socket (a racing sender may still read it).
+  if (dead.control_fd >= 0) REAL(close)(std::exchange(dead.control_fd, -1));
+  fresh->older = &dead;
+  state.udp.store(fresh, std::memory_order_release);
+  log::warn("UDP to {} via {}: a new UDP association replaces the one the proxy ended", dst,
+            fresh->proxy);
+  return fresh;
 }
 
 Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept {
@@ -239,11 +292,16 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
 void udp_pool_reset_in_child() noexcept { new (&g_pool_mu) std::mutex; }
 
 void release_udp_association(UdpAssociation* udp) noexcept {
-  // Closing the control connection ends the association at the proxy (§7).
-  if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
-  udp->control_fd = -1;
-  udp->dead.store(true, std::memory_order_relaxed);  // a racing sender stops here
-  recycle(udp);
+  // The socket's association and the dead ones it replaced.
+  while (udp != nullptr) {
+    UdpAssociation* older = std::exchange(udp->older, nullptr);
+    // Closing the control connection ends the association at the proxy (§7).
+    if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
+    udp->control_fd = -1;
+    udp->dead.store(true, std::memory_order_relaxed);  // a racing sender stops here
+    recycle(udp);
+    udp = older;
+  }
 }
 
 }  // namespace socksify

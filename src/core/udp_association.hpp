@@ -48,12 +48,30 @@ struct UdpAssociation {
   std::atomic<std::int64_t> next_check_ns{0};
   std::atomic<const UdpPeer*> peer{nullptr};  // connected through the relay
   UdpPeer* peers = nullptr;                   // every peer published (owned)
-  UdpAssociation* next_free = nullptr;        // pool link (udp_association.cpp)
+  // When the proxy ended it: the earliest time (CLOCK_MONOTONIC ns) another
+  // association may be tried in its place (under the state's udp_mu).
+  std::int64_t next_attempt_ns = 0;
+  // The dead association this one replaced, kept until the socket closes: a
+  // thread still sending through it reads it, never a recycled one.
+  UdpAssociation* older = nullptr;
+  UdpAssociation* next_free = nullptr;  // pool link (udp_association.cpp)
 };
 
 // The socket's association, opened now when it has none. `dst` is the
 // destination the program is reaching, for the one log line on failure.
-Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) noexcept;
+// Not noexcept, nor what follows: opening one connects to the proxy (a
+// cancellation point), and pthread_cancel's unwind must pass (the lock is
+// released by RAII).
+Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst);
+
+// The association a datagram to dst goes through now: the socket's, opened
+// when it has none, and opened anew when the proxy ended the last one (it
+// restarted, or dropped the control connection): datagrams sent meanwhile are
+// lost, never sent around the proxy (issue 14 item 11). A connected socket is
+// connected to the new relay and keeps its peer. While the proxy cannot be
+// reached a new one is tried at most every kReassociateEvery; sends in
+// between fail with ECONNRESET, the attempt itself with its own errno.
+Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpoint& dst);
 
 // Whether the association still stands: a dead control connection (the proxy
 // closed it, or it failed) means the relay is gone; the first call to notice

@@ -37,7 +37,7 @@ void forget_peer(FdState& s) {
 
 }  // namespace
 
-Status udp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
+Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
   FdState* s = udp_state(fd);
   if (addr->sa_family == AF_UNSPEC) {
     // Dissolve: the kernel forgets the relay (or the direct peer), we the rest.
@@ -68,11 +68,10 @@ Status udp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
                route.target);
     return Errno{ENETUNREACH};
   }
-  auto assoc = udp_association_for(fd, *s, route.target);
+  auto assoc = udp_live_association(fd, *s, route.target);
   if (!assoc) return assoc.error();
   UdpAssociation& a = *assoc.value();
   if (addr->sa_family == AF_INET6 && a.family == AF_INET) return Errno{EAFNOSUPPORT};
-  if (auto alive = udp_association_alive(a, route.target); !alive) return alive;
   // The kernel now delivers only the relay's datagrams and makes the socket
   // writable/readable for poll exactly as a connected one.
   if (auto r = real_connect(fd, reinterpret_cast<const sockaddr*>(&a.relay), a.relay_len); !r) {

@@ -9,6 +9,6 @@
 
 namespace socksify {
 
-Status udp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept;
+Status udp_connect(int fd, const sockaddr* addr, socklen_t len);
 
 }  // namespace socksify

@@ -20,23 +20,30 @@ struct FdState;
 
 // RFC 1928 §7 datagram out: [header, the program's iovecs...] to the relay, in
 // one sendmsg (the payload is never copied). Returns the payload length sent.
-Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) noexcept;
+// Not noexcept (nor the receives below): sendmsg and opening an association
+// are cancellation points.
+Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags);
 
 // sendmmsg: one datagram at a time; msg_len of each sent one is filled in.
 // Returns how many were sent (an error only when the first one failed).
-Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags) noexcept;
+Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags);
 
 // True when a send without a destination (send/write) has a proxied peer.
 bool udp_has_proxied_peer(const FdState& s) noexcept;
 
 // Datagram in, header stripped with scatter/gather into the program's buffers;
 // datagrams not from the relay, or fragments, are dropped (and the next one is
-// awaited as the socket's blocking mode and timeout say). Returns what the
-// kernel would: the payload length (its full length with MSG_TRUNC).
-Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noexcept;
+// awaited as the socket's blocking mode and timeout say, never longer than the
+// program's own wait: see DropWait in udp_recv.cpp). Returns what the kernel
+// would: the payload length (its full length with MSG_TRUNC).
+// The receives are not noexcept, nor is anything below them: they block in
+// cancellation points (recvmsg, ppoll), and pthread_cancel's forced unwind
+// must pass through to the program's cleanup handlers (guarded() in
+// shim/export.hpp lets it on); nothing is locked across them.
+Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags);
 
 Result<unsigned> udp_recvmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags,
-                              timespec* timeout) noexcept;
+                              timespec* timeout);
 
 // True when receives on the socket need the header stripped (it is associated
 // and not connected straight to a peer).

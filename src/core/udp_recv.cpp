@@ -19,6 +19,7 @@
 #include "core/udp_address.hpp"
 #include "core/udp_association.hpp"
 #include "core/udp_datagram.hpp"
+#include "core/udp_drop_wait.hpp"
 #include "core/udp_io.hpp"
 #include "dns/name_table.hpp"
 #include "socks5/codec.hpp"
@@ -112,7 +113,7 @@ bool udp_receives_from_relay(const FdState& s) noexcept {
          !s.udp_direct_peer.load(std::memory_order_relaxed);
 }
 
-Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noexcept {
+Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {
   UdpAssociation* a = s.udp.load(std::memory_order_acquire);
   // Unassociated, connected straight to a peer, or reading the error queue
   // (which holds no relay datagrams): the kernel's business.
@@ -125,6 +126,14 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
   IovArray all(msg.msg_iovlen + 2);
   if (!all.ok()) return Errno{ENOMEM};
 
+  DropWait wait(fd, flags);
+  int next_flags = flags;  // what the next receive asks for
+  // Called for every datagram dropped: discard a peeked one, then the flags
+  // for the next receive or the errno that ends the call.
+  auto dropped = [&]() -> Result<int> {
+    discard_peeked(fd, flags);
+    return wait.after_drop();
+  };
   for (;;) {
     const std::size_t expected = a->expected_header.load(std::memory_order_relaxed);
     // [header as expected | the program's buffers | slack]: a header longer
@@ -145,25 +154,43 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     in.msg_control = msg.msg_control;
     in.msg_controllen = msg.msg_controllen;
     // MSG_TRUNC: the kernel returns the datagram's full length.
-    const ssize_t r = REAL(recvmsg)(fd, &in, flags | MSG_TRUNC);
-    if (r < 0) return Errno{errno};
+    const ssize_t r = REAL(recvmsg)(fd, &in, next_flags | MSG_TRUNC);
+    if (r < 0) {
+      const int e = errno;
+      if ((e == EAGAIN || e == EWOULDBLOCK) && next_flags != flags && wait.waits_again()) {
+        auto f = wait.wait_readable();
+        if (!f) return f.error();
+        next_flags = f.value();
+        continue;
+      }
+      return Errno{e};
+    }
+    // A sender may have replaced a dead association while we waited (the
+    // proxy restarted): the new relay speaks for the socket now.
+    if (UdpAssociation* now = s.udp.load(std::memory_order_acquire); now != nullptr) a = now;
     // RFC 1928 §7: only the relay speaks for the association.
     if (!is_relay_address(from, in.msg_namelen, a->relay)) {
       drop_log(DropReason::NotRelay, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     const Unwrapped u = unwrap_datagram(std::span<const iovec>(all.data(), all.size()), expected,
                                         static_cast<std::size_t>(r), capacity);
     if (!u.ok) {
       drop_log(DropReason::Malformed, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     // We never reassemble: RFC 1928 §7 lets a client drop fragments.
     if (u.frag != 0) {
       drop_log(DropReason::Fragment, *a, from, in.msg_namelen);
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     if (u.header_len != expected) {
@@ -174,7 +201,9 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     // A connected socket hears only its peer (the kernel filters by address
     // on a plain connected socket; here every datagram comes from the relay).
     if (peer != nullptr && peer->filter.is_ip() && !(src.unmapped() == peer->filter)) {
-      discard_peeked(fd, flags);
+      auto f = dropped();
+      if (!f) return f.error();
+      next_flags = f.value();
       continue;
     }
     sockaddr_storage shown{};
@@ -185,7 +214,9 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
     } else {
       shown_len = report_source(*a, src, shown);
       if (shown_len == 0) {
-        discard_peeked(fd, flags);
+        auto f = dropped();
+        if (!f) return f.error();
+        next_flags = f.value();
         continue;
       }
     }
@@ -201,7 +232,7 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) noex
 }
 
 Result<unsigned> udp_recvmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags,
-                              timespec* timeout) noexcept {
+                              timespec* timeout) {
   timespec deadline{};
   if (timeout != nullptr) {
     clock_gettime(CLOCK_MONOTONIC, &deadline);

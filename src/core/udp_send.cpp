@@ -35,7 +35,7 @@ bool udp_has_proxied_peer(const FdState& s) noexcept {
          !s.udp_direct_peer.load(std::memory_order_relaxed);
 }
 
-Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) noexcept {
+Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) {
   Destination d;
   if (msg.msg_name != nullptr && msg.msg_namelen != 0) {
     const auto* sa = static_cast<const sockaddr*>(msg.msg_name);
@@ -66,12 +66,11 @@ Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags
     log::error("refusing UDP to {}: UDP through the proxy is turned off (SOCKSIFY_UDP)", target);
     return Errno{ENETUNREACH};
   }
-  auto assoc = udp_association_for(fd, s, target);
+  auto assoc = udp_live_association(fd, s, target);
   if (!assoc) return assoc.error();
   UdpAssociation& a = *assoc.value();
   // An IPv4 socket cannot name an IPv6 destination (the kernel says so too).
   if (d.ipv6_address && a.family == AF_INET) return Errno{EAFNOSUPPORT};
-  if (auto alive = udp_association_alive(a, target); !alive) return alive.error();
 
   std::byte header[socks5::kMaxUdpHeader];
   auto header_len = socks5::encode_udp_header(header, target);
@@ -94,7 +93,7 @@ Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags
   return sent >= header_len.value() ? sent - header_len.value() : 0;
 }
 
-Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags) noexcept {
+Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags) {
   unsigned done = 0;
   for (; done < n; ++done) {
     auto r = udp_sendmsg(fd, s, msgs[done].msg_hdr, flags);

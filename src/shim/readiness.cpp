@@ -7,6 +7,7 @@
 
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
+#include "core/pending_poll.hpp"
 #include "core/real.hpp"
 #include "shim/export.hpp"
 
@@ -43,7 +44,7 @@ SOCKSIFY_HOOK int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv)
   }
   timespec ts;
   if (tv != nullptr) ts = {tv->tv_sec, tv->tv_usec * 1000};
-  return socksify::select_pending(nfds, r, w, e, tv != nullptr ? &ts : nullptr, nullptr, true);
+  return socksify::select_pending(nfds, r, w, e, tv != nullptr ? &ts : nullptr, nullptr);
 }
 
 SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts,
@@ -51,7 +52,7 @@ SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const times
   if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e)) {
     return REAL(pselect)(nfds, r, w, e, ts, mask);
   }
-  return socksify::select_pending(nfds, r, w, e, ts, mask, true);
+  return socksify::select_pending(nfds, r, w, e, ts, mask);
 }
 
 SOCKSIFY_HOOK int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {

@@ -1,6 +1,7 @@
 """UDP ASSOCIATE against a scripted relay (harness/udp_relay.py) in the proxy
 namespace, for what a real proxy rarely does: announce its relay as 0.0.0.0,
-send fragments or datagrams from a host name, close the control connection,
+send fragments or datagrams from a host name, close the control connection
+(the next send re-associates),
 offer only an IPv4 relay to an IPv6-only socket."""
 
 import errno
@@ -57,15 +58,22 @@ class UdpAgainstScriptedRelay(IntegrationTest):
         self.assertEqual(r["results"][0]["from"], list(TARGET), describe(proc))
         self.assertIn(b"a host name with no address to show", proc.stderr)
 
-    def test_sends_fail_once_the_proxy_closes_the_control_connection(self):
-        self.relay(Behaviour.CLOSE_AFTER_FIRST)
+    def test_a_send_after_the_proxy_closed_the_control_connection_reassociates(self):
+        # Issue 14 item 11: the socket no longer fails for ever (ECONNRESET);
+        # its next send opens a new association. This relay ends each one
+        # after its first datagram, so each of the two later sends needs one.
+        server = self.relay(Behaviour.CLOSE_AFTER_FIRST)
         proc, r = self.client("afterclose", *TARGET)
         self.assertEqual(r["before"], "before")
-        self.assertEqual(r["errnos"], [errno.ECONNRESET, errno.ECONNRESET], describe(proc))
-        # One line for the failure, not one per call.
+        self.assertEqual(r["errnos"], [0, 0], describe(proc))
+        self.assertEqual(len(server.requests), 3, describe(proc))
+        self.assertEqual([d[-5:] for _c, d in server.datagrams], [b"efore", b"after", b"after"])
+        # One line for each association that ended, naming the destination.
         lines = [ln for ln in proc.stderr.splitlines() if b"ended the UDP association" in ln]
-        self.assertEqual(len(lines), 1, describe(proc))
+        self.assertEqual(len(lines), 2, describe(proc))
         self.assertIn(f"{netns.TARGET4}:7007".encode(), lines[0])
+        renewed = [ln for ln in proc.stderr.splitlines() if b"a new UDP association replaces" in ln]
+        self.assertEqual(len(renewed), 2, describe(proc))
 
     def test_ipv6_only_socket_with_an_ipv4_relay_fails_with_a_reason(self):
         self.relay(Behaviour.ECHO)  # offers an IPv4 relay whatever it is asked
