@@ -1,0 +1,130 @@
+"""A proxied connect() interrupted as real programs interrupt it (issue 14, items
+2, 3, 9, 6): a signal handler that siglongjmps out of it (wget's
+--connect-timeout), alarm(2) around it, pthread_cancel of the thread blocked in
+it, and event loops that close sockets whose handshake is still pending.
+
+Each case must leave socksify carrying the next connection (never a direct
+packet: the client link is captured, with routes that would let one leave), the
+program's socket as it was, and the errno a kernel connect() would give."""
+
+import os
+import subprocess
+import time
+import unittest
+
+from harness import netns, servers
+from harness.capture import CapturesLink
+from harness.socks_test_server import Mode
+from harness.testcase import IntegrationTest, describe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PORT = str(servers.HTTP_PORT)
+
+
+class InterruptedConnect(CapturesLink, IntegrationTest):
+    start = ()
+
+    @classmethod
+    def start_extra(cls):
+        super().start_extra()
+        cls.client = os.path.join(cls.workdir, "connect_interrupt")
+        subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
+                        os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+
+    def run_client(self, mode: str, server, env=None, timeout: float = 30) -> dict:
+        proc = self.socksify([self.client, mode, netns.TARGET4, PORT], server.url(), env=env,
+                             timeout=timeout)
+        self.assertSucceeded(proc, f"connect_interrupt {mode}")
+        out = self.json_output(proc)
+        out["_describe"] = describe(proc)
+        return out
+
+    def assertAllThroughProxy(self, server, count: int) -> None:
+        recs = server.wait_records(count, done=False)
+        self.assertEqual(len(recs), count, "every connect() reached the proxy")
+        for rec in recs:
+            self.assertEqual(rec.greeting[:1], b"\x05", rec)
+        self.assertNoDirectPackets()
+
+    def test_siglongjmp_out_of_connect_leaves_the_next_one_proxied(self):
+        server = self.start_test_server(Mode.SILENCE)
+        out = self.run_client("longjmp", server, env={"SOCKSIFY_CONNECT_TIMEOUT": "1500"})
+        self.assertEqual(out["jumped"], 2, out["_describe"])
+        self.assertFalse(out["nonblocking_after"], f"socket left O_NONBLOCK{out['_describe']}")
+        self.assertAllThroughProxy(server, 2)
+
+    def test_wget_connect_timeout_retries_through_the_proxy(self):
+        server = self.start_test_server(Mode.SILENCE)
+        start = time.monotonic()
+        proc = self.socksify(["wget", "-q", "-O", "/dev/null", "--connect-timeout=2", "--tries=3",
+                              "--waitretry=0", f"http://{netns.TARGET4}:{PORT}/{servers.SMALL_FILE}"],
+                             server.url(), timeout=40)
+        elapsed = time.monotonic() - start
+        self.assertNoCrash(proc)
+        self.assertEqual(proc.returncode, 4, f"wget: network failure expected{describe(proc)}")
+        self.assertLess(elapsed, 15, describe(proc))
+        self.assertAllThroughProxy(server, 3)
+
+    def test_alarm_interrupts_connect_with_eintr(self):
+        # The kernel's semantics: EINTR when the handler has no SA_RESTART, and the
+        # attempt goes on; poll() then sees it end and SO_ERROR says how.
+        server = self.start_test_server(Mode.SILENCE)
+        out = self.run_client("alarm", server, env={"SOCKSIFY_CONNECT_TIMEOUT": "4000"})
+        self.assertEqual(out["errno"], "EINTR", out["_describe"])
+        self.assertGreater(out["connect_s"], 1.8, out["_describe"])
+        self.assertLess(out["connect_s"], 3.0, out["_describe"])
+        self.assertEqual(out["ready"], 1, out["_describe"])
+        self.assertEqual(out["so_error"], "ETIMEDOUT", out["_describe"])
+        self.assertGreater(out["outcome_s"], 3.5, out["_describe"])
+        self.assertLess(out["outcome_s"], 6.0, out["_describe"])
+        self.assertAllThroughProxy(server, 1)
+
+    def test_alarm_with_sa_restart_lets_connect_go_on(self):
+        server = self.start_test_server(Mode.SILENCE)
+        out = self.run_client("alarm-restart", server, env={"SOCKSIFY_CONNECT_TIMEOUT": "2500"})
+        self.assertEqual(out["errno"], "ETIMEDOUT", out["_describe"])
+        self.assertGreater(out["connect_s"], 2.0, out["_describe"])
+        self.assertLess(out["connect_s"], 4.5, out["_describe"])
+        self.assertAllThroughProxy(server, 1)
+
+    def test_pthread_cancel_in_connect_unwinds_cleanly(self):
+        server = self.start_test_server(Mode.SILENCE)
+        out = self.run_client("cancel", server, env={"SOCKSIFY_CONNECT_TIMEOUT": "1500"})
+        self.assertTrue(out["cancelled"], out["_describe"])
+        self.assertEqual(out["cleanup_ran"], 1, out["_describe"])
+        # The thread's socket was closed by its cleanup handler, so its handshake
+        # is gone; the next connect() is proxied and times out at the proxy.
+        self.assertEqual(out["after"], "ETIMEDOUT", out["_describe"])
+        self.assertLess(out["after_s"], 3.0, out["_describe"])
+        self.assertAllThroughProxy(server, 2)
+        recs = server.wait_records(2, done=True)
+        self.assertTrue(recs[0].done, "the cancelled thread's handshake was abandoned")
+
+
+class AbandonedHandshakes(CapturesLink, IntegrationTest):
+    start = ()
+
+    def test_closed_pending_sockets_are_cancelled_at_once(self):
+        # Each server byte 0.3 s apart: the CONNECT request would follow ~0.6 s
+        # after the greeting, long after the program closed the socket.
+        server = self.start_test_server(Mode.SLOW_REPLY, delay=0.3)
+        proc = self.socksify(self.python_client("abandoned_connects.py", netns.TARGET4, PORT, 300, 40),
+                             server.url(), timeout=60)
+        self.assertSucceeded(proc, "abandoned_connects.py")
+        out = self.json_output(proc)
+        self.assertEqual(out["started"], 300, describe(proc))
+        self.assertEqual(out["errors"], {}, describe(proc))
+        self.assertEqual(out["in_progress"], 300, describe(proc))
+        self.assertLessEqual(out["max_threads"], 1 + 32, describe(proc))
+        self.assertLess(out["slowest_connect_s"], 0.1, describe(proc))
+        self.assertEqual(out["extra_fds"], 0, describe(proc))
+        time.sleep(1.0)  # a handshake that went on would send its CONNECT by now
+        recs = server.records()
+        self.assertGreater(len(recs), 0, "no handshake ever started")
+        sent = [r for r in recs if r.request]
+        self.assertEqual(len(sent), 0, f"{len(sent)} of {len(recs)} CONNECTs sent after close()")
+        self.assertNoDirectPackets()
+
+
+if __name__ == "__main__":
+    unittest.main()
