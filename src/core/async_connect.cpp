@@ -32,6 +32,7 @@ struct ConnectJob {
   int fd;
   FdState* state;
   Endpoint target;
+  bool blocking;  // a blocking connect() waits for it
   // The futex word close() waits on: the worker's hold on `fd`.
   std::atomic<std::uint32_t> phase{0};
   std::atomic<bool> cancelled{false};
@@ -66,9 +67,11 @@ void wake_all(std::atomic<std::uint32_t>* word) { futex(word, FUTEX_WAKE, INT32_
 std::atomic<int> g_pending{0};
 std::atomic<int> g_held{0};  // jobs whose number close() left open for them
 
-// Handshake workers, at most kMaxWorkers; beyond that, jobs wait in the queue
-// (a silent proxy then delays later connections: their deadline starts when a
-// worker takes them). Creating a thread inside connect() held the program's
+// Handshake workers, at most kMaxWorkers plus one per blocking connect() in
+// flight (its thread waits anyway: 200 threads connecting at once must not
+// queue behind 32 workers); beyond that, jobs wait in the queue (a silent
+// proxy then delays later connections: their deadline starts when a worker
+// takes them). Creating a thread inside connect() held the program's
 // event loop for ~10-20 us (bench/event_loop_block); with a worker waiting,
 // connect() only queues the job and wakes it. Workers are made on demand and
 // leave after kIdleExit without work.
@@ -84,6 +87,7 @@ struct Pool {
   int queued = 0;
   int idle = 0;
   int workers = 0;
+  int blocking = 0;  // jobs of blocking connect()s queued or running
 };
 
 Pool& pool() {
@@ -204,8 +208,10 @@ void* worker(void* first) {
       if (p.head == nullptr) p.tail = nullptr;
       --p.queued;
       lock.unlock();
+      const bool blocking = job->blocking;
       run(job);
       lock.lock();
+      if (blocking) --p.blocking;
     }
     ++p.idle;
     const bool work = p.cv.wait_for(lock, kIdleExit, [&p] { return p.head != nullptr; });
@@ -251,7 +257,8 @@ bool dispatch(ConnectJob* job) {
       p.cv.notify_one();
       return true;
     }
-    if (p.workers >= kMaxWorkers) {
+    if (job->blocking) ++p.blocking;
+    if (p.workers >= kMaxWorkers + p.blocking) {
       p.cv.notify_one();
       return true;
     }
@@ -274,6 +281,7 @@ bool dispatch(ConnectJob* job) {
     --p.queued;
   }
   unlink_active(p, job);
+  if (job->blocking) --p.blocking;
   return false;
 }
 
@@ -295,10 +303,10 @@ void forget_pending_in_child() noexcept {
   new (&p) Pool;
 }
 
-bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
+bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept {
   // Every syscall here is time the program's event loop stands still (see
   // bench/event_loop_block): the eventfd is made only if a poll() waits.
-  ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target};
+  ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, blocking};
   if (job == nullptr) return false;
   s->connect_error = 0;
   s->job.store(job, std::memory_order_relaxed);

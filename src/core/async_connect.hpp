@@ -30,7 +30,9 @@ void forget_pending_in_child() noexcept;
 // works on the program's descriptor number itself. false when no worker exists
 // and none can be made (or memory ran out): connect() then fails (EAGAIN)
 // rather than hold the caller for the handshake.
-bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept;
+// blocking: a blocking connect() will wait for it (it may then have a worker
+// beyond the cap: see kMaxWorkers).
+bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept;
 
 // A blocking connect(): waits for s's handshake to end and returns its outcome
 // (reported: SO_ERROR will not give it again). A signal ends the wait with

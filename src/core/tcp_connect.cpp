@@ -99,7 +99,7 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
     if (s == nullptr) return Errno{ENOBUFS};
     remember_peer(s, addr, len);
     s->blocking_connect = !(flags & O_NONBLOCK);
-    if (!start_async_connect(fd, s, route.target)) {
+    if (!start_async_connect(fd, s, route.target, s->blocking_connect)) {
       fd_table().release(fd);
       log::error("connect to {}: no handshake worker could be started", *dst);
       return Errno{EAGAIN};

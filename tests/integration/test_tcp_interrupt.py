@@ -1,6 +1,7 @@
 """A proxied connect() interrupted as real programs interrupt it (issue 14, items
-2, 3, 9, 6): a signal handler that siglongjmps out of it (wget's
---connect-timeout), alarm(2) around it, pthread_cancel of the thread blocked in
+2, 3, 9, 6): a signal handler that siglongjmps out of it (as wget's
+--connect-timeout does: test_tcp_interrupt_wget), or out of the real
+getaddrinfo, alarm(2) around it, pthread_cancel of the thread blocked in
 it, and event loops that close sockets whose handshake is still pending.
 
 Each case must leave socksify carrying the next connection (never a direct
@@ -14,6 +15,7 @@ import unittest
 
 from harness import netns, servers
 from harness.capture import CapturesLink
+from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import Mode
 from harness.testcase import IntegrationTest, describe
 
@@ -53,18 +55,6 @@ class InterruptedConnect(CapturesLink, IntegrationTest):
         self.assertFalse(out["nonblocking_after"], f"socket left O_NONBLOCK{out['_describe']}")
         self.assertAllThroughProxy(server, 2)
 
-    def test_wget_connect_timeout_retries_through_the_proxy(self):
-        server = self.start_test_server(Mode.SILENCE)
-        start = time.monotonic()
-        proc = self.socksify(["wget", "-q", "-O", "/dev/null", "--connect-timeout=2", "--tries=3",
-                              "--waitretry=0", f"http://{netns.TARGET4}:{PORT}/{servers.SMALL_FILE}"],
-                             server.url(), timeout=40)
-        elapsed = time.monotonic() - start
-        self.assertNoCrash(proc)
-        self.assertEqual(proc.returncode, 4, f"wget: network failure expected{describe(proc)}")
-        self.assertLess(elapsed, 15, describe(proc))
-        self.assertAllThroughProxy(server, 3)
-
     def test_alarm_interrupts_connect_with_eintr(self):
         # The kernel's semantics: EINTR when the handler has no SA_RESTART, and the
         # attempt goes on; poll() then sees it end and SO_ERROR says how.
@@ -99,6 +89,34 @@ class InterruptedConnect(CapturesLink, IntegrationTest):
         self.assertAllThroughProxy(server, 2)
         recs = server.wait_records(2, done=True)
         self.assertTrue(recs[0].done, "the cancelled thread's handshake was abandoned")
+
+
+class ResolverInterrupted(WatchesDns, CapturesLink, IntegrationTest):
+    """socks5:// resolves locally: the real getaddrinfo runs under socksify's
+    re-entry guard (so libc's own DNS socket goes out untouched). A handler that
+    siglongjmps out of it must not leave the guard set."""
+    start = ()
+
+    @classmethod
+    def start_extra(cls):
+        super().start_extra()
+        cls.topo.set_resolv_conf(cls.topo.client, "nameserver 127.0.0.1\noptions timeout:5 attempts:1\n")
+        cls.client = os.path.join(cls.workdir, "connect_interrupt")
+        subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
+                        os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+
+    def test_siglongjmp_out_of_getaddrinfo_leaves_the_next_connect_proxied(self):
+        server = self.start_test_server(Mode.NORMAL)
+        proc = self.socksify([self.client, "gai-longjmp", netns.TARGET4, PORT, "slow.socksify.test"],
+                             server.url())
+        self.assertSucceeded(proc, "connect_interrupt gai-longjmp")
+        out = self.json_output(proc)
+        self.assertEqual(out["jumped"], 1, describe(proc))
+        self.assertEqual(out["connect"], "OK", describe(proc))
+        self.assertTrue(self.sentinel.names("slow"), "the resolver was asked (and never answered)")
+        (rec,) = server.wait_records(1)
+        self.assertEqual(rec.port, servers.HTTP_PORT)
+        self.assertNoDirectPackets()
 
 
 class AbandonedHandshakes(CapturesLink, IntegrationTest):

@@ -11,6 +11,10 @@
  *     its errno and time, then poll() for the outcome and SO_ERROR.
  *   connect_interrupt alarm-restart HOST PORT
  *     The same with SA_RESTART: connect() goes on waiting, as the kernel's does.
+ *   connect_interrupt gai-longjmp HOST PORT NAME
+ *     sigsetjmp, alarm(1), getaddrinfo(NAME) against a resolver that never
+ *     answers; the handler siglongjmps out of it. Then a connect() to HOST
+ *     (bounded by another alarm) reports its errno: proxied, not libc's.
  *   connect_interrupt cancel HOST PORT
  *     A thread blocked in connect() is cancelled with pthread_cancel; its
  *     cleanup handler closes the socket; the thread must end PTHREAD_CANCELED.
@@ -20,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -41,7 +46,7 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char* name(int e) {
+static const char* name_of(int e) {
   switch (e) {
     case 0: return "OK";
     case EINTR: return "EINTR";
@@ -78,7 +83,7 @@ static int run_longjmp(void) {
       alarm(1);
       const int e = connect_errno(fds[i]);
       alarm(0);
-      printf("{\"error\": \"connect returned %s\"}\n", name(e));
+      printf("{\"error\": \"connect returned %s\"}\n", name_of(e));
       return 1;
     }
     ++jumped;
@@ -89,6 +94,30 @@ static int run_longjmp(void) {
          (flags & O_NONBLOCK) ? "true" : "false");
   close(fds[0]);
   close(fds[1]);
+  return 0;
+}
+
+static int run_gai_longjmp(const char* name) {
+  signal(SIGALRM, on_alarm_jump);
+  int jumped = 0;
+  if (sigsetjmp(jump, 1) == 0) {
+    alarm(1);
+    struct addrinfo* res = NULL;
+    const int rc = getaddrinfo(name, "80", NULL, &res);
+    alarm(0);
+    printf("{\"error\": \"getaddrinfo returned %d\"}\n", rc);
+    return 1;
+  }
+  ++jumped;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int e = -1;
+  if (sigsetjmp(jump, 1) == 0) {
+    alarm(3);
+    e = connect_errno(fd);
+    alarm(0);
+  }
+  printf("{\"jumped\": %d, \"connect\": \"%s\"}\n", jumped, e < 0 ? "hung" : name_of(e));
+  close(fd);
   return 0;
 }
 
@@ -114,7 +143,7 @@ static int run_alarm(int restart) {
   const double outcome_s = now() - start;
   printf("{\"errno\": \"%s\", \"connect_s\": %.3f, \"ready\": %d, \"so_error\": \"%s\", "
          "\"outcome_s\": %.3f}\n",
-         name(e), connect_s, ready, name(so_error), outcome_s);
+         name_of(e), connect_s, ready, name_of(so_error), outcome_s);
   close(fd);
   return 0;
 }
@@ -147,13 +176,13 @@ static int run_cancel(void) {
   const double start = now();
   const int e = connect_errno(fd);
   printf("{\"cancelled\": %s, \"cleanup_ran\": %d, \"after\": \"%s\", \"after_s\": %.3f}\n",
-         result == PTHREAD_CANCELED ? "true" : "false", cleanup_ran, name(e), now() - start);
+         result == PTHREAD_CANCELED ? "true" : "false", cleanup_ran, name_of(e), now() - start);
   close(fd);
   return 0;
 }
 
 int main(int argc, char** argv) {
-  if (argc != 4) return 2;
+  if (argc < 4) return 2;
   target.sin_family = AF_INET;
   target.sin_port = htons((unsigned short)atoi(argv[3]));
   inet_pton(AF_INET, argv[2], &target.sin_addr);
@@ -162,5 +191,6 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "alarm") == 0) return run_alarm(0);
   if (strcmp(argv[1], "alarm-restart") == 0) return run_alarm(1);
   if (strcmp(argv[1], "cancel") == 0) return run_cancel();
+  if (strcmp(argv[1], "gai-longjmp") == 0 && argc == 5) return run_gai_longjmp(argv[4]);
   return 2;
 }
