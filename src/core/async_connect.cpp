@@ -66,6 +66,16 @@ void wake_all(std::atomic<std::uint32_t>* word) { futex(word, FUTEX_WAKE, INT32_
 
 std::atomic<int> g_pending{0};
 std::atomic<int> g_held{0};  // jobs whose number close() left open for them
+// The process whose workers run the jobs (set again in a forked child). A
+// vfork child shares our memory but not our descriptor table: its close()
+// must neither cancel the parent's handshake (shutdown() would end the
+// parent's connection) nor keep a number for a worker it does not have.
+std::atomic<pid_t> g_owner{0};
+
+bool in_owner_process() {
+  const pid_t owner = g_owner.load(std::memory_order_relaxed);
+  return owner == 0 || owner == getpid();
+}
 
 // Handshake workers, at most kMaxWorkers plus one per blocking connect() in
 // flight (its thread waits anyway: 200 threads connecting at once must not
@@ -291,6 +301,7 @@ bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) !
 
 void forget_pending_in_child() noexcept {
   g_pending.store(0, std::memory_order_relaxed);
+  g_owner.store(getpid(), std::memory_order_relaxed);
   // No worker exists in the child; the jobs were the parent's. Numbers the
   // program had closed, held open for a parent's worker, are closed here.
   Pool& p = pool();
@@ -306,6 +317,7 @@ void forget_pending_in_child() noexcept {
 bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept {
   // Every syscall here is time the program's event loop stands still (see
   // bench/event_loop_block): the eventfd is made only if a poll() waits.
+  if (g_owner.load(std::memory_order_relaxed) == 0) g_owner.store(getpid(), std::memory_order_relaxed);
   ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, blocking};
   if (job == nullptr) return false;
   s->connect_error = 0;
@@ -373,6 +385,7 @@ Status await_handshake(FdState* s) {
 }
 
 bool close_pending(int fd, FdState* s) noexcept {
+  if (!in_owner_process()) return false;  // a vfork child: see g_owner
   ConnectJob* job = nullptr;
   bool last_descriptor = false;
   {
@@ -420,7 +433,7 @@ bool close_pending(int fd, FdState* s) noexcept {
 }
 
 void wait_for_held(unsigned first, unsigned last) noexcept {
-  if (g_held.load(std::memory_order_relaxed) == 0) return;
+  if (g_held.load(std::memory_order_relaxed) == 0 || !in_owner_process()) return;
   // Rare: the program replaces (dup2) or closes (close_range) numbers it had
   // closed while their handshake went on for another descriptor. Wait until
   // the workers hand those numbers back (at the handshake's end), so the
