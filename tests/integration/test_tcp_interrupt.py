@@ -8,6 +8,7 @@ Each case must leave socksify carrying the next connection (never a direct
 packet: the client link is captured, with routes that would let one leave), the
 program's socket as it was, and the errno a kernel connect() would give."""
 
+import errno
 import os
 import subprocess
 import time
@@ -141,6 +142,21 @@ class AbandonedHandshakes(CapturesLink, IntegrationTest):
         self.assertGreater(len(recs), 0, "no handshake ever started")
         sent = [r for r in recs if r.request]
         self.assertEqual(len(sent), 0, f"{len(sent)} of {len(recs)} CONNECTs sent after close()")
+        self.assertNoDirectPackets()
+
+    def test_a_dup_goes_on_with_the_handshake_when_the_original_is_closed(self):
+        server = self.start_test_server(Mode.SLOW_REPLY, delay=0.1)
+        proc = self.socksify(self.python_client("dup_pending.py", netns.TARGET4, PORT,
+                                                f"/{servers.SMALL_FILE}"), server.url())
+        self.assertSucceeded(proc, "dup_pending.py")
+        out = self.json_output(proc)
+        self.assertEqual(out["connect"], errno.EINPROGRESS, describe(proc))
+        self.assertTrue(out["ready"], describe(proc))
+        self.assertEqual(out["so_error"], 0, describe(proc))
+        self.assertEqual(out["body"].encode("latin-1"), servers.SMALL_BODY, describe(proc))
+        self.assertTrue(out["original_free"], f"the closed number stayed taken{describe(proc)}")
+        (rec,) = server.wait_records(1)
+        self.assertEqual(rec.port, servers.HTTP_PORT)
         self.assertNoDirectPackets()
 
 
