@@ -131,11 +131,26 @@ void delete_job(ConnectJob* job) {
   delete job;
 }
 
-void finish(ConnectJob& job, int error, bool rearm) {
+// The worker's hold on job->fd ends: close() may now let the kernel free it.
+// A number close() left to us (kHeld) is closed here.
+void release_fd(ConnectJob* job) {
+  const int fd = job->fd;
+  const std::uint32_t old = job->phase.exchange(kReleased, std::memory_order_acq_rel);
+  wake_all(&job->phase);
+  if (old & kHeld) {
+    REAL(close)(fd);
+    g_held.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// Publishes the outcome, re-arms the program's epoll registrations, then lets
+// go of the number. s->job stays set until then, so a close() meanwhile waits
+// for us (close_pending) instead of freeing a number we still use.
+// took_fd: the worker ran the handshake on job.fd (not skipped by close()).
+void finish(ConnectJob& job, int error, bool took_fd) {
   FdState* s = job.state;
   FdState::Watcher watchers[FdState::kMaxWatchers];
   int n = 0;
-  bool last = false;
   {
     // Under the lock, so that an epoll_ctl either lands in the watchers we
     // copy here or sees the handshake over and registers for real, and a
@@ -143,10 +158,13 @@ void finish(ConnectJob& job, int error, bool rearm) {
     std::lock_guard lock(s->mu);
     s->connect_error = error;
     s->error_reported = false;
+    // Registrations are re-armed on job.fd only while that number is still
+    // the program's (not cancelled, not closed and held for us).
+    const bool rearm = took_fd && !job.cancelled.load(std::memory_order_acquire) &&
+                       !(job.phase.load(std::memory_order_acquire) & kHeld);
     n = rearm ? s->n_watchers : 0;
     for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
     s->n_watchers = 0;
-    s->job.store(nullptr, std::memory_order_relaxed);
     s->pending.store(false);
     s->settled.fetch_add(1, std::memory_order_release);
     if (const int done_fd = s->done_fd.load(); done_fd >= 0) {
@@ -155,10 +173,8 @@ void finish(ConnectJob& job, int error, bool rearm) {
       (void)ignored;
     }
     close_done_fd_if_idle_locked(s);
-    last = unref_job_locked(&job);
   }
   wake_all(&s->settled);  // a blocking connect() waiting for this outcome
-  g_pending.fetch_sub(1, std::memory_order_relaxed);
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -167,21 +183,16 @@ void finish(ConnectJob& job, int error, bool rearm) {
       REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_MOD, job.fd, &watchers[i].ev);
     }
   }
-  if (last) delete_job(&job);
-}
-
-// The worker's hold on job->fd ends: close() may now let the kernel free it.
-// A number close() left to us (kHeld) is closed here. Returns whether the
-// number is still the program's (to re-arm its epoll registrations on).
-bool release_fd(ConnectJob* job) {
-  const std::uint32_t old = job->phase.exchange(kReleased, std::memory_order_acq_rel);
-  wake_all(&job->phase);
-  if (old & kHeld) {
-    REAL(close)(job->fd);
-    g_held.fetch_sub(1, std::memory_order_relaxed);
-    return false;
+  if (took_fd) release_fd(&job);  // while our reference keeps job alive
+  bool last = false;
+  {
+    std::lock_guard lock(s->mu);
+    s->job.store(nullptr, std::memory_order_release);
+    last = unref_job_locked(&job);
   }
-  return !job->cancelled.load(std::memory_order_acquire);
+  // Counted until here, not until published: close_range() scans while any is.
+  g_pending.fetch_sub(1, std::memory_order_relaxed);
+  if (last) delete_job(&job);
 }
 
 void run(ConnectJob* job) {
@@ -190,19 +201,18 @@ void run(ConnectJob* job) {
   while (p != kSkipped &&
          !job->phase.compare_exchange_weak(p, (p & kHeld) | kRunning, std::memory_order_acq_rel)) {
   }
+  FdState* s = job->state;
   if (p == kSkipped) {
     finish(*job, ECANCELED, false);
-    fd_table().put(job->state);
+    fd_table().put(s);
     return;
   }
   t_handshake_cancelled = &job->cancelled;
   auto reply = open_session(job->fd, socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
-  FdState* s = job->state;
   if (reply) tcp_bind_remember_origin(s, reply->bound);  // before finish() publishes
-  const bool rearm = release_fd(job);
-  finish(*job, reply ? 0 : reply.error().code, rearm);
+  finish(*job, reply ? 0 : reply.error().code, true);
   fd_table().put(s);
 }
 

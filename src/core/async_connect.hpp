@@ -50,6 +50,14 @@ Status await_handshake(FdState* s);
 // with the handshake, which works on this number; the worker closes it later.
 bool close_pending(int fd, FdState* s) noexcept;
 
+// Whether close() must go through close_pending: a handshake queued, running,
+// or finishing (its outcome published, the worker still re-arming epoll
+// registrations on the number).
+inline bool has_handshake(const FdState* s) noexcept {
+  return s->pending.load(std::memory_order_acquire) ||
+         s->job.load(std::memory_order_acquire) != nullptr;
+}
+
 // dup2/dup3 onto, or close_range over, numbers in [first, last]: waits until no
 // worker holds one of them (see close_pending). One atomic load when none does.
 void wait_for_held(unsigned first, unsigned last) noexcept;

@@ -34,7 +34,7 @@ void cancel_pending_in(unsigned first, unsigned last) {
   const unsigned end = last < socksify::FdTable::kCapacity - 1u ? last : socksify::FdTable::kCapacity - 1u;
   for (unsigned fd = first; fd <= end && socksify::any_pending(); ++fd) {
     socksify::FdState* s = fd_table().get(static_cast<int>(fd));
-    if (s != nullptr && s->pending.load(std::memory_order_acquire)) {
+    if (s != nullptr && socksify::has_handshake(s)) {
       if (socksify::close_pending(static_cast<int>(fd), s)) {
         socksify::wait_for_held(fd, fd);
       }
@@ -49,7 +49,7 @@ SOCKSIFY_HOOK int close(int fd) {
   if (socksify::FdState* s = fd_table().get(fd)) {
     // A handshake still running is cancelled (or, if another descriptor goes
     // on with it, keeps this number until it ends: see close_pending).
-    const bool held = s->pending.load(std::memory_order_acquire) && socksify::close_pending(fd, s);
+    const bool held = socksify::has_handshake(s) && socksify::close_pending(fd, s);
     fd_table().release(fd);
     if (held) return 0;
   }
@@ -64,7 +64,7 @@ static void before_replace(int to) {
   if (to < 0) return;
   socksify::wait_for_held(static_cast<unsigned>(to), static_cast<unsigned>(to));
   socksify::FdState* s = fd_table().get(to);
-  if (s != nullptr && s->pending.load(std::memory_order_acquire)) {
+  if (s != nullptr && socksify::has_handshake(s)) {
     // The number is reused at once by the dup, so it cannot be kept: any other
     // descriptor's handshake on it has to be waited for.
     if (socksify::close_pending(to, s)) socksify::wait_for_held(to, to);
