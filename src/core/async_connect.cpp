@@ -208,9 +208,11 @@ void run(ConnectJob* job) {
     return;
   }
   t_handshake_cancelled = &job->cancelled;
+  log::t_quiet_if = &job->cancelled;
   auto reply = open_session(job->fd, socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
+  log::t_quiet_if = nullptr;
   if (reply) tcp_bind_remember_origin(s, reply->bound);  // before finish() publishes
   finish(*job, reply ? 0 : reply.error().code, true);
   fd_table().put(s);
