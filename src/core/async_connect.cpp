@@ -36,6 +36,7 @@ struct ConnectJob {
   // The futex word close() waits on: the worker's hold on `fd`.
   std::atomic<std::uint32_t> phase{0};
   std::atomic<bool> cancelled{false};
+  std::atomic<int> phase_waiters{0};  // close()s waiting on phase: wake only then
   int refs = 1;  // the worker's, plus close() calls looking at it; under state->mu
   ConnectJob* next = nullptr;         // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
@@ -135,8 +136,8 @@ void delete_job(ConnectJob* job) {
 // A number close() left to us (kHeld) is closed here.
 void release_fd(ConnectJob* job) {
   const int fd = job->fd;
-  const std::uint32_t old = job->phase.exchange(kReleased, std::memory_order_acq_rel);
-  wake_all(&job->phase);
+  const std::uint32_t old = job->phase.exchange(kReleased);
+  if (job->phase_waiters.load() != 0) wake_all(&job->phase);
   if (old & kHeld) {
     REAL(close)(fd);
     g_held.fetch_sub(1, std::memory_order_relaxed);
@@ -174,7 +175,8 @@ void finish(ConnectJob& job, int error, bool took_fd) {
     }
     close_done_fd_if_idle_locked(s);
   }
-  wake_all(&s->settled);  // a blocking connect() waiting for this outcome
+  // A blocking connect() may be waiting for this outcome (only those wait).
+  if (s->blocking_connect) wake_all(&s->settled);
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -266,6 +268,7 @@ bool spawn_worker() {
 // it (the job is then off the queue again).
 bool dispatch(ConnectJob* job) {
   Pool& p = pool();
+  bool wake = false;
   {
     std::lock_guard lock(p.mu);
     job->next = nullptr;
@@ -275,16 +278,15 @@ bool dispatch(ConnectJob* job) {
     job->next_active = p.active;
     if (p.active != nullptr) p.active->prev_active = job;
     p.active = job;
-    if (p.idle >= p.queued) {
-      p.cv.notify_one();
-      return true;
-    }
     if (job->blocking) ++p.blocking;
-    if (p.workers >= kMaxWorkers + p.blocking) {
-      p.cv.notify_one();
-      return true;
-    }
-    ++p.workers;
+    // An idle worker takes it (woken after the unlock, so it does not wake
+    // only to wait for our lock), or the cap is reached and it waits its turn.
+    wake = p.idle >= p.queued || p.workers >= kMaxWorkers + p.blocking;
+    if (!wake) ++p.workers;
+  }
+  if (wake) {
+    p.cv.notify_one();
+    return true;
   }
   if (spawn_worker()) return true;
   std::lock_guard lock(p.mu);
@@ -418,9 +420,9 @@ bool close_pending(int fd, FdState* s) noexcept {
     if (!job->phase.compare_exchange_strong(p, kSkipped, std::memory_order_acq_rel) &&
         (p & ~kHeld) == kRunning) {
       ::shutdown(fd, SHUT_RDWR);
-      while (((p = job->phase.load(std::memory_order_acquire)) & ~kHeld) == kRunning) {
-        futex(&job->phase, FUTEX_WAIT, p);
-      }
+      job->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
+      while (((p = job->phase.load()) & ~kHeld) == kRunning) futex(&job->phase, FUTEX_WAIT, p);
+      job->phase_waiters.fetch_sub(1);
     }
   } else if (job->fd == fd) {
     // Another descriptor goes on with the handshake, which works on this
@@ -466,9 +468,9 @@ void wait_for_held(unsigned first, unsigned last) noexcept {
       ++found->refs;
     }
     std::uint32_t p;
-    while ((p = found->phase.load(std::memory_order_acquire)) & kHeld) {
-      futex(&found->phase, FUTEX_WAIT, p);
-    }
+    found->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
+    while ((p = found->phase.load()) & kHeld) futex(&found->phase, FUTEX_WAIT, p);
+    found->phase_waiters.fetch_sub(1);
     bool free_job = false;
     {
       std::lock_guard lock(found->state->mu);
