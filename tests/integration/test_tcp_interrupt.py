@@ -14,11 +14,11 @@ import subprocess
 import time
 import unittest
 
-from harness import netns, servers
+from harness import netns, servers, users
 from harness.capture import CapturesLink
 from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import Mode
-from harness.testcase import IntegrationTest, describe
+from harness.testcase import PYTHON, IntegrationTest, describe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PORT = str(servers.HTTP_PORT)
@@ -120,8 +120,41 @@ class ResolverInterrupted(WatchesDns, CapturesLink, IntegrationTest):
         self.assertNoDirectPackets()
 
 
+# Run as a user allowed one process (itself): no helper thread can be created.
+NO_THREADS_CLIENT = """
+import errno, json, socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+out = {}
+for mode in ("nonblocking", "blocking"):
+    s = socket.socket()
+    s.setblocking(mode == "blocking")
+    t0 = time.monotonic()
+    rc = s.connect_ex((host, port))
+    out[mode] = errno.errorcode.get(rc, str(rc)) if rc else "OK"
+    out[mode + "_s"] = round(time.monotonic() - t0, 3)
+    s.close()
+print(json.dumps(out))
+"""
+
+
 class AbandonedHandshakes(CapturesLink, IntegrationTest):
     start = ()
+
+    def test_no_helper_thread_fails_connect_at_once(self):
+        server = self.start_test_server(Mode.SLOW_REPLY, delay=0.3)
+        with users.TestUser() as user:
+            proc = self.socksify(["setpriv", f"--reuid={user.name}", f"--regid={user.name}",
+                                  "--clear-groups", "prlimit", "--nproc=1:1", PYTHON, "-c",
+                                  NO_THREADS_CLIENT, netns.TARGET4, PORT], server.url())
+        self.assertSucceeded(proc, "connect without threads")
+        out = self.json_output(proc)
+        # Never the handshake run in the caller instead (6.2 s of an event loop).
+        self.assertEqual(out["nonblocking"], "EAGAIN", describe(proc))
+        self.assertLess(out["nonblocking_s"], 0.1, describe(proc))
+        self.assertEqual(out["blocking"], "EAGAIN", describe(proc))
+        self.assertLess(out["blocking_s"], 0.1, describe(proc))
+        self.assertEqual(server.records(), [], "nothing reached the proxy")
+        self.assertNoDirectPackets()
 
     def test_closed_pending_sockets_are_cancelled_at_once(self):
         # Each server byte 0.3 s apart: the CONNECT request would follow ~0.6 s
