@@ -1,55 +1,114 @@
 #include "core/async_connect.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdint>
+#include <mutex>
 #include <new>
 
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
+#include "core/socket_stream.hpp"
 #include "core/tcp_bind.hpp"
 
 namespace socksify {
-namespace {
 
-std::atomic<int> g_pending{0};
-
-struct Job {
-  int fd;      // the program's number, to re-arm its epoll registrations
-  int dup_fd;  // ours: the program may close fd while we work
+// The handshake of one connect(), run by a pool worker on the program's own
+// descriptor number (no dup: a dup would count against the program's
+// RLIMIT_NOFILE and outlive a close()). close() of the last descriptor cancels
+// it synchronously; see close_pending().
+struct ConnectJob {
+  int fd;
   FdState* state;
   Endpoint target;
-  Job* next = nullptr;  // the pool's queue
+  bool blocking;  // a blocking connect() waits for it
+  // The futex word close() waits on: the worker's hold on `fd`.
+  std::atomic<std::uint32_t> phase{0};
+  std::atomic<bool> cancelled{false};
+  std::atomic<int> phase_waiters{0};  // close()s waiting on phase: wake only then
+  int refs = 1;  // the worker's, plus close() calls looking at it; under state->mu
+  ConnectJob* next = nullptr;         // the pool's queue
+  ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
+  ConnectJob* next_active = nullptr;  // numbers held after a close())
 };
 
-// Handshake workers. Creating a thread inside connect() held the program's
+namespace {
+
+// ConnectJob::phase. Queued -> Running -> Released (fd no longer touched), or
+// Queued -> Skipped (closed before a worker took it). kHeld is or'ed in when the
+// program closed `fd` while another descriptor still refers to the socket: the
+// number then stays open, ours, until the worker is done with it.
+constexpr std::uint32_t kQueued = 0, kRunning = 1, kReleased = 2, kSkipped = 3, kHeld = 4;
+
+// libc's syscall(), called through a type that may throw: glibc declares it
+// __THROW (noexcept in C++), and a cancellation unwinding out of a call site
+// the compiler took for noexcept would terminate the program. Not through our
+// own syscall hook either (declared the same way).
+using SyscallFn = long (*)(long, ...);
+
+long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
+  const auto call = reinterpret_cast<SyscallFn>(REAL(syscall));
+  return call(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op | FUTEX_PRIVATE_FLAG, value,
+              nullptr, nullptr, 0);
+}
+
+void wake_all(std::atomic<std::uint32_t>* word) { futex(word, FUTEX_WAKE, INT32_MAX); }
+
+std::atomic<int> g_pending{0};
+std::atomic<int> g_held{0};  // jobs whose number close() left open for them
+// The process whose workers run the jobs (set again in a forked child). A
+// vfork child shares our memory but not our descriptor table: its close()
+// must neither cancel the parent's handshake (shutdown() would end the
+// parent's connection) nor keep a number for a worker it does not have.
+std::atomic<pid_t> g_owner{0};
+
+bool in_owner_process() {
+  const pid_t owner = g_owner.load(std::memory_order_relaxed);
+  return owner == 0 || owner == getpid();
+}
+
+// Handshake workers, at most kMaxWorkers plus one per blocking connect() in
+// flight (its thread waits anyway: 200 threads connecting at once must not
+// queue behind 32 workers); beyond that, jobs wait in the queue (a silent
+// proxy then delays later connections: their deadline starts when a worker
+// takes them). Creating a thread inside connect() held the program's
 // event loop for ~10-20 us (bench/event_loop_block); with a worker waiting,
-// connect() only queues the job and wakes it. Workers are made on demand (one
-// per handshake running at once, so a silent proxy never delays another
-// connection) and leave after kIdleExit without work.
+// connect() only queues the job and wakes it. Workers are made on demand and
+// leave after kIdleExit without work.
+constexpr int kMaxWorkers = 32;
 constexpr auto kIdleExit = std::chrono::seconds(10);
 
 struct Pool {
   std::mutex mu;
   std::condition_variable cv;
-  Job* head = nullptr;
-  Job* tail = nullptr;
+  ConnectJob* head = nullptr;
+  ConnectJob* tail = nullptr;
+  ConnectJob* active = nullptr;
   int queued = 0;
   int idle = 0;
+  int workers = 0;
+  int blocking = 0;  // jobs of blocking connect()s queued or running
 };
 
 Pool& pool() {
   static Pool* p = new Pool;  // never destroyed: workers may outlive exit handlers
   return *p;
+}
+
+void unlink_active(Pool& p, ConnectJob* job) {
+  (job->prev_active != nullptr ? job->prev_active->next_active : p.active) = job->next_active;
+  if (job->next_active != nullptr) job->next_active->prev_active = job->prev_active;
 }
 
 // Closes the handshake's eventfd once it is over and no poll() holds it. Called
@@ -61,7 +120,35 @@ void close_done_fd_if_idle_locked(FdState* s) {
   if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
 }
 
-void finish(const Job& job, int error) {
+// Drops one reference to job (s->mu held); true when it was the last.
+bool unref_job_locked(ConnectJob* job) { return --job->refs == 0; }
+
+void delete_job(ConnectJob* job) {
+  Pool& p = pool();
+  {
+    std::lock_guard lock(p.mu);
+    unlink_active(p, job);
+  }
+  delete job;
+}
+
+// The worker's hold on job->fd ends: close() may now let the kernel free it.
+// A number close() left to us (kHeld) is closed here.
+void release_fd(ConnectJob* job) {
+  const int fd = job->fd;
+  const std::uint32_t old = job->phase.exchange(kReleased);
+  if (job->phase_waiters.load() != 0) wake_all(&job->phase);
+  if (old & kHeld) {
+    REAL(close)(fd);
+    g_held.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// Publishes the outcome, re-arms the program's epoll registrations, then lets
+// go of the number. s->job stays set until then, so a close() meanwhile waits
+// for us (close_pending) instead of freeing a number we still use.
+// took_fd: the worker ran the handshake on job.fd (not skipped by close()).
+void finish(ConnectJob& job, int error, bool took_fd) {
   FdState* s = job.state;
   FdState::Watcher watchers[FdState::kMaxWatchers];
   int n = 0;
@@ -72,10 +159,15 @@ void finish(const Job& job, int error) {
     std::lock_guard lock(s->mu);
     s->connect_error = error;
     s->error_reported = false;
-    n = s->n_watchers;
+    // Registrations are re-armed on job.fd only while that number is still
+    // the program's (not cancelled, not closed and held for us).
+    const bool rearm = took_fd && !job.cancelled.load(std::memory_order_acquire) &&
+                       !(job.phase.load(std::memory_order_acquire) & kHeld);
+    n = rearm ? s->n_watchers : 0;
     for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
     s->n_watchers = 0;
     s->pending.store(false);
+    s->settled.fetch_add(1, std::memory_order_release);
     if (const int done_fd = s->done_fd.load(); done_fd >= 0) {
       const std::uint64_t one = 1;
       ssize_t ignored = REAL(write)(done_fd, &one, sizeof one);
@@ -83,7 +175,8 @@ void finish(const Job& job, int error) {
     }
     close_done_fd_if_idle_locked(s);
   }
-  g_pending.fetch_sub(1, std::memory_order_relaxed);
+  // A blocking connect() may be waiting for this outcome (only those wait).
+  if (s->blocking_connect) wake_all(&s->settled);
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -92,50 +185,69 @@ void finish(const Job& job, int error) {
       REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_MOD, job.fd, &watchers[i].ev);
     }
   }
+  if (took_fd) release_fd(&job);  // while our reference keeps job alive
+  bool last = false;
+  {
+    std::lock_guard lock(s->mu);
+    s->job.store(nullptr, std::memory_order_release);
+    last = unref_job_locked(&job);
+  }
+  // Counted until here, not until published: close_range() scans while any is.
+  g_pending.fetch_sub(1, std::memory_order_relaxed);
+  if (last) delete_job(&job);
 }
 
-void run(Job* job) {
-  auto reply = open_session(job->dup_fd, socks5::Command::Connect, job->target,
+void run(ConnectJob* job) {
+  // Take the job unless close() skipped it (then fd is not ours to touch).
+  std::uint32_t p = job->phase.load(std::memory_order_acquire);
+  while (p != kSkipped &&
+         !job->phase.compare_exchange_weak(p, (p & kHeld) | kRunning, std::memory_order_acq_rel)) {
+  }
+  FdState* s = job->state;
+  if (p == kSkipped) {
+    finish(*job, ECANCELED, false);
+    fd_table().put(s);
+    return;
+  }
+  t_handshake_cancelled = &job->cancelled;
+  log::t_quiet_if = &job->cancelled;
+  auto reply = open_session(job->fd, socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
-  REAL(close)(job->dup_fd);
-  if (reply) tcp_bind_remember_origin(job->state, reply->bound);  // before finish() publishes
-  finish(*job, reply ? 0 : reply.error().code);
-  fd_table().put(job->state);
-  delete job;
+  t_handshake_cancelled = nullptr;
+  log::t_quiet_if = nullptr;
+  if (reply) tcp_bind_remember_origin(s, reply->bound);  // before finish() publishes
+  finish(*job, reply ? 0 : reply.error().code, true);
+  fd_table().put(s);
 }
 
 void* worker(void* first) {
   ReentryGuard guard;  // everything this thread does goes straight to libc
   Pool& p = pool();
-  Job* job = static_cast<Job*>(first);
+  ConnectJob* job = static_cast<ConnectJob*>(first);
+  std::unique_lock lock(p.mu);
   for (;;) {
-    run(job);
-    std::unique_lock lock(p.mu);
+    while (p.head != nullptr) {
+      job = p.head;
+      p.head = job->next;
+      if (p.head == nullptr) p.tail = nullptr;
+      --p.queued;
+      lock.unlock();
+      const bool blocking = job->blocking;
+      run(job);
+      lock.lock();
+      if (blocking) --p.blocking;
+    }
     ++p.idle;
     const bool work = p.cv.wait_for(lock, kIdleExit, [&p] { return p.head != nullptr; });
     --p.idle;
-    if (!work) return nullptr;
-    job = p.head;
-    p.head = job->next;
-    if (p.head == nullptr) p.tail = nullptr;
-    --p.queued;
+    if (!work) {
+      --p.workers;
+      return nullptr;
+    }
   }
 }
 
-// Hands job to an idle worker, or to a new one; false if neither can be had.
-bool dispatch(Job* job) {
-  Pool& p = pool();
-  {
-    std::lock_guard lock(p.mu);
-    if (p.idle > p.queued) {
-      job->next = nullptr;
-      (p.tail != nullptr ? p.tail->next : p.head) = job;
-      p.tail = job;
-      ++p.queued;
-      p.cv.notify_one();
-      return true;
-    }
-  }
+bool spawn_worker() {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -146,9 +258,55 @@ bool dispatch(Job* job) {
   sigfillset(&all);
   pthread_attr_setsigmask_np(&attr, &all);
   pthread_t tid;
-  const int rc = pthread_create(&tid, &attr, worker, job);
+  const int rc = pthread_create(&tid, &attr, worker, nullptr);
   pthread_attr_destroy(&attr);
   return rc == 0;
+}
+
+// Queues job for a worker, making one if none is idle and the cap allows.
+// false only if no worker exists and none can be made: nothing would ever run
+// it (the job is then off the queue again).
+bool dispatch(ConnectJob* job) {
+  Pool& p = pool();
+  bool wake = false;
+  {
+    std::lock_guard lock(p.mu);
+    job->next = nullptr;
+    (p.tail != nullptr ? p.tail->next : p.head) = job;
+    p.tail = job;
+    ++p.queued;
+    job->next_active = p.active;
+    if (p.active != nullptr) p.active->prev_active = job;
+    p.active = job;
+    if (job->blocking) ++p.blocking;
+    // An idle worker takes it (woken after the unlock, so it does not wake
+    // only to wait for our lock), or the cap is reached and it waits its turn.
+    wake = p.idle >= p.queued || p.workers >= kMaxWorkers + p.blocking;
+    if (!wake) ++p.workers;
+  }
+  if (wake) {
+    p.cv.notify_one();
+    return true;
+  }
+  if (spawn_worker()) return true;
+  std::lock_guard lock(p.mu);
+  --p.workers;
+  if (p.workers > 0) return true;  // one of them will take it
+  // Still queued (no worker exists to have taken it): take it back out.
+  ConnectJob** link = &p.head;
+  ConnectJob* prev = nullptr;
+  while (*link != nullptr && *link != job) {
+    prev = *link;
+    link = &(*link)->next;
+  }
+  if (*link == job) {
+    *link = job->next;
+    if (p.tail == job) p.tail = prev;
+    --p.queued;
+  }
+  unlink_active(p, job);
+  if (job->blocking) --p.blocking;
+  return false;
 }
 
 }  // namespace
@@ -157,32 +315,169 @@ bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) !
 
 void forget_pending_in_child() noexcept {
   g_pending.store(0, std::memory_order_relaxed);
-  // No worker exists in the child; the queue's jobs were the parent's.
-  new (&pool()) Pool;
+  g_owner.store(getpid(), std::memory_order_relaxed);
+  // No worker exists in the child; the jobs were the parent's. Numbers the
+  // program had closed, held open for a parent's worker, are closed here.
+  Pool& p = pool();
+  if (g_held.load(std::memory_order_relaxed) != 0) {
+    for (ConnectJob* job = p.active; job != nullptr; job = job->next_active) {
+      if (job->phase.load(std::memory_order_relaxed) & kHeld) REAL(close)(job->fd);
+    }
+    g_held.store(0, std::memory_order_relaxed);
+  }
+  new (&p) Pool;
 }
 
-bool start_async_connect(int fd, FdState* s, const Endpoint& target) noexcept {
+bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept {
   // Every syscall here is time the program's event loop stands still (see
   // bench/event_loop_block): the eventfd is made only if a poll() waits.
-  const int dup_fd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return false;
-  Job* job = new (std::nothrow) Job{fd, dup_fd, s, target};
-  if (job == nullptr) {
-    REAL(close)(dup_fd);
-    return false;
-  }
+  if (g_owner.load(std::memory_order_relaxed) == 0) g_owner.store(getpid(), std::memory_order_relaxed);
+  ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, blocking};
+  if (job == nullptr) return false;
   s->connect_error = 0;
+  s->job.store(job, std::memory_order_relaxed);
   s->pending.store(true, std::memory_order_release);
   g_pending.fetch_add(1, std::memory_order_relaxed);
   fd_table().hold(s);
   if (dispatch(job)) return true;
 
+  s->job.store(nullptr, std::memory_order_relaxed);
   s->pending.store(false, std::memory_order_release);
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   fd_table().put(s);
-  REAL(close)(dup_fd);
   delete job;
   return false;
+}
+
+namespace {
+
+// The outcome of s's finished handshake, reported by connect() itself (not by
+// SO_ERROR again). Out of line: await_handshake's own frame must hold nothing
+// to destroy while it waits (see there).
+__attribute__((noinline)) Status take_outcome(FdState* s) noexcept {
+  std::lock_guard lock(s->mu);
+  s->error_reported = true;
+  if (s->connect_error != 0) return Errno{s->connect_error};
+  return {};
+}
+
+// pthread_setcanceltype, through a type that may throw: with asynchronous
+// cancellation enabled, a cancel already pending is acted on inside the call,
+// which glibc declares __THROW (see SyscallFn).
+using SetCancelTypeFn = int (*)(int, int*);
+
+}  // namespace
+
+Status await_handshake(FdState* s) {
+  // pthread_cancel() unwinds out of this frame with abi::__forced_unwind, driven
+  // by the system's libgcc_s; the C++ runtime linked into this library cannot
+  // run landing pads for that unwinder (its _Unwind_SetGR aborts). So nothing
+  // here, or in the frames up to the hook, may need one: no object with a
+  // destructor alive across the wait, no try/catch, no noexcept.
+  const auto set_cancel_type = reinterpret_cast<SetCancelTypeFn>(&pthread_setcanceltype);
+  for (;;) {
+    const std::uint32_t seen = s->settled.load(std::memory_order_acquire);
+    if (!s->pending.load(std::memory_order_acquire)) break;
+    // A cancellation point, like the kernel's connect(): glibc acts on a
+    // cancel only while the type is asynchronous, as its own blocking calls
+    // set it around the syscall. FUTEX_WAIT without a timeout is restarted
+    // after a handler installed with SA_RESTART and fails with EINTR
+    // otherwise: connect()'s own semantics. A siglongjmp out of the wait
+    // restores the type (src/shim/longjmp.cpp).
+    int old_type = PTHREAD_CANCEL_DEFERRED;
+    t_async_cancel_old_type = PTHREAD_CANCEL_DEFERRED;
+    t_async_cancel_frame = &old_type;
+    set_cancel_type(PTHREAD_CANCEL_ASYNCHRONOUS, &old_type);
+    t_async_cancel_old_type = old_type;
+    const long rc = futex(&s->settled, FUTEX_WAIT, seen);
+    const int err = errno;
+    set_cancel_type(old_type, &old_type);
+    t_async_cancel_frame = nullptr;
+    if (rc != 0 && err == EINTR) return Errno{EINTR};
+  }
+  return take_outcome(s);
+}
+
+bool close_pending(int fd, FdState* s) noexcept {
+  if (!in_owner_process()) return false;  // a vfork child: see g_owner
+  ConnectJob* job = nullptr;
+  bool last_descriptor = false;
+  {
+    std::lock_guard lock(s->mu);
+    s->n_watchers = 0;  // the number may be reused: its epoll registrations go
+    job = s->job.load(std::memory_order_relaxed);
+    if (job == nullptr) return false;
+    ++job->refs;
+    // Descriptors plus the worker's hold: 2 means this is the socket's last.
+    last_descriptor = s->refs.load(std::memory_order_relaxed) <= 2;
+  }
+  bool keep_open = false;
+  if (last_descriptor) {
+    // Nobody can use this handshake any more: stop it now, before the number
+    // can be reused. shutdown() wakes the worker's poll() at once.
+    job->cancelled.store(true, std::memory_order_release);
+    std::uint32_t p = kQueued;
+    if (!job->phase.compare_exchange_strong(p, kSkipped, std::memory_order_acq_rel) &&
+        (p & ~kHeld) == kRunning) {
+      ::shutdown(fd, SHUT_RDWR);
+      job->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
+      while (((p = job->phase.load()) & ~kHeld) == kRunning) futex(&job->phase, FUTEX_WAIT, p);
+      job->phase_waiters.fetch_sub(1);
+    }
+  } else if (job->fd == fd) {
+    // Another descriptor goes on with the handshake, which works on this
+    // number: keep it open (ours now, close-on-exec) until the worker is done.
+    std::uint32_t p = job->phase.load(std::memory_order_acquire);
+    while ((p == kQueued || p == kRunning) &&
+           !job->phase.compare_exchange_weak(p, p | kHeld, std::memory_order_acq_rel)) {
+    }
+    if (p == kQueued || p == kRunning) {
+      keep_open = true;
+      g_held.fetch_add(1, std::memory_order_relaxed);
+      REAL(fcntl)(fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+  bool free_job = false;
+  {
+    std::lock_guard lock(s->mu);
+    free_job = unref_job_locked(job);
+  }
+  if (free_job) delete_job(job);
+  return keep_open;
+}
+
+void wait_for_held(unsigned first, unsigned last) noexcept {
+  if (g_held.load(std::memory_order_relaxed) == 0 || !in_owner_process()) return;
+  // Rare: the program replaces (dup2) or closes (close_range) numbers it had
+  // closed while their handshake went on for another descriptor. Wait until
+  // the workers hand those numbers back (at the handshake's end), so the
+  // kernel never frees a number under a worker still using it.
+  for (int round = 0; round < 1024; ++round) {
+    ConnectJob* found = nullptr;
+    {
+      Pool& pl = pool();
+      std::lock_guard lock(pl.mu);
+      for (ConnectJob* job = pl.active; job != nullptr && found == nullptr; job = job->next_active) {
+        const auto n = static_cast<unsigned>(job->fd);
+        if ((job->phase.load(std::memory_order_acquire) & kHeld) && n >= first && n <= last) {
+          found = job;
+        }
+      }
+      if (found == nullptr) return;
+      std::lock_guard state_lock(found->state->mu);
+      ++found->refs;
+    }
+    std::uint32_t p;
+    found->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
+    while ((p = found->phase.load()) & kHeld) futex(&found->phase, FUTEX_WAIT, p);
+    found->phase_waiters.fetch_sub(1);
+    bool free_job = false;
+    {
+      std::lock_guard lock(found->state->mu);
+      free_job = unref_job_locked(found);
+    }
+    if (free_job) delete_job(found);
+  }
 }
 
 void forget_watchers(FdState* s) noexcept {

@@ -46,6 +46,8 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->error_reported = false;
   s->done_fd.store(-1, std::memory_order_relaxed);
   s->pollers.store(0, std::memory_order_relaxed);
+  s->job.store(nullptr, std::memory_order_relaxed);
+  s->blocking_connect = false;
   s->n_watchers = 0;
   s->next_free = nullptr;
   s->refs.store(1, std::memory_order_relaxed);

@@ -20,6 +20,7 @@
 namespace socksify {
 
 struct UdpAssociation;  // src/core/udp_association.hpp
+struct ConnectJob;      // src/core/async_connect.cpp
 
 struct FdState {
   // TcpBindCandidate: a TCP socket the program bound to port 0 of a non-loopback
@@ -57,6 +58,12 @@ struct FdState {
   // over and no poll() is using it (it would double the program's fd count).
   std::atomic<int> done_fd{-1};
   std::atomic<int> pollers{0};  // poll()s inside the kernel with done_fd
+  // Bumped when a handshake ends (after pending is cleared): the futex word a
+  // blocking connect() waits on (src/core/async_connect.cpp).
+  std::atomic<std::uint32_t> settled{0};
+  // The handshake's job while one is queued or runs (close() cancels it).
+  std::atomic<ConnectJob*> job{nullptr};
+  bool blocking_connect = false;  // the program's socket was blocking at connect()
   std::mutex mu;               // guards the epoll watchers below
   struct Watcher {
     int epfd;

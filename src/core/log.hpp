@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <string_view>
 
 #include "base/log_level.hpp"
@@ -17,7 +18,14 @@ LogLevel level();
 // Where lines go; 2 (stderr) by default.
 void set_fd(int fd);
 
-inline bool enabled(LogLevel l) { return l != LogLevel::Quiet && l <= level(); }
+// Set by a handshake worker to its job's cancel flag: a handshake the program
+// abandoned (closed its socket) fails quietly, it is no error of the proxy's.
+inline thread_local const std::atomic<bool>* t_quiet_if = nullptr;
+
+inline bool enabled(LogLevel l) {
+  if (t_quiet_if != nullptr && t_quiet_if->load(std::memory_order_relaxed)) return false;
+  return l != LogLevel::Quiet && l <= level();
+}
 
 void vemit(LogLevel l, fmt::string_view format, fmt::format_args args);
 

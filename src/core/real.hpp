@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@ ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, 
                        socklen_t* addrlen);
 ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
 [[noreturn]] void __chk_fail(void);
+[[noreturn]] void __longjmp_chk(__jmp_buf_tag* env, int val);
 }
 
 // One list of every real symbol: it generates the pointer table and the resolver.
@@ -73,7 +75,11 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
   X(gethostbyname_r)             \
   X(gethostbyname2_r)            \
   X(gethostbyaddr)               \
-  X(gethostbyaddr_r)
+  X(gethostbyaddr_r)             \
+  X(longjmp)                     \
+  X(_longjmp)                    \
+  X(siglongjmp)                  \
+  X(__longjmp_chk)
 
 namespace socksify::real {
 

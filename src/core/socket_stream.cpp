@@ -6,9 +6,17 @@
 #include "core/real.hpp"
 
 namespace socksify {
+namespace {
+
+bool cancelled() {
+  return t_handshake_cancelled != nullptr && t_handshake_cancelled->load(std::memory_order_acquire);
+}
+
+}  // namespace
 
 Status wait_ready(int fd, short events, Deadline deadline) noexcept {
   for (;;) {
+    if (cancelled()) return Errno{ECANCELED};
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return Errno{ETIMEDOUT};
     pollfd p{fd, events, 0};
@@ -19,6 +27,7 @@ Status wait_ready(int fd, short events, Deadline deadline) noexcept {
 }
 
 Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) noexcept {
+  if (cancelled()) return Errno{ECANCELED};
   if (REAL(connect)(fd, addr, len) == 0) return {};
   if (errno != EINPROGRESS && errno != EINTR) return Errno{errno};
   if (auto w = wait_ready(fd, POLLOUT, deadline); !w) return w;
@@ -37,6 +46,7 @@ Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
     if (auto w = wait_ready(fd_, POLLIN, deadline_); !w) return w.error();
   }
   for (;;) {
+    if (cancelled()) return Errno{ECANCELED};
     const ssize_t n = REAL(recv)(fd_, buf.data(), buf.size(), 0);
     if (n > 0) return static_cast<std::size_t>(n);
     if (n == 0) return Errno{ECONNRESET};  // the proxy closed mid-handshake
@@ -48,6 +58,7 @@ Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
 
 Result<std::size_t> SocketStream::write_some(std::span<const std::byte> buf) {
   for (;;) {
+    if (cancelled()) return Errno{ECANCELED};
     // MSG_NOSIGNAL: a proxy that hung up must be an error, not SIGPIPE.
     const ssize_t n = REAL(send)(fd_, buf.data(), buf.size(), MSG_NOSIGNAL);
     if (n >= 0) {

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "base/result.hpp"
@@ -14,9 +15,15 @@ namespace socksify {
 using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
 
+// Set by a handshake worker to its job's flag: once close() cancelled the job,
+// every wait and connect below fails with ECANCELED at once (the socket was
+// also shut down, which wakes a wait in progress).
+inline thread_local const std::atomic<bool>* t_handshake_cancelled = nullptr;
+
 // Waits until fd is ready for events or the deadline passes (Errno{ETIMEDOUT}).
-// A signal does not end the wait: the program asked for one connect() and gets
-// one answer (EINTR mid-handshake would leave the tunnel half built).
+// A signal does not end the wait (EINTR mid-handshake would leave the tunnel
+// half built); handshakes run on workers, whose signals are blocked anyway,
+// while the program's connect() waits interruptibly (await_handshake).
 Status wait_ready(int fd, short events, Deadline deadline) noexcept;
 
 // connect() with a deadline on a non-blocking socket; the socket's own error

@@ -7,6 +7,7 @@
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
+#include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/route.hpp"
 #include "core/runtime.hpp"
@@ -16,11 +17,19 @@
 namespace socksify {
 namespace {
 
+
 // connect() again on a socket we already tunnel (event loops ask again to learn
-// the outcome): answer as the kernel would for a plain socket. nullopt when the
-// earlier attempt failed and was reported, so a new attempt may start.
-std::optional<Status> repeated_connect(int fd, FdState* s) {
-  if (s->pending.load(std::memory_order_acquire)) return Status{Errno{EALREADY}};
+// the outcome; a blocking connect() a signal interrupted is called again):
+// answer as the kernel would for a plain socket. nullopt when the earlier
+// attempt failed and was reported, so a new attempt may start.
+std::optional<Status> repeated_connect(int fd, FdState* s, FdState** wait) {
+  if (s->pending.load(std::memory_order_acquire)) {
+    // A blocking socket waits for the attempt in progress, as the kernel's
+    // connect() does; a non-blocking one is told it is still in progress.
+    if (!s->blocking_connect) return Status{Errno{EALREADY}};
+    *wait = s;
+    return Status{};
+  }
   if (s->connect_error == 0) return Status{Errno{EISCONN}};
   std::lock_guard lock(s->mu);
   if (!s->error_reported) {
@@ -37,16 +46,26 @@ void remember_peer(FdState* s, const sockaddr* addr, socklen_t len) {
   s->peer_len = n;
 }
 
+
 }  // namespace
 
-Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
+Status tcp_connect_wait(int fd, FdState* s) {
+  const Status outcome = await_handshake(s);
+  // A failure leaves a plain unconnected socket, as before: the program may
+  // connect it again.
+  if (!outcome && outcome.error().code != EINTR && fd_table().get(fd) == s) fd_table().release(fd);
+  return outcome;
+}
+
+Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) noexcept {
+  *wait = nullptr;
   auto dst = Endpoint::from_sockaddr(addr, len);
   if (!dst) {
     if (REAL(connect)(fd, addr, len) == 0) return {};
     return Errno{errno};
   }
   if (FdState* s = fd_table().get(fd); s != nullptr && s->kind == FdState::Kind::TcpTunnel) {
-    if (auto answer = repeated_connect(fd, s)) return *answer;
+    if (auto answer = repeated_connect(fd, s, wait)) return *answer;
   } else if (s != nullptr) {
     // Bound for SOCKS BIND, but it connects: a plain socket again, then as usual.
     if (Status undone = tcp_bind_undo(fd); !undone) return undone;
@@ -62,23 +81,32 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
     case Route::Kind::Proxy:
       break;
   }
-  ReentryGuard guard;
-  const int flags = REAL(fcntl)(fd, F_GETFL);
-  if (flags >= 0 && (flags & O_NONBLOCK) && rt.configured() && prepare_socket(fd, addr->sa_family)) {
-    // Event loop: hand the handshake to a helper thread, answer EINPROGRESS now.
-    FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel);
-    if (s != nullptr) {
-      remember_peer(s, addr, len);
-      if (start_async_connect(fd, s, route.target)) return Errno{EINPROGRESS};
-      fd_table().release(fd);
+  // Every proxied connect is a job for the worker pool; a blocking one waits
+  // for it below holding no re-entry guard and having changed no flag of the
+  // socket, so a signal handler may return, siglongjmp or cancel the thread
+  // from the wait and leave nothing inconsistent behind.
+  FdState* s = nullptr;
+  {
+    ReentryGuard guard;
+    if (!rt.configured()) {
+      auto reply = open_session(fd, socks5::Command::Connect, route.target);  // logs, refuses
+      return reply ? Status{} : Status{reply.error()};
     }
-  }
-  auto reply = open_session(fd, socks5::Command::Connect, route.target);
-  if (!reply) return reply.error();
-  if (FdState* s = fd_table().create(fd, FdState::Kind::TcpTunnel)) {
+    const int flags = REAL(fcntl)(fd, F_GETFL);
+    if (flags < 0) return Errno{errno};
+    if (Status prepared = prepare_socket(fd, addr->sa_family); !prepared) return prepared;
+    s = fd_table().create(fd, FdState::Kind::TcpTunnel);
+    if (s == nullptr) return Errno{ENOBUFS};
     remember_peer(s, addr, len);
-    tcp_bind_remember_origin(s, reply->bound);
+    s->blocking_connect = !(flags & O_NONBLOCK);
+    if (!start_async_connect(fd, s, route.target, s->blocking_connect)) {
+      fd_table().release(fd);
+      log::error("connect to {}: no handshake worker could be started", *dst);
+      return Errno{EAGAIN};
+    }
+    if (!s->blocking_connect) return Errno{EINPROGRESS};
   }
+  *wait = s;
   return {};
 }
 

@@ -9,6 +9,25 @@
 #include "core/udp_connect.hpp"
 #include "shim/export.hpp"
 
+namespace {
+
+// A blocking connect() waits for its handshake here, outside guarded(): the
+// wait is a cancellation point, and pthread_cancel's unwinding cannot run our
+// landing pads (see await_handshake), so this frame holds nothing to destroy
+// and keeps errno by hand.
+__attribute__((noinline)) int wait_for_tunnel(int fd, socksify::FdState* s) {
+  const int saved = errno;
+  const socksify::Status outcome = socksify::tcp_connect_wait(fd, s);
+  if (outcome) {
+    errno = saved;
+    return 0;
+  }
+  errno = outcome.error().code;
+  return -1;
+}
+
+}  // namespace
+
 SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   using namespace socksify;
   if (ReentryGuard::active() || addr == nullptr || len < sizeof(sa_family_t)) {
@@ -28,9 +47,11 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
     if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
   }
   if (type != SOCK_STREAM && type != SOCK_DGRAM) return REAL(connect)(fd, addr, len);
-  return to_c(guarded<Status>([&] {
-    return type == SOCK_STREAM ? tcp_connect(fd, addr, len) : udp_connect(fd, addr, len);
-  }));
+  if (type == SOCK_DGRAM) return to_c(guarded<Status>([&] { return udp_connect(fd, addr, len); }));
+  FdState* wait = nullptr;
+  const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait); }));
+  if (wait == nullptr) return rc;
+  return wait_for_tunnel(fd, wait);
 }
 
 // The original SOCKS library's names for the hooks above (socksify/socksify.h).

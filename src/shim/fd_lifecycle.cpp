@@ -28,25 +28,57 @@ int fcntl_common(int fd, int cmd, void* arg, bool large) {
   return r;
 }
 
+// close_range over pending sockets: each cancelled as by close() (the range
+// is closed right after, so a number cannot be kept for another descriptor).
+void cancel_pending_in(unsigned first, unsigned last) {
+  const unsigned end = last < socksify::FdTable::kCapacity - 1u ? last : socksify::FdTable::kCapacity - 1u;
+  for (unsigned fd = first; fd <= end && socksify::any_pending(); ++fd) {
+    socksify::FdState* s = fd_table().get(static_cast<int>(fd));
+    if (s != nullptr && socksify::has_handshake(s)) {
+      if (socksify::close_pending(static_cast<int>(fd), s)) {
+        socksify::wait_for_held(fd, fd);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 SOCKSIFY_HOOK int close(int fd) {
   // Forget first: once the kernel frees the number, another thread may reuse it.
   if (socksify::FdState* s = fd_table().get(fd)) {
-    if (s->pending.load(std::memory_order_acquire)) socksify::forget_watchers(s);
+    // A handshake still running is cancelled (or, if another descriptor goes
+    // on with it, keeps this number until it ends: see close_pending).
+    const bool held = socksify::has_handshake(s) && socksify::close_pending(fd, s);
     fd_table().release(fd);
+    if (held) return 0;
   }
   return REAL(close)(fd);
 }
 
 SOCKSIFY_HOOK int dup(int fd) { return after_dup(fd, REAL(dup)(fd)); }
 
+// dup2/dup3 onto a descriptor close it first: a pending handshake on it is
+// cancelled as by close(), and a number a worker still holds is waited for.
+static void before_replace(int to) {
+  if (to < 0) return;
+  socksify::wait_for_held(static_cast<unsigned>(to), static_cast<unsigned>(to));
+  socksify::FdState* s = fd_table().get(to);
+  if (s != nullptr && socksify::has_handshake(s)) {
+    // The number is reused at once by the dup, so it cannot be kept: any other
+    // descriptor's handshake on it has to be waited for.
+    if (socksify::close_pending(to, s)) socksify::wait_for_held(to, to);
+  }
+}
+
 SOCKSIFY_HOOK int dup2(int from, int to) {
+  if (from != to) before_replace(to);
   const int r = REAL(dup2)(from, to);
   return r >= 0 ? after_dup(from, r) : r;
 }
 
 SOCKSIFY_HOOK int dup3(int from, int to, int flags) {
+  if (from != to) before_replace(to);
   const int r = REAL(dup3)(from, to, flags);
   return r >= 0 ? after_dup(from, r) : r;
 }
@@ -71,6 +103,8 @@ SOCKSIFY_HOOK int fcntl64(int fd, int cmd, ...) {
 
 SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
   if (!(flags & CLOSE_RANGE_CLOEXEC) && fd_table().live() > 0) {
+    if (socksify::any_pending()) cancel_pending_in(first, last);
+    socksify::wait_for_held(first, last);
     fd_table().release_range(first, last);
   }
   return REAL(close_range)(first, last, flags);
