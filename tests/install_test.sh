@@ -13,12 +13,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 for f in bin/socksify lib/libsocksify.so include/socksify/socksify.h share/man/man1/socksify.1; do
   [ -e "$prefix/$f" ] || fail "missing $f"
 done
-# A preloaded process must gain no shared-library dependency but libgcc_s: only
-# libc, libgcc_s (the unwinder glibc loads for pthread_cancel anyway, which
-# must be the one our frames unwind with) and the loader and vDSO may appear;
-# fmt and libstdc++ are linked in.
+# A preloaded process must gain no shared-library dependency: only libc (and the
+# loader and vDSO) may appear; fmt, libstdc++ and libgcc are linked in.
 if [ "$deps_check" = libc-only ]; then
-  extra=$(ldd "$prefix/lib/libsocksify.so" | grep -v -E 'linux-vdso|libc\.so\.6|libgcc_s\.so\.1|ld-linux' || true)
+  extra=$(ldd "$prefix/lib/libsocksify.so" | grep -v -E 'linux-vdso|libc\.so\.6|ld-linux' || true)
   [ -z "$extra" ] || fail "libsocksify.so depends on: $extra"
 fi
 

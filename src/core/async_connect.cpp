@@ -370,10 +370,10 @@ using SetCancelTypeFn = int (*)(int, int*);
 
 Status await_handshake(FdState* s) {
   // pthread_cancel() unwinds out of this frame with abi::__forced_unwind, driven
-  // by the system's libgcc_s; the C++ runtime linked into this library cannot
-  // run landing pads for that unwinder (its _Unwind_SetGR aborts). So nothing
-  // here, or in the frames up to the hook, may need one: no object with a
-  // destructor alive across the wait, no try/catch, no noexcept.
+  // by the system's libgcc_s through the unwinder copy linked into us (primed at
+  // start-up, see init.cpp). Nothing here, or in the frames up to the hook,
+  // needs a landing pad all the same (no object with a destructor alive across
+  // the wait, no try/catch, no noexcept): the unwind has nothing of ours to undo.
   const auto set_cancel_type = reinterpret_cast<SetCancelTypeFn>(&pthread_setcanceltype);
   for (;;) {
     const std::uint32_t seen = s->settled.load(std::memory_order_acquire);

@@ -16,7 +16,7 @@
 
 #include "base/endpoint.hpp"
 #include "core/fd_table.hpp"
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

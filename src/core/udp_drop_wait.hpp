@@ -26,7 +26,7 @@
 
 #include <cstdint>
 
-#include "core/result.hpp"
+#include "base/result.hpp"
 
 namespace socksify {
 

@@ -2,6 +2,7 @@
 // main(), adopt UDP sockets inherited from before we were loaded, and keep our
 // locks consistent across fork().
 #include <pthread.h>
+#include <unwind.h>
 
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
@@ -29,7 +30,15 @@ void after_fork_in_child() {
   socksify::Runtime::get().unlock_after_fork();
 }
 
+// Our copy of the unwinder (libgcc, linked in) fills its table of register
+// sizes on the first unwind it starts itself. A pthread_cancel() is unwound by
+// the system's libgcc_s instead, whose contexts our personality routine hands
+// to our copy's _Unwind_SetGR, which aborts on the still-empty table. One
+// backtrace step at start-up fills it (a frame-table lookup, no allocation).
+_Unwind_Reason_Code stop_at_first_frame(_Unwind_Context*, void*) { return _URC_END_OF_STACK; }
+
 __attribute__((constructor)) void socksify_init() {
+  _Unwind_Backtrace(stop_at_first_frame, nullptr);
   socksify::ReentryGuard guard;
   socksify::real::resolve_all();
   socksify::Runtime::get();
