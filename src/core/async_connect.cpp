@@ -14,6 +14,7 @@
 
 #include "core/guard.hpp"
 #include "core/log.hpp"
+#include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
 #include "core/tcp_bind.hpp"
@@ -58,7 +59,7 @@ Pool& pool() {
 // the program (which must never see our descriptor outlive the handshake).
 void close_done_fd_if_idle_locked(FdState* s) {
   if (s->pending.load() || s->pollers.load() != 0) return;
-  if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
+  if (s->done_fd.load() >= 0) close_own_fd(s->done_fd);  // ours: src/core/own_fds.hpp
 }
 
 void finish(const Job& job, int error) {

@@ -12,10 +12,12 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
+#include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/udp_address.hpp"
+#include "core/vfork_child.hpp"
 
 namespace socksify {
 namespace {
@@ -43,7 +45,7 @@ UdpAssociation* new_association() {
   for (UdpPeer* p = a->peers; p != nullptr;) delete std::exchange(p, p->older);
   a->peers = nullptr;
   a->peer.store(nullptr, std::memory_order_relaxed);
-  a->control_fd = -1;
+  a->control_fd.store(-1, std::memory_order_relaxed);
   a->family = AF_INET;
   a->relay = {};
   a->relay_len = 0;
@@ -100,13 +102,14 @@ std::optional<Endpoint> peer_address(int fd) {
   return std::nullopt;
 }
 
-// Closes the control connection on every path that does not hand it over.
+// The control connection, one of socksify's own descriptors (moved high and
+// kept out of the program's close_range: src/core/own_fds.hpp), closed on
+// every path that does not hand it over to the association.
 struct ControlFd {
-  int fd;
-  ~ControlFd() {
-    if (fd >= 0) REAL(close)(fd);
-  }
-  int release() { return std::exchange(fd, -1); }
+  std::atomic<int> fd{-1};
+  explicit ControlFd(int made) { adopt_own_fd(made, fd); }
+  ~ControlFd() { close_own_fd(fd); }
+  int get() const { return fd.load(std::memory_order_acquire); }
 };
 
 Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
@@ -122,7 +125,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   // The control connection is ours, not the program's: close-on-exec, so a
   // child the program starts does not keep the association alive.
   ControlFd control{REAL(socket)(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP)};
-  if (control.fd < 0) {
+  if (control.get() < 0) {
     const int e = errno;
     log::error("UDP to {} failed: cannot create the proxy control socket ({})", dst,
                log::errno_name(e));
@@ -135,11 +138,13 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   const bool ipv6_proxy =
       !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
   const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
-  auto reply = open_session(control.fd, socks5::Command::UdpAssociate,
+  auto reply = open_session(control.get(), socks5::Command::UdpAssociate,
                             associate_request_address(*bound, want_ipv6_relay), true, &dst);
   if (!reply) return reply.error();  // open_session logged it
+  // open_session may have put a socket of the proxy's family in its place.
+  own_fds().renew(control.fd);
 
-  const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});
+  const Endpoint proxy = peer_address(control.get()).value_or(Endpoint{});
   Endpoint relay = reply->bound.unmapped();
   if (!relay.is_ip()) {
     log::error(
@@ -178,7 +183,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   }
   a->expected_header.store(static_cast<std::uint16_t>(udp_header_size(relay)),
                            std::memory_order_relaxed);
-  a->control_fd = control.release();
+  own_fds().hand_over(control.fd, a->control_fd);
   log::debug("UDP association for fd {} via {}: relay {}", fd, proxy, relay);
   return a;
 }
@@ -191,6 +196,9 @@ Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoi
   // waits for it (it could not send without it anyway).
   std::lock_guard lock(state.udp_mu);
   if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  // A vfork child's control connection would be in its own descriptor table
+  // (gone at its exec) and recorded in the parent's memory.
+  if (refuse_in_vfork_child("a UDP association")) return Errno{EPERM};
   auto opened = open_association(fd, dst);
   if (!opened) return opened.error();
   state.udp.store(opened.value(), std::memory_order_release);
@@ -212,7 +220,8 @@ Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept {
   // RFC 1928 §7: the association ends with the control connection. The proxy
   // sends nothing on it after the reply, so readable means closed (or reset).
   char byte;
-  const ssize_t n = REAL(recv)(a.control_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const int control = a.control_fd.load(std::memory_order_acquire);
+  const ssize_t n = REAL(recv)(control, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return {};
   const int e = n == 0 ? 0 : errno;
   if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) return {};
@@ -246,8 +255,7 @@ void udp_pool_reset_in_child() noexcept { new (&g_pool_mu) std::mutex; }
 
 void release_udp_association(UdpAssociation* udp) noexcept {
   // Closing the control connection ends the association at the proxy (§7).
-  if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
-  udp->control_fd = -1;
+  close_own_fd(udp->control_fd);
   udp->dead.store(true, std::memory_order_relaxed);  // a racing sender stops here
   recycle(udp);
 }
