@@ -142,6 +142,15 @@ class FdSafety(CapturesLink, WatchesDns, IntegrationTest):
         r = self.own("close-range-call")
         self.assertEqual((r["reused"], r["close_errors"]), ([], []), describe(r["proc"]))
 
+    def test_close_range_through_syscall_spares_the_control_connection(self):
+        r = self.own("close-range-syscall")
+        self.assertEqual((r["reused"], r["close_errors"]), ([], []), describe(r["proc"]))
+
+    def test_closefrom_spares_the_control_connection(self):
+        # glibc's closefrom() closes with its internal close_range, past the hook.
+        r = self.own("closefrom")
+        self.assertEqual(r["reused"], [], describe(r["proc"]))
+
     def test_close_of_the_control_connections_number_is_ebadf(self):
         # The program never opened it: to the program it is not open.
         r = self.own("close-each")

@@ -11,9 +11,10 @@ opened (socksify's own). Prints one JSON line with what it saw.
         127.0.0.1:53 (its errno).
     fd_safety.py own MODE TARGET UDP_PORT
         A UDP socket associated through the proxy; MODE closerange (os.closerange
-        around it), close-range-call (libc close_range(2) up to ~0U), close-each
-        (close() on every other number), dup2 (a file dup2'd onto every
-        descriptor the program does not know). Then files reuse the numbers, a
+        around it), close-range-call (libc close_range(2) up to ~0U),
+        close-range-syscall (the same through syscall(2)), closefrom (libc's
+        closefrom above it), close-each (close() on every other number), dup2
+        (a file dup2'd onto every descriptor the program does not know). Then files reuse the numbers, a
         UDP echo, the socket is closed, and every file is checked.
 """
 
@@ -28,6 +29,7 @@ import sys
 import tempfile
 
 TIMEOUT_S = 5
+SYS_CLOSE_RANGE = 436  # the same number on every Linux architecture
 
 
 def out(**result) -> None:
@@ -119,13 +121,22 @@ def own(mode: str, target: str, udp_port: int) -> None:
     if mode == "closerange":
         os.closerange(3, keep)
         os.closerange(keep + 1, 1 << 20)
-    elif mode == "close-range-call":
+    elif mode in ("close-range-call", "close-range-syscall"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.close_range.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_int]
-        if keep > 3 and libc.close_range(3, keep - 1, 0) != 0:
+        if mode == "close-range-call":
+            libc.close_range.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_int]
+            close_range = libc.close_range
+        else:
+            libc.syscall.restype = ctypes.c_long
+            close_range = lambda a, b, f: libc.syscall(ctypes.c_long(SYS_CLOSE_RANGE), ctypes.c_long(a),
+                                                       ctypes.c_long(b), ctypes.c_long(f))
+        if keep > 3 and close_range(3, keep - 1, 0) != 0:
             close_errors.append(ctypes.get_errno())
-        if libc.close_range(keep + 1, 0xFFFFFFFF, 0) != 0:
+        if close_range(keep + 1, 0xFFFFFFFF, 0) != 0:
             close_errors.append(ctypes.get_errno())
+    elif mode == "closefrom":
+        os.closerange(3, keep)
+        ctypes.CDLL(None).closefrom(keep + 1)
     elif mode == "close-each":
         for fd in range(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
             if fd == keep:
