@@ -44,10 +44,7 @@ int own_fd_floor_for(rlim_t soft_limit, int capacity) noexcept {
   return std::max(3, n / 2);
 }
 
-OwnFds& own_fds() noexcept {
-  static OwnFds registry;  // constant-initialised: usable from any constructor
-  return registry;
-}
+constinit OwnFds detail::g_own_fds;
 
 OwnFds::Entry* OwnFds::entry(int fd) const noexcept {
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kCapacity)) return nullptr;
@@ -156,6 +153,29 @@ int OwnFds::adopt(int fd, std::atomic<int>& holder) noexcept {
   // our lock: releasing a UDP state closes its own descriptor through us.
   if (fd_table().get(fd) != nullptr) fd_table().release(fd);
   return fd;
+}
+
+int OwnFds::adopt_dup(int fd, std::atomic<int>& holder) noexcept {
+  const int saved = errno;
+  int d = -1;
+  {
+    std::lock_guard lock(mu_);
+    d = dup_at_least(fd, high_floor());
+    if (d < 0) d = dup_at_least(fd, 3);  // nothing free up there
+    if (d < 0) {
+      holder.store(-1, std::memory_order_release);
+      return -1;
+    }
+    Entry* e = entry_or_make_locked(d);
+    if (e != nullptr && identify(d, e->id)) {
+      count_.fetch_add(1, std::memory_order_relaxed);
+      record_locked(d, *e, &holder);
+    }
+    holder.store(d, std::memory_order_release);
+  }
+  if (fd_table().get(d) != nullptr) fd_table().release(d);  // as in adopt()
+  errno = saved;
+  return d;
 }
 
 void OwnFds::renew(std::atomic<int>& holder) noexcept {

@@ -56,6 +56,10 @@ class OwnFds {
   // Takes fd (ours, just made; -1 passes through), moves it high, records it,
   // and stores the number into holder. Returns that number. errno preserved.
   int adopt(int fd, std::atomic<int>& holder) noexcept;
+  // A close-on-exec duplicate of fd (the program's socket, for a helper
+  // thread), made straight at a high number and recorded in holder: one
+  // fcntl instead of dup + move. -1 with errno when no number is free.
+  int adopt_dup(int fd, std::atomic<int>& holder) noexcept;
   // We put another file in place at the same number (dup3 onto it, as the
   // session does to change a socket's family): remember what it is now.
   void renew(std::atomic<int>& holder) noexcept;
@@ -112,7 +116,11 @@ class OwnFds {
   std::atomic<Chunk*> dir_[kCapacity >> kChunkBits] = {};
 };
 
-OwnFds& own_fds() noexcept;
+namespace detail {
+extern OwnFds g_own_fds;  // constant-initialised: usable from any constructor
+}
+// Inline, so the hot path's one load is all it costs (no call).
+inline OwnFds& own_fds() noexcept { return detail::g_own_fds; }
 
 // The registry's API for the descriptors' owners, on the process-wide registry.
 inline int adopt_own_fd(int fd, std::atomic<int>& holder) noexcept {

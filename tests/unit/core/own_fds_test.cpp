@@ -124,6 +124,29 @@ TEST(OwnFds, AdoptPreservesErrnoAndPassesFailuresThrough) {
   EXPECT_EQ(errno, 1234);
 }
 
+TEST(OwnFds, AdoptDupMakesAHighDuplicateAndLeavesTheOriginal) {
+  OwnFds* reg = fresh();
+  Pipe p;
+  std::atomic<int> holder{-1};
+  const int d = reg->adopt_dup(p.w, holder);
+  EXPECT_EQ(holder.load(), d);
+  EXPECT_GE(d, current_floor());
+  EXPECT_TRUE(reg->is_own(d));
+  EXPECT_TRUE(is_open(p.w)) << "the program's descriptor is untouched";
+  EXPECT_TRUE(fcntl(d, F_GETFD) & FD_CLOEXEC);
+  ASSERT_EQ(write(d, "y", 1), 1);
+  char c = 0;
+  EXPECT_EQ(read(p.r, &c, 1), 1);
+  EXPECT_EQ(c, 'y');
+  reg->close(holder);
+  EXPECT_FALSE(is_open(d));
+  EXPECT_TRUE(is_open(p.w));
+  errno = 0;
+  EXPECT_EQ(reg->adopt_dup(-1, holder), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(holder.load(), -1);
+}
+
 TEST(OwnFds, CloseLeavesANumberTakenBehindOurBackOpen) {
   OwnFds* reg = fresh();
   Pipe ours, theirs;
