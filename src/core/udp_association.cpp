@@ -140,9 +140,10 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
   auto reply = open_session(control.get(), socks5::Command::UdpAssociate,
                             associate_request_address(*bound, want_ipv6_relay), true, &dst);
-  if (!reply) return reply.error();  // open_session logged it
-  // open_session may have put a socket of the proxy's family in its place.
+  // open_session may have put a socket of the proxy's family in its place
+  // (also when it then failed: the one to close is that one).
   own_fds().renew(control.fd);
+  if (!reply) return reply.error();  // open_session logged it
 
   const Endpoint proxy = peer_address(control.get()).value_or(Endpoint{});
   Endpoint relay = reply->bound.unmapped();

@@ -8,9 +8,10 @@
 // alone (or refuse the call) in such a child.
 //
 // The owner is the process whose memory it is: set at start-up and in the
-// pthread_atfork child handler (a fork child has memory of its own). A raw
-// getpid syscall, only on the paths that change state for a managed
-// descriptor: unmanaged descriptors never pay for it.
+// pthread_atfork child handler (a fork child has memory of its own); a child
+// made without those handlers (a raw clone syscall) is told apart from a vfork
+// child by kcmp(KCMP_VM). A raw getpid syscall, only on the paths that change
+// state for a managed descriptor: unmanaged descriptors never pay for it.
 #pragma once
 
 namespace socksify {

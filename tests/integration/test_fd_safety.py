@@ -116,6 +116,14 @@ class FdSafety(CapturesLink, WatchesDns, IntegrationTest):
                          describe(r["proc"]))
         self.assertEqual(r["child_connect_errno"], "EPERM", describe(r["proc"]))
 
+    def test_a_raw_clone_child_has_memory_of_its_own_and_is_carried(self):
+        # No pthread_atfork handler runs for syscall(SYS_clone): such a child is
+        # told apart from a vfork child (kcmp) and its own new UDP socket is
+        # carried through the proxy like any other.
+        r = self.c_vfork("rawfork")
+        self.assertEqual(r["child_socket"], 0, describe(r["proc"]))
+        self.assertNotIn(b"vfork child", r["proc"].stderr, describe(r["proc"]))
+
     # -- item 8: socksify's own descriptors ----------------------------------------
     def own(self, mode: str) -> dict:
         r = self.run_client(self.python_client("fd_safety.py", "own", mode, netns.TARGET4, ECHO))

@@ -11,6 +11,9 @@
  *   socket   close()s the UDP socket, makes a UDP socket (same number) and
  *            sends on it, connect()s a TCP socket: what it got is kept in
  *            shared memory for the parent to print; then execs
+ *   rawfork  first a child of a raw clone syscall (own memory, no atfork
+ *            handlers) closes the UDP socket and echoes over a new one
+ *            (its exit status is printed as child_socket); then as close
  * Afterwards the parent prints one JSON line: getpeername, a TCP and a UDP
  * echo, and the errno of a datagram to 127.0.0.1:53. */
 #define _GNU_SOURCE
@@ -21,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,7 +101,7 @@ static volatile int g_child_socket = -2, g_child_socket_errno, g_child_send_errn
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    fprintf(stderr, "usage: %s close|dup2|socket TARGET TCP_PORT UDP_PORT\n", argv[0]);
+    fprintf(stderr, "usage: %s close|dup2|socket|rawfork TARGET TCP_PORT UDP_PORT\n", argv[0]);
     return 2;
   }
   const char* mode = argv[1];
@@ -117,6 +122,24 @@ int main(int argc, char** argv) {
   char before_tcp[128];
   tcp_echo(t, "tcp-before", before_tcp, sizeof before_tcp);
 
+  if (strcmp(mode, "rawfork") == 0) {
+    /* A child with memory of its own but no pthread_atfork handlers run (as
+     * Chromium's zygote makes them): it closes its copy of the UDP socket and
+     * makes a new one, which must be carried like any other (exit 0). */
+    pid_t raw = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (raw == 0) {
+      close(u);
+      int s = socket(AF_INET, SOCK_DGRAM, 0);
+      with_timeout(s);
+      char got[128];
+      udp_echo(s, &udp_to, "udp-raw-child", got, sizeof got);
+      _exit(s >= 0 && strcmp(got, "udp-raw-child") == 0 ? 0 : 3);
+    }
+    int raw_status = 0;
+    waitpid(raw, &raw_status, 0);
+    g_child_socket = WIFEXITED(raw_status) ? WEXITSTATUS(raw_status) : -1;
+    mode = "close";  /* then the vfork case as well */
+  }
   pid_t pid = vfork();
   if (pid == 0) {
     if (strcmp(mode, "close") == 0) {
