@@ -131,6 +131,28 @@ void OwnFds::forget_locked(Entry& e) noexcept {
   }
 }
 
+void OwnFds::take_locked(int fd, std::atomic<int>& holder) noexcept {
+  Entry* e = entry_or_make_locked(fd);
+  if (e != nullptr && identify(fd, e->id)) {
+    count_.fetch_add(1, std::memory_order_relaxed);
+    record_locked(fd, *e, &holder);
+  }
+  // else unrecorded (no memory): still ours, closed as before, just not protected.
+  holder.store(fd, std::memory_order_release);
+}
+
+namespace {
+
+// A state left at our new number by a close we never saw (a raw syscall) is
+// not ours to keep: the program's calls on it must find nothing. Called
+// outside the registry's lock: releasing a UDP state closes its control
+// connection through the registry.
+void forget_stale_state(int fd) {
+  if (fd_table().get(fd) != nullptr) fd_table().release(fd);
+}
+
+}  // namespace
+
 int OwnFds::adopt(int fd, std::atomic<int>& holder) noexcept {
   if (fd < 0) {
     holder.store(fd, std::memory_order_release);
@@ -140,18 +162,9 @@ int OwnFds::adopt(int fd, std::atomic<int>& holder) noexcept {
   {
     std::lock_guard lock(mu_);
     fd = move_high_locked(fd);
-    Entry* e = entry_or_make_locked(fd);
-    if (e != nullptr && identify(fd, e->id)) {
-      count_.fetch_add(1, std::memory_order_relaxed);
-      record_locked(fd, *e, &holder);
-    }
-    // else unrecorded: still ours, closed as before, just not protected.
-    holder.store(fd, std::memory_order_release);
+    take_locked(fd, holder);
   }
-  // A state left at this number by a close we never saw (a raw syscall) is
-  // not ours to keep: the program's calls on it must find nothing. Outside
-  // our lock: releasing a UDP state closes its own descriptor through us.
-  if (fd_table().get(fd) != nullptr) fd_table().release(fd);
+  forget_stale_state(fd);
   return fd;
 }
 
@@ -164,16 +177,11 @@ int OwnFds::adopt_dup(int fd, std::atomic<int>& holder) noexcept {
     if (d < 0) d = dup_at_least(fd, 3);  // nothing free up there
     if (d < 0) {
       holder.store(-1, std::memory_order_release);
-      return -1;
+      return -1;  // with fcntl's errno
     }
-    Entry* e = entry_or_make_locked(d);
-    if (e != nullptr && identify(d, e->id)) {
-      count_.fetch_add(1, std::memory_order_relaxed);
-      record_locked(d, *e, &holder);
-    }
-    holder.store(d, std::memory_order_release);
+    take_locked(d, holder);
   }
-  if (fd_table().get(d) != nullptr) fd_table().release(d);  // as in adopt()
+  forget_stale_state(d);
   errno = saved;
   return d;
 }
@@ -234,7 +242,8 @@ bool OwnFds::vacate(int fd) noexcept {
   ErrnoSaver keep;
   std::lock_guard lock(mu_);
   Entry* e = entry(fd);
-  std::atomic<int>* const holder = e != nullptr ? e->holder.load(std::memory_order_relaxed) : nullptr;
+  std::atomic<int>* const holder =
+      e != nullptr ? e->holder.load(std::memory_order_relaxed) : nullptr;
   if (holder == nullptr) return false;
   int moved = dup_at_least(fd, high_floor());
   if (moved < 0) moved = dup_at_least(fd, 3);  // nothing free up there

@@ -105,6 +105,7 @@ class OwnFds {
   static bool identify(int fd, Identity& id) noexcept;
   int move_high_locked(int fd) noexcept;
   void record_locked(int fd, Entry& e, std::atomic<int>* holder) noexcept;
+  void take_locked(int fd, std::atomic<int>& holder) noexcept;
   void forget_locked(Entry& e) noexcept;
 
   std::atomic<int> floor_{INT_MAX};  // lowest number recorded since count_ was last 0

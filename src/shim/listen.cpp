@@ -10,14 +10,9 @@
 #include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
-namespace {
-
-// Managed descriptors only (the caller checked the table): a vfork child's
-// listen/accept at the proxy would change the parent's state; its calls get
+// On managed descriptors, a vfork child's listen/getsockname/accept at the
+// proxy would change the parent's state (core/vfork_child.hpp): the child gets
 // the kernel's answers for its own descriptor.
-bool in_child() { return socksify::in_vfork_child(); }
-
-}  // namespace
 
 SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
   using namespace socksify;
@@ -28,7 +23,7 @@ SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
 
 SOCKSIFY_HOOK int listen(int fd, int backlog) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_child()) {
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
     return REAL(listen)(fd, backlog);
   }
   std::optional<Status> s = keeping_errno([&] { return tcp_bind_listen(fd); });
@@ -37,7 +32,7 @@ SOCKSIFY_HOOK int listen(int fd, int backlog) {
 
 SOCKSIFY_HOOK int getsockname(int fd, sockaddr* addr, socklen_t* len) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_child()) {
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
     return REAL(getsockname)(fd, addr, len);
   }
   std::optional<Status> s = keeping_errno([&] { return tcp_bind_sockname(fd, addr, len); });
@@ -46,7 +41,7 @@ SOCKSIFY_HOOK int getsockname(int fd, sockaddr* addr, socklen_t* len) {
 
 SOCKSIFY_HOOK int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_child()) {
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
     return REAL(accept4)(fd, addr, len, flags);
   }
   std::optional<Result<int>> r =
