@@ -130,6 +130,9 @@ class FdSafety(CapturesLink, WatchesDns, IntegrationTest):
         what = describe(r["proc"])
         self.assertEqual(r["before"], {"data": "udp-before", "from": [netns.TARGET4, ECHO]}, what)
         self.assertGreaterEqual(len(r["unknown"]), 1, f"no control connection seen{what}")
+        # Placed in the upper half of the 1024 soft limit: numbers the program reaches last.
+        self.assertEqual(r["limit"], 1024, what)
+        self.assertTrue(all(512 <= n < 1024 for n in r["unknown"]), what)
         # The association survived: its control connection is still ours.
         self.assertEqual(r["after"], {"data": "udp-after", "from": [netns.TARGET4, ECHO]}, what)
         # Closing the UDP socket closed none of the program's files...

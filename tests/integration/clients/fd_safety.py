@@ -30,6 +30,7 @@ import tempfile
 
 TIMEOUT_S = 5
 SYS_CLOSE_RANGE = 436  # the same number on every Linux architecture
+OWN_LIMIT = 1024
 
 
 def out(**result) -> None:
@@ -110,6 +111,10 @@ def child(mode: str, target: str, tcp_port: int, udp_port: int) -> None:
 
 
 def own(mode: str, target: str, udp_port: int) -> None:
+    # The usual soft limit, whatever this environment's: every loop below is
+    # bounded by it, and socksify places its descriptors by it.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, OWN_LIMIT), hard))
     baseline = fd_set_now()
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(TIMEOUT_S)
@@ -196,7 +201,7 @@ def own(mode: str, target: str, udp_port: int) -> None:
         os.unlink(os.path.join(tmp, name))
     os.rmdir(tmp)
     left = sorted(fd_set_now() - baseline)
-    out(ok=True, unknown=unknown, before=before, after=after, files=len(files), intact=intact,
+    out(ok=True, limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0], unknown=unknown, before=before, after=after, files=len(files), intact=intact,
         damaged=damaged, reused=reused, close_errors=close_errors, dup_errors=dup_errors, left=left,
         baseline=len(baseline), final=len(fd_set_now()))
 
