@@ -69,15 +69,23 @@ bool close_range_around_ours(unsigned first, unsigned last, int flags, int& rc) 
   return true;
 }
 
-}  // namespace
-
-SOCKSIFY_HOOK int close(int fd) {
-  if (ours(fd)) return bad_descriptor();
+// Out of line: the unmanaged path of close() then needs no saved registers.
+[[gnu::noinline]] int close_managed(int fd, socksify::FdState* s) {
   // Forget first: once the kernel frees the number, another thread may reuse it.
-  if (socksify::FdState* s = fd_table().get(fd); s != nullptr && !socksify::in_vfork_child()) {
+  if (!socksify::in_vfork_child()) {
     if (s->pending.load(std::memory_order_acquire)) socksify::forget_watchers(s);
     fd_table().release(fd);
   }
+  return REAL(close)(fd);
+}
+
+}  // namespace
+
+SOCKSIFY_HOOK int close(int fd) {
+  if (own_fds().maybe_own(fd)) [[unlikely]] {
+    if (own_fds().is_own(fd)) return bad_descriptor();
+  }
+  if (socksify::FdState* s = fd_table().get(fd)) [[unlikely]] return close_managed(fd, s);
   return REAL(close)(fd);
 }
 
