@@ -17,8 +17,10 @@
 
 #include "core/guard.hpp"
 #include "core/log.hpp"
+#include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
+#include "core/vfork_child.hpp"
 #include "core/socket_stream.hpp"
 #include "core/tcp_bind.hpp"
 
@@ -67,16 +69,10 @@ void wake_all(std::atomic<std::uint32_t>* word) { futex(word, FUTEX_WAKE, INT32_
 
 std::atomic<int> g_pending{0};
 std::atomic<int> g_held{0};  // jobs whose number close() left open for them
-// The process whose workers run the jobs (set again in a forked child). A
-// vfork child shares our memory but not our descriptor table: its close()
+// A vfork child shares our memory but not our descriptor table: its close()
 // must neither cancel the parent's handshake (shutdown() would end the
 // parent's connection) nor keep a number for a worker it does not have.
-std::atomic<pid_t> g_owner{0};
-
-bool in_owner_process() {
-  const pid_t owner = g_owner.load(std::memory_order_relaxed);
-  return owner == 0 || owner == getpid();
-}
+bool in_owner_process() { return !in_vfork_child(); }
 
 // Handshake workers, at most kMaxWorkers plus one per blocking connect() in
 // flight (its thread waits anyway: 200 threads connecting at once must not
@@ -117,7 +113,7 @@ void unlink_active(Pool& p, ConnectJob* job) {
 // the program (which must never see our descriptor outlive the handshake).
 void close_done_fd_if_idle_locked(FdState* s) {
   if (s->pending.load() || s->pollers.load() != 0) return;
-  if (const int fd = s->done_fd.exchange(-1); fd >= 0) REAL(close)(fd);
+  if (s->done_fd.load() >= 0) close_own_fd(s->done_fd);  // ours: src/core/own_fds.hpp
 }
 
 // Drops one reference to job (s->mu held); true when it was the last.
@@ -315,7 +311,6 @@ bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) !
 
 void forget_pending_in_child() noexcept {
   g_pending.store(0, std::memory_order_relaxed);
-  g_owner.store(getpid(), std::memory_order_relaxed);
   // No worker exists in the child; the jobs were the parent's. Numbers the
   // program had closed, held open for a parent's worker, are closed here.
   Pool& p = pool();
@@ -331,7 +326,6 @@ void forget_pending_in_child() noexcept {
 bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept {
   // Every syscall here is time the program's event loop stands still (see
   // bench/event_loop_block): the eventfd is made only if a poll() waits.
-  if (g_owner.load(std::memory_order_relaxed) == 0) g_owner.store(getpid(), std::memory_order_relaxed);
   ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, blocking};
   if (job == nullptr) return false;
   s->connect_error = 0;
@@ -399,7 +393,7 @@ Status await_handshake(FdState* s) {
 }
 
 bool close_pending(int fd, FdState* s) noexcept {
-  if (!in_owner_process()) return false;  // a vfork child: see g_owner
+  if (!in_owner_process()) return false;  // a vfork child: see in_owner_process
   ConnectJob* job = nullptr;
   bool last_descriptor = false;
   {
@@ -490,9 +484,9 @@ int hold_done_fd(FdState* s) noexcept {
   if (!s->pending.load()) return -1;
   int done_fd = s->done_fd.load();
   if (done_fd < 0) {
-    done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    // One of ours (src/core/own_fds.hpp): moved high, out of the program's reach.
+    done_fd = adopt_own_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), s->done_fd);
     if (done_fd < 0) return -1;
-    s->done_fd.store(done_fd);
   }
   s->pollers.fetch_add(1);
   return done_fd;

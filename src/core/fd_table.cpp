@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "core/own_fds.hpp"
 #include "core/real.hpp"
 
 namespace socksify {
@@ -98,7 +99,8 @@ void FdTable::unref(FdState* s) noexcept {
   if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
     release_udp_association(udp);
   }
-  if (const int done = s->done_fd.exchange(-1); done >= 0) REAL(close)(done);
+  // The eventfd is one of socksify's own descriptors (src/core/own_fds.hpp).
+  if (s->done_fd.load(std::memory_order_relaxed) >= 0) close_own_fd(s->done_fd);
   live_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(pool_mu_);
   s->next_free = free_;

@@ -33,6 +33,7 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
   X(connect)                     \
   X(close)                       \
   X(close_range)                 \
+  X(closefrom)                   \
   X(dup)                         \
   X(dup2)                        \
   X(dup3)                        \

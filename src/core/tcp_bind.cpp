@@ -15,6 +15,7 @@
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/vfork_child.hpp"
 #include "socks5/codec.hpp"
 
 namespace socksify {
@@ -169,6 +170,8 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
   if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM) {
     return kernels();
   }
+  // A vfork child's socket cannot be recorded (the table is the parent's).
+  if (in_vfork_child()) return kernels();
   if (r != 0) {
     // Not an address of this host: the proxy's, from getsockname. Bind the
     // kernel's socket to the wildcard of its family instead, as it must be

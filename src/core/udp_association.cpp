@@ -13,11 +13,13 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
+#include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/socket_family.hpp"
 #include "core/udp_address.hpp"
+#include "core/vfork_child.hpp"
 
 namespace socksify {
 namespace {
@@ -49,7 +51,7 @@ UdpAssociation* new_association() {
   for (UdpPeer* p = a->peers; p != nullptr;) delete std::exchange(p, p->older);
   a->peers = nullptr;
   a->peer.store(nullptr, std::memory_order_relaxed);
-  a->control_fd = -1;
+  a->control_fd.store(-1, std::memory_order_relaxed);
   a->family = AF_INET;
   a->relay = {};
   a->relay_len = 0;
@@ -101,13 +103,14 @@ std::optional<Endpoint> peer_address(int fd) {
   return std::nullopt;
 }
 
-// Closes the control connection on every path that does not hand it over.
+// The control connection, one of socksify's own descriptors (moved high and
+// kept out of the program's close_range: src/core/own_fds.hpp), closed on
+// every path that does not hand it over to the association.
 struct ControlFd {
-  int fd;
-  ~ControlFd() {
-    if (fd >= 0) REAL(close)(fd);
-  }
-  int release() { return std::exchange(fd, -1); }
+  std::atomic<int> fd{-1};
+  explicit ControlFd(int made) { adopt_own_fd(made, fd); }
+  ~ControlFd() { close_own_fd(fd); }
+  int get() const { return fd.load(std::memory_order_acquire); }
 };
 
 Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
@@ -123,7 +126,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   // The control connection is ours, not the program's: close-on-exec, so a
   // child the program starts does not keep the association alive.
   ControlFd control{REAL(socket)(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP)};
-  if (control.fd < 0) {
+  if (control.get() < 0) {
     const int e = errno;
     log::error("UDP to {} failed: cannot create the proxy control socket ({})", dst,
                log::errno_name(e));
@@ -136,11 +139,14 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   const bool ipv6_proxy =
       !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
   const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
-  auto reply = open_session(control.fd, socks5::Command::UdpAssociate,
+  auto reply = open_session(control.get(), socks5::Command::UdpAssociate,
                             associate_request_address(*bound, want_ipv6_relay), true, &dst);
+  // open_session may have put a socket of the proxy's family in its place
+  // (also when it then failed: the one to close is that one).
+  own_fds().renew(control.fd);
   if (!reply) return reply.error();  // open_session logged it
 
-  const Endpoint proxy = peer_address(control.fd).value_or(Endpoint{});
+  const Endpoint proxy = peer_address(control.get()).value_or(Endpoint{});
   Endpoint relay = reply->bound.unmapped();
   if (!relay.is_ip()) {
     log::error(
@@ -179,7 +185,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   }
   a->expected_header.store(static_cast<std::uint16_t>(udp_header_size(relay)),
                            std::memory_order_relaxed);
-  a->control_fd = control.release();
+  own_fds().hand_over(control.fd, a->control_fd);
   log::debug("UDP association for fd {} via {}: relay {}", fd, proxy, relay);
   return a;
 }
@@ -192,6 +198,9 @@ Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoi
   // waits for it (it could not send without it anyway).
   std::lock_guard lock(state.udp_mu);
   if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  // A vfork child's control connection would be in its own descriptor table
+  // (gone at its exec) and recorded in the parent's memory.
+  if (refuse_in_vfork_child("a UDP association")) return Errno{EPERM};
   auto opened = open_association(fd, dst);
   if (!opened) return opened.error();
   state.udp.store(opened.value(), std::memory_order_release);
@@ -237,7 +246,7 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   }
   // The dead one's control connection is over; its memory stays with the
   // socket (a racing sender may still read it).
-  if (dead.control_fd >= 0) REAL(close)(std::exchange(dead.control_fd, -1));
+  close_own_fd(dead.control_fd);
   fresh->older = &dead;
   state.udp.store(fresh, std::memory_order_release);
   log::warn("UDP to {} via {}: a new UDP association replaces the one the proxy ended", dst,
@@ -260,7 +269,8 @@ Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept {
   // RFC 1928 §7: the association ends with the control connection. The proxy
   // sends nothing on it after the reply, so readable means closed (or reset).
   char byte;
-  const ssize_t n = REAL(recv)(a.control_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const int control = a.control_fd.load(std::memory_order_acquire);
+  const ssize_t n = REAL(recv)(control, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return {};
   const int e = n == 0 ? 0 : errno;
   if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) return {};
@@ -296,8 +306,7 @@ void release_udp_association(UdpAssociation* udp) noexcept {
   while (udp != nullptr) {
     UdpAssociation* older = std::exchange(udp->older, nullptr);
     // Closing the control connection ends the association at the proxy (§7).
-    if (udp->control_fd >= 0) REAL(close)(udp->control_fd);
-    udp->control_fd = -1;
+    close_own_fd(udp->control_fd);
     udp->dead.store(true, std::memory_order_relaxed);  // a racing sender stops here
     recycle(udp);
     udp = older;

@@ -32,7 +32,9 @@ struct UdpPeer {
 };
 
 struct UdpAssociation {
-  int control_fd = -1;
+  // Ours, not the program's (src/core/own_fds.hpp): atomic because the
+  // registry moves it when the program dup2()s onto its number.
+  std::atomic<int> control_fd{-1};
   int family = AF_INET;  // the UDP socket's family
   // The relay, in the form recvmsg reports sources on this socket (v4-mapped
   // on AF_INET6 sockets).

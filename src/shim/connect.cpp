@@ -7,6 +7,7 @@
 #include "core/real.hpp"
 #include "core/tcp_connect.hpp"
 #include "core/udp_connect.hpp"
+#include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
 namespace {
@@ -47,6 +48,12 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
     if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0) type = -1;
   }
   if (type != SOCK_STREAM && type != SOCK_DGRAM) return REAL(connect)(fd, addr, len);
+  // A vfork child would record the tunnel (or start a helper thread) in the
+  // parent's memory: fail closed (EPERM, as a local firewall rule would).
+  if (keeping_errno([] { return refuse_in_vfork_child("connect()"); })) {
+    errno = EPERM;
+    return -1;
+  }
   if (type == SOCK_DGRAM) return to_c(guarded<Status>([&] { return udp_connect(fd, addr, len); }));
   FdState* wait = nullptr;
   const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait); }));

@@ -7,8 +7,12 @@
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/tcp_bind.hpp"
+#include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
+// On managed descriptors, a vfork child's listen/getsockname/accept at the
+// proxy would change the parent's state (core/vfork_child.hpp): the child gets
+// the kernel's answers for its own descriptor.
 
 SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
   using namespace socksify;
@@ -19,21 +23,27 @@ SOCKSIFY_HOOK int bind(int fd, const sockaddr* addr, socklen_t len) {
 
 SOCKSIFY_HOOK int listen(int fd, int backlog) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(listen)(fd, backlog);
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
+    return REAL(listen)(fd, backlog);
+  }
   std::optional<Status> s = keeping_errno([&] { return tcp_bind_listen(fd); });
   return s ? to_c(*s) : REAL(listen)(fd, backlog);
 }
 
 SOCKSIFY_HOOK int getsockname(int fd, sockaddr* addr, socklen_t* len) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(getsockname)(fd, addr, len);
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
+    return REAL(getsockname)(fd, addr, len);
+  }
   std::optional<Status> s = keeping_errno([&] { return tcp_bind_sockname(fd, addr, len); });
   return s ? to_c(*s) : REAL(getsockname)(fd, addr, len);
 }
 
 SOCKSIFY_HOOK int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   using namespace socksify;
-  if (ReentryGuard::active() || fd_table().get(fd) == nullptr) return REAL(accept4)(fd, addr, len, flags);
+  if (ReentryGuard::active() || fd_table().get(fd) == nullptr || in_vfork_child()) {
+    return REAL(accept4)(fd, addr, len, flags);
+  }
   std::optional<Result<int>> r =
       keeping_errno([&] { return tcp_bind_accept(fd, addr, len, flags); });
   if (!r) return REAL(accept4)(fd, addr, len, flags);

@@ -9,6 +9,7 @@
 #include "core/fd_table.hpp"
 #include "core/pending_poll.hpp"
 #include "core/real.hpp"
+#include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
 namespace {
@@ -28,18 +29,24 @@ bool sets_hold_pending(int nfds, const fd_set* r, const fd_set* w, const fd_set*
 
 }  // namespace
 
+// A vfork child polling the parent's pending sockets gets the kernel's view:
+// the eventfd poll_pending would make is the child's (gone at its exec) and
+// would be recorded in the parent's state.
 SOCKSIFY_HOOK int poll(pollfd* fds, nfds_t n, int timeout) {
-  if (!socksify::any_pending()) return REAL(poll)(fds, n, timeout);
+  if (!socksify::any_pending() || socksify::in_vfork_child()) return REAL(poll)(fds, n, timeout);
   return socksify::poll_pending(fds, n, timeout, nullptr, nullptr, false);
 }
 
 SOCKSIFY_HOOK int ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_t* mask) {
-  if (!socksify::any_pending()) return REAL(ppoll)(fds, n, ts, mask);
+  if (!socksify::any_pending() || socksify::in_vfork_child()) {
+    return REAL(ppoll)(fds, n, ts, mask);
+  }
   return socksify::poll_pending(fds, n, -1, ts, mask, true);
 }
 
 SOCKSIFY_HOOK int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
-  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e)) {
+  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) ||
+      socksify::in_vfork_child()) {
     return REAL(select)(nfds, r, w, e, tv);
   }
   timespec ts;
@@ -49,7 +56,8 @@ SOCKSIFY_HOOK int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv)
 
 SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts,
                           const sigset_t* mask) {
-  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e)) {
+  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) ||
+      socksify::in_vfork_child()) {
     return REAL(pselect)(nfds, r, w, e, ts, mask);
   }
   return socksify::select_pending(nfds, r, w, e, ts, mask);
@@ -57,7 +65,8 @@ SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const times
 
 SOCKSIFY_HOOK int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
   socksify::FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || !s->pending.load(std::memory_order_acquire)) {
+  if (s == nullptr || !s->pending.load(std::memory_order_acquire) ||
+      socksify::in_vfork_child()) {
     return REAL(epoll_ctl)(epfd, op, fd, ev);
   }
   return socksify::epoll_ctl_pending(s, epfd, op, fd, ev);

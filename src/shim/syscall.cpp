@@ -2,8 +2,10 @@
 // libc's wrappers (libuv 1.44, used by BIND's dig, sends and receives UDP with
 // syscall(__NR_sendmmsg / __NR_recvmmsg)). Those calls on descriptors we track
 // go to our hooks, so a datagram can neither leave unwrapped nor arrive with
-// its relay header; every other call, and every other descriptor, passes
-// straight through.
+// its relay header; so do close, close_range and dup2/dup3 (programs written
+// before libc had close_range call it this way), which must keep our table
+// in step and our own descriptors out of reach. Every other call, and every
+// other descriptor, passes straight through.
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -30,6 +32,17 @@ SOCKSIFY_HOOK long syscall(long number, ...) {
     case SYS_recvfrom:
     case SYS_connect:
       break;
+    case SYS_close:
+      return close(static_cast<int>(a[0]));
+    case SYS_close_range:
+      return close_range(static_cast<unsigned>(a[0]), static_cast<unsigned>(a[1]),
+                         static_cast<int>(a[2]));
+#ifdef SYS_dup2
+    case SYS_dup2:
+      return dup2(static_cast<int>(a[0]), static_cast<int>(a[1]));
+#endif
+    case SYS_dup3:
+      return dup3(static_cast<int>(a[0]), static_cast<int>(a[1]), static_cast<int>(a[2]));
     default:
       return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
   }

@@ -1,6 +1,8 @@
 #include "core/fd_table.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,8 @@
 #include <mutex>
 #include <vector>
 #include <thread>
+
+#include "core/own_fds.hpp"
 
 namespace socksify {
 namespace {
@@ -122,6 +126,22 @@ TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
   holder.join();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_TRUE(s->pending.load());  // the parent's connect goes on
+}
+
+TEST(FdTable, TheLastReleaseClosesTheEventfdAsOneOfSocksifysOwn) {
+  auto t = fresh();
+  FdState* s = t->create(5, FdState::Kind::TcpTunnel);
+  ASSERT_NE(s, nullptr);
+  const int done = adopt_own_fd(eventfd(0, EFD_CLOEXEC), s->done_fd);
+  ASSERT_GE(done, 0);
+  EXPECT_TRUE(own_fds().is_own(done));
+  t->share(5, 6);
+  t->release(5);
+  EXPECT_NE(fcntl(done, F_GETFD), -1) << "fd 6 still refers to the state";
+  t->release(6);
+  EXPECT_EQ(s->done_fd.load(), -1);
+  EXPECT_EQ(fcntl(done, F_GETFD), -1);
+  EXPECT_FALSE(own_fds().is_own(done));
 }
 
 }  // namespace
