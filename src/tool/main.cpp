@@ -273,6 +273,18 @@ int launch(int argc, char** argv) {
   }
   if (args.action == LaunchArgs::Action::Check) {
     ::unsetenv(kConfCheckedVariable);  // --check always reports on the file
+    // Which programs the installed libraries serve (the launcher refuses the rest).
+    std::string looked;
+    if (const auto library = find_library(argv[0], looked)) {
+      const Libraries libraries = libraries_for(*library);
+      if (libraries.i386) {
+        fmt::print("programs: x86-64 and i386 covered ({})\n", libraries.preload);
+      } else {
+        fmt::print("programs: x86-64 covered ({}); i386 NOT covered (no {}): 32-bit programs "
+                   "are refused\n",
+                   libraries.preload, libraries.i386_path);
+      }
+    }
     // Exit status: 0 every check passed, 1 something failed, 2 a bad target.
     return run_check(CheckOptions{args.check_target, flag_variables(args)});
   }

@@ -143,6 +143,18 @@ class I386Programs(CapturesLink, WatchesDns, IntegrationTest):
         self.assertSucceeded(proc, "64-bit client")
         self.assertCarried(json.loads(proc.stdout), bits=64)
 
+    def test_check_reports_which_classes_are_covered(self):
+        proc = self.socksify([], DANTED, options=["--check"])
+        self.assertIn(b"programs: x86-64 and i386 covered (", proc.stdout, describe(proc))
+        self.assertIn(b"/$LIB/libsocksify.so)", proc.stdout, describe(proc))
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("socksify", "libsocksify.so"):
+                shutil.copy2(os.path.realpath(os.path.join(build_dir(), name)), tmp)
+            proc = self.topo.run(self.topo.client, [os.path.join(tmp, "socksify"), "-x", DANTED,
+                                                    "--check"], timeout=30, env=launcher.clean_env())
+        self.assertIn(f"i386 NOT covered (no {tmp}/lib32/libsocksify.so): 32-bit programs are "
+                      f"refused".encode(), proc.stdout, describe(proc))
+
 
 if __name__ == "__main__":
     unittest.main()
