@@ -133,6 +133,34 @@ class I386Programs(CapturesLink, WatchesDns, IntegrationTest):
         self.assertEqual(self.echo.records("tcp"), [])
         self.assertNoDirectPackets()
 
+    def without_i386_library(self, program: list[str]) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("socksify", "libsocksify.so"):
+                shutil.copy2(os.path.realpath(os.path.join(build_dir(), name)), tmp)
+            argv = [os.path.join(tmp, "socksify"), "-x", DANTED, "--", *program]
+            return self.topo.run(self.topo.client, argv, timeout=30, env=launcher.clean_env())
+
+    def assertExecRefused(self, proc: subprocess.CompletedProcess) -> None:
+        self.assertIn(f"socksify: refusing to exec {self.client}: it is a 32-bit (i386) program and "
+                      f"socksify's library for it is not installed".encode(), proc.stderr,
+                      describe(proc))
+        self.assertNotIn(b'"ok": true', proc.stdout, describe(proc))
+        self.assertEqual(self.echo.records("tcp"), [])
+        self.assertNoDirectPackets()
+
+    def test_64_bit_shell_cannot_exec_the_32_bit_client_without_its_library(self):
+        proc = self.without_i386_library(["sh", "-c", f'"$0" tcp {netns.TARGET4} {ECHO}',
+                                          self.client])
+        self.assertEqual(proc.returncode, 126, describe(proc))  # sh: Permission denied
+        self.assertExecRefused(proc)
+
+    def test_64_bit_execv_of_the_32_bit_client_without_its_library_fails_eacces(self):
+        proc = self.without_i386_library([self.client64, "exec", self.client, "tcp",
+                                          netns.TARGET4, ECHO])
+        self.assertEqual(json.loads(proc.stdout), {"ok": False, "step": "execv", "errno": 13,
+                                                   "bits": 64}, describe(proc))
+        self.assertExecRefused(proc)
+
     def test_64_bit_program_still_runs_without_the_i386_library(self):
         with tempfile.TemporaryDirectory() as tmp:
             for name in ("socksify", "libsocksify.so"):
