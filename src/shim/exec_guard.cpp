@@ -160,6 +160,17 @@ std::atomic<execveat_fn> g_execveat{nullptr};
 std::atomic<spawn_fn> g_spawn{nullptr};
 std::atomic<spawn_fn> g_spawnp{nullptr};
 
+// Found at load time: an exec often runs in a vfork child, where dlsym (which
+// may lock and allocate) must not be the first to look.
+__attribute__((constructor)) void resolve_exec_functions() {
+  next(g_execve, "execve");
+  next(g_execvpe, "execvpe");
+  next(g_fexecve, "fexecve");
+  next(g_execveat, "execveat");
+  next(g_spawn, "posix_spawn");
+  next(g_spawnp, "posix_spawnp");
+}
+
 int missing() {
   errno = ENOSYS;
   return -1;
@@ -260,10 +271,9 @@ SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_fi
                               const posix_spawnattr_t* attr, char* const argv[],
                               char* const envp[]) {
   const int saved = errno;
-  if (refused_path(path, envp)) {
-    errno = saved;
-    return EACCES;
-  }
+  const bool refuse = refused_path(path, envp);
+  errno = saved;  // posix_spawn leaves errno alone
+  if (refuse) return EACCES;
   auto real = next(g_spawn, "posix_spawn");
   return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
 }
@@ -272,10 +282,9 @@ SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_f
                                const posix_spawnattr_t* attr, char* const argv[],
                                char* const envp[]) {
   const int saved = errno;
-  if (refused_search(file, envp)) {
-    errno = saved;
-    return EACCES;
-  }
+  const bool refuse = refused_search(file, envp);
+  errno = saved;  // posix_spawn leaves errno alone
+  if (refuse) return EACCES;
   auto real = next(g_spawnp, "posix_spawnp");
   return real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
 }
