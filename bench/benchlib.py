@@ -22,7 +22,8 @@ from typing import NamedTuple
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
 BUILD = os.environ.get("SOCKSIFY_BUILD_DIR", os.path.join(ROOT, "build"))
-LIBRARY = os.path.join(BUILD, "libsocksify.so")
+# BENCH_LIBRARY: another build of the library (connect_cycles_i386.sh: the i386 one).
+LIBRARY = os.environ.get("BENCH_LIBRARY") or os.path.join(BUILD, "libsocksify.so")
 LAUNCHER = os.path.join(BUILD, "socksify")
 PROXY_HOST = "127.0.0.1"
 TARGET_HOST = "127.0.0.2"

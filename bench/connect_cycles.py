@@ -14,7 +14,7 @@ the round (runs of one round see the same neighbours' load; on a shared machine
 that pairing matters more than anything). Target: ratio >= 0.95.
 Also reported: the client process's own CPU time per cycle (µs), median.
 
-env: BENCH_CYCLES (2000), BENCH_CYCLE_MAX_S (30, per run), BENCH_REPS (9),
+env: BENCH_CLIENT, BENCH_LIBRARY (other builds), BENCH_CYCLES (2000), BENCH_CYCLE_MAX_S (30, per run), BENCH_REPS (9),
      BENCH_BUDGET_S (150)
 """
 
@@ -25,7 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
 TARGET = 0.95
-CLIENT = os.path.join(b.BUILD, "bench", "socksify_bench_connect_cycles")
+# BENCH_CLIENT: another build of the client (connect_cycles_i386.sh: gcc -m32).
+CLIENT = (os.environ.get("BENCH_CLIENT") or
+          os.path.join(b.BUILD, "bench", "socksify_bench_connect_cycles"))
 ECHO = os.path.join(b.BUILD, "bench", "socksify_bench_echo_server")
 
 

@@ -27,6 +27,12 @@ check() {
   for word in $seen; do
     case "$word" in */libsocksify.so) seen="$word" ;; esac
   done
+  # With the i386 library installed: one entry for both classes, "$LIB" left to
+  # the loader (lib/x86_64-linux-gnu for this 64-bit sh).
+  if [ -e "$prefix/lib32/libsocksify.so" ]; then
+    [ "$seen" = "$(readlink -f "$prefix")/\$LIB/libsocksify.so" ] || fail "$launcher preloads '$seen'"
+    seen="${seen/\$LIB/lib/x86_64-linux-gnu}"
+  fi
   seen=$(readlink -f "$seen")
   [ "$seen" = "$(readlink -f "$prefix/lib/libsocksify.so")" ] || fail "$launcher preloads '$seen'"
 }
@@ -35,6 +41,20 @@ mkdir "$prefix/elsewhere"
 ln -s "$prefix/bin/socksify" "$prefix/elsewhere/socksify"
 check "$prefix/elsewhere/socksify"
 echo "installed launcher preloads the installed library: ok"
+
+# The i386 library (a build configured with SOCKSIFY_I386_BUILD_DIR): where the
+# loader's $LIB leads 32-bit programs, libc its only dependency as well.
+if [ -e "$prefix/lib32/libsocksify.so" ]; then
+  for d in lib32 lib/i386-linux-gnu; do
+    readelf -h "$prefix/$d/libsocksify.so" | grep -q 'Machine:.*80386' || fail "$d/libsocksify.so is not i386"
+  done
+  if [ "$deps_check" = libc-only ]; then
+    extra=$(readelf -d "$prefix/lib32/libsocksify.so" | awk '/NEEDED/ {print $5}' |
+            grep -v -E '^\[(libc|libm)\.so\.6\]$|^\[ld-linux\.so\.2\]$' || true)
+    [ -z "$extra" ] || fail "lib32/libsocksify.so depends on: $extra"
+  fi
+  echo "installed i386 library: ok"
+fi
 
 # Every function the public header declares is exported by the library.
 exported=$(nm -D --defined-only "$prefix/lib/libsocksify.so" | awk '{print $3}')

@@ -1,5 +1,7 @@
 #!/bin/bash
 # Builds socksify and runs every test (unit and integration) with ctest, plus:
+#   build-i386  the 32-bit library and unit tests (cmake/i386.cmake, gcc -m32);
+#               the normal build links it in as build/lib32 for integration.i386
 #   build-asan  AddressSanitizer + UBSan: unit tests, and integration modules
 #               with the ASan library preloaded (the launcher of that build
 #               puts the ASan runtime first)
@@ -35,8 +37,17 @@ stage() {  # stage NAME COMMAND...: runs it, remembers a failure, goes on
   fi
 }
 
+build_i386() {  # only what 32-bit programs need: the library, and the unit tests
+  cmake -S . -B build-i386 -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_TOOLCHAIN_FILE=cmake/i386.cmake -DSOCKSIFY_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build build-i386 -j"$jobs" --target libsocksify.so socksify_unit_tests
+}
+test_i386() {
+  build-i386/tests/socksify_unit_tests --gtest_brief=1
+}
 build_normal() {
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSOCKSIFY_I386_BUILD_DIR="$PWD/build-i386" &&
     cmake --build build -j"$jobs"
 }
 build_asan() {
@@ -62,6 +73,8 @@ fuzz_smoke() {
   FUZZ_JOBS="$jobs" bash tests/fuzz/run.sh "$fuzz_runs"
 }
 
+stage "i386 build" build_i386
+[[ " ${failed[*]} " == *" i386 build "* ]] || stage "i386 unit tests" test_i386
 stage "build" build_normal || true
 if [ -z "${SOCKSIFY_QUICK:-}" ]; then
   stage "asan+ubsan build" build_asan

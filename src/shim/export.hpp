@@ -8,6 +8,7 @@
 
 #include <cxxabi.h>
 
+#include <concepts>
 #include <cstddef>
 
 #include "core/guard.hpp"
@@ -40,8 +41,11 @@ inline ssize_t to_c(const Result<std::size_t>& r) {
   return -1;
 }
 
-// A message count (sendmmsg/recvmmsg), or -1 with errno set.
-inline int to_c(const Result<unsigned>& r) {
+// A message count (sendmmsg/recvmmsg), or -1 with errno set. On i386 size_t is
+// unsigned and ssize_t int, so the overload above already is this one.
+template <class T>
+  requires(std::same_as<T, unsigned> && !std::same_as<unsigned, std::size_t>)
+inline int to_c(const Result<T>& r) {
   if (r) return static_cast<int>(r.value());
   errno = r.error().code;
   return -1;

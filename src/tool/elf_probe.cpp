@@ -38,4 +38,21 @@ ElfLinkage elf_linkage(std::span<const std::byte> head) {
   }
 }
 
+ElfMachine elf_machine(std::span<const std::byte> head) {
+  if (head.size() < EI_NIDENT || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0) {
+    return ElfMachine::NotElf;
+  }
+  // e_machine is at the same offset in both classes (18); x32 is ELFCLASS32
+  // with EM_X86_64, which neither library serves.
+  if (head.size() < 20 || static_cast<unsigned char>(head[EI_DATA]) != ELFDATA2LSB) {
+    return ElfMachine::Other;
+  }
+  const unsigned machine = static_cast<unsigned char>(head[18]) |
+                           static_cast<unsigned>(static_cast<unsigned char>(head[19])) << 8;
+  const auto cls = static_cast<unsigned char>(head[EI_CLASS]);
+  if (cls == ELFCLASS64 && machine == EM_X86_64) return ElfMachine::X86_64;
+  if (cls == ELFCLASS32 && machine == EM_386) return ElfMachine::I386;
+  return ElfMachine::Other;
+}
+
 }  // namespace socksify

@@ -13,4 +13,9 @@ enum class ElfLinkage { NotElf, Static, Dynamic };
 // covers them in practice).
 ElfLinkage elf_linkage(std::span<const std::byte> head);
 
+// Which library a program needs: the loader refuses an object of the other
+// class ("wrong ELF class: ignored") and runs the program unproxied.
+enum class ElfMachine { NotElf, X86_64, I386, Other };
+ElfMachine elf_machine(std::span<const std::byte> head);
+
 }  // namespace socksify

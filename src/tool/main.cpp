@@ -31,6 +31,9 @@
 #ifndef SOCKSIFY_REL_LIBDIR
 #error "SOCKSIFY_REL_LIBDIR must be defined by the build"
 #endif
+#ifndef SOCKSIFY_REL_PREFIX
+#error "SOCKSIFY_REL_PREFIX must be defined by the build"
+#endif
 #ifndef SOCKSIFY_SANITIZER_RUNTIME
 #define SOCKSIFY_SANITIZER_RUNTIME ""
 #endif
@@ -86,6 +89,54 @@ std::optional<std::string> find_library(const char* argv0, std::string& looked_i
     if (::access(candidate.c_str(), F_OK) == 0) return candidate;
   }
   return std::nullopt;
+}
+
+// Where the loader looks when LD_PRELOAD holds "$LIB": it expands the token to
+// the library directory of each program's own class, and Debian 12's ld.so
+// expands it to lib/x86_64-linux-gnu (64-bit), lib32 (i386 programs with
+// libc6-i386, gcc -m32) and lib/i386-linux-gnu (multiarch libc6:i386). With
+// both libraries under one root, one preload entry serves every process of the
+// tree, whichever class each one is and whatever it execs.
+constexpr const char* kLib64Dirs[] = {"lib/x86_64-linux-gnu"};
+constexpr const char* kLib32Dirs[] = {"lib32", "lib/i386-linux-gnu"};
+
+struct Libraries {
+  std::string preload;  // the LD_PRELOAD entry
+  bool i386 = false;    // 32-bit programs are covered
+  std::string i386_path;  // where the i386 library was looked for
+};
+
+// The root holding lib/x86_64-linux-gnu and lib32: the build tree (launcher
+// and library side by side) or the install prefix (bin/..).
+Libraries libraries_for(const std::string& library) {
+  const std::string dir = library.substr(0, library.rfind('/'));
+  std::string root = dir;
+  if (const auto own = own_directory(""); own && dir != *own) root = *own + "/" SOCKSIFY_REL_PREFIX;
+  char buf[PATH_MAX];
+  if (::realpath(root.c_str(), buf) != nullptr) root = buf;
+  Libraries out{library, false, root + "/" + kLib32Dirs[0] + "/libsocksify.so"};
+  if (std::getenv("SOCKSIFY_LIBRARY") != nullptr && *std::getenv("SOCKSIFY_LIBRARY")) return out;
+  auto present = [&](const char* sub) {
+    return ::access((root + "/" + sub + "/libsocksify.so").c_str(), R_OK) == 0;
+  };
+  for (const char* sub : kLib64Dirs) {
+    if (!present(sub)) return out;
+  }
+  for (const char* sub : kLib32Dirs) {
+    if (!present(sub)) return out;
+  }
+  out.preload = root + "/$LIB/libsocksify.so";
+  out.i386 = true;
+  return out;
+}
+
+ElfMachine machine_of(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ElfMachine::NotElf;
+  std::byte head[64];
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return elf_machine(std::span(head, n > 0 ? static_cast<std::size_t>(n) : 0));
 }
 
 // The config file as an absolute path with every symlink resolved, computed
@@ -222,6 +273,18 @@ int launch(int argc, char** argv) {
   }
   if (args.action == LaunchArgs::Action::Check) {
     ::unsetenv(kConfCheckedVariable);  // --check always reports on the file
+    // Which programs the installed libraries serve (the launcher refuses the rest).
+    std::string looked;
+    if (const auto library = find_library(argv[0], looked)) {
+      const Libraries libraries = libraries_for(*library);
+      if (libraries.i386) {
+        fmt::print("programs: x86-64 and i386 covered ({})\n", libraries.preload);
+      } else {
+        fmt::print("programs: x86-64 covered ({}); i386 NOT covered (no {}): 32-bit programs "
+                   "are refused\n",
+                   libraries.preload, libraries.i386_path);
+      }
+    }
     // Exit status: 0 every check passed, 1 something failed, 2 a bad target.
     return run_check(CheckOptions{args.check_target, flag_variables(args)});
   }
@@ -251,7 +314,14 @@ int launch(int argc, char** argv) {
                "traffic will NOT go through the proxy\n",
                *path);
   }
-  set_preload(*library);
+  const Libraries libraries = libraries_for(*library);
+  if (machine_of(*path) == ElfMachine::I386 && !libraries.i386) {
+    return fail(kCannotExecute,
+                "refusing to run {}: it is a 32-bit (i386) program and the i386 library ({}) is "
+                "not installed; its traffic would bypass the proxy",
+                *path, libraries.i386_path);
+  }
+  set_preload(libraries.preload);
   return run(*path, argv + args.program_index);
 }
 

@@ -51,5 +51,28 @@ TEST(ElfProbe, AHeaderWithoutPtInterpIsStatic) {
   EXPECT_EQ(elf_linkage(image), ElfLinkage::Dynamic);
 }
 
+template <class Ehdr>
+std::vector<std::byte> header(unsigned char cls, unsigned machine) {
+  Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = cls;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_machine = static_cast<decltype(eh.e_machine)>(machine);
+  std::vector<std::byte> out(sizeof eh);
+  std::memcpy(out.data(), &eh, sizeof eh);
+  return out;
+}
+
+TEST(ElfProbe, TheMachineSaysWhichLibraryAProgramNeeds) {
+  EXPECT_EQ(elf_machine(header<Elf64_Ehdr>(ELFCLASS64, EM_X86_64)), ElfMachine::X86_64);
+  EXPECT_EQ(elf_machine(header<Elf32_Ehdr>(ELFCLASS32, EM_386)), ElfMachine::I386);
+  // x32: 32-bit class, x86-64 instructions; and a foreign machine.
+  EXPECT_EQ(elf_machine(header<Elf32_Ehdr>(ELFCLASS32, EM_X86_64)), ElfMachine::Other);
+  EXPECT_EQ(elf_machine(header<Elf64_Ehdr>(ELFCLASS64, EM_AARCH64)), ElfMachine::Other);
+  const char script[] = "#!/bin/sh\n";
+  EXPECT_EQ(elf_machine(std::as_bytes(std::span(script))), ElfMachine::NotElf);
+  EXPECT_EQ(elf_machine({}), ElfMachine::NotElf);
+}
+
 }  // namespace
 }  // namespace socksify
