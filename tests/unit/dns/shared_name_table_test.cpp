@@ -522,6 +522,41 @@ TEST(SharedNameTable, AProcessKilledMidInsertLeavesTheTableUsable) {
   EXPECT_FALSE(t->exhausted());
 }
 
+// A writer that died after claiming a number and writing the first word of
+// its slot, never publishing: reproduced by hand in the region, so these
+// offsets mirror the layout in shared_name_table.cpp (the first assertion
+// says when they no longer do).
+TEST(SharedNameTable, AWriterThatDiedMidSlotLeavesItsSlotMappingToNothingUntilReused) {
+  constexpr std::size_t kHeader = 256, kSlot = 520, kNext = 128;
+  Table t(4);
+  ASSERT_EQ(SharedNameTable::region_size(4), kHeader + 4 * kSlot + 16 * 8);
+  for (const char* n : {"a.test", "b.test", "c.test", "d.test"}) v4_of(*t, n);
+  ASSERT_EQ(name_at(*t, v4("240.0.0.1")), "a.test");
+  auto word = [&](std::size_t offset) {
+    return std::atomic_ref<std::uint64_t>(
+        *reinterpret_cast<std::uint64_t*>(t.region.data() + offset));
+  };
+  // The dead writer: claimed number 4 (slot 0), wrote word 0 with tag 5.
+  ASSERT_EQ(word(kNext).fetch_add(1), 4u);
+  word(kHeader + 8).store(std::uint64_t{5} << 32 | 6);
+  // a's slot is being reused: a's address fails closed, and so does 4's.
+  EXPECT_EQ(name_at(*t, v4("240.0.0.1")), "(none)");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.5")), "(none)");
+  std::array<std::uint8_t, 4> a{};
+  EXPECT_FALSE(t->find_address("a.test", AF_INET, a));
+  // Nobody waits for the dead writer: a gets a new number (5, evicting b).
+  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.6");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.6")), "a.test");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.2")), "(none)");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.3")), "c.test");
+  // Slot 0 is reused by the next number that lands there (8).
+  for (const char* n : {"e.test", "f.test", "g.test"}) v4_of(*t, n);
+  EXPECT_EQ(name_at(*t, v4("240.0.0.9")), "g.test");
+  EXPECT_EQ(v4_of(*t, "g.test"), "240.0.0.9");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.5")), "(none)");
+  EXPECT_EQ(t->size(), 4u);
+}
+
 TEST(SharedNameTableSource, AnswersAsNameTableSourceDoes) {
   Table t(100, kV4, Cidr{});
   dns::SharedNameTableSource source(*t);
