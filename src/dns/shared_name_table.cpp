@@ -343,18 +343,21 @@ bool SharedNameTable::stale(std::uint64_t entry) const {
 }
 
 std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lowered,
-                                                          std::uint64_t hash) const {
+                                                          std::uint64_t hash,
+                                                          std::size_t* position) const {
   const std::uint64_t fingerprint = hash >> 32;
   const std::size_t probes = std::min(kProbes, index_mask_ + 1);
   std::array<char, kWords * 4> name;
   for (std::size_t i = 0; i < probes; ++i) {
-    const std::uint64_t e = Ref(index_[(hash + i) & index_mask_]).load(std::memory_order_acquire);
+    const std::size_t at = (hash + i) & index_mask_;
+    const std::uint64_t e = Ref(index_[at]).load(std::memory_order_acquire);
     if (e == 0) return std::nullopt;  // entries never go back to empty: the end
     const std::uint64_t tag = e & 0xffffffff;
     if (tag_of(e) != fingerprint || tag == 0) continue;
     const int length = read_slot(tag - 1, name.data());
     if (length == static_cast<int>(lowered.size()) &&
         std::memcmp(name.data(), lowered.data(), lowered.size()) == 0) {
+      if (position != nullptr) *position = at;
       return tag - 1;
     }
   }
@@ -366,13 +369,35 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
   const std::uint64_t fingerprint = hash >> 32;
   const std::size_t probes = std::min(kProbes, index_mask_ + 1);
   // More than one round only when a writer of a newer number overtook ours in
-  // its slot (capacity claims during our write): bounded, then no address.
-  for (int round = 0; round < 4; ++round) {
-    if (const auto found = find_number(lowered, hash)) return found;
+  // its slot (capacity claims during our write) or a renewal lost its race:
+  // bounded, then no address.
+  for (int round = 0; round < 8; ++round) {
+    std::size_t at = 0;
+    const auto found = find_number(lowered, hash, &at);
+    if (found) {
+      // Renewal, what stands in for LRU: a name found in the older half of
+      // the window (more than capacity/2 numbers claimed since its own) gets
+      // a new number, so an address handed out stays good for at least
+      // capacity/2 more new names. Its old address keeps mapping back until
+      // its slot is reused.
+      const std::uint64_t next = Ref(header_->next).load(std::memory_order_relaxed);
+      if (capacity_ < 2 || next - *found <= capacity_ / 2 || next >= addresses_) return found;
+    }
     const std::uint64_t number = Ref(header_->next).fetch_add(1, std::memory_order_relaxed);
-    if (number >= addresses_) return std::nullopt;  // used up: never reuse
+    if (number >= addresses_) return found;  // used up: never reuse (the old one is still good)
     if (!write_slot(number, lowered)) continue;
     const std::uint64_t mine = fingerprint << 32 | (number + 1);
+    if (found) {
+      // Replace the old entry in place, or lose to whoever renewed (or
+      // replaced) it first: then look again; our number maps back to the
+      // name but is never handed out.
+      std::uint64_t old = fingerprint << 32 | (*found + 1);
+      if (Ref(index_[at]).compare_exchange_strong(old, mine, std::memory_order_acq_rel,
+                                                  std::memory_order_acquire)) {
+        return number;
+      }
+      continue;
+    }
     std::array<char, kWords * 4> name;
     for (std::size_t i = 0; i < probes; ++i) {
       Ref entry(index_[(hash + i) & index_mask_]);
@@ -432,7 +457,7 @@ bool SharedNameTable::find_address(std::string_view name, int family,
   std::array<char, Endpoint::kMaxNameLength> lowered;
   if (!lower_into(name, lowered)) return false;
   const std::string_view l(lowered.data(), name.size());
-  const auto number = find_number(l, hash_of(l));
+  const auto number = find_number(l, hash_of(l), nullptr);
   if (!number) return false;
   write_address(*range, *number, out);
   return true;

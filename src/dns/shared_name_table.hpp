@@ -45,10 +45,15 @@
 // A slot verifies for number n when state == tag(n) (acquire) and every word
 // of the name carries tag(n). Only the writer of n ever writes tag(n), each
 // word once, so a word carrying tag(n) holds n's bytes: no seqlock re-check is
-// needed. Eviction is by number (FIFO): claiming n + capacity retires n, and
-// once any word of its slot carries the newer tag n maps to nothing, for
-// good. Unlike NameTable's LRU, resolving a name again does not keep it; a
-// name is forgotten `capacity` new names after it was first resolved.
+// needed. Eviction is by number: claiming n + capacity retires n, and once
+// any word of its slot carries the newer tag n maps to nothing, for good.
+// In place of NameTable's LRU, renewal: resolving a name whose number is in
+// the older half of the window (more than capacity/2 numbers claimed since)
+// gives it a new number (the index entry is CAS'd over), so an address just
+// handed out stays good for at least capacity/2 more new names, and a name
+// resolved that often is never forgotten. Its old address keeps mapping back
+// to it until its slot is reused (a connection pool that kept it keeps
+// working for a while, as with NameTable until the LRU drops the name).
 //
 // Lookup by address: number -> slot = number mod capacity -> verify and copy.
 // Lookup by name: hash probe, fingerprint match, verify and compare.
@@ -128,7 +133,8 @@ class SharedNameTable {
   static std::optional<SharedNameTable> attach(std::span<std::byte> region);
 
   // As NameTable's (same arguments, same refusals), except: never throws, and
-  // resolving again does not refresh a name (eviction is by age, see above).
+  // resolving again renews rather than refreshes (see above): the address
+  // changes once the name's number is in the older half of the window.
   bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
   bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
                      std::span<std::uint8_t, 16> v6);
@@ -158,7 +164,9 @@ class SharedNameTable {
 
   // The number for a lower-cased name, claiming one if new.
   std::optional<std::uint64_t> number_for(std::string_view lowered);
-  std::optional<std::uint64_t> find_number(std::string_view lowered, std::uint64_t hash) const;
+  // position: where the entry found is (for a renewal's CAS), if not null.
+  std::optional<std::uint64_t> find_number(std::string_view lowered, std::uint64_t hash,
+                                           std::size_t* position) const;
   bool write_slot(std::uint64_t number, std::string_view lowered);
   bool stale(std::uint64_t entry) const;
   // Copies the name slot `number` publishes into out (256 bytes); its length,

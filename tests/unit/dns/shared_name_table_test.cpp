@@ -187,25 +187,53 @@ TEST(SharedNameTable, IndexesCarryAcrossAddressBytes) {
   EXPECT_EQ(name_at(*t, v6("100::101")), "n256.test");
 }
 
-TEST(SharedNameTable, ForgetsTheOldestNameButNeverReusesItsAddress) {
-  Table t(3);
+TEST(SharedNameTable, ForgetsTheOldestNumberButNeverReusesItsAddress) {
+  Table t(4);
   EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.1");
   EXPECT_EQ(v4_of(*t, "b.test"), "240.0.0.2");
   EXPECT_EQ(v4_of(*t, "c.test"), "240.0.0.3");
-  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.1");  // no refresh: eviction is by age
-  EXPECT_EQ(v4_of(*t, "d.test"), "240.0.0.4");
-  EXPECT_EQ(t->size(), 3u);
+  EXPECT_EQ(v4_of(*t, "b.test"), "240.0.0.2");  // 1 claim since: not in the older half
+  // a's number 0 has 3 claims after it, more than capacity/2: a is renewed,
+  // and its old address still maps back to it.
+  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.4");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.1")), "a.test");
+  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.4");
+  // d takes number 4, slot 0: a's old address now maps to nothing.
+  EXPECT_EQ(v4_of(*t, "d.test"), "240.0.0.5");
   EXPECT_EQ(name_at(*t, v4("240.0.0.1")), "(none)");
   EXPECT_EQ(name_at(*t, v6("100::1")), "(none)");
-  EXPECT_EQ(name_at(*t, v4("240.0.0.4")), "d.test");
-  EXPECT_EQ(name_at(*t, v4("240.0.0.2")), "b.test");
-  std::array<std::uint8_t, 4> a{};
-  EXPECT_FALSE(t->find_address("a.test", AF_INET, a));
-  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.5");  // a new address, b goes
-  EXPECT_EQ(name_at(*t, v4("240.0.0.5")), "a.test");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.4")), "a.test");
+  EXPECT_EQ(t->size(), 4u);
+  // e takes slot 1: b is forgotten, and comes back with a new address.
+  EXPECT_EQ(v4_of(*t, "e.test"), "240.0.0.6");
   EXPECT_EQ(name_at(*t, v4("240.0.0.2")), "(none)");
-  EXPECT_EQ(name_at(*t, v4("240.0.0.1")), "(none)");
-  EXPECT_EQ(v4_of(*t, "c.test"), "240.0.0.3");
+  std::array<std::uint8_t, 4> a{};
+  EXPECT_FALSE(t->find_address("b.test", AF_INET, a));
+  EXPECT_EQ(v4_of(*t, "b.test"), "240.0.0.7");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.7")), "b.test");
+  EXPECT_EQ(name_at(*t, v4("240.0.0.3")), "(none)");  // c went with slot 2
+  EXPECT_EQ(name_at(*t, v4("240.0.0.2")), "(none)");  // never handed out again
+}
+
+TEST(SharedNameTable, RenewalKeepsAFrequentlyResolvedNameAndItsRecentAddresses) {
+  Table t(8);
+  std::vector<std::array<std::uint8_t, 4>> handed;
+  std::set<std::array<std::uint8_t, 4>> distinct;
+  for (int i = 0; i < 200; ++i) {
+    std::array<std::uint8_t, 4> hot{};
+    ASSERT_TRUE(t->address_for("hot.test", AF_INET, hot));
+    handed.push_back(hot);
+    distinct.insert(hot);
+    // An address handed out stays good for capacity/2 more claims: the last
+    // two iterations made at most 2 new names and 1 renewal.
+    for (std::size_t j = handed.size() >= 3 ? handed.size() - 3 : 0; j < handed.size(); ++j) {
+      ASSERT_EQ(name_at(*t, handed[j]), "hot.test") << "iteration " << i;
+    }
+    ASSERT_NE(v4_of(*t, "new" + std::to_string(i) + ".test"), "(none)");
+  }
+  // Renewed about every capacity/2 - 1 new names, not on every resolve.
+  EXPECT_GT(distinct.size(), 40u);
+  EXPECT_LT(distinct.size(), 80u);
 }
 
 TEST(SharedNameTable, AfterCapacityPlusKNamesTheFirstAddressMapsToNothingAndIsNeverHandedOut) {
@@ -509,8 +537,12 @@ TEST(SharedNameTable, AProcessKilledMidInsertLeavesTheTableUsable) {
       const std::string name = "after" + std::to_string(round) + "-" + std::to_string(i);
       ASSERT_TRUE(t->address_for(name, AF_INET, addrs[i])) << name;
     }
+    // Every slot was rewritten, half-written ones included.
     for (int i = 0; i < 64; ++i) {
       ASSERT_EQ(name_at(*t, addrs[i]), "after" + std::to_string(round) + "-" + std::to_string(i));
+    }
+    // The newer half (not due for renewal) is found again by name.
+    for (int i = 32; i < 64; ++i) {
       std::array<std::uint8_t, 4> again{};
       ASSERT_TRUE(t->address_for("after" + std::to_string(round) + "-" + std::to_string(i),
                                  AF_INET, again));
