@@ -26,8 +26,13 @@
 //            addressing: (fingerprint << 32 | tag), 0 = empty. An entry never
 //            goes back to empty; a stale one is overwritten.
 // Bound: region_size(capacity) bytes, about 520 bytes per name plus 32 bytes
-// of index, fixed at init (64 Ki names: 36 MiB of address space; memfd pages
-// are only backed once touched, so a tree that resolves 100 names uses ~60 KiB).
+// of index, fixed at init (64 Ki names: 32.5 MiB of slots, 2 MiB of index).
+// Pages are backed only once touched: a slot page holds ~8 names and each name
+// touches one index page, so a tree that resolves 100 names uses ~0.5 MiB.
+// Each process takes a minor fault on the first touch of each page it uses
+// (the benchmark's p99 is mostly those).
+// Threads and fork: no lock and no per-process state beyond the mapping, so
+// nothing to do at fork; a forked child shares the table through the mapping.
 //
 // Insert (no lock anywhere, so no lock a crashed process can leave held):
 //   1. look the name up in the index (probing at most kProbes entries); an
@@ -70,16 +75,19 @@
 //     stale and reusable, so the index cannot point forever at a dead claim.
 // Two numbers for one name: possible only in rare races - a racer that reuses
 // a stale entry earlier in the probe sequence than one the other racer just
-// filled, or a writer that died between 3 and 4, or a full probe window (the
-// number is then returned without an index entry: counted in unindexed()).
-// Every such number maps back to the same name; no number ever maps to two.
+// filled, a writer that died between 3 and 4, a full probe window (the number
+// is then returned without an index entry: counted in unindexed()), and, by
+// design, a resolve that reads the entry just before a renewal replaces it
+// (it gets the old number, which still maps back). Every such number maps
+// back to the same name; no number ever maps to two names.
 //
 // Trust: attach() accepts a region only if magic, version, every size and the
 // checksum match and the ranges are sound; afterwards every index into the
 // region is computed from the process's own copies of the sizes (never
-// re-read from shared memory), and every byte read from it is validated by
-// tag, so a scribbling process can make names unresolvable but never make a
-// reader go out of bounds.
+// re-read from shared memory), and every length read from it is a byte (at
+// most 64 words). A process of the tree that scribbles on the region (a bug:
+// they are all the user's own) can make addresses map to nothing or even to a
+// wrong name, but cannot make a reader go out of bounds.
 //
 // How children will find the region (not built yet): the launcher creates a
 // memfd (MFD_CLOEXEC, sized region_size()), calls create() on it, and stays
@@ -89,7 +97,9 @@
 // address (no fd or thread at start-up), mmaps it MAP_SHARED, closes the fd
 // and calls attach(). Programs that close every fd (close_range, closefrom)
 // lose nothing, and no file is left behind when the tree ends: the memfd dies
-// with its last mapping.
+// with its last mapping. Open for the wiring: a process that changed its
+// credentials (setuid, a sandbox) may be refused /proc/<pid>/fd by ptrace
+// access rules; it must then fall back (an fd passed down, or fail closed).
 #pragma once
 
 #include <cstddef>
