@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "dns_bytes.hpp"
+
 namespace socksify {
 namespace {
 
@@ -607,6 +609,35 @@ TEST(SharedNameTableSource, AnswersAsNameTableSourceDoes) {
   EXPECT_EQ(source.name_for(v4("240.0.0.2"), name, &size), S::NoName);
   std::array<char, 3> tiny{};
   EXPECT_EQ(source.name_for(a4, tiny, &size), S::Unavailable);
+}
+
+// The DNS stub over the shared table: a query a forked child answers gives an
+// address the parent maps back to the name.
+TEST(SharedNameTableSource, AStubAnswerInOneProcessMapsBackInAnother) {
+  Table t(100);
+  Region out(4096);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto mine = SharedNameTable::attach(t.region.span());
+    if (!mine) _exit(2);
+    dns::SharedNameTableSource source(*mine);
+    const auto q = dns::testing::query("Stub.Test", 1);  // A
+    const auto r = dns::answer_udp(dns::testing::as_bytes(q), source, {},
+                                   {out.data() + 8, 4096 - 8});
+    if (r.action != dns::StubAction::Reply || r.rcode != dns::Rcode::NoError) _exit(3);
+    std::memcpy(out.data(), &r.size, sizeof(std::uint32_t));
+    _exit(0);
+  }
+  ASSERT_TRUE(wait_exit_ok(pid, std::chrono::seconds(10)));
+  std::uint32_t size = 0;
+  std::memcpy(&size, out.data(), sizeof size);
+  ASSERT_GE(size, 16u);
+  // No EDNS in the query, so the A record's 4 bytes of RDATA end the response.
+  std::array<std::uint8_t, 4> a{};
+  std::memcpy(a.data(), out.data() + 8 + size - 4, 4);
+  EXPECT_EQ(text_of(a), "240.0.0.1");
+  EXPECT_EQ(name_at(*t, a), "stub.test");
 }
 
 }  // namespace
