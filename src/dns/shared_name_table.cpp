@@ -1,0 +1,555 @@
+#include "dns/shared_name_table.hpp"
+#include "core/ascii.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <new>
+
+namespace socksify {
+
+// Shared words are plain uint64_t reached through atomic_ref: lock-free atomics
+// are address-free, so they work across processes mapping the region at
+// different addresses; a lock-based fallback would not.
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<std::uint64_t>::required_alignment <= alignof(std::uint64_t));
+
+namespace {
+
+constexpr std::uint64_t kMagic = 0x3162746e6b736f73;  // "sosknta1" little-endian
+constexpr std::size_t kWords = 64;                    // 256 bytes: length + name
+// Numbers must fit a 32-bit tag (number + 1, 0 reserved).
+constexpr std::uint64_t kMaxNumbers = std::numeric_limits<std::uint32_t>::max() - 1;
+
+using Ref = std::atomic_ref<std::uint64_t>;
+
+// --- the same range arithmetic as name_table.cpp (kept private there) ---
+
+std::size_t address_size(const Cidr& c) {
+  if (c.family == AF_INET) return 4;
+  if (c.family == AF_INET6) return 16;
+  return 0;
+}
+
+bool is_absent(const Cidr& c) {
+  return c.family == 0;
+}
+
+bool is_valid(const Cidr& c) {
+  const std::size_t size = address_size(c);
+  return size != 0 && c.prefix <= size * 8;
+}
+
+std::uint8_t network_mask(std::uint8_t prefix, std::size_t b) {
+  const std::size_t bits_before = b * 8;
+  if (prefix >= bits_before + 8) return 0xff;
+  if (prefix <= bits_before) return 0;
+  return static_cast<std::uint8_t>(0xff << (8 - (prefix - bits_before)));
+}
+
+std::uint64_t usable_addresses(const Cidr& c) {
+  if (!is_valid(c)) return 0;
+  const unsigned host_bits = static_cast<unsigned>(address_size(c) * 8 - c.prefix);
+  const std::uint64_t reserved = c.family == AF_INET ? 2 : 1;
+  if (host_bits >= 63) return std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t total = std::uint64_t{1} << host_bits;
+  return total > reserved ? total - reserved : 0;
+}
+
+Cidr normalized(const Cidr& c) {
+  Cidr out = c;
+  if (!is_valid(c)) return out;
+  for (std::size_t b = 0; b < address_size(c); ++b) out.bytes[b] &= network_mask(c.prefix, b);
+  return out;
+}
+
+bool matches(const Cidr& c, const std::uint8_t* addr, std::size_t size) {
+  if (!is_valid(c) || address_size(c) != size) return false;
+  for (std::size_t b = 0; b < size; ++b) {
+    if ((addr[b] & network_mask(c.prefix, b)) != c.bytes[b]) return false;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr,
+                                         std::size_t size) {
+  std::uint64_t n = 0;
+  for (std::size_t b = 0; b < size; ++b) {
+    const std::uint8_t host = addr[b] & static_cast<std::uint8_t>(~network_mask(c.prefix, b));
+    if (b + 8 < size) {
+      if (host != 0) return std::nullopt;
+      continue;
+    }
+    n = (n << 8) | host;
+  }
+  return n;
+}
+
+constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool is_v4_mapped(std::span<const std::uint8_t> a) {
+  return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
+}
+
+void write_address(const Cidr& range, std::uint64_t number, std::span<std::uint8_t> out) {
+  const std::size_t size = address_size(range);
+  std::memcpy(out.data(), range.bytes, size);
+  std::uint64_t n = number + 1;
+  for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
+    out[b] |= static_cast<std::uint8_t>(n & 0xff);
+  }
+}
+
+// How many numbers two ranges give (the smaller decides), capped for the
+// tags; 0 when they are malformed or both absent.
+std::uint64_t numbers_of(const Cidr& v4, const Cidr& v6) {
+  const bool v4_ok = is_absent(v4) || (v4.family == AF_INET && is_valid(v4));
+  const bool v6_ok = is_absent(v6) || (v6.family == AF_INET6 && is_valid(v6));
+  if (!v4_ok || !v6_ok || (is_absent(v4) && is_absent(v6))) return 0;
+  std::uint64_t n = kMaxNumbers;
+  if (!is_absent(v4)) n = std::min(n, usable_addresses(v4));
+  if (!is_absent(v6)) n = std::min(n, usable_addresses(v6));
+  return n;
+}
+
+// FNV-1a: the index position (low bits) and a fingerprint (high 32 bits).
+std::uint64_t hash_of(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325;
+  for (const char c : s) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 0x100000001b3;
+  }
+  return h;
+}
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= (v >> (i * 8)) & 0xff;
+    h *= 0x100000001b3;
+  }
+  return h;
+}
+
+std::size_t index_size_for(std::size_t capacity) {
+  std::size_t n = 4;
+  while (n < capacity * 4) n <<= 1;
+  return n;
+}
+
+constexpr std::size_t round_up(std::size_t n, std::size_t to) {
+  return (n + to - 1) / to * to;
+}
+
+bool lower_into(std::string_view name, std::array<char, Endpoint::kMaxNameLength>& buf) {
+  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
+  std::transform(name.begin(), name.end(), buf.begin(), ascii::lower);
+  return true;
+}
+
+std::uint64_t tag_of(std::uint64_t word) {
+  return word >> 32;
+}
+
+}  // namespace
+
+struct SharedNameTable::Header {
+  std::uint64_t magic;  // atomic: written last by create(), with release
+  std::uint32_t version;
+  std::uint32_t header_size;
+  std::uint32_t slot_size;
+  std::uint32_t reserved;
+  std::uint64_t capacity;
+  std::uint64_t index_size;
+  std::uint64_t region_size;
+  std::uint64_t address_count;
+  Cidr v4;
+  Cidr v6;
+  std::uint8_t zero[4];    // explicit padding, must be 0
+  std::uint64_t checksum;  // of every field above but magic
+  alignas(64) std::uint64_t next;  // atomic: the next number to claim
+  alignas(64) std::uint64_t unindexed;  // atomic: see unindexed()
+};
+
+// Every byte up to `next` is a field, so a flipped byte anywhere in them fails
+// the checksum or a check (the unit test flips each one).
+static_assert(offsetof(SharedNameTable::Header, checksum) == 96);
+
+struct SharedNameTable::Slot {
+  std::uint64_t state;         // atomic: tag of the published number
+  std::uint64_t words[kWords];  // atomic: tag << 32 | 4 bytes of [length][name]
+};
+
+namespace {
+
+constexpr std::size_t kHeaderBytes = round_up(sizeof(SharedNameTable::Header), 64);
+
+std::uint64_t checksum_of(const SharedNameTable::Header& h) {
+  std::uint64_t c = 0xcbf29ce484222325;
+  for (const std::uint64_t v : {std::uint64_t{h.version}, std::uint64_t{h.header_size},
+                                std::uint64_t{h.slot_size}, std::uint64_t{h.reserved}, h.capacity,
+                                h.index_size, h.region_size, h.address_count}) {
+    c = mix(c, v);
+  }
+  for (const Cidr* r : {&h.v4, &h.v6}) {
+    c = mix(c, r->family);
+    c = mix(c, r->prefix);
+    for (const std::uint8_t b : r->bytes) c = mix(c, b);
+  }
+  for (const std::uint8_t b : h.zero) c = mix(c, b);
+  return c;
+}
+
+}  // namespace
+
+std::size_t SharedNameTable::region_size(std::size_t capacity) {
+  if (capacity == 0 || capacity > kMaxCapacity) return 0;
+  return kHeaderBytes + capacity * sizeof(Slot) + index_size_for(capacity) * sizeof(std::uint64_t);
+}
+
+std::optional<SharedNameTable> SharedNameTable::create(std::span<std::byte> region,
+                                                       const Cidr& v4_range, const Cidr& v6_range,
+                                                       std::size_t capacity) {
+  const Cidr v4 = normalized(v4_range);
+  const Cidr v6 = normalized(v6_range);
+  const std::uint64_t numbers = numbers_of(v4, v6);
+  const std::size_t cap = static_cast<std::size_t>(
+      std::min<std::uint64_t>({capacity, numbers, kMaxCapacity}));
+  const std::size_t size = region_size(cap);
+  if (size == 0 || region.size() < size) return std::nullopt;
+  if (reinterpret_cast<std::uintptr_t>(region.data()) % kAlignment != 0) return std::nullopt;
+
+  auto* h = new (region.data()) Header{};
+  h->version = kVersion;
+  h->header_size = sizeof(Header);
+  h->slot_size = sizeof(Slot);
+  h->capacity = cap;
+  h->index_size = index_size_for(cap);
+  h->region_size = size;
+  h->address_count = numbers;
+  h->v4 = v4;
+  h->v6 = v6;
+  h->checksum = checksum_of(*h);
+  // Last: a process that sees the magic (acquire) sees the fields above.
+  Ref(h->magic).store(kMagic, std::memory_order_release);
+  return bind(region, *h);
+}
+
+std::optional<SharedNameTable> SharedNameTable::attach(std::span<std::byte> region) {
+  if (region.size() < kHeaderBytes) return std::nullopt;
+  if (reinterpret_cast<std::uintptr_t>(region.data()) % kAlignment != 0) return std::nullopt;
+  auto* shared = reinterpret_cast<Header*>(region.data());
+  if (Ref(shared->magic).load(std::memory_order_acquire) != kMagic) return std::nullopt;
+  // One copy, validated; the shared fields are never read again.
+  Header h;
+  std::memcpy(static_cast<void*>(&h), shared, sizeof h);
+  if (h.version != kVersion || h.header_size != sizeof(Header) || h.slot_size != sizeof(Slot)) {
+    return std::nullopt;
+  }
+  if (h.checksum != checksum_of(h)) return std::nullopt;
+  if (std::any_of(std::begin(h.zero), std::end(h.zero), [](std::uint8_t b) { return b != 0; })) {
+    return std::nullopt;
+  }
+  if (h.capacity == 0 || h.capacity > kMaxCapacity) return std::nullopt;
+  const auto cap = static_cast<std::size_t>(h.capacity);
+  if (h.index_size != index_size_for(cap) || h.region_size != region_size(cap) ||
+      region.size() < h.region_size) {
+    return std::nullopt;
+  }
+  if (!(normalized(h.v4) == h.v4) || !(normalized(h.v6) == h.v6)) return std::nullopt;
+  const std::uint64_t numbers = numbers_of(h.v4, h.v6);
+  if (numbers == 0 || h.address_count != numbers || h.capacity > numbers) return std::nullopt;
+  return bind(region, h);
+}
+
+std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region,
+                                                     const Header& h) {
+  SharedNameTable t;
+  t.header_ = reinterpret_cast<Header*>(region.data());
+  t.slots_ = reinterpret_cast<Slot*>(region.data() + kHeaderBytes);
+  t.capacity_ = static_cast<std::size_t>(h.capacity);
+  t.index_ = reinterpret_cast<std::uint64_t*>(region.data() + kHeaderBytes +
+                                              t.capacity_ * sizeof(Slot));
+  t.index_mask_ = static_cast<std::size_t>(h.index_size) - 1;
+  t.v4_ = h.v4;
+  t.v6_ = h.v6;
+  t.addresses_ = h.address_count;
+  return t;
+}
+
+bool SharedNameTable::write_slot(std::uint64_t number, std::string_view lowered) {
+  const std::uint64_t tag = number + 1;
+  Slot& s = slots_[number % capacity_];
+  std::array<std::uint8_t, kWords * 4> bytes{};
+  bytes[0] = static_cast<std::uint8_t>(lowered.size());
+  std::memcpy(bytes.data() + 1, lowered.data(), lowered.size());
+  const std::size_t words = (lowered.size() + 1 + 3) / 4;
+  for (std::size_t k = 0; k < words; ++k) {
+    const std::uint64_t data = std::uint64_t{bytes[k * 4]} | std::uint64_t{bytes[k * 4 + 1]} << 8 |
+                               std::uint64_t{bytes[k * 4 + 2]} << 16 |
+                               std::uint64_t{bytes[k * 4 + 3]} << 24;
+    const std::uint64_t desired = tag << 32 | data;
+    Ref word(s.words[k]);
+    std::uint64_t seen = word.load(std::memory_order_relaxed);
+    do {
+      // A newer number owns the slot: we were overtaken, our number is dead.
+      if (tag_of(seen) >= tag) return false;
+    } while (!word.compare_exchange_weak(seen, desired, std::memory_order_relaxed));
+  }
+  Ref state(s.state);
+  std::uint64_t seen = state.load(std::memory_order_relaxed);
+  do {
+    if (seen >= tag) return false;
+  } while (!state.compare_exchange_weak(seen, tag, std::memory_order_release,
+                                        std::memory_order_relaxed));
+  return true;
+}
+
+int SharedNameTable::read_slot(std::uint64_t number, char* out) const {
+  const std::uint64_t tag = number + 1;
+  Slot& s = slots_[number % capacity_];
+  if (Ref(s.state).load(std::memory_order_acquire) != tag) return -1;
+  // Only number's writer ever stores its tag, once per word: a word carrying
+  // it holds number's bytes. Any other tag: the slot is being (or was) reused.
+  const std::uint64_t first = Ref(s.words[0]).load(std::memory_order_relaxed);
+  if (tag_of(first) != tag) return -1;
+  const std::size_t length = first & 0xff;
+  if (length == 0) return -1;
+  const std::size_t words = (length + 1 + 3) / 4;
+  std::array<std::uint8_t, kWords * 4> bytes;
+  for (std::size_t k = 0; k < words; ++k) {
+    const std::uint64_t w = k == 0 ? first : Ref(s.words[k]).load(std::memory_order_relaxed);
+    if (tag_of(w) != tag) return -1;
+    for (std::size_t b = 0; b < 4; ++b) bytes[k * 4 + b] = static_cast<std::uint8_t>(w >> (b * 8));
+  }
+  std::memcpy(out, bytes.data() + 1, length);
+  return static_cast<int>(length);
+}
+
+bool SharedNameTable::stale(std::uint64_t entry) const {
+  const std::uint64_t tag = entry & 0xffffffff;
+  if (tag == 0) return true;
+  const std::uint64_t number = tag - 1;
+  if (number >= addresses_) return true;
+  // Retired: a newer number was claimed for its slot.
+  if (Ref(header_->next).load(std::memory_order_relaxed) > number + capacity_) return true;
+  return Ref(slots_[number % capacity_].state).load(std::memory_order_relaxed) != tag;
+}
+
+std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lowered,
+                                                          std::uint64_t hash,
+                                                          std::size_t* position) const {
+  const std::uint64_t fingerprint = hash >> 32;
+  const std::size_t probes = std::min(kProbes, index_mask_ + 1);
+  std::array<char, kWords * 4> name;
+  for (std::size_t i = 0; i < probes; ++i) {
+    const std::size_t at = (hash + i) & index_mask_;
+    const std::uint64_t e = Ref(index_[at]).load(std::memory_order_acquire);
+    if (e == 0) return std::nullopt;  // entries never go back to empty: the end
+    const std::uint64_t tag = e & 0xffffffff;
+    if (tag_of(e) != fingerprint || tag == 0) continue;
+    const int length = read_slot(tag - 1, name.data());
+    if (length == static_cast<int>(lowered.size()) &&
+        std::memcmp(name.data(), lowered.data(), lowered.size()) == 0) {
+      if (position != nullptr) *position = at;
+      return tag - 1;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowered) {
+  const std::uint64_t hash = hash_of(lowered);
+  const std::uint64_t fingerprint = hash >> 32;
+  const std::size_t probes = std::min(kProbes, index_mask_ + 1);
+  // More than one round only when a writer of a newer number overtook ours in
+  // its slot (capacity claims during our write) or a renewal lost its race:
+  // bounded, then no address.
+  for (int round = 0; round < 8; ++round) {
+    std::size_t at = 0;
+    const auto found = find_number(lowered, hash, &at);
+    if (found) {
+      // Renewal, what stands in for LRU: a name found in the older half of
+      // the window (more than capacity/2 numbers claimed since its own) gets
+      // a new number, so an address handed out stays good for at least
+      // capacity/2 more new names. Its old address keeps mapping back until
+      // its slot is reused.
+      const std::uint64_t next = Ref(header_->next).load(std::memory_order_relaxed);
+      if (capacity_ < 2 || next - *found <= capacity_ / 2 || next >= addresses_) return found;
+    }
+    const std::uint64_t number = Ref(header_->next).fetch_add(1, std::memory_order_relaxed);
+    if (number >= addresses_) return found;  // used up: never reuse (the old one is still good)
+    if (!write_slot(number, lowered)) continue;
+    const std::uint64_t mine = fingerprint << 32 | (number + 1);
+    if (found) {
+      // Replace the old entry in place, or lose to whoever renewed (or
+      // replaced) it first: then look again; our number maps back to the
+      // name but is never handed out.
+      std::uint64_t old = fingerprint << 32 | (*found + 1);
+      if (Ref(index_[at]).compare_exchange_strong(old, mine, std::memory_order_acq_rel,
+                                                  std::memory_order_acquire)) {
+        return number;
+      }
+      continue;
+    }
+    std::array<char, kWords * 4> name;
+    for (std::size_t i = 0; i < probes; ++i) {
+      Ref entry(index_[(hash + i) & index_mask_]);
+      std::uint64_t e = entry.load(std::memory_order_acquire);
+      for (;;) {
+        const std::uint64_t tag = e & 0xffffffff;
+        if (e != 0 && tag_of(e) == fingerprint && tag != 0) {
+          const int length = read_slot(tag - 1, name.data());
+          if (length == static_cast<int>(lowered.size()) &&
+              std::memcmp(name.data(), lowered.data(), lowered.size()) == 0) {
+            return tag - 1;  // another thread or process won: use its number
+          }
+        }
+        if (e != 0 && !stale(e)) break;  // another name's: probe on
+        if (entry.compare_exchange_strong(e, mine, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+          return number;
+        }
+        // Lost the entry to someone: look at what is there now.
+      }
+    }
+    // Every entry of the window is another live name's (practically never at a
+    // load of 1/4): the address still maps back, the name is just not found.
+    Ref(header_->unindexed).fetch_add(1, std::memory_order_relaxed);
+    return number;
+  }
+  return std::nullopt;
+}
+
+bool SharedNameTable::address_for(std::string_view name, int family,
+                                  std::span<std::uint8_t> out) {
+  const Cidr* range = family == AF_INET ? &v4_ : family == AF_INET6 ? &v6_ : nullptr;
+  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  if (!lower_into(name, lowered)) return false;
+  const auto number = number_for({lowered.data(), name.size()});
+  if (!number) return false;
+  write_address(*range, *number, out);
+  return true;
+}
+
+bool SharedNameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
+                                    std::span<std::uint8_t, 16> v6) {
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  if (!lower_into(name, lowered)) return false;
+  const auto number = number_for({lowered.data(), name.size()});
+  if (!number) return false;
+  if (!is_absent(v4_)) write_address(v4_, *number, v4);
+  if (!is_absent(v6_)) write_address(v6_, *number, v6);
+  return true;
+}
+
+bool SharedNameTable::find_address(std::string_view name, int family,
+                                   std::span<std::uint8_t> out) const {
+  const Cidr* range = family == AF_INET ? &v4_ : family == AF_INET6 ? &v6_ : nullptr;
+  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
+  std::array<char, Endpoint::kMaxNameLength> lowered;
+  if (!lower_into(name, lowered)) return false;
+  const std::string_view l(lowered.data(), name.size());
+  const auto number = find_number(l, hash_of(l), nullptr);
+  if (!number) return false;
+  write_address(*range, *number, out);
+  return true;
+}
+
+std::optional<std::uint64_t> SharedNameTable::number_of(std::span<const std::uint8_t> addr) const {
+  std::optional<std::uint64_t> n;
+  if (addr.size() == 4 && matches(v4_, addr.data(), 4)) {
+    n = host_number(v4_, addr.data(), 4);
+  } else if (is_v4_mapped(addr) && matches(v4_, addr.data() + 12, 4)) {
+    n = host_number(v4_, addr.data() + 12, 4);
+  } else if (addr.size() == 16 && matches(v6_, addr.data(), 16)) {
+    n = host_number(v6_, addr.data(), 16);
+  }
+  if (!n || *n == 0 || *n > addresses_) return std::nullopt;
+  return *n - 1;
+}
+
+std::size_t SharedNameTable::name_for(std::span<const std::uint8_t> addr,
+                                      std::span<char> out) const {
+  const auto number = number_of(addr);
+  if (!number) return 0;
+  std::array<char, kWords * 4> name;
+  const int length = read_slot(*number, name.data());
+  if (length <= 0 || static_cast<std::size_t>(length) > out.size()) return 0;
+  std::memcpy(out.data(), name.data(), static_cast<std::size_t>(length));
+  return static_cast<std::size_t>(length);
+}
+
+std::optional<Endpoint> SharedNameTable::endpoint_for(std::span<const std::uint8_t> addr,
+                                                      std::uint16_t port) const {
+  std::array<char, Endpoint::kMaxNameLength> name;
+  const std::size_t length = name_for(addr, name);
+  if (length == 0) return std::nullopt;
+  return Endpoint::name({name.data(), length}, port);
+}
+
+bool SharedNameTable::in_range(std::span<const std::uint8_t> addr) const {
+  if (addr.size() == 4) return matches(v4_, addr.data(), 4);
+  if (is_v4_mapped(addr)) return matches(v4_, addr.data() + 12, 4);
+  return addr.size() == 16 && matches(v6_, addr.data(), 16);
+}
+
+bool SharedNameTable::exhausted() const {
+  return Ref(header_->next).load(std::memory_order_relaxed) >= addresses_;
+}
+
+bool SharedNameTable::serves(int family) const {
+  if (family == AF_INET) return !is_absent(v4_);
+  if (family == AF_INET6) return !is_absent(v6_);
+  return false;
+}
+
+std::size_t SharedNameTable::size() const {
+  std::size_t held = 0;
+  std::array<char, kWords * 4> name;
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    const std::uint64_t tag = Ref(slots_[i].state).load(std::memory_order_acquire);
+    if (tag == 0 || (tag - 1) % capacity_ != i) continue;
+    if (read_slot(tag - 1, name.data()) > 0) ++held;
+  }
+  return held;
+}
+
+std::uint64_t SharedNameTable::unindexed() const {
+  return Ref(header_->unindexed).load(std::memory_order_relaxed);
+}
+
+namespace dns {
+
+AddressSource::Status SharedNameTableSource::address_for(std::string_view name, int family,
+                                                         std::span<std::uint8_t> out) noexcept {
+  if (family != AF_INET && family != AF_INET6) return Status::Unavailable;
+  if (!table_.serves(family)) {
+    const int other = family == AF_INET ? AF_INET6 : AF_INET;
+    return table_.serves(other) ? Status::NoAddress : Status::Unavailable;
+  }
+  return table_.address_for(name, family, out) ? Status::Found : Status::Unavailable;
+}
+
+AddressSource::Status SharedNameTableSource::name_for(std::span<const std::uint8_t> addr,
+                                                      std::span<char> out,
+                                                      std::size_t* size) noexcept {
+  if (!table_.in_range(addr)) return Status::NotFake;
+  std::array<char, Endpoint::kMaxNameLength> name;
+  const std::size_t length = table_.name_for(addr, name);
+  if (length == 0) return Status::NoName;
+  if (length > out.size()) return Status::Unavailable;
+  std::memcpy(out.data(), name.data(), length);
+  *size = length;
+  return Status::Found;
+}
+
+}  // namespace dns
+}  // namespace socksify

@@ -1,0 +1,214 @@
+// SharedNameTable: the remote-DNS name table of a whole process tree (issue 10
+// item 1), laid out entirely inside one caller-provided memory region that
+// every process of the tree maps MAP_SHARED. A fake address handed out by any
+// process maps back to its name in every other one. Pure: it never allocates,
+// opens, maps or locks anything; the caller provides the bytes.
+//
+// Same address policy as NameTable (name_table.hpp): the n-th claimed number
+// (n = 0, 1, ...) is the address base + 1 + n in both ranges, numbers only grow
+// over the whole ranges, an address is never handed to a second name, a
+// forgotten name's address maps to nothing (a connect to it fails closed), and
+// when the numbers are used up new names get no address. Numbers are also
+// capped at 2^32 - 2 (only an IPv6-only table notices), so that a number fits
+// the 32-bit tags below.
+//
+// Layout (every shared word is a uint64_t reached only through
+// std::atomic_ref, which must be lock-free and therefore address-free:
+// static_asserts in the .cpp):
+//   Header   magic, version, the layout sizes, capacity, index size, the two
+//            ranges, the address count, a checksum of all of these; then the
+//            shared counter `next` (the next number to claim).
+//   Slots    capacity x { state; 64 words }. A word is (tag << 32 | 4 bytes);
+//            the 256 bytes of the 64 words are [length][name, lower-cased].
+//            tag = number + 1 (0: never written). state = tag of the number
+//            the slot publishes.
+//   Index    index_size (a power of two, >= 4 x capacity) words, open
+//            addressing: (fingerprint << 32 | tag), 0 = empty. An entry never
+//            goes back to empty; a stale one is overwritten.
+// Bound: region_size(capacity) bytes, about 520 bytes per name plus 32 bytes
+// of index, fixed at init (64 Ki names: 32.5 MiB of slots, 2 MiB of index).
+// Pages are backed only once touched: a slot page holds ~8 names and each name
+// touches one index page, so a tree that resolves 100 names uses ~0.5 MiB.
+// Each process takes a minor fault on the first touch of each page it uses
+// (the benchmark's p99 is mostly those).
+// Threads and fork: no lock and no per-process state beyond the mapping, so
+// nothing to do at fork; a forked child shares the table through the mapping.
+//
+// Insert (no lock anywhere, so no lock a crashed process can leave held):
+//   1. look the name up in the index (probing at most kProbes entries); an
+//      entry counts only if its slot verifies (below);
+//   2. claim a number with fetch_add on `next`; number >= address count:
+//      exhausted, no address. Its slot is number mod capacity;
+//   3. write the words, each by CAS that refuses to replace a word carrying a
+//      newer tag (so a writer stalled past its turn never clobbers a newer
+//      name), then publish: CAS state up to our tag (release);
+//   4. CAS our entry into the first empty or stale index entry of the probe
+//      sequence. Meeting a valid entry for the same name on the way (another
+//      process won the race): return the winner's number instead - ours stays
+//      mapped to the same name until its slot is reused, and is never handed
+//      out.
+// A slot verifies for number n when state == tag(n) (acquire) and every word
+// of the name carries tag(n). Only the writer of n ever writes tag(n), each
+// word once, so a word carrying tag(n) holds n's bytes: no seqlock re-check is
+// needed. Eviction is by number: claiming n + capacity retires n, and once
+// any word of its slot carries the newer tag n maps to nothing, for good.
+// In place of NameTable's LRU, renewal: resolving a name whose number is in
+// the older half of the window (more than capacity/2 numbers claimed since)
+// gives it a new number (the index entry is CAS'd over), so an address just
+// handed out stays good for at least capacity/2 more new names, and a name
+// resolved that often is never forgotten. Its old address keeps mapping back
+// to it until its slot is reused (a connection pool that kept it keeps
+// working for a while, as with NameTable until the LRU drops the name).
+//
+// Lookup by address: number -> slot = number mod capacity -> verify and copy.
+// Lookup by name: hash probe, fingerprint match, verify and compare.
+//
+// What a crash (SIGKILL anywhere) can leave:
+//   - between 2 and 3: a claimed number never published. Its slot's older
+//     name may already be (partly) overwritten: it maps to nothing, as it
+//     would after a normal eviction. Nobody waits for the dead writer.
+//   - between 3 and 4: a published number that no index entry points to. It
+//     maps back to its name; the name's next resolve claims a new number
+//     (both map back to the same name).
+//   - an index entry is only written after its slot was published, and an
+//     entry whose slot no longer verifies (or whose number was retired) is
+//     stale and reusable, so the index cannot point forever at a dead claim.
+// Two numbers for one name: possible only in rare races - a racer that reuses
+// a stale entry earlier in the probe sequence than one the other racer just
+// filled, a writer that died between 3 and 4, a full probe window (the number
+// is then returned without an index entry: counted in unindexed()), and, by
+// design, a resolve that reads the entry just before a renewal replaces it
+// (it gets the old number, which still maps back). Every such number maps
+// back to the same name; no number ever maps to two names.
+//
+// Trust: attach() accepts a region only if magic, version, every size and the
+// checksum match and the ranges are sound; afterwards every index into the
+// region is computed from the process's own copies of the sizes (never
+// re-read from shared memory), and every length read from it is a byte (at
+// most 64 words). A process of the tree that scribbles on the region (a bug:
+// they are all the user's own) can make addresses map to nothing or even to a
+// wrong name, but cannot make a reader go out of bounds.
+//
+// How children will find the region (not built yet): the launcher creates a
+// memfd (MFD_CLOEXEC, sized region_size()), calls create() on it, and stays
+// resident as the tree's parent (and PR_SET_CHILD_SUBREAPER), holding the fd.
+// It exports its pid and the fd number in the environment; a process opens
+// /proc/<pid>/fd/<n> lazily, at its first resolve or first connect to a fake
+// address (no fd or thread at start-up), mmaps it MAP_SHARED, closes the fd
+// and calls attach(). Programs that close every fd (close_range, closefrom)
+// lose nothing, and no file is left behind when the tree ends: the memfd dies
+// with its last mapping. Open for the wiring: a process that changed its
+// credentials (setuid, a sandbox) may be refused /proc/<pid>/fd by ptrace
+// access rules; it must then fall back (an fd passed down, or fail closed).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "config/settings.hpp"
+#include "core/endpoint.hpp"
+#include "dns/dns_stub.hpp"
+
+namespace socksify {
+
+class SharedNameTable {
+ public:
+  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 20;
+  // Index entries probed per lookup or insert.
+  static constexpr std::size_t kProbes = 64;
+  // The region's start must be aligned to this (mmap gives page alignment).
+  static constexpr std::size_t kAlignment = 64;
+
+  // Bytes a table of `capacity` names needs (0 when capacity is 0 or above
+  // kMaxCapacity).
+  static std::size_t region_size(std::size_t capacity);
+
+  // Done once, by the creator, before any other process attaches: lays out an
+  // empty table in region, which must be zero-filled (a fresh memfd after
+  // ftruncate, a fresh MAP_ANONYMOUS mapping): only the header is written, so
+  // that pages are backed only as names arrive. Ranges as NameTable takes them;
+  // capacity is capped by the ranges. nullopt when the ranges are malformed,
+  // both absent or too small to hold one address, capacity is 0 or above
+  // kMaxCapacity, or the region is misaligned or smaller than
+  // region_size(capacity). The magic is written last, with release.
+  static std::optional<SharedNameTable> create(std::span<std::byte> region, const Cidr& v4_range,
+                                               const Cidr& v6_range, std::size_t capacity);
+
+  // Every other process: validates the header (magic, version, sizes,
+  // checksum, ranges) and rejects a corrupt, foreign or truncated region.
+  static std::optional<SharedNameTable> attach(std::span<std::byte> region);
+
+  // As NameTable's (same arguments, same refusals), except: never throws, and
+  // resolving again renews rather than refreshes (see above): the address
+  // changes once the name's number is in the older half of the window.
+  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
+  bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
+                     std::span<std::uint8_t, 16> v6);
+  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const;
+  std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
+                                       std::uint16_t port) const;
+  // The name behind addr copied into out (no allocation): its length, or 0
+  // when the address maps to no name (or out is too small).
+  std::size_t name_for(std::span<const std::uint8_t> addr, std::span<char> out) const;
+  bool in_range(std::span<const std::uint8_t> addr) const;
+
+  std::size_t capacity() const { return capacity_; }
+  std::uint64_t address_count() const { return addresses_; }
+  bool exhausted() const;
+  bool serves(int family) const;
+  // Names held now: scans every slot (diagnostics and tests, not a hot path).
+  std::size_t size() const;
+  // Numbers handed out without an index entry (a full probe window).
+  std::uint64_t unindexed() const;
+
+  struct Header;
+  struct Slot;
+
+ private:
+  SharedNameTable() = default;
+  static std::optional<SharedNameTable> bind(std::span<std::byte> region, const Header& h);
+
+  // The number for a lower-cased name, claiming one if new.
+  std::optional<std::uint64_t> number_for(std::string_view lowered);
+  // position: where the entry found is (for a renewal's CAS), if not null.
+  std::optional<std::uint64_t> find_number(std::string_view lowered, std::uint64_t hash,
+                                           std::size_t* position) const;
+  bool write_slot(std::uint64_t number, std::string_view lowered);
+  bool stale(std::uint64_t entry) const;
+  // Copies the name slot `number` publishes into out (256 bytes); its length,
+  // or -1 when the slot does not verify for number.
+  int read_slot(std::uint64_t number, char* out) const;
+  std::optional<std::uint64_t> number_of(std::span<const std::uint8_t> addr) const;
+
+  Header* header_ = nullptr;
+  Slot* slots_ = nullptr;
+  std::uint64_t* index_ = nullptr;
+  // Own copies, validated once: never re-read from the shared region.
+  Cidr v4_{}, v6_{};
+  std::size_t capacity_ = 0;
+  std::size_t index_mask_ = 0;
+  std::uint64_t addresses_ = 0;
+};
+
+namespace dns {
+
+// The DNS stub's AddressSource over the shared table, with NameTableSource's
+// answers (name_table_source.hpp).
+class SharedNameTableSource final : public AddressSource {
+ public:
+  explicit SharedNameTableSource(SharedNameTable& table) : table_(table) {}
+  Status address_for(std::string_view name, int family,
+                     std::span<std::uint8_t> out) noexcept override;
+  Status name_for(std::span<const std::uint8_t> addr, std::span<char> out,
+                  std::size_t* size) noexcept override;
+
+ private:
+  SharedNameTable& table_;
+};
+
+}  // namespace dns
+}  // namespace socksify
