@@ -10,7 +10,7 @@
 
 #include <cstddef>
 
-#include "core/guard.hpp"
+#include "core/errno_saver.hpp"
 #include "base/result.hpp"
 #include "socksify/socksify.h"
 
