@@ -1,10 +1,8 @@
 // Datagram calls on UDP sockets: sendto/sendmsg/sendmmsg/send/write/writev and
 // recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants).
 // Thin: look up the descriptor's state, and hand tracked UDP sockets to the
-// logic in core/udp_io; every other descriptor goes straight to libc after one
-// bounds check and one load.
-#include "core/udp_io.hpp"
-
+// logic in core/udp_send and core/udp_recv; every other descriptor goes
+// straight to libc after one bounds check and one load.
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -12,6 +10,8 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
+#include "core/udp_recv.hpp"
+#include "core/udp_send.hpp"
 #include "shim/export.hpp"
 
 namespace {
