@@ -1,8 +1,10 @@
-// Datagram calls on UDP sockets: sendto/sendmsg/sendmmsg/send/write/writev and
-// recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants).
-// Thin: look up the descriptor's state, and hand tracked UDP sockets to the
-// logic in core/udp_send and core/udp_recv; every other descriptor goes
-// straight to libc after one bounds check and one load.
+// Hooks for the data calls: sendto/sendmsg/sendmmsg/send/write/writev and
+// recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants),
+// one per libc name whatever the socket. Thin: look up the descriptor's state,
+// hand tracked UDP sockets to the logic in core/udp_send and core/udp_recv, and
+// TCP sockets still connecting or opened with Fast Open to shim/tcp_io.hpp;
+// every other descriptor goes straight to libc after one bounds check and one
+// load.
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,21 +15,15 @@
 #include "core/udp_recv.hpp"
 #include "core/udp_send.hpp"
 #include "shim/export.hpp"
+#include "shim/tcp_io.hpp"
 
 namespace {
 
 using socksify::FdState;
 using socksify::Result;
-
-// Stands for "a TCP socket whose non-blocking connect is still in its
-// handshake": no I/O yet, or the program's bytes would land in the middle of
-// the SOCKS exchange. The kernel answers EAGAIN on a socket still connecting.
-FdState g_handshaking;
-
-int busy() {
-  errno = EAGAIN;
-  return -1;
-}
+using socksify::tcp_io::busy;
+using socksify::tcp_io::fast_open;
+using socksify::tcp_io::g_handshaking;
 
 // The state of a UDP socket we track, &g_handshaking, or nullptr: pass the
 // call through.
@@ -61,17 +57,6 @@ ssize_t send_via_relay(int fd, FdState& s, const msghdr& m, int flags) {
 ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
   return socksify::to_c(socksify::guarded<Result<std::size_t>>(
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
-}
-
-// TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN and an address connects a
-// TCP socket without connect(); it must take the same route (through the proxy,
-// where the handshake forbids data in the SYN, so TFO itself is given up).
-ssize_t fast_open(int fd, const msghdr& m, int flags) {
-  if (connect(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen) != 0) return -1;
-  msghdr rest = m;
-  rest.msg_name = nullptr;
-  rest.msg_namelen = 0;
-  return sendmsg(fd, &rest, flags & ~MSG_FASTOPEN);
 }
 
 }  // namespace
