@@ -36,17 +36,4 @@ class ReentryGuard {
 inline thread_local const void* t_async_cancel_frame = nullptr;
 inline thread_local int t_async_cancel_old_type = 0;
 
-// Saves errno and puts it back on scope exit: our own syscalls must not change
-// what the program sees unless we mean to.
-class ErrnoSaver {
- public:
-  ErrnoSaver();
-  ~ErrnoSaver();
-  ErrnoSaver(const ErrnoSaver&) = delete;
-  ErrnoSaver& operator=(const ErrnoSaver&) = delete;
-
- private:
-  int saved_;
-};
-
 }  // namespace socksify

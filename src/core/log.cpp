@@ -9,14 +9,11 @@
 
 #include <atomic>
 
-#include "core/guard.hpp"
+#include "core/errno_saver.hpp"
 #include "core/line_budget.hpp"
 #include "core/real.hpp"
 
 namespace socksify {
-
-ErrnoSaver::ErrnoSaver() : saved_(errno) {}
-ErrnoSaver::~ErrnoSaver() { errno = saved_; }
 
 namespace log {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
-#include "core/guard.hpp"
+#include "core/errno_saver.hpp"
 #include "core/real.hpp"
 
 namespace socksify {

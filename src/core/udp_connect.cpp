@@ -22,7 +22,7 @@ Status real_connect(int fd, const sockaddr* addr, socklen_t len) {
 
 // The socket's state; a socket made before socksify was loaded (or inherited)
 // gets one now.
-FdState* udp_state(int fd) {
+FdState* udp_state_or_create(int fd) {
   FdState* s = fd_table().get(fd);
   if (s != nullptr && s->kind == FdState::Kind::Udp) return s;
   return fd_table().create(fd, FdState::Kind::Udp);
@@ -38,7 +38,7 @@ void forget_peer(FdState& s) {
 }  // namespace
 
 Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_state_or_create(fd);
   if (addr->sa_family == AF_UNSPEC) {
     // Dissolve: the kernel forgets the relay (or the direct peer), we the rest.
     if (auto r = real_connect(fd, addr, len); !r) return r;

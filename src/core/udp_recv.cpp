@@ -2,6 +2,8 @@
 // buffer of its own in front of the program's buffers, so the payload lands
 // where the program wants it without a copy, as long as the header is as long
 // as expected (it nearly always is: the length is learned from the last one).
+#include "core/udp_recv.hpp"
+
 #include <errno.h>
 #include <limits.h>
 #include <time.h>
@@ -20,7 +22,6 @@
 #include "core/udp_association.hpp"
 #include "core/udp_datagram.hpp"
 #include "core/udp_drop_wait.hpp"
-#include "core/udp_io.hpp"
 #include "dns/name_table.hpp"
 #include "socks5/codec.hpp"
 

@@ -1,4 +1,6 @@
 // Datagrams out through the relay (RFC 1928 §7).
+#include "core/udp_send.hpp"
+
 #include <errno.h>
 #include <limits.h>
 
@@ -9,7 +11,6 @@
 #include "core/runtime.hpp"
 #include "core/scatter.hpp"
 #include "core/udp_association.hpp"
-#include "core/udp_io.hpp"
 #include "socks5/codec.hpp"
 
 namespace socksify {

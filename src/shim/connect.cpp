@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "core/fd_table.hpp"
+#include "core/errno_saver.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/tcp_connect.hpp"

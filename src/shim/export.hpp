@@ -11,7 +11,7 @@
 #include <concepts>
 #include <cstddef>
 
-#include "core/guard.hpp"
+#include "core/errno_saver.hpp"
 #include "base/result.hpp"
 #include "socksify/socksify.h"
 

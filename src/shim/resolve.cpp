@@ -2,6 +2,7 @@
 // from the name table and no query leaves the machine; otherwise libc answers.
 #include <netdb.h>
 
+#include "core/errno_saver.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/resolve_policy.hpp"

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/fd_table.hpp"
+#include "core/errno_saver.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/vfork_child.hpp"

@@ -1,10 +1,10 @@
-// Datagram calls on UDP sockets: sendto/sendmsg/sendmmsg/send/write/writev and
-// recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants).
-// Thin: look up the descriptor's state, and hand tracked UDP sockets to the
-// logic in core/udp_io; every other descriptor goes straight to libc after one
-// bounds check and one load.
-#include "core/udp_io.hpp"
-
+// Hooks for the data calls: sendto/sendmsg/sendmmsg/send/write/writev and
+// recvfrom/recvmsg/recvmmsg/recv/read/readv (and glibc's fortified variants),
+// one per libc name whatever the socket. Thin: look up the descriptor's state,
+// hand tracked UDP sockets to the logic in core/udp_send and core/udp_recv, and
+// TCP sockets still connecting or opened with Fast Open to shim/tcp_io.hpp;
+// every other descriptor goes straight to libc after one bounds check and one
+// load.
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -12,26 +12,22 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
+#include "core/udp_recv.hpp"
+#include "core/udp_send.hpp"
 #include "shim/export.hpp"
+#include "shim/tcp_io.hpp"
 
 namespace {
 
 using socksify::FdState;
 using socksify::Result;
+using socksify::tcp_io::busy;
+using socksify::tcp_io::fast_open;
+using socksify::tcp_io::g_handshaking;
 
-// Stands for "a TCP socket whose non-blocking connect is still in its
-// handshake": no I/O yet, or the program's bytes would land in the middle of
-// the SOCKS exchange. The kernel answers EAGAIN on a socket still connecting.
-FdState g_handshaking;
-
-int busy() {
-  errno = EAGAIN;
-  return -1;
-}
-
-// The state of a UDP socket we track, &g_handshaking, or nullptr: pass the
-// call through.
-inline FdState* udp_state(int fd) {
+// The state of a UDP socket we track, &g_handshaking for a TCP socket still in
+// its SOCKS handshake, or nullptr: pass the call through.
+inline FdState* udp_or_handshaking(int fd) {
   FdState* s = socksify::fd_table().get(fd);
   if (s == nullptr || socksify::ReentryGuard::active()) return nullptr;
   if (s->kind == FdState::Kind::Udp) return s;
@@ -63,24 +59,13 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
 }
 
-// TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN and an address connects a
-// TCP socket without connect(); it must take the same route (through the proxy,
-// where the handshake forbids data in the SYN, so TFO itself is given up).
-ssize_t fast_open(int fd, const msghdr& m, int flags) {
-  if (connect(fd, static_cast<const sockaddr*>(m.msg_name), m.msg_namelen) != 0) return -1;
-  msghdr rest = m;
-  rest.msg_name = nullptr;
-  rest.msg_namelen = 0;
-  return sendmsg(fd, &rest, flags & ~MSG_FASTOPEN);
-}
-
 }  // namespace
 
 // --- out ---
 
 SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                              socklen_t addr_len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
@@ -100,7 +85,7 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 }
 
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
@@ -113,7 +98,7 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
@@ -121,7 +106,7 @@ SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
@@ -129,7 +114,7 @@ SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
@@ -137,7 +122,7 @@ SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
 }
 
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
@@ -147,7 +132,7 @@ SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
 
 SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr,
                                socklen_t* addr_len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
@@ -164,7 +149,7 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
 }
 
 SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmsg)(fd, msg, flags);
@@ -173,7 +158,7 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
@@ -183,7 +168,7 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 }
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s))
     return REAL(recv)(fd, buf, len, flags);
@@ -193,7 +178,7 @@ SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
@@ -202,7 +187,7 @@ SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
 }
 
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
   msghdr m = buffers(iov, count);
@@ -212,7 +197,7 @@ SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 // --- _FORTIFY_SOURCE variants: the same, after the same buffer check ---
 
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recv_chk)(fd, buf, len, buflen, flags);
@@ -223,7 +208,7 @@ SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, i
 
 SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
                                      sockaddr* addr, socklen_t* addr_len) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
@@ -233,7 +218,7 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
 }
 
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
-  FdState* s = udp_state(fd);
+  FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__read_chk)(fd, buf, len, buflen);

@@ -1,10 +1,9 @@
-// Datagram I/O on the UDP sockets socksify tracks (FdState::Kind::Udp): the
-// logic behind sendto/sendmsg/sendmmsg/send/write/writev and
-// recvfrom/recvmsg/recvmmsg/recv/read/readv. Plain C++ below the hooks: each
-// function returns a byte or message count, or the errno for the program, and
-// passes the call through to libc where socksify has nothing to do (a
-// destination routed Direct, an unassociated socket's receive, a socket
-// connected straight to a peer).
+// Datagrams in on the UDP sockets socksify tracks (FdState::Kind::Udp): the
+// logic behind recvfrom/recvmsg/recvmmsg/recv/read/readv (defined in
+// udp_recv.cpp; the sends are in udp_send.hpp). Plain C++ below the hooks:
+// each function returns a byte or message count, or the errno for the program,
+// and passes the call through to libc where socksify has nothing to do (an
+// unassociated socket's receive, a socket connected straight to a peer).
 #pragma once
 
 #include <sys/socket.h>
@@ -17,19 +16,6 @@
 namespace socksify {
 
 struct FdState;
-
-// RFC 1928 §7 datagram out: [header, the program's iovecs...] to the relay, in
-// one sendmsg (the payload is never copied). Returns the payload length sent.
-// Not noexcept (nor the receives below): sendmsg and opening an association
-// are cancellation points.
-Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags);
-
-// sendmmsg: one datagram at a time; msg_len of each sent one is filled in.
-// Returns how many were sent (an error only when the first one failed).
-Result<unsigned> udp_sendmmsg(int fd, FdState& s, mmsghdr* msgs, unsigned n, int flags);
-
-// True when a send without a destination (send/write) has a proxied peer.
-bool udp_has_proxied_peer(const FdState& s) noexcept;
 
 // Datagram in, header stripped with scatter/gather into the program's buffers;
 // datagrams not from the relay, or fragments, are dropped (and the next one is
