@@ -1,10 +1,16 @@
 """SOCKS4 and SOCKS4a upstreams (socks4://, socks4a://): curl and a Python echo
 client through danted speaking v4 (danted has no 4a), the exact request bytes
 our test server saw (USERID, the 0.0.0.x form and the name for 4a), every v4
-reply code -> errno with one error line, an IPv6 destination and UDP refused.
+reply code -> errno with one error line, an IPv6 destination and UDP refused;
+socks4a through OpenSSH's `ssh -D` (4, 4a and 5) by address and by name.
 Nothing leaves the client for anything but the proxy."""
 
 import errno
+import os
+import shutil
+import socket
+import subprocess
+import threading
 import unittest
 
 from harness import netns, servers
@@ -133,6 +139,127 @@ class Socks4ThroughLauncher(CapturesLink, IntegrationTest):
         self.assertIn(b"SOCKS4 has no password", proc.stderr, describe(proc))
         self.assertNotIn(b"hunter2", proc.stderr, describe(proc))
         self.assertNoDirectPackets("socks4 URL with a password")
+
+
+SSHD_PORT = 2222
+SSH_SOCKS_PORT = 1096
+PROXY_LOCAL_PORT = 7011
+
+
+def start_ssh_dynamic(topo, workdir: str):
+    """sshd on 127.0.0.1 of the proxy namespace and `ssh -D PROXY4:1096` to it:
+    OpenSSH's SOCKS server (4, 4a and 5), reaching the target from the proxy."""
+    d = os.path.join(workdir, "sshd")
+    os.makedirs(d, exist_ok=True)
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation directory
+    for key in ("host_key", "user_key"):
+        if not os.path.exists(os.path.join(d, key)):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, key)],
+                           check=True, timeout=30)
+    shutil.copy(os.path.join(d, "user_key.pub"), os.path.join(d, "authorized_keys"))
+    conf = os.path.join(d, "sshd_config")
+    with open(conf, "w") as fh:
+        fh.write(f"""ListenAddress 127.0.0.1:{SSHD_PORT}
+HostKey {d}/host_key
+AuthorizedKeysFile {d}/authorized_keys
+PidFile {d}/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+""")
+    sshd = topo.spawn(topo.proxy, ["/usr/sbin/sshd", "-D", "-e", "-f", conf], log_path=os.path.join(d, "sshd.log"))
+    servers.wait_listening(sshd, SSHD_PORT, what="sshd")
+    ssh = topo.spawn(topo.proxy, ["ssh", "-N", "-v", "-D", f"{netns.PROXY4}:{SSH_SOCKS_PORT}", "-i",
+                                  os.path.join(d, "user_key"), "-p", str(SSHD_PORT), "-F", "/dev/null",
+                                  "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                  "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "root@127.0.0.1"],
+                     log_path=os.path.join(d, "ssh.log"))
+    servers.wait_listening(ssh, SSH_SOCKS_PORT, what="ssh -D")
+    return sshd, ssh
+
+
+@unittest.skipUnless(os.path.exists("/usr/sbin/sshd"), "openssh-server not installed")
+class Socks4aThroughSshDynamic(CapturesLink, IntegrationTest):
+    start = ()
+
+    @classmethod
+    def start_extra(cls) -> None:
+        super().start_extra()
+        cls.sshd, cls.ssh = start_ssh_dynamic(cls.topo, cls.workdir)
+
+    def test_curl_and_python_echo_over_socks4a_through_ssh_d(self):
+        url = f"socks4a://{netns.PROXY4}:{SSH_SOCKS_PORT}"
+        proc = self.socksify(CURL + [f"{HTTP4}/{servers.SMALL_FILE}"], url)
+        self.assertSucceeded(proc, f"curl over socks4a through ssh -D{self.ssh.log()[-2000:]}")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        size = 128 * 1024 + 1
+        proc = self.socksify(self.python_client("echo_client.py", netns.TARGET4, servers.ECHO_PORT, size), url)
+        self.assertSucceeded(proc, "echo client over socks4a through ssh -D")
+        self.assertEqual(self.json_output(proc)["received"], size)
+        self.assertEchoServed(min_bytes=size)
+        # ssh -v names each forward it opened: both went to the target's address.
+        self.assertIn(f"for {netns.TARGET4} port {servers.HTTP_PORT},", self.ssh.log())
+        self.assertIn(f"for {netns.TARGET4} port {servers.ECHO_PORT},", self.ssh.log())
+        self.assertNoDirectPackets("socks4a through ssh -D")
+
+    def test_name_goes_to_ssh_d_in_the_socks4a_form(self):
+        # "localhost" means the proxy's loopback once it is the proxy that resolves it
+        # (direct_loopback off): an echo server there proves ssh got the name, not an address.
+        listeners = []
+        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            try:
+                ls = self.topo.socket(self.topo.proxy, fam, socket.SOCK_STREAM)
+                ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                ls.bind((host, PROXY_LOCAL_PORT))
+                ls.listen(4)
+                ls.settimeout(10)
+                listeners.append(ls)
+            except OSError:
+                pass
+        self.assertTrue(listeners)
+        served = []
+
+        def echo(ls):
+            try:
+                conn, _ = ls.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                total = 0
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+                    total += len(data)
+                served.append(total)
+
+        threads = [threading.Thread(target=echo, args=(ls,), daemon=True) for ls in listeners]
+        for t in threads:
+            t.start()
+        try:
+            proc = self.socksify(self.python_client("echo_client.py", "localhost", PROXY_LOCAL_PORT, 4096),
+                                 f"socks4a://{netns.PROXY4}:{SSH_SOCKS_PORT}",
+                                 env={"SOCKSIFY_DIRECT_LOOPBACK": "off"})
+            self.assertSucceeded(proc, "echo client by name over socks4a through ssh -D")
+            self.assertEqual(self.json_output(proc)["received"], 4096, describe(proc))
+        finally:
+            for ls in listeners:
+                try:
+                    ls.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept()
+                except OSError:
+                    pass
+                ls.close()
+            for t in threads:
+                t.join(5)
+        self.assertEqual(served, [4096])
+        self.assertIn(f"for localhost port {PROXY_LOCAL_PORT},", self.ssh.log())
+        self.assertNoDirectPackets("socks4a name through ssh -D")
 
 
 if __name__ == "__main__":
