@@ -37,8 +37,14 @@ class Socks4Upstream final : public Upstream {
   }
 
   Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream, const ProxySpec& proxy,
-                                              socks5::Command,
+                                              socks5::Command cmd,
                                               const Endpoint& dst) const override {
+    // Sessions ask carries() first; --check's side requests need not.
+    if (!carries(cmd)) {
+      return socks5::Failure{Errno{EOPNOTSUPP}, socks5::Stage::Request, 0,
+                             cmd == socks5::Command::UdpAssociate ? "SOCKS4 cannot carry UDP"
+                                                                  : "BIND over SOCKS4 is not supported"};
+    }
     return socks4::handshake(stream, proxy.user, socks4::Command::Connect, dst, names_);
   }
 

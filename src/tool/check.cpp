@@ -182,6 +182,12 @@ void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, R
     report.skipped(step, udp ? "udp off" : "bind off");
     return;
   }
+  if (!upstream_for(spec).carries(cmd)) {
+    // Nothing to ask: the library refuses these with EOPNOTSUPP and one line.
+    report.skipped(step, udp ? "the proxy's protocol cannot carry UDP (refused, never direct)"
+                             : "the proxy's protocol has no BIND");
+    return;
+  }
   Endpoint proxy_ep;
   const auto timeout = rt.settings().connect_timeout;
   auto fd = reach(rt, i, Clock::now() + timeout, &proxy_ep);

@@ -15,6 +15,7 @@ import unittest
 
 from harness import netns, servers
 from harness.capture import CapturesLink
+from harness import launcher
 from harness.launcher import error_lines
 from harness.socks_test_server import ATYP_NAME, Mode
 from harness.testcase import DANTED_PORT, HTTP4, IntegrationTest, describe
@@ -131,6 +132,18 @@ class Socks4ThroughLauncher(CapturesLink, IntegrationTest):
         self.assertEqual(result["errno"], errno.EOPNOTSUPP, describe(proc))
         self.assertOneErrorLine(proc, b"cannot carry it")
         self.assertNoDirectPackets("UDP over socks4")
+
+    def test_check_connects_over_socks4_and_skips_udp(self):
+        argv = [launcher.require_launcher(), "-x", f"socks4://fred@{netns.PROXY4}:{DANTED_PORT}", "--check",
+                "--check-target", f"{netns.TARGET4}:{servers.ECHO_PORT}"]
+        proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env(None))
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertIn(f"  connect {netns.TARGET4}:{servers.ECHO_PORT}: ok".encode(), proc.stdout, describe(proc))
+        # No UDP ASSOCIATE is sent to a SOCKS4 proxy (it would have been a CONNECT to 0.0.0.0:0).
+        self.assertIn(b"  udp associate: skipped (the proxy's protocol cannot carry UDP", proc.stdout,
+                      describe(proc))
+        self.assertEchoServed(min_bytes=0)  # --check connects and closes, sending nothing
+        self.assertNoDirectPackets("--check over socks4")
 
     def test_password_in_a_socks4_url_is_refused(self):
         proc = self.socksify(CURL + [f"{HTTP4}/{servers.SMALL_FILE}"],
