@@ -1,4 +1,4 @@
-// ProxySpec: one SOCKS5 proxy as the user named it, and the URL parser.
+// ProxySpec: one proxy (SOCKS5, SOCKS4 or SOCKS4a) as the user named it, and the URL parser.
 #pragma once
 
 #include <cstdint>
