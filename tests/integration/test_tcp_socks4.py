@@ -139,6 +139,8 @@ class Socks4ThroughLauncher(CapturesLink, IntegrationTest):
         proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env(None))
         self.assertEqual(proc.returncode, 0, describe(proc))
         self.assertIn(f"  connect {netns.TARGET4}:{servers.ECHO_PORT}: ok".encode(), proc.stdout, describe(proc))
+        self.assertIn(b"  greeting: skipped (SOCKS4 has none)", proc.stdout, describe(proc))
+        self.assertIn(b"  auth: skipped (SOCKS4 sends the user id in the request)", proc.stdout, describe(proc))
         # No UDP ASSOCIATE is sent to a SOCKS4 proxy (it would have been a CONNECT to 0.0.0.0:0).
         self.assertIn(b"  udp associate: skipped (the proxy's protocol cannot carry UDP", proc.stdout,
                       describe(proc))
