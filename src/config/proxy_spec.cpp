@@ -193,6 +193,12 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
     spec.remote_dns = false;
   } else if (ascii::iequals(scheme, "socks5h")) {
     spec.remote_dns = true;
+  } else if (ascii::iequals(scheme, "socks4")) {
+    spec.protocol = ProxyProtocol::Socks4;
+    spec.remote_dns = false;
+  } else if (ascii::iequals(scheme, "socks4a")) {
+    spec.protocol = ProxyProtocol::Socks4a;
+    spec.remote_dns = true;
   } else if (valid_scheme(scheme)) {
     return Message{fmt::format("unsupported scheme '{}' (use socks5:// or socks5h://)", scheme)};
   } else {
@@ -208,6 +214,11 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
   if (at != std::string_view::npos) {
     auto ok = parse_userinfo(rest.substr(0, at), spec);
     if (!ok) return ok.error();
+    // SOCKS4 sends the user in the clear as USERID and has nowhere for a
+    // password; dropping it silently would let a user think it was sent.
+    if (spec.protocol != ProxyProtocol::Socks5 && !spec.password.empty()) {
+      return Message{"SOCKS4 has no password: give only a user id (socks4://user@host)"};
+    }
     rest = rest.substr(at + 1);
   }
   auto ok = parse_hostport(rest, spec);
@@ -216,7 +227,10 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
 }
 
 std::string ProxySpec::display() const {
-  std::string out = remote_dns ? "socks5h://" : "socks5://";
+  std::string out = protocol == ProxyProtocol::Socks4    ? "socks4://"
+                    : protocol == ProxyProtocol::Socks4a ? "socks4a://"
+                    : remote_dns                         ? "socks5h://"
+                                                         : "socks5://";
   if (!user.empty()) {
     out += percent_encode(user);
     if (!password.empty()) out += ":***";

@@ -1,4 +1,4 @@
-// ProxySpec: one SOCKS5 proxy as the user named it, and the URL parser.
+// ProxySpec: one proxy (SOCKS5, SOCKS4 or SOCKS4a) as the user named it, and the URL parser.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,8 @@ namespace socksify {
 
 // What the proxy speaks, from the URL's scheme; core/upstream.hpp maps each to
 // its handshake. SOCKS4 and HTTP CONNECT are to join (issue 13).
-enum class ProxyProtocol : std::uint8_t { Socks5 };
+// socks4: IPv4 only, names resolved here; socks4a: names go to the proxy.
+enum class ProxyProtocol : std::uint8_t { Socks5, Socks4, Socks4a };
 
 struct ProxySpec {
   ProxyProtocol protocol = ProxyProtocol::Socks5;
@@ -27,7 +28,8 @@ struct ProxySpec {
   friend bool operator==(const ProxySpec&, const ProxySpec&) = default;
 };
 
-// socks5://[user[:password]@]host[:port] and socks5h://...; scheme is
+// socks5://[user[:password]@]host[:port] and socks5h://...; socks4://[user@]host[:port]
+// and socks4a://... (the user is the USERID; a password is refused). The scheme is
 // case-insensitive; user and password are percent-decoded; IPv6 literals come in
 // brackets; port 1..65535, default 1080; nothing after the port but an optional "/".
 // A bare "host:port" (no scheme) is refused, so that a typo is never guessed at.

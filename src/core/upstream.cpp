@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "socks4/handshake.hpp"
+
 namespace socksify {
 namespace {
 
@@ -25,14 +27,50 @@ class Socks5Upstream final : public Upstream {
   }
 };
 
+// SOCKS4 (names refused) and SOCKS4a (names sent): CONNECT only. BIND would
+// need its second reply read by tcp_bind, which speaks SOCKS5's; UDP does not exist.
+class Socks4Upstream final : public Upstream {
+ public:
+  explicit constexpr Socks4Upstream(bool names) : names_(names) {}
+  bool carries(socks5::Command cmd) const noexcept override {
+    return cmd == socks5::Command::Connect;
+  }
+
+  Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream, const ProxySpec& proxy,
+                                              socks5::Command cmd,
+                                              const Endpoint& dst) const override {
+    // Sessions ask carries() first; --check's side requests need not.
+    if (!carries(cmd)) {
+      return socks5::Failure{Errno{EOPNOTSUPP}, socks5::Stage::Request, 0,
+                             cmd == socks5::Command::UdpAssociate ? "SOCKS4 cannot carry UDP"
+                                                                  : "BIND over SOCKS4 is not supported"};
+    }
+    return socks4::handshake(stream, proxy.user, socks4::Command::Connect, dst, names_);
+  }
+
+  // Hung up or failed before a reply byte (socks4::handshake's Greeting stage).
+  bool is_down(const socks5::Failure& f) const noexcept override {
+    if (f.stage != socks5::Stage::Greeting) return false;
+    const int e = f.error.code;
+    return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
+  }
+
+ private:
+  bool names_;
+};
+
 // constinit: a hook may run before dynamic initialisation (another library's constructor).
 constinit const Socks5Upstream kSocks5{};
+constinit const Socks4Upstream kSocks4{false};
+constinit const Socks4Upstream kSocks4a{true};
 
 }  // namespace
 
 const Upstream& upstream_for(const ProxySpec& proxy) noexcept {
   switch (proxy.protocol) {
     case ProxyProtocol::Socks5: return kSocks5;
+    case ProxyProtocol::Socks4: return kSocks4;
+    case ProxyProtocol::Socks4a: return kSocks4a;
   }
   return kSocks5;
 }

@@ -182,6 +182,12 @@ void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, R
     report.skipped(step, udp ? "udp off" : "bind off");
     return;
   }
+  if (!upstream_for(spec).carries(cmd)) {
+    // Nothing to ask: the library refuses these with EOPNOTSUPP and one line.
+    report.skipped(step, udp ? "the proxy's protocol cannot carry UDP (refused, never direct)"
+                             : "the proxy's protocol has no BIND");
+    return;
+  }
   Endpoint proxy_ep;
   const auto timeout = rt.settings().connect_timeout;
   auto fd = reach(rt, i, Clock::now() + timeout, &proxy_ep);
@@ -265,7 +271,13 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.skipped("bind", "greeting failed");
     return;
   }
-  report.ok("greeting", chose);
+  // SOCKS4 has no greeting and no auth exchange: its USERID rides in the request.
+  const bool socks4 = spec.protocol != ProxyProtocol::Socks5;
+  if (socks4) {
+    report.skipped("greeting", "SOCKS4 has none");
+  } else {
+    report.ok("greeting", chose);
+  }
   const bool asked_auth = method == socks5::Method::UserPassword;
   if (!reply && reply.error().stage == socks5::Stage::Auth) {
     report.failed("auth", failure_text(reply.error()));
@@ -274,7 +286,10 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     report.skipped("bind", "auth failed");
     return;
   }
-  if (asked_auth) {
+  if (socks4) {
+    report.skipped("auth", with_creds ? "SOCKS4 sends the user id in the request"
+                                      : "no credentials configured");
+  } else if (asked_auth) {
     report.ok("auth", fmt::format("accepted user '{}'", spec.user));
   } else if (with_creds) {
     report.ok("auth", "not asked: the proxy chose no authentication");

@@ -126,6 +126,9 @@ Run PROGRAM with its TCP and UDP traffic carried by a SOCKS5 proxy.
 Options:
   -x, --proxy URL     proxy URL: socks5://[user[:pass]@]host[:port] resolves names
                       locally, socks5h://... hands them to the proxy (remote DNS).
+                      socks4://[user@]host[:port] speaks SOCKS4 (IPv4, names
+                      resolved locally, no UDP), socks4a://... sends names to
+                      the proxy; user is the USERID, a password is refused.
                       Several URLs separated by commas form a failover pool.
                       Default: $SOCKSIFY_PROXY. The port defaults to 1080.
                       A password here is visible to every user (ps): prefer

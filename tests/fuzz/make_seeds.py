@@ -26,6 +26,15 @@ SEEDS = {
         "refused_ipv4": reply(5, V4),
         "ok_ipv4_then_data": reply(0, V4) + b"HTTP/1.1 200 OK\r\n",
     },
+    "fuzz_socks4_reply": {
+        # VN=0 CD DSTPORT DSTIP (the SOCKS4 reply)
+        "granted": bytes([0, 90, 0x1F, 0x90, 10, 0, 0, 1]),
+        "rejected": bytes([0, 91, 0, 0, 0, 0, 0, 0]),
+        "no_identd": bytes([0, 92, 0, 0, 0, 0, 0, 0]),
+        "identd_mismatch": bytes([0, 93, 0, 0, 0, 0, 0, 0]),
+        "granted_then_data": bytes([0, 90, 0, 80, 1, 2, 3, 4]) + b"HTTP/1.1 200 OK\r\n",
+        "socks5_reply": reply(0, V4),
+    },
     "fuzz_decode_udp_header": {
         "ipv4_payload": bytes([0, 0, 0]) + V4 + b"ping",
         "ipv6_payload": bytes([0, 0, 0]) + V6 + b"ping",

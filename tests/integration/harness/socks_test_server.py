@@ -1,5 +1,9 @@
 """Our own small SOCKS5 server (RFC 1928, RFC 1929) for exact bytes and fault injection.
 
+It also answers SOCKS4 and SOCKS4a (a first byte of 4): the request lands in
+`request`, USERID in `user_id`, a 4a name in `address`; Mode.REFUSE replies CD=`rep`
+(91..93), RAW_REPLY sends `raw_reply`, NORMAL relays with CD=90.
+
 It records every byte each client sent during the handshake (greeting, auth,
 request) and decodes it, so a test can assert what the proxy saw: the offered
 methods, the username and password, CMD, ATYP, the address or name and the port.
@@ -75,6 +79,8 @@ class Record:
     atyp: int | None = None
     address: str | None = None   # IP text for ATYP 1/4, the name for ATYP 3
     port: int | None = None
+    version: int | None = None   # 4 or 5: the first byte the client sent
+    user_id: bytes | None = None  # SOCKS4 USERID (without its NUL)
     reply: bytes = b""           # bytes we answered the request with
     relayed_up: int = 0          # application bytes client -> target
     relayed_down: int = 0
@@ -242,8 +248,15 @@ class SocksTestServer:
         if self.mode is Mode.CLOSE_ON_ACCEPT:
             rec.outcome = "closed-by-mode"
             return
+        (ver,) = self._recv_exact(conn, 1, rec, "greeting")
+        rec.version = ver
+        if ver == 4:
+            rec.greeting = b""
+            rec.request = bytes([ver])
+            self._socks4(conn, rec)
+            return
         # RFC 1928 §3: VER NMETHODS METHODS
-        ver, nmethods = self._recv_exact(conn, 2, rec, "greeting")
+        (nmethods,) = self._recv_exact(conn, 1, rec, "greeting")
         rec.methods = list(self._recv_exact(conn, nmethods, rec, "greeting"))
         if ver != VER:
             rec.outcome = f"bad-version {ver}"
@@ -326,6 +339,72 @@ class SocksTestServer:
             self._relay(conn, upstream, rec)
         finally:
             upstream.close()
+
+    def _recv_until_nul(self, conn: socket.socket, rec: Record, limit: int = 1024) -> bytes:
+        out = b""
+        while len(out) < limit:
+            (c,) = self._recv_exact(conn, 1, rec, "request")
+            if c == 0:
+                return out
+            out += bytes([c])
+        raise _Closed(f"request: no NUL within {limit} bytes")
+
+    def _socks4(self, conn: socket.socket, rec: Record) -> None:
+        """SOCKS4: VN CD DSTPORT DSTIP USERID NUL; 4a: DSTIP 0.0.0.x (x != 0), then HOST NUL."""
+        head = self._recv_exact(conn, 7, rec, "request")
+        rec.cmd = head[0]
+        rec.port = int.from_bytes(head[1:3], "big")
+        ip = head[3:7]
+        rec.user_id = self._recv_until_nul(conn, rec)
+        if ip[:3] == b"\0\0\0" and ip[3] != 0:
+            rec.atyp = ATYP_NAME
+            rec.address = self._recv_until_nul(conn, rec).decode("latin-1")
+        else:
+            rec.atyp = ATYP_IPV4
+            rec.address = str(ipaddress.IPv4Address(ip))
+
+        def reply4(cd: int, bound: tuple[str, int] = ("0.0.0.0", 0)) -> None:
+            data = bytes([0, cd]) + bound[1].to_bytes(2, "big") + ipaddress.IPv4Address(bound[0]).packed
+            rec.reply = data
+            self._send(conn, data)
+
+        if self.mode is Mode.REFUSE:
+            reply4(self.rep)
+            rec.outcome = "refused"
+            return
+        if self.mode in (Mode.RAW_REPLY, Mode.RAW_REPLY_THEN_SILENCE):
+            conn.sendall(self.raw_reply)
+            rec.reply = self.raw_reply
+            if self.mode is Mode.RAW_REPLY_THEN_SILENCE:
+                self._wait_for_close(conn)
+            rec.outcome = "closed-by-mode"
+            return
+        if rec.cmd != CMD_CONNECT:
+            reply4(91)
+            rec.outcome = f"unsupported-cmd {rec.cmd}"
+            return
+        host = rec.address if rec.atyp == ATYP_IPV4 else self.hosts.get(rec.address or "")
+        if host is None:
+            reply4(91)
+            rec.outcome = f"unknown-name {rec.address}"
+            return
+        up = self.factory(socket.AF_INET, socket.SOCK_STREAM)
+        self._track(up)
+        up.settimeout(5)
+        try:
+            up.connect((host, rec.port))
+        except OSError as exc:
+            up.close()
+            reply4(91)
+            rec.outcome = f"target-failed: {exc}"
+            return
+        try:
+            up.settimeout(None)
+            reply4(90, up.getsockname()[:2])
+            rec.outcome = "relayed"
+            self._relay(conn, up, rec)
+        finally:
+            up.close()
 
     def _authenticate(self, conn: socket.socket, rec: Record) -> bool:
         # RFC 1929 §2: VER ULEN UNAME PLEN PASSWD; reply VER STATUS

@@ -121,7 +121,7 @@ TEST(ProxyUrl, PortBounds) {
 
 TEST(ProxyUrl, RejectsUnsupportedScheme) {
   EXPECT_EQ(parse_error("http://h:1"), "unsupported scheme 'http' (use socks5:// or socks5h://)");
-  EXPECT_EQ(parse_error("socks4://h"), "unsupported scheme 'socks4' (use socks5:// or socks5h://)");
+  EXPECT_EQ(parse_error("socks4x://h"), "unsupported scheme 'socks4x' (use socks5:// or socks5h://)");
   EXPECT_EQ(parse_error("://h"), "invalid scheme (use socks5:// or socks5h://)");
 }
 
@@ -243,6 +243,36 @@ TEST(ProxyDisplay, EscapesUserSoTheOutputParsesBack) {
   EXPECT_EQ(back.user, p.user);
   EXPECT_EQ(back.host, p.host);
   EXPECT_EQ(back.port, p.port);
+}
+
+}  // namespace
+}  // namespace socksify
+
+namespace socksify {
+namespace {
+
+TEST(ProxyUrlSocks4, SchemesChooseProtocolAndWhereNamesResolve) {
+  auto four = parse_proxy_url("socks4://fred@10.0.0.1");
+  ASSERT_TRUE(four.ok());
+  EXPECT_EQ(four->protocol, ProxyProtocol::Socks4);
+  EXPECT_FALSE(four->remote_dns);
+  EXPECT_EQ(four->user, "fred");
+  EXPECT_EQ(four->port, 1080);
+  EXPECT_EQ(four->display(), "socks4://fred@10.0.0.1:1080");
+  auto four_a = parse_proxy_url("SOCKS4A://proxy.test:1081/");
+  ASSERT_TRUE(four_a.ok());
+  EXPECT_EQ(four_a->protocol, ProxyProtocol::Socks4a);
+  EXPECT_TRUE(four_a->remote_dns);
+  EXPECT_EQ(four_a->display(), "socks4a://proxy.test:1081");
+  EXPECT_EQ(parse_proxy_url("socks5h://h")->protocol, ProxyProtocol::Socks5);
+}
+
+TEST(ProxyUrlSocks4, PasswordIsRefusedWithoutQuotingIt) {
+  for (const char* url : {"socks4://fred:s3cret@h", "socks4a://fred:s3cret@h:1"}) {
+    auto r = parse_proxy_url(url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().text, "SOCKS4 has no password: give only a user id (socks4://user@host)");
+  }
 }
 
 }  // namespace
