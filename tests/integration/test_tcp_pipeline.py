@@ -34,6 +34,7 @@ class Pipeline(CapturesLink, IntegrationTest):
 
     @classmethod
     def start_extra(cls) -> None:
+        super().start_extra()
         cls.user = users.TestUser()
         cls.addClassCleanup(cls.user.delete)
         cls.user.create()
@@ -62,7 +63,7 @@ class Pipeline(CapturesLink, IntegrationTest):
 
     def test_auth_greeting_login_and_connect_arrive_together(self):
         server = self.start_test_server(auth=(USER, PASSWORD))
-        proc = self.get_small(server.url(userinfo=f"{USER}:{PASSWORD}@"))
+        proc = self.get_small(server.url(userinfo=f"{USER}:{PASSWORD}"))
         self.assertSucceeded(proc, "curl through the test server with a login")
         (rec,) = server.wait_records(1)
         want = bytes([5, 1, 2]) + auth(USER, PASSWORD) + request(servers.HTTP_PORT)
@@ -137,7 +138,9 @@ class Pipeline(CapturesLink, IntegrationTest):
         self.assertEqual(rec.first_read.hex(),
                          (bytes([5, 1, 0]) + request(DANTED_PORT, netns.PROXY4)).hex())
         self.assertNotIn(FALLBACK_LINE, proc.stderr)
-        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        # danted's client is hop 1, in the proxy namespace.
+        sessions = self.danted.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        self.assertEqual([s.client_host for s in sessions], [netns.PROXY4], self.danted.log_since(since))
         self.assertNoDirectPackets()
 
     # -- danted takes it -------------------------------------------------------------
