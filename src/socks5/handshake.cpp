@@ -28,10 +28,11 @@ Status write_all(Stream& stream, std::span<const std::byte> bytes) {
 // needs and reading no more than that, so bytes that follow the message (the
 // application's data after a CONNECT reply) stay in the socket.
 // `stage` names stream failures, `malformed_stage` bytes that do not decode.
-template <class T, class Decode>
+// `on_bytes` runs after every read that brought bytes.
+template <class T, class Decode, class OnBytes = void (*)()>
 Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> buf, Decode decode,
                                          Stage stage, std::string_view malformed_what,
-                                         Stage malformed_stage) {
+                                         Stage malformed_stage, OnBytes on_bytes = [] {}) {
   std::size_t have = 0;
   for (;;) {
     Decoded<T> d = decode(std::span<const std::byte>(buf.data(), have));
@@ -48,6 +49,7 @@ Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> bu
     if (*n == 0) return fail(ECONNRESET, stage, "proxy closed the connection");
     if (*n > room.size()) return fail(EIO, stage, "stream returned more than asked");
     have += *n;
+    on_bytes();
   }
 }
 
@@ -173,14 +175,16 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
         return Failure{s.error(), Stage::Auth, 0, "sending credentials failed"};
       }
     }
+    // The first byte of the answer shows that the proxy read past the
+    // greeting: the rest may take as long as it likes.
     auto status = read_message<bool>(stream, in, decode_auth_reply, Stage::Auth,
-                                     "malformed auth reply", Stage::Auth);
+                                     "malformed auth reply", Stage::Auth, [&] { probe.lift(); });
     if (!status) return stalled(status.error(), probe);
     // RFC 1929 §2: a non-zero STATUS is a failure and the server closes.
+    // It read the credentials that rode behind the greeting (the probe is
+    // lifted), so it has the request too: the CONNECT reply may take as long
+    // as the destination does.
     if (!status->value) return fail(EACCES, Stage::Auth, "proxy rejected credentials");
-    // It read the credentials that rode behind the greeting, so it has the
-    // request too: the CONNECT reply may take as long as the destination does.
-    probe.lift();
   }
 
   // RFC 1928 §4 request, §6 reply.
@@ -190,7 +194,7 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     }
   }
   auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply",
-                                    Stage::Reply);
+                                    Stage::Reply, [&] { probe.lift(); });
   if (!reply) return stalled(reply.error(), probe);
   const std::uint8_t rep = reply->value.code;
   if (rep != static_cast<std::uint8_t>(ReplyCode::Succeeded)) {

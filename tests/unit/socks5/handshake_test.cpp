@@ -499,6 +499,20 @@ TEST(Socks5Pipelined, ProbeThatGotTheAuthReplyWaitsForTheConnectReplyUnbounded) 
   EXPECT_EQ(s.limits[1], 0);  // lifted before the CONNECT reply
 }
 
+TEST(Socks5Pipelined, ProbeEndsWithTheFirstByteOfTheNextReply) {
+  // A slow proxy that has started its CONNECT reply took our bytes: a stall
+  // in the middle of that reply is a failure, not a reason to fall back.
+  ScriptedStream s(cat({kChooseNoAuth, Bytes(kReplyOk.begin(), kReplyOk.begin() + 3)}));
+  s.read_chunk = 1;
+  s.stall_at = kChooseNoAuth.size() + 3;
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, ETIMEDOUT);
+  EXPECT_FALSE(r.error().retry_sequential);
+  ASSERT_EQ(s.limits.size(), 2u);
+  EXPECT_EQ(s.limits[1], 0);
+}
+
 TEST(Socks5Pipelined, ProbeRetriesSequentiallyWhenTheOnlyMethodOfferedIsRefused) {
   ScriptedStream s(bytes({0x05, 0xff}));
   const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::Probe);
