@@ -9,7 +9,7 @@ import struct
 import time
 import unittest
 
-from harness import netns, servers, users
+from harness import launcher, netns, servers, users
 from harness.capture import CapturesLink
 from harness.socks_test_server import Mode
 from harness.testcase import DANTED_PORT, HTTP4, MICROSOCKS_PORT, IntegrationTest, describe
@@ -122,6 +122,28 @@ class Pipeline(CapturesLink, IntegrationTest):
         servers.wait_for(lambda: self.microsocks.log().count("connected to") >= before + 2)
         self.assertEqual(self.microsocks.log().count("connected to"), before + 2)
         self.assertNoDirectPackets()
+
+    # -- --check says whether the proxy took it (item 4) ------------------------------
+    def check(self, proxy: str, env: dict[str, str] | None = None):
+        target = f"{netns.TARGET4}:{servers.ECHO_PORT}"
+        argv = [launcher.require_launcher(), "-x", proxy, "--check", "--check-target", target]
+        # Our test server relays no UDP.
+        return self.topo.run(self.topo.client, argv, timeout=60,
+                             env=launcher.clean_env({"SOCKSIFY_UDP": "off", **(env or {})}))
+
+    def test_check_reports_pipelining(self):
+        taker = self.start_test_server()
+        proc = self.check(taker.url())
+        self.assertSucceeded(proc, "--check against a proxy that takes pipelining")
+        self.assertIn(b"pipeline: ok (took greeting, auth and request in one write)", proc.stdout,
+                      describe(proc))
+        dropper = self.start_test_server(Mode.DROP_AFTER_GREETING, port=0)
+        proc = self.check(dropper.url())
+        self.assertSucceeded(proc, "--check against a proxy that drops pipelined bytes")
+        self.assertIn(b"pipeline: ok (not taken (proxy does not take a pipelined handshake)",
+                      proc.stdout, describe(proc))
+        proc = self.check(dropper.url(), env={"SOCKSIFY_PIPELINE": "off"})
+        self.assertIn(b"pipeline: skipped (pipeline off)", proc.stdout, describe(proc))
 
     # -- chains: hop by hop ------------------------------------------------------------
     def test_chain_hops_are_each_pipelined(self):
