@@ -59,6 +59,19 @@ Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
   return {};
 }
 
+Result<void, Message> apply_pipeline(std::string_view v, Draft& d) {
+  if (ascii::iequals(v, "auto")) {
+    d.settings.pipeline = Pipeline::Auto;
+  } else if (ascii::iequals(v, "on")) {
+    d.settings.pipeline = Pipeline::On;
+  } else if (ascii::iequals(v, "off")) {
+    d.settings.pipeline = Pipeline::Off;
+  } else {
+    return Message{fmt::format("expected auto, on or off, got '{}'", v)};
+  }
+  return {};
+}
+
 // Credentials are never quoted back, not even the user name: messages end up
 // in bug reports, and a user name is half of a login.
 Result<void, Message> apply_username(std::string_view v, Draft& d) {
@@ -175,6 +188,11 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
      "failover: use the first proxy that answers; chain: tunnel through every proxy in order.",
      apply_proxy_mode, nullptr, false},
+    {"SOCKSIFY_PIPELINE", "pipeline", "auto",
+     "Send the SOCKS5 greeting, auth and request in one write (saves one or two round trips). "
+     "auto: fall back to one message per round trip, for the rest of the process, on a proxy "
+     "that stalls on it; on: never fall back; off: never pipeline.",
+     apply_pipeline, nullptr, false},
     {"SOCKSIFY_USERNAME", "username", "", "User name for proxies whose URL has none (RFC 1929).",
      apply_username, nullptr, true},
     {"SOCKSIFY_PASSWORD", "password", "",

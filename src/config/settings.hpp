@@ -25,9 +25,16 @@ namespace socksify {
 // destination).
 enum class ProxyMode : std::uint8_t { Failover, Chain };
 
+// Whether a SOCKS5 handshake sends greeting, auth and request in one write.
+// Auto: yes, and a proxy that stalls on it is asked again one message per round
+// trip on a fresh connection (and for the rest of the process); On: always;
+// Off: never.
+enum class Pipeline : std::uint8_t { Auto, On, Off };
+
 struct Settings {
   std::vector<ProxySpec> proxies;                    // SOCKSIFY_PROXY; empty is an error at load
   ProxyMode proxy_mode = ProxyMode::Failover;        // SOCKSIFY_PROXY_MODE
+  Pipeline pipeline = Pipeline::Auto;                // SOCKSIFY_PIPELINE
   LogLevel log_level = LogLevel::Warn;               // SOCKSIFY_LOG_LEVEL
   std::string log_file;                              // SOCKSIFY_LOG_FILE; empty: stderr
   bool direct_loopback = true;                       // SOCKSIFY_DIRECT_LOOPBACK

@@ -72,6 +72,8 @@ void Runtime::load(const EnvLookup& env) {
   proxies_.clear();
   for (const auto& spec : settings_.proxies) proxies_.push_back({spec, endpoint_of(spec)});
   resolved_.endpoints.assign(proxies_.size(), Endpoint{});
+  pipeline_ = std::make_unique<std::atomic<std::uint8_t>[]>(proxies_.size());
+  for (std::size_t i = 0; i < proxies_.size(); ++i) pipeline_[i].store(0);
   if (settings_.remote_dns()) {
     names_ = std::make_unique<NameTable>(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
   }
@@ -126,6 +128,16 @@ void Runtime::lock_for_fork() noexcept {
 void Runtime::unlock_after_fork() noexcept {
   if (names_) names_->unlock_after_fork();
   resolved_.mu.unlock();
+}
+
+PipelineMemory Runtime::pipeline_memory(std::size_t i) const noexcept {
+  if (pipeline_ == nullptr || i >= proxies_.size()) return PipelineMemory::Unknown;
+  return static_cast<PipelineMemory>(pipeline_[i].load(std::memory_order_relaxed));
+}
+
+void Runtime::remember_pipeline(std::size_t i, PipelineMemory m) const noexcept {
+  if (pipeline_ == nullptr || i >= proxies_.size()) return;
+  pipeline_[i].store(static_cast<std::uint8_t>(m), std::memory_order_relaxed);
 }
 
 }  // namespace socksify

@@ -5,6 +5,8 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -23,6 +25,11 @@ struct ProxyTarget {
   ProxySpec spec;
   Endpoint endpoint;  // IP or Name: how a previous hop of a chain names it
 };
+
+// What this process learnt about a proxy and the pipelined SOCKS5 handshake
+// (settings pipeline auto). Per process only: the tree-wide memory needs the
+// shared state of issue 10, so each new program of a tree probes once again.
+enum class PipelineMemory : std::uint8_t { Unknown, Takes, Refuses };
 
 class Runtime {
  public:
@@ -45,6 +52,10 @@ class Runtime {
   // True when ep is one of the proxies (the program talks to the proxy itself).
   bool is_proxy(const Endpoint& ep) const noexcept;
 
+  // Lock-free (read by every handshake, written by the first ones).
+  PipelineMemory pipeline_memory(std::size_t i) const noexcept;
+  void remember_pipeline(std::size_t i, PipelineMemory m) const noexcept;
+
   // For pthread_atfork.
   void lock_for_fork() noexcept;
   void unlock_after_fork() noexcept;
@@ -58,6 +69,8 @@ class Runtime {
   Settings settings_;
   std::vector<ProxyTarget> proxies_;
   std::unique_ptr<NameTable> names_;
+  // PipelineMemory per proxy index; a child of fork() inherits what we learnt.
+  std::unique_ptr<std::atomic<std::uint8_t>[]> pipeline_;
   // Proxies named by host name, resolved on first use (index = proxy index;
   // Kind::None = not yet): the one part that changes after load(). Movable so
   // that a test can return a loaded Runtime (a move takes the names, not the lock).

@@ -78,6 +78,40 @@ Status reach_proxy(const Runtime& rt, SessionIo& io, int fd, std::size_t i, int&
   return io.connect(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline);
 }
 
+// The handshake's pipelining for proxy i: the setting, and under auto what
+// this process learnt about the proxy (Probe until it is known).
+socks5::Pipelining pipelining_for(const Runtime& rt, std::size_t i) {
+  switch (rt.settings().pipeline) {
+    case Pipeline::On: return socks5::Pipelining::On;
+    case Pipeline::Off: return socks5::Pipelining::Off;
+    case Pipeline::Auto: break;
+  }
+  switch (rt.pipeline_memory(i)) {
+    case PipelineMemory::Takes: return socks5::Pipelining::On;
+    case PipelineMemory::Refuses: return socks5::Pipelining::Off;
+    case PipelineMemory::Unknown: break;
+  }
+  return socks5::Pipelining::Probe;
+}
+
+// Remembers what a probing handshake showed. True when the proxy did not take
+// it: the caller asks it again on a fresh connection, now one message per
+// round trip (the program sees no failure).
+bool learn_pipelining(const Runtime& rt, std::size_t i, const ProxySpec& spec,
+                      socks5::Pipelining how,
+                      const Result<socks5::Reply, socks5::Failure>& reply) {
+  if (how != socks5::Pipelining::Probe) return false;
+  if (reply) {
+    rt.remember_pipeline(i, PipelineMemory::Takes);
+    return false;
+  }
+  if (!reply.error().retry_sequential) return false;
+  rt.remember_pipeline(i, PipelineMemory::Refuses);
+  log::info("proxy {}: {}; asking again one message per round trip", spec.display(),
+            reply.error().what);
+  return true;
+}
+
 SessionAttempt failed_handshake(std::size_t i, const ProxySpec& spec, const socks5::Failure& f,
                                 bool moved_on) {
   return {i, &spec, session_stage(f.stage), f.error, f.reply, f.what, moved_on};
@@ -99,6 +133,9 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
                      false});
   }
   int family = io.family(fd);
+  // A hop that does not take the pipelined handshake costs the chain a fresh
+  // start; each one can do so once (it is remembered), so this ends.
+  for (std::size_t round = 0; round <= proxies.size(); ++round) {
   const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
   if (auto c = reach_proxy(rt, io, fd, 0, family, nonblocking, options.may_replace_socket,
                            deadline);
@@ -108,7 +145,11 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
         {0, &proxies[0].spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, false});
   }
   socks5::Stream& stream = io.stream(fd, deadline);
-  for (std::size_t i = 0; i < proxies.size(); ++i) {
+  bool again = false;
+  // Hop by hop: the next hop's greeting, auth and request leave in one write
+  // once the previous hop's tunnel is open, never before its reply (a hop
+  // that refused would otherwise have sent our next hop's credentials on).
+  for (std::size_t i = 0; i < proxies.size() && !again; ++i) {
     const bool last_hop = i + 1 == proxies.size();
     const Endpoint& hop = last_hop ? dst : proxies[i + 1].endpoint;
     const ProxySpec& spec = proxies[i].spec;
@@ -118,7 +159,13 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
       return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
                        "a chain hop's protocol cannot CONNECT", false});
     }
-    auto reply = upstream.open(stream, spec, cmd, hop);
+    const socks5::Pipelining how = pipelining_for(rt, i);
+    auto reply = upstream.open_pipelined(stream, spec, cmd, hop, how);
+    if (learn_pipelining(rt, i, spec, how, reply)) {
+      io.disconnect(fd);
+      again = true;
+      continue;
+    }
     if (!reply) {
       io.disconnect(fd);
       return rec.fail(failed_handshake(i, spec, reply.error(), false));
@@ -128,7 +175,8 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
       return std::move(reply.value());
     }
   }
-  return Errno{EHOSTUNREACH};  // unreachable: the loop returns on the last hop
+  }
+  return Errno{EHOSTUNREACH};  // unreachable: the last round runs every hop sequentially
 }
 
 }  // namespace
@@ -184,7 +232,14 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
       rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});
       continue;
     }
-    auto reply = upstream.open(io.stream(fd, deadline), spec, cmd, dst);
+    const socks5::Pipelining how = pipelining_for(rt, i);
+    auto reply = upstream.open_pipelined(io.stream(fd, deadline), spec, cmd, dst, how);
+    if (learn_pipelining(rt, i, spec, how, reply)) {
+      // The same proxy again; it is now remembered as sequential, so once.
+      io.disconnect(fd);
+      --i;
+      continue;
+    }
     if (reply) {
       rec.served(i, spec, 1, reply.value());
       return std::move(reply.value());

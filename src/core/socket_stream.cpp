@@ -43,7 +43,7 @@ Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
   // first instead of paying for a recv() that says EAGAIN.
   if (just_wrote_) {
     just_wrote_ = false;
-    if (auto w = wait_ready(fd_, POLLIN, deadline_); !w) return w.error();
+    if (auto w = wait_ready(fd_, POLLIN, read_deadline()); !w) return w.error();
   }
   for (;;) {
     if (cancelled()) return Errno{ECANCELED};
@@ -52,7 +52,7 @@ Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
     if (n == 0) return Errno{ECONNRESET};  // the proxy closed mid-handshake
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Errno{errno};
-    if (auto w = wait_ready(fd_, POLLIN, deadline_); !w) return w.error();
+    if (auto w = wait_ready(fd_, POLLIN, read_deadline()); !w) return w.error();
   }
 }
 
@@ -69,6 +69,10 @@ Result<std::size_t> SocketStream::write_some(std::span<const std::byte> buf) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Errno{errno};
     if (auto w = wait_ready(fd_, POLLOUT, deadline_); !w) return w.error();
   }
+}
+
+void SocketStream::limit_waits(std::chrono::milliseconds limit) {
+  read_limit_ = limit.count() > 0 ? Clock::now() + limit : Deadline::max();
 }
 
 }  // namespace socksify

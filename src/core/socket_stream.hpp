@@ -35,10 +35,14 @@ class SocketStream final : public socks5::Stream {
   SocketStream(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {}
   Result<std::size_t> read_some(std::span<std::byte> buf) override;
   Result<std::size_t> write_some(std::span<const std::byte> buf) override;
+  void limit_waits(std::chrono::milliseconds limit) override;
 
  private:
+  Deadline read_deadline() const { return read_limit_ < deadline_ ? read_limit_ : deadline_; }
+
   int fd_;
   Deadline deadline_;
+  Deadline read_limit_ = Deadline::max();  // a pipelining probe's window
   bool just_wrote_ = false;
 };
 

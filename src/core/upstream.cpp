@@ -17,6 +17,12 @@ class Socks5Upstream final : public Upstream {
                                               const Endpoint& dst) const override {
     return socks5::handshake(stream, {proxy.user, proxy.password}, cmd, dst);
   }
+  Result<socks5::Reply, socks5::Failure> open_pipelined(socks5::Stream& stream,
+                                                        const ProxySpec& proxy,
+                                                        socks5::Command cmd, const Endpoint& dst,
+                                                        socks5::Pipelining how) const override {
+    return socks5::handshake(stream, {proxy.user, proxy.password}, cmd, dst, how);
+  }
 
   // Hung up or never answered the greeting. A proxy that chose a method, or
   // refused one, is up and has answered.

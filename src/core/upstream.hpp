@@ -28,6 +28,14 @@ class Upstream {
   virtual Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream,
                                                       const ProxySpec& proxy, socks5::Command cmd,
                                                       const Endpoint& dst) const = 0;
+  // open() with SOCKS5's pipelining (socks5/handshake.hpp); a protocol
+  // without it runs open().
+  virtual Result<socks5::Reply, socks5::Failure> open_pipelined(
+      socks5::Stream& stream, const ProxySpec& proxy, socks5::Command cmd, const Endpoint& dst,
+      socks5::Pipelining how) const {
+    (void)how;
+    return open(stream, proxy, cmd, dst);
+  }
   // A proxy that failed this way said nothing (it is down or not there):
   // failover may try the next. Anything it answered is final.
   virtual bool is_down(const socks5::Failure& f) const noexcept = 0;

@@ -1,5 +1,6 @@
 #include "socks5/handshake.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -27,10 +28,11 @@ Status write_all(Stream& stream, std::span<const std::byte> bytes) {
 // needs and reading no more than that, so bytes that follow the message (the
 // application's data after a CONNECT reply) stay in the socket.
 // `stage` names stream failures, `malformed_stage` bytes that do not decode.
-template <class T, class Decode>
+// `on_bytes` runs after every read that brought bytes.
+template <class T, class Decode, class OnBytes = void (*)()>
 Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> buf, Decode decode,
                                          Stage stage, std::string_view malformed_what,
-                                         Stage malformed_stage) {
+                                         Stage malformed_stage, OnBytes on_bytes = [] {}) {
   std::size_t have = 0;
   for (;;) {
     Decoded<T> d = decode(std::span<const std::byte>(buf.data(), have));
@@ -47,39 +49,102 @@ Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> bu
     if (*n == 0) return fail(ECONNRESET, stage, "proxy closed the connection");
     if (*n > room.size()) return fail(EIO, stage, "stream returned more than asked");
     have += *n;
+    on_bytes();
   }
 }
 
-bool offered(Method m, bool with_password) {
+bool offered(Method m, bool with_password, bool pipelined) {
+  if (pipelined) return m == (with_password ? Method::UserPassword : Method::NoAuth);
   return m == Method::NoAuth || (with_password && m == Method::UserPassword);
+}
+
+// Lifts a probe's bound on every way out: the stream serves the next hop of a
+// chain, whose waits are its own.
+class ProbeScope {
+ public:
+  explicit ProbeScope(Stream& stream) : stream_(stream) {}
+  ~ProbeScope() {
+    if (limited_) stream_.limit_waits(std::chrono::milliseconds{0});
+  }
+  ProbeScope(const ProbeScope&) = delete;
+  ProbeScope& operator=(const ProbeScope&) = delete;
+  void limit(std::chrono::milliseconds window) {
+    stream_.limit_waits(window);
+    limited_ = true;
+  }
+  void lift() {
+    if (limited_) stream_.limit_waits(std::chrono::milliseconds{0});
+    limited_ = false;
+  }
+  bool limited() const { return limited_; }
+
+ private:
+  Stream& stream_;
+  bool limited_ = false;
+};
+
+// A probed proxy that went quiet (or hung up) after choosing our method did
+// not take the bytes that rode behind the greeting.
+Failure stalled(Failure f, const ProbeScope& probe) {
+  const int e = f.error.code;
+  if (probe.limited() && (e == ETIMEDOUT || e == ECONNRESET)) {
+    f.retry_sequential = true;
+    f.what = "proxy does not take a pipelined handshake";
+  }
+  return f;
 }
 
 }  // namespace
 
+std::chrono::milliseconds probe_window(std::chrono::microseconds greeting_rtt) {
+  const auto four = std::chrono::ceil<std::chrono::milliseconds>(greeting_rtt * 4);
+  return std::clamp(four, std::chrono::milliseconds{200}, std::chrono::milliseconds{2000});
+}
+
 Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Command cmd,
-                                 const Endpoint& dst) {
+                                 const Endpoint& dst, Pipelining how) {
   const bool with_password = !creds.user.empty();
+  const bool pipelined = how != Pipelining::Off;
 
   // Encode everything we will send before the first write, so bad input fails
-  // without leaving a half-negotiated connection behind.
-  std::array<std::byte, kMaxAuthRequest> auth{};
+  // without leaving a half-negotiated connection behind. Pipelined, the three
+  // messages sit one after another in `out` and leave in one write.
+  std::array<std::byte, kMaxGreeting + kMaxAuthRequest + kMaxRequest> out{};
+  std::size_t greeting_len = 0;
+  if (pipelined) {
+    // Exactly one method: the proxy cannot choose one whose messages we did not send.
+    out[0] = std::byte{kVersion};
+    out[1] = std::byte{1};
+    out[2] = std::byte{static_cast<std::uint8_t>(with_password ? Method::UserPassword
+                                                               : Method::NoAuth)};
+    greeting_len = 3;
+  } else {
+    greeting_len = encode_greeting(std::span(out).first(kMaxGreeting), with_password);
+  }
+  const std::span<std::byte> auth_room = std::span(out).subspan(greeting_len, kMaxAuthRequest);
   std::size_t auth_len = 0;
   if (with_password) {
-    auto n = encode_auth_request(auth, creds.user, creds.password);
+    auto n = encode_auth_request(auth_room, creds.user, creds.password);
     if (!n) return fail(n.error().code, Stage::Auth, "user name or password empty or too long");
     auth_len = *n;
   }
-  std::array<std::byte, kMaxRequest> request{};
-  auto request_len = encode_request(request, cmd, dst);
+  const std::span<std::byte> auth = auth_room.first(auth_len);
+  // Sequentially the request is sent only after a method choice that may waive
+  // auth, so it cannot sit right behind the credentials.
+  const std::span<std::byte> request_room =
+      std::span(out).subspan(greeting_len + (pipelined ? auth_len : kMaxAuthRequest), kMaxRequest);
+  auto request_len = encode_request(request_room, cmd, dst);
   if (!request_len) return fail(request_len.error().code, Stage::Request, "no destination");
+  const std::span<std::byte> request = request_room.first(*request_len);
 
   // One buffer serves every server message; the largest is the reply.
   std::array<std::byte, kMaxReply> in{};
+  ProbeScope probe(stream);
 
   // RFC 1928 §3: greeting and method choice.
-  std::array<std::byte, kMaxGreeting> greeting{};
-  const std::size_t greeting_len = encode_greeting(greeting, with_password);
-  if (auto s = write_all(stream, std::span(greeting).first(greeting_len)); !s) {
+  const auto sent_at = std::chrono::steady_clock::now();
+  const std::size_t first_write = pipelined ? greeting_len + auth_len + *request_len : greeting_len;
+  if (auto s = write_all(stream, std::span(out).first(first_write)); !s) {
     return Failure{s.error(), Stage::Greeting, 0, "sending greeting failed"};
   }
   // Bytes that are not a method choice are the proxy's answer (Method); a
@@ -90,31 +155,47 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   const Method method = choice->value;
   // RFC 1928 §3: X'FF' means none of ours is acceptable, and we must close.
   if (method == Method::NoAcceptable) {
-    return fail(EACCES, Stage::Method, "no acceptable auth method");
+    Failure f = fail(EACCES, Stage::Method, "no acceptable auth method");
+    // Offered both methods, the proxy may waive auth.
+    f.retry_sequential = how == Pipelining::Probe && with_password;
+    return f;
   }
-  if (!offered(method, with_password)) {
+  if (!offered(method, with_password, pipelined)) {
     return fail(EPROTO, Stage::Method, "proxy chose a method we did not offer");
+  }
+  if (how == Pipelining::Probe) {
+    probe.limit(probe_window(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - sent_at)));
   }
 
   // RFC 1929 §2: username/password sub-negotiation.
   if (method == Method::UserPassword) {
-    if (auto s = write_all(stream, std::span(auth).first(auth_len)); !s) {
-      return Failure{s.error(), Stage::Auth, 0, "sending credentials failed"};
+    if (!pipelined) {
+      if (auto s = write_all(stream, auth); !s) {
+        return Failure{s.error(), Stage::Auth, 0, "sending credentials failed"};
+      }
     }
+    // The first byte of the answer shows that the proxy read past the
+    // greeting: the rest may take as long as it likes.
     auto status = read_message<bool>(stream, in, decode_auth_reply, Stage::Auth,
-                                     "malformed auth reply", Stage::Auth);
-    if (!status) return status.error();
+                                     "malformed auth reply", Stage::Auth, [&] { probe.lift(); });
+    if (!status) return stalled(status.error(), probe);
     // RFC 1929 §2: a non-zero STATUS is a failure and the server closes.
+    // It read the credentials that rode behind the greeting (the probe is
+    // lifted), so it has the request too: the CONNECT reply may take as long
+    // as the destination does.
     if (!status->value) return fail(EACCES, Stage::Auth, "proxy rejected credentials");
   }
 
   // RFC 1928 §4 request, §6 reply.
-  if (auto s = write_all(stream, std::span(request).first(*request_len)); !s) {
-    return Failure{s.error(), Stage::Request, 0, "sending request failed"};
+  if (!pipelined) {
+    if (auto s = write_all(stream, request); !s) {
+      return Failure{s.error(), Stage::Request, 0, "sending request failed"};
+    }
   }
   auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply",
-                                    Stage::Reply);
-  if (!reply) return reply.error();
+                                    Stage::Reply, [&] { probe.lift(); });
+  if (!reply) return stalled(reply.error(), probe);
   const std::uint8_t rep = reply->value.code;
   if (rep != static_cast<std::uint8_t>(ReplyCode::Succeeded)) {
     return Failure{Errno{reply_errno(rep)}, Stage::Reply, rep, reply_text(rep)};

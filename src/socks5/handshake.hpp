@@ -3,6 +3,7 @@
 // truncated and hostile bytes without a network.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -21,6 +22,11 @@ class Stream {
   virtual ~Stream() = default;
   virtual Result<std::size_t> read_some(std::span<std::byte> buf) = 0;
   virtual Result<std::size_t> write_some(std::span<const std::byte> buf) = 0;
+  // Bounds the waits of the reads that follow to `limit` from now (never past
+  // the stream's own deadline); zero lifts the bound. A read that runs past it
+  // fails with Errno{ETIMEDOUT}. Streams without a clock ignore it (the probe
+  // below then waits for the whole deadline).
+  virtual void limit_waits(std::chrono::milliseconds limit) { (void)limit; }
 };
 
 struct Credentials {
@@ -37,13 +43,32 @@ struct Failure {
   Stage stage;
   std::uint8_t reply;  // REP byte when stage == Reply and the server refused, else 0
   std::string_view what;  // static text: "no acceptable auth method", "malformed reply", ...
+  // Pipelining::Probe only: the proxy chose our method but did not answer the
+  // rest within the probe window, or refused the one method offered. Ask it
+  // again, one message per round trip, on a fresh connection.
+  bool retry_sequential = false;
 };
+
+// How the client messages go out.
+//   Off: one message per round trip; both methods offered when we have a user
+//        (the proxy may waive auth).
+//   On: greeting (exactly one method: no-auth, or username/password when we
+//       have a user), auth and request in one write, then the replies in order.
+//   Probe: as On, but the replies after the method choice must come within
+//          probe_window(greeting round trip); if they do not (microsocks
+//          answers the greeting and drops the rest), fail with retry_sequential.
+enum class Pipelining : std::uint8_t { Off, On, Probe };
+
+// How long a probing client waits for the reply after the method choice:
+// 4 greeting round trips (the proxy may itself connect to the destination
+// before the CONNECT reply), at least 200 ms and at most 2 s.
+std::chrono::milliseconds probe_window(std::chrono::microseconds greeting_rtt);
 
 // Runs the whole exchange; reads exactly the bytes of each server message, never
 // more, so application bytes that follow the reply stay in the socket.
 // Errors: auth rejected or no acceptable method -> EACCES; malformed bytes ->
 // EPROTO; refusal -> reply_errno(REP); stream errors pass through.
 Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Command cmd,
-                                 const Endpoint& dst);
+                                 const Endpoint& dst, Pipelining how = Pipelining::Off);
 
 }  // namespace socksify::socks5

@@ -214,6 +214,42 @@ void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, R
   }
 }
 
+// Whether proxy i takes the pipelined handshake (issue 12), on a connection of
+// its own: the steps before ran one message per round trip, so that a failure
+// names its message. Not taking it is no failure under pipeline auto: the
+// library then falls back, paying one probe per process.
+void check_pipelining(const Runtime& rt, std::size_t i, const Endpoint& target, Report& report) {
+  const Pipeline mode = rt.settings().pipeline;
+  if (mode == Pipeline::Off) {
+    report.skipped("pipeline", "pipeline off");
+    return;
+  }
+  const ProxySpec& spec = rt.proxies()[i].spec;
+  const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
+  Endpoint proxy_ep;
+  auto fd = reach(rt, i, deadline, &proxy_ep);
+  if (!fd) {
+    report.failed("pipeline", fd.error());
+    return;
+  }
+  Socket control(*fd);
+  SocketStream stream(control.get(), deadline);
+  const auto how = mode == Pipeline::On ? socks5::Pipelining::On : socks5::Pipelining::Probe;
+  auto reply = upstream_for(spec).open_pipelined(stream, spec, socks5::Command::Connect, target,
+                                                 how);
+  if (reply) {
+    report.ok("pipeline", "took greeting, auth and request in one write");
+  } else if (reply.error().retry_sequential) {
+    report.ok("pipeline", fmt::format("not taken ({}): the library asks again one message per "
+                                      "round trip, once per process",
+                                      reply.error().what));
+  } else if (reply.error().reply != 0) {
+    report.ok("pipeline", fmt::format("took it; the proxy answered: {}", reply.error().what));
+  } else {
+    report.failed("pipeline", failure_text(reply.error()));
+  }
+}
+
 // Every step against proxy i. Returns nothing; verdicts go to `report`.
 void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>& wanted,
                  Report& report) {
@@ -309,6 +345,7 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   } else {
     report.failed(connect_step, failure_text(reply.error()));
   }
+  if (reply || reply.error().reply != 0) check_pipelining(rt, i, target, report);
 
   check_side_request(rt, i, socks5::Command::UdpAssociate, report);
   check_side_request(rt, i, socks5::Command::Bind, report);

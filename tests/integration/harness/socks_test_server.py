@@ -61,6 +61,9 @@ class Mode(enum.Enum):
     RESET_MID_REPLY = "reset-mid-reply"    # send half of a success reply, close with RST
     RAW_REPLY = "raw-reply"                # answer the request with `raw_reply` as is, close
     RAW_REPLY_THEN_SILENCE = "raw-reply-then-silence"  # send `raw_reply`, then hold the line open
+    # As microsocks: the greeting is taken with one recv(), whatever came with it
+    # (a pipelined auth and request) is dropped, then the request is waited for.
+    DROP_AFTER_GREETING = "drop-after-greeting"
 
 
 @dataclass
@@ -69,6 +72,9 @@ class Record:
     conn: int
     peer: str
     raw: bytes = b""             # every handshake byte received, in order
+    first_read: bytes = b""      # what the first read found waiting (MSG_PEEK): a pipelined
+                                 # client's greeting, auth and request arrive together
+    dropped: bytes = b""         # DROP_AFTER_GREETING: the bytes thrown away
     greeting: bytes = b""
     methods: list[int] = field(default_factory=list)
     auth: bytes = b""
@@ -248,16 +254,31 @@ class SocksTestServer:
         if self.mode is Mode.CLOSE_ON_ACCEPT:
             rec.outcome = "closed-by-mode"
             return
-        (ver,) = self._recv_exact(conn, 1, rec, "greeting")
-        rec.version = ver
-        if ver == 4:
-            rec.greeting = b""
-            rec.request = bytes([ver])
-            self._socks4(conn, rec)
-            return
-        # RFC 1928 §3: VER NMETHODS METHODS
-        (nmethods,) = self._recv_exact(conn, 1, rec, "greeting")
-        rec.methods = list(self._recv_exact(conn, nmethods, rec, "greeting"))
+        try:
+            rec.first_read = conn.recv(4096, socket.MSG_PEEK)
+        except OSError:
+            pass  # the reads below report it
+        if self.mode is Mode.DROP_AFTER_GREETING:
+            data = conn.recv(4096)
+            if len(data) < 2 or len(data) < 2 + data[1]:
+                raise _Closed(f"greeting: {len(data)} bytes")
+            ver, nmethods = data[0], data[1]
+            rec.version = ver
+            rec.greeting = data[:2 + nmethods]
+            rec.raw += rec.greeting
+            rec.dropped = data[2 + nmethods:]
+            rec.methods = list(data[2:2 + nmethods])
+        else:
+            (ver,) = self._recv_exact(conn, 1, rec, "greeting")
+            rec.version = ver
+            if ver == 4:
+                rec.greeting = b""
+                rec.request = bytes([ver])
+                self._socks4(conn, rec)
+                return
+            # RFC 1928 §3: VER NMETHODS METHODS
+            (nmethods,) = self._recv_exact(conn, 1, rec, "greeting")
+            rec.methods = list(self._recv_exact(conn, nmethods, rec, "greeting"))
         if ver != VER:
             rec.outcome = f"bad-version {ver}"
             return

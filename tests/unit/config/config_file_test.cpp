@@ -82,6 +82,7 @@ TEST(ConfigFileParse, EveryKeyIsAccepted) {
   const ConfigFile f = file_ok(
       "proxy socks5://a.test\n"
       "proxy_mode chain\n"
+      "pipeline off\n"
       "username u\n"
       "password p\n"
       "dns remote\n"
@@ -194,6 +195,7 @@ TEST(LayeredSettings, FileAloneConfiguresEverything) {
                                 "proxy socks5://a.test:1\n"
                                 "proxy socks5://b.test:2\n"
                                 "proxy_mode chain\n"
+      "pipeline off\n"
                                 "dns remote\n"
                                 "direct 10.0.0.0/8 .corp.test\n"
                                 "direct :53\n"

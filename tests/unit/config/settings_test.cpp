@@ -328,3 +328,19 @@ TEST(OptionTable, DefaultsLoadWithoutErrors) {
 
 }  // namespace
 }  // namespace socksify
+
+namespace socksify {
+namespace {
+
+TEST(LoadSettings, PipelineIsAutoUnlessToldOnOrOff) {
+  EXPECT_EQ(load_ok({{"SOCKSIFY_PROXY", "socks5://h"}}).pipeline, Pipeline::Auto);
+  EXPECT_EQ(load_ok({{"SOCKSIFY_PROXY", "socks5://h"}, {"SOCKSIFY_PIPELINE", "ON"}}).pipeline,
+            Pipeline::On);
+  EXPECT_EQ(load_ok({{"SOCKSIFY_PROXY", "socks5://h"}, {"SOCKSIFY_PIPELINE", "off"}}).pipeline,
+            Pipeline::Off);
+  EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", "socks5://h"}, {"SOCKSIFY_PIPELINE", "yes"}}),
+              ElementsAre("SOCKSIFY_PIPELINE: expected auto, on or off, got 'yes'"));
+}
+
+}  // namespace
+}  // namespace socksify

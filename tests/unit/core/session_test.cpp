@@ -56,26 +56,38 @@ struct FakeProxy {
   std::optional<Errno> connect_error;  // connect() fails with this
   Bytes answers;                       // what it sends, then it hangs up (ECONNRESET)
   Bytes written;                       // what the session sent it
+  // When set, connection k gets later[k] instead of `answers` (the last one repeats).
+  std::vector<Bytes> later;
+  std::vector<Bytes> writes_per_connection;
+  std::size_t connections = 0;
 };
 
 // Serves the connected proxy's answers and records what the session writes.
 class FakeStream final : public socks5::Stream {
  public:
-  explicit FakeStream(FakeProxy& p) : p_(p) {}
+  explicit FakeStream(FakeProxy& p)
+      : p_(p),
+        answers_(p.later.empty() ? p.answers : p.later[std::min(p.connections, p.later.size() - 1)]) {
+    ++p_.connections;
+    p_.writes_per_connection.emplace_back();
+  }
   Result<std::size_t> read_some(std::span<std::byte> buf) override {
-    if (pos_ == p_.answers.size()) return Errno{ECONNRESET};
-    const std::size_t n = std::min(buf.size(), p_.answers.size() - pos_);
-    std::memcpy(buf.data(), p_.answers.data() + pos_, n);
+    if (pos_ == answers_.size()) return Errno{ECONNRESET};
+    const std::size_t n = std::min(buf.size(), answers_.size() - pos_);
+    std::memcpy(buf.data(), answers_.data() + pos_, n);
     pos_ += n;
     return n;
   }
   Result<std::size_t> write_some(std::span<const std::byte> buf) override {
     p_.written.insert(p_.written.end(), buf.begin(), buf.end());
+    p_.writes_per_connection.back().insert(p_.writes_per_connection.back().end(), buf.begin(),
+                                           buf.end());
     return buf.size();
   }
 
  private:
   FakeProxy& p_;
+  Bytes answers_;
   std::size_t pos_ = 0;
 };
 
@@ -401,6 +413,80 @@ TEST(SessionPrepare, SwapsAnIPv4SocketOnlyForAnIPv6FirstProxy) {
   FakeIo v4;
   ASSERT_TRUE(prepare_socket(pool(kTwo), v4, 7, AF_INET));
   EXPECT_TRUE(v4.replaced_with.empty());
+}
+
+// A proxy that answers the pipelined greeting and hangs up (or goes quiet) is
+// asked again on a fresh connection, sequentially, and remembered for the process.
+TEST(SessionPipeline, AutoFallsBackOnAFreshConnectionAndRemembers) {
+  const Runtime rt = pool("socks5://10.0.0.1:1080");
+  FakeIo io;
+  FakeProxy& p = io.proxies["10.0.0.1:1080"];
+  p.later = {kNoAuth, cat({kNoAuth, kReplyOk})};
+  EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Unknown);
+  SessionRun r = run(rt, io);
+  ASSERT_TRUE(r.reply) << r.reply.error().code;
+  EXPECT_EQ(io.connects.size(), 2u);
+  EXPECT_EQ(io.disconnects, 1);
+  ASSERT_EQ(p.writes_per_connection.size(), 2u);
+  EXPECT_EQ(hex(p.writes_per_connection[0]), hex(cat({kGreeting, request(kDst)})));
+  EXPECT_EQ(hex(p.writes_per_connection[1]), hex(cat({kGreeting, request(kDst)})));
+  // The program sees no failure: nothing reported but the success.
+  EXPECT_TRUE(r.outcome.attempts().empty());
+  EXPECT_EQ(g_reports, (std::vector<std::string>{"ok"}));
+  EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Refuses);
+
+  // The next session goes sequential at once: one connection.
+  FakeIo io2;
+  io2.proxies["10.0.0.1:1080"].answers = cat({kNoAuth, kReplyOk});
+  r = run(rt, io2);
+  ASSERT_TRUE(r.reply);
+  EXPECT_EQ(io2.connects.size(), 1u);
+}
+
+TEST(SessionPipeline, ASuccessIsRememberedAndOnNeverFallsBack) {
+  const Runtime rt = pool("socks5://10.0.0.1:1080");
+  FakeIo io;
+  io.proxies["10.0.0.1:1080"].answers = cat({kNoAuth, kReplyOk});
+  ASSERT_TRUE(run(rt, io).reply);
+  EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Takes);
+
+  const Runtime on = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"},
+                              {"SOCKSIFY_PIPELINE", "on"}});
+  FakeIo io2;
+  io2.proxies["10.0.0.1:1080"].answers = kNoAuth;  // then hangs up
+  const SessionRun r = run(on, io2);
+  EXPECT_FALSE(r.reply);
+  EXPECT_EQ(io2.connects.size(), 1u);
+  EXPECT_EQ(on.pipeline_memory(0), PipelineMemory::Unknown);
+}
+
+TEST(SessionPipeline, OffSendsOneMessagePerRoundTrip) {
+  const Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://u:p@10.0.0.1:1080"},
+                              {"SOCKSIFY_PIPELINE", "off"}});
+  FakeIo io;
+  io.proxies["10.0.0.1:1080"].answers = cat({kNoAuth, kReplyOk});
+  ASSERT_TRUE(run(rt, io).reply);
+  // Both methods offered, and the proxy waived auth.
+  EXPECT_EQ(hex(io.proxies["10.0.0.1:1080"].written),
+            hex(cat({bytes({0x05, 0x02, 0x00, 0x02}), request(kDst)})));
+}
+
+TEST(SessionPipeline, AChainRestartsWhenAHopFallsBack) {
+  const Runtime rt = chain(kTwo);
+  FakeIo io;
+  // Hop 2's bytes arrive through hop 1's tunnel: one FakeProxy plays both.
+  FakeProxy& p = io.proxies["10.0.0.1:1080"];
+  const Endpoint hop2 = ip("10.0.0.2", 1080);
+  p.later = {cat({kNoAuth, kReplyOk, kNoAuth}),  // hop 2 drops the pipelined request
+             cat({kNoAuth, kReplyOk, kNoAuth, kReplyOk})};
+  const SessionRun r = run(rt, io);
+  ASSERT_TRUE(r.reply) << r.reply.error().code;
+  EXPECT_EQ(io.connects.size(), 2u);
+  ASSERT_EQ(p.writes_per_connection.size(), 2u);
+  EXPECT_EQ(hex(p.writes_per_connection[1]),
+            hex(cat({kGreeting, request(hop2), kGreeting, request(kDst)})));
+  EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Takes);
+  EXPECT_EQ(rt.pipeline_memory(1), PipelineMemory::Refuses);
 }
 
 TEST(Upstream, Socks5IsDownOnlyWhenItNeverAnsweredTheGreeting) {

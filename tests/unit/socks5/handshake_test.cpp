@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wire_bytes.hpp"
 
@@ -37,6 +38,11 @@ class ScriptedStream : public Stream {
 
   Result<std::size_t> read_some(std::span<std::byte> buf) override {
     ++reads;
+    // A server that went quiet: the wait ends at the probe's bound (or the deadline).
+    if (stall_at && pos_ >= *stall_at) {
+      ++stalled_reads;
+      return Errno{ETIMEDOUT};
+    }
     if (pos_ == incoming_.size()) return end_error;
     const std::size_t n = std::min({buf.size(), read_chunk, incoming_.size() - pos_});
     std::memcpy(buf.data(), incoming_.data() + pos_, n);
@@ -49,8 +55,11 @@ class ScriptedStream : public Stream {
     std::size_t n = std::min(buf.size(), write_chunk);
     if (write_fail_after) n = std::min(n, *write_fail_after - written.size());
     written.insert(written.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    writes.emplace_back(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
     return n;
   }
+
+  void limit_waits(std::chrono::milliseconds limit) override { limits.push_back(limit.count()); }
 
   // What the server sent that the client has not read.
   Bytes unread() const {
@@ -58,7 +67,11 @@ class ScriptedStream : public Stream {
   }
 
   Bytes written;
+  std::vector<Bytes> writes;  // one entry per write_some call: the write boundaries
+  std::vector<long> limits;   // limit_waits calls, in ms (0: lifted)
+  std::optional<std::size_t> stall_at;  // reads from this incoming offset on time out
   int reads = 0;
+  int stalled_reads = 0;
 
  private:
   Bytes incoming_;
@@ -392,6 +405,162 @@ TEST(Socks5Handshake, OversizedReadCountFailsInsteadOfOverrunning) {
   const auto r = handshake(s, {}, Command::Connect, kTarget);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().error, Errno{EIO});
+}
+
+// --- pipelining (issue 12) ---
+
+const Bytes kGreetingOnlyNoAuth = bytes({0x05, 0x01, 0x00});
+const Bytes kGreetingOnlyPassword = bytes({0x05, 0x01, 0x02});
+
+TEST(Socks5Pipelined, NoAuthSendsGreetingAndRequestInOneWriteThenReadsRepliesInOrder) {
+  ScriptedStream s(cat({kChooseNoAuth, kReplyOk, kAppBytes}));
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_TRUE(r) << r.error().what;
+  EXPECT_EQ(r->bound, kBound);
+  ASSERT_EQ(s.writes.size(), 1u);
+  EXPECT_EQ(hex(s.writes[0]), hex(cat({kGreetingOnlyNoAuth, kTargetRequest})));
+  // Exactly the two replies were read: the application's bytes stay unread.
+  EXPECT_EQ(hex(s.unread()), hex(kAppBytes));
+  EXPECT_TRUE(s.limits.empty());  // On never bounds a wait
+}
+
+TEST(Socks5Pipelined, PasswordOffersOnlyUserPasswordAndSendsAuthAndRequestInTheSameWrite) {
+  ScriptedStream s(cat({kChoosePassword, kAuthOk, kReplyOk}));
+  s.read_chunk = 1;  // replies split anywhere are still read in order
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_TRUE(r) << r.error().what;
+  EXPECT_EQ(r->bound, kBound);
+  ASSERT_EQ(s.writes.size(), 1u);
+  EXPECT_EQ(hex(s.writes[0]), hex(cat({kGreetingOnlyPassword, kAliceAuth, kTargetRequest})));
+  EXPECT_TRUE(s.unread().empty());
+}
+
+TEST(Socks5Pipelined, UdpAssociateIsPipelinedToo) {
+  const Endpoint any = v4(0, 0, 0, 0, 0);
+  ScriptedStream s(cat({kChooseNoAuth, kReplyOk}));
+  const auto r = handshake(s, {}, Command::UdpAssociate, any, Pipelining::Probe);
+  ASSERT_TRUE(r) << r.error().what;
+  ASSERT_EQ(s.writes.size(), 1u);
+  EXPECT_EQ(hex(s.writes[0]),
+            hex(cat({kGreetingOnlyNoAuth, bytes({0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0})})));
+}
+
+TEST(Socks5Pipelined, ShortWritesStillSendEverythingInOrder) {
+  ScriptedStream s(cat({kChoosePassword, kAuthOk, kReplyOk}));
+  s.write_chunk = 5;
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_TRUE(r) << r.error().what;
+  EXPECT_EQ(hex(s.written), hex(cat({kGreetingOnlyPassword, kAliceAuth, kTargetRequest})));
+  EXPECT_GT(s.writes.size(), 1u);
+}
+
+TEST(Socks5Pipelined, ProbeFallsBackWhenTheProxyAnswersTheGreetingAndGoesQuiet) {
+  // microsocks: 05 00, then it dropped what followed the greeting and waits.
+  ScriptedStream s(kChooseNoAuth);
+  s.stall_at = kChooseNoAuth.size();
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().retry_sequential);
+  EXPECT_EQ(r.error().error.code, ETIMEDOUT);
+  EXPECT_EQ(s.stalled_reads, 1);
+  // The wait was bounded (>= 200 ms) after the method choice, and lifted on the way out.
+  ASSERT_EQ(s.limits.size(), 2u);
+  EXPECT_GE(s.limits[0], 200);
+  EXPECT_LE(s.limits[0], 2000);
+  EXPECT_EQ(s.limits[1], 0);
+}
+
+TEST(Socks5Pipelined, ProbeFallsBackWhenTheProxyHangsUpAfterTheMethodChoice) {
+  ScriptedStream s(kChoosePassword);  // then ECONNRESET
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().retry_sequential);
+}
+
+TEST(Socks5Pipelined, OnNeverFallsBack) {
+  ScriptedStream s(kChooseNoAuth);
+  s.stall_at = kChooseNoAuth.size();
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.error().retry_sequential);
+  EXPECT_EQ(r.error().error.code, ETIMEDOUT);
+  EXPECT_TRUE(s.limits.empty());
+}
+
+TEST(Socks5Pipelined, ProbeThatGotTheAuthReplyWaitsForTheConnectReplyUnbounded) {
+  // The auth reply proves the proxy read past the greeting: the CONNECT reply
+  // may then take as long as the destination does, and a stall is a failure.
+  ScriptedStream s(cat({kChoosePassword, kAuthOk}));
+  s.stall_at = kChoosePassword.size() + kAuthOk.size();
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.error().retry_sequential);
+  ASSERT_EQ(s.limits.size(), 2u);
+  EXPECT_EQ(s.limits[1], 0);  // lifted before the CONNECT reply
+}
+
+TEST(Socks5Pipelined, ProbeEndsWithTheFirstByteOfTheNextReply) {
+  // A slow proxy that has started its CONNECT reply took our bytes: a stall
+  // in the middle of that reply is a failure, not a reason to fall back.
+  ScriptedStream s(cat({kChooseNoAuth, Bytes(kReplyOk.begin(), kReplyOk.begin() + 3)}));
+  s.read_chunk = 1;
+  s.stall_at = kChooseNoAuth.size() + 3;
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, ETIMEDOUT);
+  EXPECT_FALSE(r.error().retry_sequential);
+  ASSERT_EQ(s.limits.size(), 2u);
+  EXPECT_EQ(s.limits[1], 0);
+}
+
+TEST(Socks5Pipelined, ProbeRetriesSequentiallyWhenTheOnlyMethodOfferedIsRefused) {
+  ScriptedStream s(bytes({0x05, 0xff}));
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, EACCES);
+  EXPECT_TRUE(r.error().retry_sequential);  // offered both, it may waive auth
+}
+
+TEST(Socks5Pipelined, RefusalsAndRejectedCredentialsAreFinal) {
+  ScriptedStream rejected(cat({kChoosePassword, bytes({0x01, 0x01})}));
+  auto r = handshake(rejected, kAlice, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, EACCES);
+  EXPECT_FALSE(r.error().retry_sequential);
+
+  ScriptedStream refused(cat({kChooseNoAuth, bytes({0x05, 0x05, 0x00, 0x01, 0, 0, 0, 0, 0, 0})}));
+  r = handshake(refused, {}, Command::Connect, kTarget, Pipelining::Probe);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, ECONNREFUSED);
+  EXPECT_FALSE(r.error().retry_sequential);
+}
+
+TEST(Socks5Pipelined, MethodWeDidNotOfferIsAProtocolError) {
+  // Offered only username/password; a waiver is not ours to accept pipelined:
+  // the proxy would read our credentials as a request.
+  ScriptedStream s(cat({kChooseNoAuth, kReplyOk}));
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, EPROTO);
+}
+
+TEST(Socks5Pipelined, SequentialStillOneMessagePerWrite) {
+  ScriptedStream s(cat({kChoosePassword, kAuthOk, kReplyOk}));
+  const auto r = handshake(s, kAlice, Command::Connect, kTarget, Pipelining::Off);
+  ASSERT_TRUE(r) << r.error().what;
+  ASSERT_EQ(s.writes.size(), 3u);
+  EXPECT_EQ(hex(s.writes[0]), hex(kGreetingWithAuth));
+  EXPECT_EQ(hex(s.writes[1]), hex(kAliceAuth));
+  EXPECT_EQ(hex(s.writes[2]), hex(kTargetRequest));
+}
+
+TEST(Socks5Pipelined, ProbeWindowIsFourRoundTripsBetween200MsAnd2s) {
+  using std::chrono::microseconds;
+  EXPECT_EQ(probe_window(microseconds{0}).count(), 200);
+  EXPECT_EQ(probe_window(microseconds{30'000}).count(), 200);
+  EXPECT_EQ(probe_window(microseconds{100'000}).count(), 400);
+  EXPECT_EQ(probe_window(microseconds{100'001}).count(), 401);
+  EXPECT_EQ(probe_window(microseconds{5'000'000}).count(), 2000);
 }
 
 }  // namespace
