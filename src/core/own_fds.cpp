@@ -9,6 +9,7 @@
 #include <new>
 
 #include "core/fd_table.hpp"
+#include "core/errno_saver.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"

@@ -1,5 +1,5 @@
 #include "dns/shared_name_table.hpp"
-#include "core/ascii.hpp"
+#include "base/ascii.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

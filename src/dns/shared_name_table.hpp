@@ -109,7 +109,7 @@
 #include <string_view>
 
 #include "config/settings.hpp"
-#include "core/endpoint.hpp"
+#include "base/endpoint.hpp"
 #include "dns/dns_stub.hpp"
 
 namespace socksify {
