@@ -6,7 +6,7 @@ packages=(
   # build
   cmake ninja-build g++ clang libclang-rt-14-dev libfmt-dev libgtest-dev
   # real SOCKS5 servers the integration tests run
-  dante-server microsocks
+  dante-server microsocks tinyproxy
   # real programs the integration tests run through socksify
   curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client
   # an FTP server for SOCKS BIND (FTP active mode)

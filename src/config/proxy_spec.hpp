@@ -10,8 +10,12 @@
 namespace socksify {
 
 // What the proxy speaks, from the URL's scheme; core/upstream.hpp maps each to
-// its handshake. SOCKS4 and HTTP CONNECT are to join (issue 13).
-enum class ProxyProtocol : std::uint8_t { Socks5 };
+// its handshake. Http: CONNECT tunnels only (no UDP, no BIND), names always
+// go to the proxy. SOCKS4 is to join (issue 13).
+enum class ProxyProtocol : std::uint8_t {
+  Socks5,
+  Http,
+};
 
 struct ProxySpec {
   ProxyProtocol protocol = ProxyProtocol::Socks5;
@@ -27,9 +31,10 @@ struct ProxySpec {
   friend bool operator==(const ProxySpec&, const ProxySpec&) = default;
 };
 
-// socks5://[user[:password]@]host[:port] and socks5h://...; scheme is
+// socks5://[user[:password]@]host[:port], socks5h://... and http://... (HTTP
+// CONNECT, Basic auth, remote DNS; default port 1080 like curl's); scheme is
 // case-insensitive; user and password are percent-decoded; IPv6 literals come in
-// brackets; port 1..65535, default 1080; nothing after the port but an optional "/".
+// brackets; port 1..65535, default 1080 for every scheme; nothing after the port but an optional "/".
 // A bare "host:port" (no scheme) is refused, so that a typo is never guessed at.
 Result<ProxySpec, Message> parse_proxy_url(std::string_view url);
 

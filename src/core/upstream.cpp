@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "core/upstream_http.hpp"
+
 namespace socksify {
 namespace {
 
@@ -33,6 +35,7 @@ constinit const Socks5Upstream kSocks5{};
 const Upstream& upstream_for(const ProxySpec& proxy) noexcept {
   switch (proxy.protocol) {
     case ProxyProtocol::Socks5: return kSocks5;
+    case ProxyProtocol::Http: return http_upstream();
   }
   return kSocks5;
 }

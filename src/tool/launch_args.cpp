@@ -125,7 +125,9 @@ Run PROGRAM with its TCP and UDP traffic carried by a SOCKS5 proxy.
 
 Options:
   -x, --proxy URL     proxy URL: socks5://[user[:pass]@]host[:port] resolves names
-                      locally, socks5h://... hands them to the proxy (remote DNS).
+                      locally, socks5h://... hands them to the proxy (remote DNS),
+                      http://[user:pass@]host[:port] is an HTTP proxy (CONNECT,
+                      Basic auth, names to the proxy; TCP only, no UDP or BIND).
                       Several URLs separated by commas form a failover pool.
                       Default: $SOCKSIFY_PROXY. The port defaults to 1080.
                       A password here is visible to every user (ps): prefer
