@@ -200,6 +200,7 @@ Parsed parse_response(std::span<const std::byte> in, std::size_t limit) {
 int status_errno(int code) {
   if (code >= 200 && code <= 299) return 0;
   switch (code) {
+    case 401:  // tinyproxy's answer to wrong Basic credentials (407 when there are none)
     case 403:
     case 407: return EACCES;
     case 405:
@@ -216,6 +217,7 @@ std::string_view status_text(int code) {
   if (code >= 200 && code <= 299) return "tunnel established";
   switch (code) {
     case 400: return "proxy rejected the request (400 Bad Request)";
+    case 401: return "proxy refused the credentials (401 Unauthorized)";
     case 403: return "proxy forbids this destination (403 Forbidden)";
     case 404: return "proxy does not know the destination (404 Not Found)";
     case 405: return "proxy does not allow CONNECT (405 Method Not Allowed)";

@@ -50,8 +50,9 @@ struct Parsed {
 Parsed parse_response(std::span<const std::byte> in, std::size_t limit = kMaxResponse);
 
 // What the program sees for a status: 0 for 2xx (the tunnel is up).
-// 407 and 403 -> EACCES (credentials refused / the proxy's policy forbids it,
-// as SOCKS5's "not allowed by ruleset"); 405 and 501 (no CONNECT) -> EOPNOTSUPP;
+// 407, 401 and 403 -> EACCES (credentials missing or refused - tinyproxy
+// answers wrong ones with 401 - or the proxy's policy forbids it, as SOCKS5's
+// "not allowed by ruleset"); 405 and 501 (no CONNECT) -> EOPNOTSUPP;
 // 502 -> EHOSTUNREACH (the proxy could not reach the next hop); 504 -> ETIMEDOUT;
 // any other 4xx or 5xx, 503 and tinyproxy's 500 "Unable to connect" among them,
 // -> ECONNREFUSED; 1xx, 3xx and anything else -> EPROTO (no tunnel to speak of).

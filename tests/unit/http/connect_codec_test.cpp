@@ -153,6 +153,7 @@ TEST(HttpStatus, EveryClass) {
   EXPECT_EQ(status_errno(204), 0);
   EXPECT_EQ(status_errno(407), EACCES);
   EXPECT_EQ(status_errno(403), EACCES);
+  EXPECT_EQ(status_errno(401), EACCES);
   EXPECT_EQ(status_errno(405), EOPNOTSUPP);
   EXPECT_EQ(status_errno(501), EOPNOTSUPP);
   EXPECT_EQ(status_errno(502), EHOSTUNREACH);
