@@ -114,6 +114,25 @@ class TinyproxyCarries(CapturesLink, IntegrationTest):
         self.assertEqual(result["errno"], "OK", describe(proc))
         self.assertNoDirectPackets()
 
+    def test_check_reaches_the_target_and_fails_udp_without_sending(self):
+        argv = [launcher.require_launcher(), "-x", AUTH_URL, "--check", "--check-target",
+                f"{netns.TARGET4}:{servers.ECHO_PORT}"]
+        proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env())
+        self.assertNoCrash(proc)
+        out = proc.stdout.decode("utf-8", "replace")
+        self.assertIn(f"connect {netns.TARGET4}:{servers.ECHO_PORT}: ok", out, describe(proc))
+        self.assertNotIn("proxy chose", out, describe(proc))  # no SOCKS5 method read from HTTP bytes
+        self.assertIn(f"auth: ok (Basic credentials for user '{USER}' sent with CONNECT)", out,
+                      describe(proc))
+        self.assertIn("an HTTP proxy carries TCP only", out, describe(proc))
+        self.assertNotEqual(proc.returncode, 0, describe(proc))  # UDP on (the default) cannot pass
+        self.assertNotIn(PASSWORD.encode(), proc.stdout + proc.stderr)
+        self.assertTrue(self.echo.wait_records("tcp", 1), describe(proc))
+        proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env(
+            {"SOCKSIFY_UDP": "off"}))
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertNoDirectPackets()
+
     def test_udp_through_an_http_proxy_is_refused_not_direct(self):
         udp = servers.start_udp_echo(self.topo, self.workdir, port=servers.ECHO_PORT + 10)
         proc = self.socksify(self.python_client("udp_client.py", "send", netns.TARGET4,
