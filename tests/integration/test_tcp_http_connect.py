@@ -12,6 +12,7 @@ import unittest
 
 from harness import launcher, netns, servers
 from harness.capture import CapturesLink
+from harness.dns_sentinel import WatchesDns
 from harness.testcase import CLIENTS, IntegrationTest, describe
 
 TP_PORT = 3128
@@ -144,6 +145,35 @@ class TinyproxyCarries(CapturesLink, IntegrationTest):
         self.assertEqual(len(lines), 1, describe(proc))
         self.assertIn(b"HTTP", lines[0], describe(proc))
         self.assertEqual(udp.records("udp"), [])
+        self.assertNoDirectPackets()
+
+
+NAME = "target.socksify.test"
+
+
+class NamesGoToTheHttpProxy(WatchesDns, CapturesLink, IntegrationTest):
+    """http:// is remote DNS: the program's name travels in the CONNECT line and
+    tinyproxy resolves it from the proxy namespace's /etc/hosts; no query leaves."""
+    start = ()
+
+    @classmethod
+    def start_extra(cls) -> None:
+        super().start_extra()
+        dns = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+        cls.topo.set_resolv_conf(cls.topo.client, dns)
+        cls.topo.set_hosts(cls.topo.client, "127.0.0.1 localhost\n::1 localhost\n")
+        cls.topo.set_resolv_conf(cls.topo.proxy, dns)
+        cls.topo.set_hosts(cls.topo.proxy, f"127.0.0.1 localhost\n{netns.TARGET4} {NAME}\n")
+        cls.tp = servers.start_tinyproxy(cls.topo, cls.workdir, port=TP_PORT)
+
+    def test_curl_by_name_through_tinyproxy(self):
+        proc = self.socksify(CURL + [f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"],
+                             OPEN_URL)
+        self.assertSucceeded(proc, "curl by name")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertIn(f"CONNECT {NAME}:{servers.HTTP_PORT}", self.tp.log())
+        self.assertNoDnsLeak()
         self.assertNoDirectPackets()
 
 
