@@ -115,6 +115,28 @@ class TinyproxyCarries(CapturesLink, IntegrationTest):
         self.assertEqual(result["errno"], "OK", describe(proc))
         self.assertNoDirectPackets()
 
+    def test_failover_past_an_http_proxy_that_hangs_up_unanswered(self):
+        silent = ScriptedHttpProxy(self.topo, b"")  # reads the request, closes without a byte
+        self.addCleanup(silent.stop)
+        first = f"http://{netns.PROXY4}:{SCRIPTED_PORT}"
+        result, proc = self.connect_errno(f"{first},{OPEN_URL}", servers.ECHO_PORT)
+        self.assertEqual(result["errno"], "OK", describe(proc))
+        self.assertEqual(len(silent.requests), 1, describe(proc))
+        self.assertTrue(self.echo.wait_records("tcp", 1), describe(proc))
+        self.assertNoDirectPackets()
+
+    def test_a_refusing_http_proxy_is_final(self):
+        refusing = ScriptedHttpProxy(self.topo, b"HTTP/1.1 403 Forbidden\r\n\r\n")
+        self.addCleanup(refusing.stop)
+        first = f"http://{netns.PROXY4}:{SCRIPTED_PORT}"
+        since = len(self.tp.log())
+        result, proc = self.connect_errno(f"{first},{OPEN_URL}", servers.ECHO_PORT)
+        self.assertEqual(result["errno"], "EACCES", describe(proc))
+        self.assertOneErrorLine(proc, "403")
+        self.assertEqual(len(refusing.requests), 1, describe(proc))
+        self.assertNotIn("CONNECT", self.tp.log()[since:])  # the second proxy never asked
+        self.assertNoDirectPackets()
+
     def test_check_reaches_the_target_and_fails_udp_without_sending(self):
         argv = [launcher.require_launcher(), "-x", AUTH_URL, "--check", "--check-target",
                 f"{netns.TARGET4}:{servers.ECHO_PORT}"]
