@@ -27,7 +27,7 @@ NOT_ALLOWED_PORT = 2121  # no ConnectPort for it: tinyproxy answers 403
 
 
 class TinyproxyCarries(CapturesLink, IntegrationTest):
-    start = ()
+    start = ("danted",)
 
     @classmethod
     def start_extra(cls) -> None:
@@ -135,6 +135,18 @@ class TinyproxyCarries(CapturesLink, IntegrationTest):
         self.assertOneErrorLine(proc, "403")
         self.assertEqual(len(refusing.requests), 1, describe(proc))
         self.assertNotIn("CONNECT", self.tp.log()[since:])  # the second proxy never asked
+        self.assertNoDirectPackets()
+
+    def test_chain_socks5_then_http(self):
+        from harness.testcase import DANTED_URL
+        since = self.danted.log_size()
+        before = len(self.tp.log())
+        proc = self.socksify(self.python_client("echo_client.py", netns.TARGET4, servers.ECHO_PORT, 4096),
+                             f"{DANTED_URL},{OPEN_URL}", env={"SOCKSIFY_PROXY_MODE": "chain"})
+        self.assertSucceeded(proc, "echo client through danted then tinyproxy")
+        self.assertTrue(self.json_output(proc)["ok"], describe(proc))
+        self.assertDantedCarried(f"{netns.PROXY4}.{TP_PORT}", since=since)  # danted reached tinyproxy
+        self.assertIn(f"CONNECT {netns.TARGET4}:{servers.ECHO_PORT}", self.tp.log()[before:])
         self.assertNoDirectPackets()
 
     def test_check_reaches_the_target_and_fails_udp_without_sending(self):

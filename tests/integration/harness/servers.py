@@ -384,7 +384,9 @@ def start_tinyproxy(topo: Topology, workdir: str, port: int = TINYPROXY_PORT,
     log_path = os.path.join(tdir, "tinyproxy.log")
     lines = [f"Port {port}", "Timeout 10", f"LogFile \"{log_path}\"", "LogLevel Info",
              f"PidFile \"{os.path.join(tdir, 'tinyproxy.pid')}\"", "MaxClients 100",
-             "DisableViaHeader Yes", f"Allow {netns.CLIENT4}", f"Allow {netns.CLIENT6}"]
+             "DisableViaHeader Yes", f"Allow {netns.CLIENT4}", f"Allow {netns.CLIENT6}",
+             # a SOCKS proxy in the same namespace, as the hop before it in a chain
+             f"Allow {netns.PROXY4}", f"Allow {netns.PROXY_OUT4}"]
     lines += [f"ConnectPort {p}" for p in connect_ports]
     if auth is not None:
         lines.append(f"BasicAuth {auth[0]} {auth[1]}")
