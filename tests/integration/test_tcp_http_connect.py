@@ -1,5 +1,5 @@
 """HTTP CONNECT upstreams (http://[user:pass@]host[:port], issue 13): tinyproxy
-carries curl, a Python echo client and node; its 407 and 403 become EACCES and
+carries curl, wget, a Python echo client and node; its 407 and 403 become EACCES and
 one line; a non-blocking connect stays EINPROGRESS at once; a scripted proxy
 sees the exact request bytes and answers garbage or oversized replies, which
 fail cleanly (EPROTO). UDP through an HTTP proxy is refused, never sent direct."""
@@ -52,6 +52,15 @@ class TinyproxyCarries(CapturesLink, IntegrationTest):
     def test_curl_through_tinyproxy_with_basic_auth(self):
         proc = self.curl(AUTH_URL)
         self.assertNotIn(PASSWORD.encode(), proc.stderr)
+
+    def test_wget_through_tinyproxy(self):
+        proc = self.socksify(["wget", "-q", "--tries=1", "--timeout=30", "-O", "-",
+                              f"http://{netns.TARGET4}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"],
+                             AUTH_URL)
+        self.assertSucceeded(proc, "wget")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertNoDirectPackets()
 
     def test_python_echo_through_tinyproxy(self):
         size = 256 * 1024 + 1
