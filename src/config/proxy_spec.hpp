@@ -34,7 +34,8 @@ struct ProxySpec {
 // socks5://[user[:password]@]host[:port], socks5h://... and http://... (HTTP
 // CONNECT, Basic auth, remote DNS; default port 1080 like curl's); scheme is
 // case-insensitive; user and password are percent-decoded; IPv6 literals come in
-// brackets; port 1..65535, default 1080 for every scheme; nothing after the port but an optional "/".
+// brackets; port 1..65535, default 1080 for every scheme; nothing after the port
+// but an optional "/".
 // A bare "host:port" (no scheme) is refused, so that a typo is never guessed at.
 Result<ProxySpec, Message> parse_proxy_url(std::string_view url);
 

@@ -420,7 +420,9 @@ TEST(Upstream, Socks5IsDownOnlyWhenItNeverAnsweredTheGreeting) {
 
 // --- HTTP CONNECT upstreams (issue 13) ---
 
-std::string as_text(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string as_text(const Bytes& b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 Bytes from_text(std::string_view t) {
   Bytes out(t.size());
   std::memcpy(out.data(), t.data(), t.size());

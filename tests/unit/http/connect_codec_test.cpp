@@ -73,7 +73,8 @@ TEST(HttpEncode, RefusesNamesThatWouldInjectHeaders) {
 }
 
 TEST(HttpParse, TinyproxyAndSquidReplies) {
-  const std::string tiny = "HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\n\r\n";
+  const std::string tiny =
+      "HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\n\r\n";
   Parsed p = parse(tiny);
   EXPECT_EQ(p.status, ParseStatus::Ok);
   EXPECT_EQ(p.size, tiny.size());
