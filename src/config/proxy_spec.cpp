@@ -198,13 +198,18 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
     spec.remote_dns = false;
   } else if (ascii::iequals(scheme, "socks4a")) {
     spec.protocol = ProxyProtocol::Socks4a;
+  } else if (ascii::iequals(scheme, "http")) {
+    // CONNECT takes a host name as readily as an address, and curl sends
+    // names to an http:// proxy too. Default port 1080, as curl's.
+    spec.protocol = ProxyProtocol::Http;
     spec.remote_dns = true;
   } else if (valid_scheme(scheme)) {
-    return Message{fmt::format("unsupported scheme '{}' (use socks5:// or socks5h://)", scheme)};
+    return Message{
+        fmt::format("unsupported scheme '{}' (use socks5://, socks5h:// or http://)", scheme)};
   } else {
     // Not quoted: a mistyped URL such as "socks5//user:pw://..." would put
     // part of the password into the "scheme".
-    return Message{"invalid scheme (use socks5:// or socks5h://)"};
+    return Message{"invalid scheme (use socks5://, socks5h:// or http://)"};
   }
 
   std::string_view rest = url.substr(sep + 3);
@@ -229,6 +234,7 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
 std::string ProxySpec::display() const {
   std::string out = protocol == ProxyProtocol::Socks4    ? "socks4://"
                     : protocol == ProxyProtocol::Socks4a ? "socks4a://"
+                    : protocol == ProxyProtocol::Http    ? "http://"
                     : remote_dns                         ? "socks5h://"
                                                          : "socks5://";
   if (!user.empty()) {

@@ -10,9 +10,10 @@
 namespace socksify {
 
 // What the proxy speaks, from the URL's scheme; core/upstream.hpp maps each to
-// its handshake. SOCKS4 and HTTP CONNECT are to join (issue 13).
-// socks4: IPv4 only, names resolved here; socks4a: names go to the proxy.
-enum class ProxyProtocol : std::uint8_t { Socks5, Socks4, Socks4a };
+// its handshake. socks4: IPv4 only, names resolved here; socks4a: names go
+// to the proxy. Http: CONNECT tunnels only (no UDP, no BIND), names always go
+// to the proxy.
+enum class ProxyProtocol : std::uint8_t { Socks5, Socks4, Socks4a, Http };
 
 struct ProxySpec {
   ProxyProtocol protocol = ProxyProtocol::Socks5;
@@ -29,9 +30,11 @@ struct ProxySpec {
 };
 
 // socks5://[user[:password]@]host[:port] and socks5h://...; socks4://[user@]host[:port]
-// and socks4a://... (the user is the USERID; a password is refused). The scheme is
+// and socks4a://... (the user is the USERID; a password is refused); http://...
+// (HTTP CONNECT, Basic auth, remote DNS; default port 1080 like curl's). The scheme is
 // case-insensitive; user and password are percent-decoded; IPv6 literals come in
-// brackets; port 1..65535, default 1080; nothing after the port but an optional "/".
+// brackets; port 1..65535, default 1080 for every scheme; nothing after the port
+// but an optional "/".
 // A bare "host:port" (no scheme) is refused, so that a typo is never guessed at.
 Result<ProxySpec, Message> parse_proxy_url(std::string_view url);
 

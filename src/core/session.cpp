@@ -157,7 +157,7 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
     if (!upstream.carries(cmd)) {
       io.disconnect(fd);
       return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
-                       "a chain hop's protocol cannot CONNECT", false});
+                       upstream.refusal(cmd), false});
     }
     const socks5::Pipelining how = pipelining_for(rt, i);
     auto reply = upstream.open_pipelined(stream, spec, cmd, hop, how);
@@ -220,8 +220,8 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
     const bool more = i + 1 < proxies.size();
     const Upstream& upstream = upstream_for(spec);
     if (!upstream.carries(cmd)) {
-      rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
-                "the proxy's protocol cannot carry it", more});
+      rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0, upstream.refusal(cmd),
+                more});
       continue;
     }
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;

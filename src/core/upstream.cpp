@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "socks4/handshake.hpp"
+#include "core/upstream_http.hpp"
 
 namespace socksify {
 namespace {
@@ -41,6 +42,11 @@ class Socks4Upstream final : public Upstream {
   bool carries(socks5::Command cmd) const noexcept override {
     return cmd == socks5::Command::Connect;
   }
+  std::string_view refusal(socks5::Command cmd) const noexcept override {
+    return cmd == socks5::Command::UdpAssociate
+               ? "a SOCKS4 proxy carries TCP only (CONNECT): UDP refused, not sent direct"
+               : "BIND over SOCKS4 is not supported";
+  }
 
   Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream, const ProxySpec& proxy,
                                               socks5::Command cmd,
@@ -77,6 +83,7 @@ const Upstream& upstream_for(const ProxySpec& proxy) noexcept {
     case ProxyProtocol::Socks5: return kSocks5;
     case ProxyProtocol::Socks4: return kSocks4;
     case ProxyProtocol::Socks4a: return kSocks4a;
+    case ProxyProtocol::Http: return http_upstream();
   }
   return kSocks5;
 }

@@ -1,14 +1,16 @@
 // Upstream: the protocol spoken to one proxy, chosen from its ProxySpec. A
 // session (core/session.cpp) connects, then asks the proxy's Upstream to run
 // its exchange over a socks5::Stream; failover, chains, the log line and
-// --check are the same whatever the protocol. SOCKS5 is the only one today;
-// SOCKS4 and HTTP CONNECT (issue 13) add an implementation and a case in
-// upstream_for(), nothing else.
+// --check are the same whatever the protocol. SOCKS5 and HTTP CONNECT
+// (core/upstream_http.cpp) today; SOCKS4 (issue 13) adds an implementation
+// and a case in upstream_for(), nothing else.
 //
 // The vocabulary is SOCKS5's (Command, Reply, Failure with its Stage): the
 // others map onto it (SOCKS4 has CONNECT and BIND and a one-byte reply code;
 // HTTP CONNECT has a request and a status line).
 #pragma once
+
+#include <string_view>
 
 #include "config/proxy_spec.hpp"
 #include "base/endpoint.hpp"
@@ -23,6 +25,10 @@ class Upstream {
   // Whether the protocol has the command at all (a session refuses the
   // others with EOPNOTSUPP before connecting).
   virtual bool carries(socks5::Command cmd) const noexcept = 0;
+  // Static text for the one line that refuses a command carries() denies.
+  virtual std::string_view refusal(socks5::Command) const noexcept {
+    return "the proxy's protocol cannot carry it";
+  }
   // The whole exchange on a connected stream: asks `proxy` to carry `cmd` to dst.
   // Reads no byte past the proxy's reply.
   virtual Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream,

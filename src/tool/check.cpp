@@ -182,10 +182,11 @@ void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, R
     report.skipped(step, udp ? "udp off" : "bind off");
     return;
   }
-  if (!upstream_for(spec).carries(cmd)) {
-    // Nothing to ask: the library refuses these with EOPNOTSUPP and one line.
-    report.skipped(step, udp ? "the proxy's protocol cannot carry UDP (refused, never direct)"
-                             : "the proxy's protocol has no BIND");
+  // An HTTP proxy has no UDP or BIND to ask for: say so without sending anything.
+  if (const Upstream& up = upstream_for(spec); !up.carries(cmd)) {
+    report.failed(step, fmt::format("{}{}", up.refusal(cmd),
+                                    udp ? " (set udp off if no program needs it)"
+                                        : " (set bind off if no program needs it)"));
     return;
   }
   Endpoint proxy_ep;
@@ -290,7 +291,9 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   RecordingStream stream(socket_stream);
   const std::string connect_step = fmt::format("connect {}", target);
   auto reply = upstream_for(spec).open(stream, spec, socks5::Command::Connect, target);
-  const auto method = stream.method();
+  // The first two reply bytes are a SOCKS5 method choice only when SOCKS5 is spoken.
+  const auto method =
+      spec.protocol == ProxyProtocol::Socks5 ? stream.method() : std::nullopt;
   const std::string chose =
       method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
   if (!reply && (reply.error().stage == socks5::Stage::Greeting ||
@@ -308,9 +311,13 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
     return;
   }
   // SOCKS4 has no greeting and no auth exchange: its USERID rides in the request.
-  const bool socks4 = spec.protocol != ProxyProtocol::Socks5;
+  // HTTP has no greeting either: Basic credentials ride with CONNECT.
+  const bool socks4 =
+      spec.protocol == ProxyProtocol::Socks4 || spec.protocol == ProxyProtocol::Socks4a;
   if (socks4) {
     report.skipped("greeting", "SOCKS4 has none");
+  } else if (spec.protocol == ProxyProtocol::Http) {
+    report.skipped("greeting", "HTTP CONNECT has none");
   } else {
     report.ok("greeting", chose);
   }
@@ -325,6 +332,17 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   if (socks4) {
     report.skipped("auth", with_creds ? "SOCKS4 sends the user id in the request"
                                       : "no credentials configured");
+  } else if (spec.protocol == ProxyProtocol::Http && with_creds) {
+    // HTTP sends Basic credentials with the CONNECT request itself: a 401 or
+    // 407 answer (EACCES) is the auth failing, anything else got past it.
+    if (!reply && reply.error().error.code == EACCES) {
+      report.failed("auth", failure_text(reply.error()));
+      report.skipped(connect_step, "auth failed");
+      report.skipped("udp associate", "auth failed");
+      report.skipped("bind", "auth failed");
+      return;
+    }
+    report.ok("auth", fmt::format("Basic credentials for user '{}' sent with CONNECT", spec.user));
   } else if (asked_auth) {
     report.ok("auth", fmt::format("accepted user '{}'", spec.user));
   } else if (with_creds) {

@@ -129,6 +129,8 @@ Options:
                       socks4://[user@]host[:port] speaks SOCKS4 (IPv4, names
                       resolved locally, no UDP), socks4a://... sends names to
                       the proxy; user is the USERID, a password is refused.
+                      http://[user:pass@]host[:port] is an HTTP proxy (CONNECT,
+                      Basic auth, names to the proxy; TCP only, no UDP or BIND).
                       Several URLs separated by commas form a failover pool.
                       Default: $SOCKSIFY_PROXY. The port defaults to 1080.
                       A password here is visible to every user (ps): prefer

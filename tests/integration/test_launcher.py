@@ -31,7 +31,7 @@ class LauncherContract(IntegrationTest):
     start = ("danted",)
 
     def test_bad_proxy_url_is_socksifys_own_error_125(self):
-        for url in ("http://10.200.0.2:1080", "socks5://", "socks5://10.200.0.2:99999", "not a url"):
+        for url in ("ftp://10.200.0.2:1080", "socks5://", "socks5://10.200.0.2:99999", "not a url"):
             with self.subTest(url=url):
                 proc = self.socksify(["true"], url)
                 self.assertEqual(proc.returncode, 125, describe(proc))

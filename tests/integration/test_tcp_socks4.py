@@ -133,18 +133,21 @@ class Socks4ThroughLauncher(CapturesLink, IntegrationTest):
         self.assertOneErrorLine(proc, b"cannot carry it")
         self.assertNoDirectPackets("UDP over socks4")
 
-    def test_check_connects_over_socks4_and_skips_udp(self):
+    def test_check_connects_over_socks4_and_fails_udp_without_sending(self):
         argv = [launcher.require_launcher(), "-x", f"socks4://fred@{netns.PROXY4}:{DANTED_PORT}", "--check",
                 "--check-target", f"{netns.TARGET4}:{servers.ECHO_PORT}"]
         proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env(None))
-        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertNoCrash(proc)
         self.assertIn(f"  connect {netns.TARGET4}:{servers.ECHO_PORT}: ok".encode(), proc.stdout, describe(proc))
         self.assertIn(b"  greeting: skipped (SOCKS4 has none)", proc.stdout, describe(proc))
         self.assertIn(b"  auth: skipped (SOCKS4 sends the user id in the request)", proc.stdout, describe(proc))
-        # No UDP ASSOCIATE is sent to a SOCKS4 proxy (it would have been a CONNECT to 0.0.0.0:0).
-        self.assertIn(b"  udp associate: skipped (the proxy's protocol cannot carry UDP", proc.stdout,
-                      describe(proc))
+        # No UDP ASSOCIATE is sent to a SOCKS4 proxy (it would have been a CONNECT to 0.0.0.0:0):
+        # with UDP on (the default) the step fails, saying why, and so does --check.
+        self.assertIn(b"  udp associate: FAILED: a SOCKS4 proxy carries TCP only", proc.stdout, describe(proc))
+        self.assertNotEqual(proc.returncode, 0, describe(proc))
         self.assertEchoServed(min_bytes=0)  # --check connects and closes, sending nothing
+        proc = self.topo.run(self.topo.client, argv, timeout=60, env=launcher.clean_env({"SOCKSIFY_UDP": "off"}))
+        self.assertEqual(proc.returncode, 0, describe(proc))
         self.assertNoDirectPackets("--check over socks4")
 
     def test_password_in_a_socks4_url_is_refused(self):

@@ -352,3 +352,54 @@ def start_microsocks(topo: Topology, workdir: str, host: str = netns.PROXY4, por
     proc = topo.spawn(topo.proxy, argv, log_path=log_path)
     wait_listening(proc, port, what="microsocks")
     return Microsocks(proc, host, port)
+
+
+# -- tinyproxy (HTTP CONNECT) ---------------------------------------------------
+
+TINYPROXY_PORT = 3128
+
+
+@dataclass
+class Tinyproxy:
+    proc: Process
+    workdir: str
+    log_path: str
+    port: int
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+
+def start_tinyproxy(topo: Topology, workdir: str, port: int = TINYPROXY_PORT,
+                    connect_ports: tuple[int, ...] = (HTTP_PORT, ECHO_PORT),
+                    auth: tuple[str, str] | None = None) -> Tinyproxy:
+    """tinyproxy in the proxy namespace on PROXY4:port (and PROXY6), allowing
+    CONNECT from the client namespace to `connect_ports` only (any other port
+    gets 403), with BasicAuth when `auth` is (user, password) (else 407)."""
+    tdir = tempfile.mkdtemp(prefix=f"tinyproxy-{port}-", dir=workdir)
+    log_path = os.path.join(tdir, "tinyproxy.log")
+    lines = [f"Port {port}", "Timeout 10", f"LogFile \"{log_path}\"", "LogLevel Info",
+             f"PidFile \"{os.path.join(tdir, 'tinyproxy.pid')}\"", "MaxClients 100",
+             "DisableViaHeader Yes", f"Allow {netns.CLIENT4}", f"Allow {netns.CLIENT6}",
+             # a SOCKS proxy in the same namespace, as the hop before it in a chain
+             f"Allow {netns.PROXY4}", f"Allow {netns.PROXY_OUT4}"]
+    lines += [f"ConnectPort {p}" for p in connect_ports]
+    if auth is not None:
+        lines.append(f"BasicAuth {auth[0]} {auth[1]}")
+    conf = os.path.join(tdir, "tinyproxy.conf")
+    with open(conf, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    binary = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
+    proc = topo.spawn(topo.proxy, [binary, "-d", "-c", conf],
+                      log_path=os.path.join(tdir, "tinyproxy.stderr"))
+    t = Tinyproxy(proc, tdir, log_path, port)
+    try:
+        wait_listening(proc, port, what="tinyproxy")
+    except ServerStartError as exc:
+        raise ServerStartError(f"{exc}\n--- tinyproxy.log ---\n{t.log()}\n--- config ---\n"
+                               + "\n".join(lines)) from None
+    return t

@@ -111,8 +111,8 @@ TEST(ConfigFileParse, ErrorsNameFileAndLine) {
   EXPECT_THAT(file_errors("udp # nothing\n"), ElementsAre("t.conf:1: 'udp' needs a value"));
   EXPECT_THAT(file_errors("udp maybe\n"),
               ElementsAre("t.conf:1: expected 1/true/yes/on or 0/false/no/off, got 'maybe'"));
-  EXPECT_THAT(file_errors("proxy http://h\n"),
-              ElementsAre("t.conf:1: unsupported scheme 'http' (use socks5:// or socks5h://)"));
+  EXPECT_THAT(file_errors("proxy ftp://h\n"),
+              ElementsAre("t.conf:1: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)"));
   EXPECT_THAT(file_errors("proxy_mode ring\n"),
               ElementsAre("t.conf:1: expected failover or chain, got 'ring'"));
   EXPECT_THAT(file_errors("dns both\n"),

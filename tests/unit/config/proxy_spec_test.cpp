@@ -34,6 +34,22 @@ TEST(ProxyUrl, DefaultsToPort1080) {
   EXPECT_EQ(parse_ok("socks5://proxy.test/").port, 1080);
 }
 
+TEST(ProxyUrl, HttpConnectScheme) {
+  const ProxySpec p = parse_ok("HTTP://alice:s%40cret@proxy.test:3128/");
+  EXPECT_EQ(p.protocol, ProxyProtocol::Http);
+  EXPECT_TRUE(p.remote_dns);  // CONNECT carries the name
+  EXPECT_EQ(p.host, "proxy.test");
+  EXPECT_EQ(p.port, 3128);
+  EXPECT_EQ(p.user, "alice");
+  EXPECT_EQ(p.password, "s@cret");
+  EXPECT_EQ(p.display(), "http://alice:***@proxy.test:3128");
+  EXPECT_EQ(parse_ok("http://[::1]").port, 1080);  // as curl's default for http:// proxies
+  EXPECT_EQ(parse_ok("http://[::1]").display(), "http://[::1]:1080");
+  EXPECT_EQ(parse_ok("socks5h://h").protocol, ProxyProtocol::Socks5);
+  EXPECT_EQ(parse_error("https://h"),
+            "unsupported scheme 'https' (use socks5://, socks5h:// or http://)");
+}
+
 TEST(ProxyUrl, ParsesBracketedIPv6WithoutBrackets) {
   const ProxySpec p = parse_ok("socks5h://[fd00::2]:1081");
   EXPECT_TRUE(p.remote_dns);
@@ -120,9 +136,9 @@ TEST(ProxyUrl, PortBounds) {
 }
 
 TEST(ProxyUrl, RejectsUnsupportedScheme) {
-  EXPECT_EQ(parse_error("http://h:1"), "unsupported scheme 'http' (use socks5:// or socks5h://)");
-  EXPECT_EQ(parse_error("socks4x://h"), "unsupported scheme 'socks4x' (use socks5:// or socks5h://)");
-  EXPECT_EQ(parse_error("://h"), "invalid scheme (use socks5:// or socks5h://)");
+  EXPECT_EQ(parse_error("ftp://h:1"), "unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)");
+  EXPECT_EQ(parse_error("socks4x://h"), "unsupported scheme 'socks4x' (use socks5://, socks5h:// or http://)");
+  EXPECT_EQ(parse_error("://h"), "invalid scheme (use socks5://, socks5h:// or http://)");
 }
 
 TEST(ProxyUrl, RefusesBareHostPortRatherThanGuess) {
@@ -191,7 +207,7 @@ TEST(ProxyUrl, RejectsBadCredentials) {
 TEST(ProxyUrl, NoErrorMessageContainsThePassword) {
   const std::string secret = "Hunter2Secret";
   const std::string urls[] = {
-      "http://u:" + secret + "@h",
+      "ftp://u:" + secret + "@h",
       "socks5//u:" + secret + "://x@h",
       "socks5://u:" + secret + "@",
       "socks5://u:" + secret + "@[::1",

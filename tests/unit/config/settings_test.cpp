@@ -115,9 +115,9 @@ TEST(LoadSettings, SeveralProxiesKeepTheirOrder) {
 }
 
 TEST(LoadSettings, EveryBadProxyIsReported) {
-  const auto errors = load_errors({{"SOCKSIFY_PROXY", "http://a socks5://ok socks5://b:0"}});
+  const auto errors = load_errors({{"SOCKSIFY_PROXY", "ftp://a socks5://ok socks5://b:0"}});
   EXPECT_THAT(errors,
-              ElementsAre("SOCKSIFY_PROXY: unsupported scheme 'http' (use socks5:// or socks5h://)",
+              ElementsAre("SOCKSIFY_PROXY: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)",
                           "SOCKSIFY_PROXY: port out of range (1..65535)"));
 }
 
@@ -264,7 +264,7 @@ TEST(LoadSettings, DnsOptionOverridesEachUrlsScheme) {
 TEST(LoadSettings, NoMessageEverContainsAPassword) {
   const std::string secret = "Hunter2Secret";
   const EnvMap cases[] = {
-      {{"SOCKSIFY_PROXY", "http://u:" + secret + "@h"}},
+      {{"SOCKSIFY_PROXY", "ftp://u:" + secret + "@h"}},
       {{"SOCKSIFY_PROXY", "socks5://u:" + secret + "@h:0"}},
       {{"SOCKSIFY_PROXY", "socks5://u:" + secret}},
       {{"SOCKSIFY_PROXY", "socks5://h"}, {"SOCKSIFY_PASSWORD", secret}},

@@ -504,5 +504,73 @@ TEST(Upstream, Socks5IsDownOnlyWhenItNeverAnsweredTheGreeting) {
   EXPECT_FALSE(up.is_down({Errno{ECONNRESET}, Stage::Auth, 0, ""}));
 }
 
+// --- HTTP CONNECT upstreams (issue 13) ---
+
+std::string as_text(const Bytes& b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+Bytes from_text(std::string_view t) {
+  Bytes out(t.size());
+  std::memcpy(out.data(), t.data(), t.size());
+  return out;
+}
+
+TEST(SessionHttp, ConnectSendsTheRequestAndServes) {
+  const Runtime rt = pool("http://u:p@10.0.0.1:3128");
+  ASSERT_TRUE(rt.configured()) << rt.config_error();
+  FakeIo io;
+  io.proxies["10.0.0.1:3128"].answers = from_text("HTTP/1.1 200 OK\r\n\r\n");
+  const SessionRun r = run(rt, io);
+  ASSERT_TRUE(r.reply) << r.reply.error().code;
+  EXPECT_EQ(as_text(io.proxies["10.0.0.1:3128"].written),
+            "CONNECT 192.0.2.7:80 HTTP/1.1\r\nHost: 192.0.2.7:80\r\n"
+            "Proxy-Authorization: Basic dTpw\r\n\r\n");
+  EXPECT_TRUE(r.outcome.ok);
+}
+
+TEST(SessionHttp, UdpAndBindAreRefusedWithoutConnecting) {
+  const Runtime rt = pool("http://10.0.0.1:3128");
+  for (const auto cmd : {socks5::Command::UdpAssociate, socks5::Command::Bind}) {
+    FakeIo io;
+    io.proxies["10.0.0.1:3128"].answers = from_text("HTTP/1.1 200 OK\r\n\r\n");
+    const SessionRun r = run(rt, io, cmd);
+    ASSERT_FALSE(r.reply);
+    EXPECT_EQ(r.reply.error(), Errno{EOPNOTSUPP});
+    EXPECT_TRUE(io.connects.empty());  // nothing sent anywhere, least of all direct
+    ASSERT_EQ(r.outcome.attempts().size(), 1u);
+    EXPECT_EQ(r.outcome.attempts()[0].stage, SessionStage::Unsupported);
+    EXPECT_NE(r.outcome.attempts()[0].reason.find("HTTP proxy"), std::string_view::npos);
+  }
+}
+
+TEST(SessionHttp, UdpSkipsAnHttpProxyForTheNextThatCarriesIt) {
+  const Runtime rt = pool("http://10.0.0.1:3128,socks5://10.0.0.2:1080");
+  FakeIo io;
+  io.proxies["10.0.0.2:1080"].answers = cat({kNoAuth, kReplyOk});
+  const SessionRun r = run(rt, io, socks5::Command::UdpAssociate);
+  ASSERT_TRUE(r.reply) << r.reply.error().code;
+  EXPECT_EQ(io.connects, (std::vector<std::string>{"10.0.0.2:1080"}));
+  EXPECT_EQ(r.outcome.served_by, 1u);
+}
+
+TEST(SessionHttp, A407IsFinalAndASilentProxyIsDown) {
+  const Runtime rt = pool("http://10.0.0.1:3128,http://10.0.0.2:3128");
+  FakeIo io;
+  io.proxies["10.0.0.1:3128"].answers = from_text("HTTP/1.1 407 Auth\r\n\r\n");
+  io.proxies["10.0.0.2:3128"].answers = from_text("HTTP/1.1 200 OK\r\n\r\n");
+  SessionRun r = run(rt, io);
+  ASSERT_FALSE(r.reply);
+  EXPECT_EQ(r.reply.error(), Errno{EACCES});
+  EXPECT_EQ(io.connects.size(), 1u);
+
+  FakeIo io2;
+  io2.proxies["10.0.0.1:3128"];  // accepts, reads, hangs up without a byte
+  io2.proxies["10.0.0.2:3128"].answers = from_text("HTTP/1.1 200 OK\r\n\r\n");
+  r = run(rt, io2);
+  ASSERT_TRUE(r.reply);
+  EXPECT_EQ(r.outcome.served_by, 1u);
+  EXPECT_EQ(r.outcome.attempts()[0].stage, SessionStage::Greeting);
+}
+
 }  // namespace
 }  // namespace socksify
