@@ -198,6 +198,7 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
     spec.remote_dns = false;
   } else if (ascii::iequals(scheme, "socks4a")) {
     spec.protocol = ProxyProtocol::Socks4a;
+    spec.remote_dns = true;
   } else if (ascii::iequals(scheme, "http")) {
     // CONNECT takes a host name as readily as an address, and curl sends
     // names to an http:// proxy too. Default port 1080, as curl's.
@@ -221,7 +222,8 @@ Result<ProxySpec, Message> parse_proxy_url(std::string_view url) {
     if (!ok) return ok.error();
     // SOCKS4 sends the user in the clear as USERID and has nowhere for a
     // password; dropping it silently would let a user think it was sent.
-    if (spec.protocol != ProxyProtocol::Socks5 && !spec.password.empty()) {
+    if ((spec.protocol == ProxyProtocol::Socks4 || spec.protocol == ProxyProtocol::Socks4a) &&
+        !spec.password.empty()) {
       return Message{"SOCKS4 has no password: give only a user id (socks4://user@host)"};
     }
     rest = rest.substr(at + 1);
