@@ -97,8 +97,10 @@ inline ModeArgs parse_mode_args(int argc, char** argv, const char* prog, const c
   ModeArgs out;
   out.self = mode == "socks5";
   if (!((mode == "plain" && argc == 5) || (out.self && argc == 6))) {
-    std::fprintf(stderr, "usage: %s plain TARGET %s MAX_SECONDS\n       %s socks5 PROXY TARGET %s MAX_SECONDS\n",
-                 argv[0], count_name, argv[0], count_name);
+    std::fprintf(
+        stderr,
+        "usage: %s plain TARGET %s MAX_SECONDS\n       %s socks5 PROXY TARGET %s MAX_SECONDS\n",
+        argv[0], count_name, argv[0], count_name);
     std::exit(2);
   }
   int a = 2;
@@ -140,13 +142,19 @@ inline const char* socks5_request(int fd, unsigned char cmd, const sockaddr_in& 
   std::size_t rest = 0;  // BND.ADDR by ATYP, then BND.PORT
   unsigned char len = 0;
   switch (rep[3]) {
-    case 0x01: rest = 4 + 2; break;
-    case 0x04: rest = 16 + 2; break;
+    case 0x01:
+      rest = 4 + 2;
+      break;
+    case 0x04:
+      rest = 16 + 2;
+      break;
     case 0x03:
       if (!read_exact(fd, &len, 1)) return "read reply";
       rest = len + 2u;
       break;
-    default: errno = EPROTO; return "reply with unknown ATYP";
+    default:
+      errno = EPROTO;
+      return "reply with unknown ATYP";
   }
   unsigned char addr[258];
   if (!read_exact(fd, addr, rest)) return "read reply address";

@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  const double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-                     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  const double cpu =
+      ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
   std::printf("cycles=%ld seconds=%.6f rate=%.1f cpu_us_per_cycle=%.2f\n", done, s, done / s,
               done > 0 ? cpu * 1e6 / done : 0.0);
   return 0;

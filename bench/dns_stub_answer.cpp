@@ -29,8 +29,18 @@ using namespace socksify;
 
 // What dig sends: RD, one question, an OPT with a cookie (dig's default).
 std::vector<std::uint8_t> dig_query(const std::string& name, std::uint16_t id) {
-  std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
-                                 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 1};
+  std::vector<std::uint8_t> q = {static_cast<std::uint8_t>(id >> 8),
+                                 static_cast<std::uint8_t>(id),
+                                 0x01,
+                                 0x20,
+                                 0,
+                                 1,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 1};
   std::size_t start = 0;
   while (start <= name.size()) {
     const std::size_t dot = std::min(name.find('.', start), name.size());
@@ -39,7 +49,7 @@ std::vector<std::uint8_t> dig_query(const std::string& name, std::uint16_t id) {
              name.begin() + static_cast<long>(dot));
     start = dot + 1;
   }
-  q.insert(q.end(), {0, 0, 1, 0, 1});                             // root, A, IN
+  q.insert(q.end(), {0, 0, 1, 0, 1});                            // root, A, IN
   q.insert(q.end(), {0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 12});  // OPT 1232, rdlen 12
   q.insert(q.end(), {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8});      // COOKIE
   return q;
@@ -60,8 +70,8 @@ std::vector<double> run(dns::AddressSource& source,
   std::array<std::byte, 4096> out{};
   for (const auto& q : qs) {
     const auto start = Clock::now();
-    const auto r = dns::answer_udp({reinterpret_cast<const std::byte*>(q.data()), q.size()},
-                                   source, {}, out);
+    const auto r =
+        dns::answer_udp({reinterpret_cast<const std::byte*>(q.data()), q.size()}, source, {}, out);
     const auto end = Clock::now();
     if (r.action != dns::StubAction::Reply || r.rcode != dns::Rcode::NoError) {
       std::fprintf(stderr, "unexpected stub outcome\n");

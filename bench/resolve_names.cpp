@@ -29,7 +29,8 @@ std::vector<double> run(int threads, int per_thread, bool numeric) {
       lat[t].reserve(per_thread);
       for (int i = 0; i < per_thread; ++i) {
         const std::string name =
-            numeric ? "127.0.0.1" : "h" + std::to_string(t) + "-" + std::to_string(i) + ".bench.test";
+            numeric ? "127.0.0.1"
+                    : "h" + std::to_string(t) + "-" + std::to_string(i) + ".bench.test";
         addrinfo* res = nullptr;
         const auto start = Clock::now();
         const int rc = getaddrinfo(name.c_str(), "443", &hints, &res);
@@ -62,8 +63,10 @@ int main(int argc, char** argv) {
   const auto base = run(threads, per_thread, true);
   const auto names = run(threads, per_thread, false);
   std::printf("getaddrinfo over %d threads x %d calls\n", threads, per_thread);
-  std::printf("  numeric host (baseline): median %.2f us  p99 %.2f us\n", pct(base, 0.5), pct(base, 0.99));
-  std::printf("  new names:               median %.2f us  p99 %.2f us\n", pct(names, 0.5), pct(names, 0.99));
+  std::printf("  numeric host (baseline): median %.2f us  p99 %.2f us\n", pct(base, 0.5),
+              pct(base, 0.99));
+  std::printf("  new names:               median %.2f us  p99 %.2f us\n", pct(names, 0.5),
+              pct(names, 0.99));
   std::printf("  ratio (median)           %.2f\n", pct(names, 0.5) / pct(base, 0.5));
   return 0;
 }

@@ -6,6 +6,8 @@
 // NameTable (what they have today); shared, they all write one region.
 // A function benchmark: it links the code it measures.
 //   socksify_bench_shared_name_table [names-per-worker]
+#include "dns/shared_name_table.hpp"
+
 #include <arpa/inet.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -23,7 +25,6 @@
 #include <vector>
 
 #include "dns/name_table.hpp"
-#include "dns/shared_name_table.hpp"
 
 namespace {
 
@@ -47,8 +48,8 @@ const Cidr kV6 = range(AF_INET6, "100::", 64);
 // first-touch page faults apart from the table's own cost.
 void* shared_bytes(std::size_t size) {
   const int populate = std::getenv("SOCKSIFY_BENCH_POPULATE") ? MAP_POPULATE : 0;
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | populate, -1,
-                 0);
+  void* p =
+      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | populate, -1, 0);
   if (p == MAP_FAILED) {
     std::perror("mmap");
     std::exit(1);
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
   };
   std::printf("address_for() of new names, %d workers x %d names\n", kWorkers, n);
   report("8 threads, one table:", threads(n, make_local), threads(n, make_shared_table));
-  report("8 processes (per-process tables vs one shared region):",
-         processes(n, true, make_local), processes(n, false, make_shared_table));
+  report("8 processes (per-process tables vs one shared region):", processes(n, true, make_local),
+         processes(n, false, make_shared_table));
   return 0;
 }

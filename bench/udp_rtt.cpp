@@ -137,13 +137,13 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "echo" && argc == 4) return echo(argv[2], argv[3]);
   if (mode == "plain" && (argc == 5 || argc == 6)) {
-    return run(false, nullptr, bench::parse_ipv4(argv[2], "udp_rtt"), std::atol(argv[3]), std::atof(argv[4]),
-               argc == 6 ? std::strtoul(argv[5], nullptr, 10) : 64);
+    return run(false, nullptr, bench::parse_ipv4(argv[2], "udp_rtt"), std::atol(argv[3]),
+               std::atof(argv[4]), argc == 6 ? std::strtoul(argv[5], nullptr, 10) : 64);
   }
   if (mode == "socks5" && (argc == 6 || argc == 7)) {
     const sockaddr_in proxy = bench::parse_ipv4(argv[2], "udp_rtt");
-    return run(true, &proxy, bench::parse_ipv4(argv[3], "udp_rtt"), std::atol(argv[4]), std::atof(argv[5]),
-               argc == 7 ? std::strtoul(argv[6], nullptr, 10) : 64);
+    return run(true, &proxy, bench::parse_ipv4(argv[3], "udp_rtt"), std::atol(argv[4]),
+               std::atof(argv[5]), argc == 7 ? std::strtoul(argv[6], nullptr, 10) : 64);
   }
   std::fprintf(stderr,
                "usage: %s echo HOST PORT | plain TARGET COUNT MAX_S [SIZE] | "

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   # build
-  cmake ninja-build g++ clang libclang-rt-14-dev libfmt-dev libgtest-dev
+  cmake ninja-build g++ clang clang-format libclang-rt-14-dev libfmt-dev libgtest-dev
   # the i386 library and the 32-bit test clients (gcc -m32, libc6-i386)
   gcc-multilib g++-multilib
   # real SOCKS5 servers the integration tests run

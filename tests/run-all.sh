@@ -9,7 +9,8 @@
 #   build-fuzz  every libFuzzer target for FUZZ_RUNS inputs (default 200000)
 # and ends with the full ctest run of the normal build, so the last lines are
 # ctest's summary. Exit status is non-zero if any stage failed.
-# SOCKSIFY_QUICK=1 skips the sanitizer and fuzz stages.
+# It starts by checking that every C/C++ file is clang-formatted
+# (tests/format_check.sh). SOCKSIFY_QUICK=1 skips the sanitizer and fuzz stages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -73,6 +74,7 @@ fuzz_smoke() {
   FUZZ_JOBS="$jobs" bash tests/fuzz/run.sh "$fuzz_runs"
 }
 
+stage "format (clang-format)" bash tests/format_check.sh
 stage "i386 build" build_i386
 [[ " ${failed[*]} " == *" i386 build "* ]] || stage "i386 unit tests" test_i386
 stage "build" build_normal || true

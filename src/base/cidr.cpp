@@ -1,4 +1,6 @@
 // parse_cidr: IP networks for fake ranges and direct rules.
+#include "base/cidr.hpp"
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -6,7 +8,6 @@
 #include <cstring>
 #include <string>
 
-#include "base/cidr.hpp"
 #include "base/decimal.hpp"
 
 namespace socksify {

@@ -17,8 +17,7 @@ enum class DecimalError : std::uint8_t {
 };
 
 // The value of text, if it is all decimal digits and at most max.
-inline Result<std::uint64_t, DecimalError> parse_decimal(std::string_view text,
-                                                         std::uint64_t max) {
+inline Result<std::uint64_t, DecimalError> parse_decimal(std::string_view text, std::uint64_t max) {
   if (text.empty()) return DecimalError::Empty;
   std::uint64_t value = 0;
   bool too_large = false;

@@ -3,6 +3,7 @@
 // interposed calls (RFC 1928 §5 caps a name at 255 bytes, which sets the size).
 #pragma once
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -12,8 +13,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace socksify {
 
@@ -43,7 +42,7 @@ class Endpoint {
   // An IPv4 endpoint as ::ffff:a.b.c.d (how an AF_INET6 socket reaches it),
   // else itself.
   Endpoint v4_mapped() const;
-  bool is_loopback() const;  // 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
+  bool is_loopback() const;     // 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
   bool is_unspecified() const;  // 0.0.0.0 or ::
 
   // Fills a sockaddr_in / sockaddr_in6; returns its length, 0 for names.
@@ -64,5 +63,6 @@ class Endpoint {
 // "1.2.3.4:80", "[::1]:80", "example.test:80".
 template <>
 struct fmt::formatter<socksify::Endpoint> : fmt::formatter<std::string_view> {
-  fmt::format_context::iterator format(const socksify::Endpoint& ep, fmt::format_context& ctx) const;
+  fmt::format_context::iterator format(const socksify::Endpoint& ep,
+                                       fmt::format_context& ctx) const;
 };

@@ -9,7 +9,7 @@
 
 namespace socksify {
 
-inline constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0,
+inline constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0,    0,
                                                                  0, 0, 0, 0, 0xff, 0xff};
 
 // 16 address bytes that start with the prefix (their IPv4 address is bytes 12-15).

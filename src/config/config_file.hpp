@@ -6,8 +6,8 @@
 // the file_key column of option_table() (config/options.cpp, which the man
 // page socksify.conf(5) is checked against): one per SOCKSIFY_* option except
 // SOCKSIFY_CONF_FILE. `proxy` and `direct` may repeat (and take several items
-// per line, like their variables); any other key may appear once. username and password take the rest of the line verbatim except
-// surrounding whitespace ('#' included).
+// per line, like their variables); any other key may appear once. username and password take the
+// rest of the line verbatim except surrounding whitespace ('#' included).
 #pragma once
 
 #include <functional>
@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "config/file_safety.hpp"
 #include "config/settings.hpp"
-#include "base/result.hpp"
 
 namespace socksify {
 

@@ -2,13 +2,14 @@
 // inside connect(), so everything that can be normalised is normalised here:
 // names are lower-cased and lose their final dot, networks are parsed.
 #include "config/direct_rule.hpp"
-#include "base/ascii.hpp"
-#include "base/decimal.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <string>
+
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 namespace socksify {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "config/settings.hpp"
 #include "base/result.hpp"
+#include "config/settings.hpp"
 
 namespace socksify {
 
@@ -27,13 +27,15 @@ struct EffectiveSettings {
   // A password in a file others can read, a file or directory others can
   // write (config_safety_warnings); none for the file in SOCKSIFY_CONF_CHECKED.
   std::vector<std::string> warnings;
-  std::optional<std::string> file;    // the config file used, if any
+  std::optional<std::string> file;  // the config file used, if any
 };
 
 EffectiveSettings load_effective_settings(const EnvLookup& env);
 
 // This process's environment, as the launcher and --check read it. (The library
 // reads it with secure_getenv: a setuid program never takes settings from it.)
-inline const char* process_environment(const char* name) { return std::getenv(name); }
+inline const char* process_environment(const char* name) {
+  return std::getenv(name);
+}
 
 }  // namespace socksify

@@ -22,7 +22,9 @@ void add_ancestors(std::string_view path, std::vector<std::string>& dirs) {
   }
 }
 
-bool trusted_owner(unsigned uid, unsigned caller) { return uid == 0 || uid == caller; }
+bool trusted_owner(unsigned uid, unsigned caller) {
+  return uid == 0 || uid == caller;
+}
 
 // "its group", "every user", or both, for the write bits of mode.
 std::string_view writers(unsigned mode) {

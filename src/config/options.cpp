@@ -1,13 +1,14 @@
 // The option table and the value parsers behind it. Adding an option is one
 // row in kOptions (plus its field in Settings).
 #include "config/options.hpp"
-#include "base/ascii.hpp"
-#include "base/decimal.hpp"
 
 #include <fmt/format.h>
 #include <sys/socket.h>
 
 #include <array>
+
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 namespace socksify::config_detail {
 namespace {

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "config/config_file.hpp"
 #include "config/settings.hpp"
-#include "base/result.hpp"
 
 namespace socksify::config_detail {
 

@@ -3,14 +3,15 @@
 // variables and config files that users paste into bug reports. Messages quote
 // only the scheme, the host and the port, which sit outside the credentials.
 #include "config/proxy_spec.hpp"
-#include "base/ascii.hpp"
-#include "base/decimal.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <cstddef>
 #include <optional>
+
+#include "base/ascii.hpp"
+#include "base/decimal.hpp"
 
 namespace socksify {
 namespace {

@@ -1,13 +1,14 @@
 // Direct-rule matching. Runs inside interposed calls: no allocation, no
 // locale-dependent functions (tolower reads the locale), no exceptions.
 #include "config/rules.hpp"
-#include "base/ascii.hpp"
-#include "base/v4_mapped.hpp"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <cstring>
+
+#include "base/ascii.hpp"
+#include "base/v4_mapped.hpp"
 
 namespace socksify {
 namespace {

@@ -2,9 +2,9 @@
 // so it is pure, allocation-free and takes no lock.
 #pragma once
 
+#include "base/endpoint.hpp"
 #include "config/direct_rule.hpp"
 #include "config/settings.hpp"
-#include "base/endpoint.hpp"
 
 namespace socksify {
 

@@ -20,9 +20,9 @@
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
-#include "core/vfork_child.hpp"
 #include "core/socket_stream.hpp"
 #include "core/tcp_bind.hpp"
+#include "core/vfork_child.hpp"
 
 namespace socksify {
 
@@ -39,8 +39,8 @@ struct ConnectJob {
   std::atomic<std::uint32_t> phase{0};
   std::atomic<bool> cancelled{false};
   std::atomic<int> phase_waiters{0};  // close()s waiting on phase: wake only then
-  int refs = 1;  // the worker's, plus close() calls looking at it; under state->mu
-  ConnectJob* next = nullptr;         // the pool's queue
+  int refs = 1;                // the worker's, plus close() calls looking at it; under state->mu
+  ConnectJob* next = nullptr;  // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
   ConnectJob* next_active = nullptr;  // numbers held after a close())
 };
@@ -65,14 +65,18 @@ long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
               nullptr, nullptr, 0);
 }
 
-void wake_all(std::atomic<std::uint32_t>* word) { futex(word, FUTEX_WAKE, INT32_MAX); }
+void wake_all(std::atomic<std::uint32_t>* word) {
+  futex(word, FUTEX_WAKE, INT32_MAX);
+}
 
 std::atomic<int> g_pending{0};
 std::atomic<int> g_held{0};  // jobs whose number close() left open for them
 // A vfork child shares our memory but not our descriptor table: its close()
 // must neither cancel the parent's handshake (shutdown() would end the
 // parent's connection) nor keep a number for a worker it does not have.
-bool in_owner_process() { return !in_vfork_child(); }
+bool in_owner_process() {
+  return !in_vfork_child();
+}
 
 // Handshake workers, at most kMaxWorkers plus one per blocking connect() in
 // flight (its thread waits anyway: 200 threads connecting at once must not
@@ -117,7 +121,9 @@ void close_done_fd_if_idle_locked(FdState* s) {
 }
 
 // Drops one reference to job (s->mu held); true when it was the last.
-bool unref_job_locked(ConnectJob* job) { return --job->refs == 0; }
+bool unref_job_locked(ConnectJob* job) {
+  return --job->refs == 0;
+}
 
 void delete_job(ConnectJob* job) {
   Pool& p = pool();
@@ -307,7 +313,9 @@ bool dispatch(ConnectJob* job) {
 
 }  // namespace
 
-bool any_pending() noexcept { return g_pending.load(std::memory_order_relaxed) != 0; }
+bool any_pending() noexcept {
+  return g_pending.load(std::memory_order_relaxed) != 0;
+}
 
 void forget_pending_in_child() noexcept {
   g_pending.store(0, std::memory_order_relaxed);
@@ -451,7 +459,8 @@ void wait_for_held(unsigned first, unsigned last) noexcept {
     {
       Pool& pl = pool();
       std::lock_guard lock(pl.mu);
-      for (ConnectJob* job = pl.active; job != nullptr && found == nullptr; job = job->next_active) {
+      for (ConnectJob* job = pl.active; job != nullptr && found == nullptr;
+           job = job->next_active) {
         const auto n = static_cast<unsigned>(job->fd);
         if ((job->phase.load(std::memory_order_acquire) & kHeld) && n >= first && n <= last) {
           found = job;

@@ -1,11 +1,11 @@
 // Non-blocking connect() through the proxy without blocking the event loop.
 //
 // The program gets EINPROGRESS at once; a pool worker runs the handshake on its
-// socket (a blocking connect() waits for the same job, interruptibly). Until the tunnel is ready, the readiness calls (poll,
-// ppoll, select, pselect, epoll) must not report the socket writable, or the
-// program would write into the middle of the handshake: they watch an eventfd
-// in its place instead, and epoll registrations are held back and re-armed by
-// the helper thread when it finishes. SO_ERROR then reports the SOCKS outcome.
+// socket (a blocking connect() waits for the same job, interruptibly). Until the tunnel is ready,
+// the readiness calls (poll, ppoll, select, pselect, epoll) must not report the socket writable, or
+// the program would write into the middle of the handshake: they watch an eventfd in its place
+// instead, and epoll registrations are held back and re-armed by the helper thread when it
+// finishes. SO_ERROR then reports the SOCKS outcome.
 #pragma once
 
 #include <poll.h>
@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "base/endpoint.hpp"
-#include "core/fd_table.hpp"
 #include "base/result.hpp"
+#include "core/fd_table.hpp"
 
 namespace socksify {
 

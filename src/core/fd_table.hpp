@@ -52,7 +52,7 @@ struct FdState {
   // helper thread (src/core/async_connect.cpp) while the program's event loop
   // goes on; poll/select/epoll see the socket writable only once it is done.
   std::atomic<bool> pending{false};
-  int connect_error = 0;       // the outcome, reported once (SO_ERROR, connect())
+  int connect_error = 0;  // the outcome, reported once (SO_ERROR, connect())
   bool error_reported = false;
   // eventfd, readable once the handshake finished; closed as soon as it is
   // over and no poll() is using it (it would double the program's fd count).
@@ -64,7 +64,7 @@ struct FdState {
   // The handshake's job while one is queued or runs (close() cancels it).
   std::atomic<ConnectJob*> job{nullptr};
   bool blocking_connect = false;  // the program's socket was blocking at connect()
-  std::mutex mu;               // guards the epoll watchers below
+  std::mutex mu;                  // guards the epoll watchers below
   struct Watcher {
     int epfd;
     epoll_event ev;  // what the program asked for
@@ -72,7 +72,7 @@ struct FdState {
   static constexpr int kMaxWatchers = 4;
   Watcher watchers[kMaxWatchers] = {};
   int n_watchers = 0;
-  FdState* next_free = nullptr;  // pool link
+  FdState* next_free = nullptr;       // pool link
   FdState* next_allocated = nullptr;  // every state ever made (for fork)
 };
 

@@ -12,7 +12,8 @@ bool LineBudget::take(std::int64_t now_ns) {
       suppressed_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (full_at_ns_.compare_exchange_weak(full_at, start + interval_ns_, std::memory_order_relaxed)) {
+    if (full_at_ns_.compare_exchange_weak(full_at, start + interval_ns_,
+                                          std::memory_order_relaxed)) {
       return true;
     }
   }

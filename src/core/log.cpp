@@ -3,9 +3,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -30,11 +29,16 @@ std::int64_t now_ns() {
 
 std::string_view level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::Error: return "error";
-    case LogLevel::Warn: return "warning";
-    case LogLevel::Info: return "info";
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Quiet: break;
+    case LogLevel::Error:
+      return "error";
+    case LogLevel::Warn:
+      return "warning";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Quiet:
+      break;
   }
   return "";
 }
@@ -67,12 +71,18 @@ bool still_safe_to_write(int fd) {
 
 // stderr as the process started, before any of its code could replace it
 // (priority: before the library's own constructor, which may log).
-__attribute__((constructor(101))) void remember_stderr() { remember_file(2); }
+__attribute__((constructor(101))) void remember_stderr() {
+  remember_file(2);
+}
 
 }  // namespace
 
-void set_level(LogLevel l) { g_level.store(l, std::memory_order_relaxed); }
-LogLevel level() { return g_level.load(std::memory_order_relaxed); }
+void set_level(LogLevel l) {
+  g_level.store(l, std::memory_order_relaxed);
+}
+LogLevel level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 void set_fd(int fd) {
   remember_file(fd);
   g_fd.store(fd, std::memory_order_relaxed);
@@ -94,8 +104,10 @@ void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
     auto body = fmt::vformat_to_n(buf + n, kRoom - n, format, args);
     n += std::min(body.size, kRoom - n);
     if (suppressed != 0) {
-      auto note = fmt::format_to_n(buf + n, kRoom - n, " ({} earlier socksify lines not shown: "
-                                   "at most 10 at once, then one a second)", suppressed);
+      auto note = fmt::format_to_n(buf + n, kRoom - n,
+                                   " ({} earlier socksify lines not shown: "
+                                   "at most 10 at once, then one a second)",
+                                   suppressed);
       n += std::min(note.size, kRoom - n);
     }
   } catch (...) {

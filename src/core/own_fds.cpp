@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <new>
 
-#include "core/fd_table.hpp"
 #include "core/errno_saver.hpp"
+#include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -37,8 +37,8 @@ constexpr int kWindow = 4096;
 // by default, 64 under `ulimit -n 64`; a program reaches half of it rarely,
 // and then only skips our numbers).
 int own_fd_floor_for(rlim_t soft_limit, int capacity) noexcept {
-  rlim_t limit = soft_limit == 0 || soft_limit == RLIM_INFINITY ? static_cast<rlim_t>(capacity)
-                                                                 : soft_limit;
+  rlim_t limit =
+      soft_limit == 0 || soft_limit == RLIM_INFINITY ? static_cast<rlim_t>(capacity) : soft_limit;
   limit = std::min(limit, static_cast<rlim_t>(capacity));
   const int n = static_cast<int>(limit);
   if (n >= kSelectLimit + 256) return std::max(kSelectLimit, n - kWindow);
@@ -232,9 +232,10 @@ void OwnFds::close(std::atomic<int>& holder) noexcept {
     }
   }
   if (lost >= 0) {
-    log::warn("descriptor {} was socksify's but has been closed behind its back (a raw close "
-              "syscall?); leaving what is there now open",
-              lost);
+    log::warn(
+        "descriptor {} was socksify's but has been closed behind its back (a raw close "
+        "syscall?); leaving what is there now open",
+        lost);
   }
 }
 

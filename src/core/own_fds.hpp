@@ -121,12 +121,16 @@ namespace detail {
 extern OwnFds g_own_fds;  // constant-initialised: usable from any constructor
 }
 // Inline, so the hot path's one load is all it costs (no call).
-inline OwnFds& own_fds() noexcept { return detail::g_own_fds; }
+inline OwnFds& own_fds() noexcept {
+  return detail::g_own_fds;
+}
 
 // The registry's API for the descriptors' owners, on the process-wide registry.
 inline int adopt_own_fd(int fd, std::atomic<int>& holder) noexcept {
   return own_fds().adopt(fd, holder);
 }
-inline void close_own_fd(std::atomic<int>& holder) noexcept { own_fds().close(holder); }
+inline void close_own_fd(std::atomic<int>& holder) noexcept {
+  own_fds().close(holder);
+}
 
 }  // namespace socksify

@@ -6,8 +6,8 @@
 #include <cstddef>
 
 #include "core/async_connect.hpp"
-#include "core/fd_table.hpp"
 #include "core/errno_saver.hpp"
+#include "core/fd_table.hpp"
 #include "core/real.hpp"
 
 namespace socksify {

@@ -50,12 +50,12 @@ void* lookup(const char* name) {
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"  // see real.hpp
-#define SOCKSIFY_DEFINE_REAL(name)                                             \
-  std::atomic<name##_type> name##_ptr{nullptr};                                \
-  name##_type resolve_##name() {                                               \
-    auto p = reinterpret_cast<name##_type>(lookup(#name));                     \
-    name##_ptr.store(p, std::memory_order_relaxed);                            \
-    return p;                                                                  \
+#define SOCKSIFY_DEFINE_REAL(name)                         \
+  std::atomic<name##_type> name##_ptr{nullptr};            \
+  name##_type resolve_##name() {                           \
+    auto p = reinterpret_cast<name##_type>(lookup(#name)); \
+    name##_ptr.store(p, std::memory_order_relaxed);        \
+    return p;                                              \
   }
 SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DEFINE_REAL)
 #undef SOCKSIFY_DEFINE_REAL

@@ -88,13 +88,13 @@ namespace socksify::real {
 // belong in a pointer type; dropping them is what we want.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
-#define SOCKSIFY_DECLARE_REAL(name)                                   \
-  using name##_type = decltype(&::name);                              \
-  extern std::atomic<name##_type> name##_ptr;                         \
-  name##_type resolve_##name();                                       \
-  inline name##_type name##_fn() {                                    \
-    name##_type p = name##_ptr.load(std::memory_order_relaxed);       \
-    return p != nullptr ? p : resolve_##name();                       \
+#define SOCKSIFY_DECLARE_REAL(name)                             \
+  using name##_type = decltype(&::name);                        \
+  extern std::atomic<name##_type> name##_ptr;                   \
+  name##_type resolve_##name();                                 \
+  inline name##_type name##_fn() {                              \
+    name##_type p = name##_ptr.load(std::memory_order_relaxed); \
+    return p != nullptr ? p : resolve_##name();                 \
   }
 SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DECLARE_REAL)
 #undef SOCKSIFY_DECLARE_REAL

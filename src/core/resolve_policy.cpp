@@ -32,14 +32,17 @@ std::uint16_t numeric_port(const char* service) {
 
 }  // namespace
 
-NameTable* name_table() noexcept { return Runtime::get().names(); }
+NameTable* name_table() noexcept {
+  return Runtime::get().names();
+}
 
 void report_if_used_up(const NameTable& table, const char* node) noexcept {
   if (!table.exhausted()) return;
-  log::error("cannot resolve {}: every remote-DNS address ({}) has been handed out; an address "
-             "is never given to a second name, so new names fail (restart the program, or "
-             "configure larger fake_ipv4/fake_ipv6 ranges)",
-             node != nullptr ? node : "", table.address_count());
+  log::error(
+      "cannot resolve {}: every remote-DNS address ({}) has been handed out; an address "
+      "is never given to a second name, so new names fail (restart the program, or "
+      "configure larger fake_ipv4/fake_ipv6 ranges)",
+      node != nullptr ? node : "", table.address_count());
 }
 
 Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexcept {

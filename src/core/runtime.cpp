@@ -61,8 +61,8 @@ void Runtime::load(const EnvLookup& env) {
   settings_ = std::move(loaded.value());
   log::set_level(settings_.log_level);
   if (!settings_.log_file.empty()) {
-    const int fd = ::open(settings_.log_file.c_str(),
-                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    const int fd =
+        ::open(settings_.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
       log::set_fd(fd);
     } else {

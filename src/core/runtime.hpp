@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "config/settings.hpp"
 #include "base/endpoint.hpp"
+#include "config/settings.hpp"
 
 namespace socksify {
 

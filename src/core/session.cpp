@@ -82,14 +82,20 @@ Status reach_proxy(const Runtime& rt, SessionIo& io, int fd, std::size_t i, int&
 // this process learnt about the proxy (Probe until it is known).
 socks5::Pipelining pipelining_for(const Runtime& rt, std::size_t i) {
   switch (rt.settings().pipeline) {
-    case Pipeline::On: return socks5::Pipelining::On;
-    case Pipeline::Off: return socks5::Pipelining::Off;
-    case Pipeline::Auto: break;
+    case Pipeline::On:
+      return socks5::Pipelining::On;
+    case Pipeline::Off:
+      return socks5::Pipelining::Off;
+    case Pipeline::Auto:
+      break;
   }
   switch (rt.pipeline_memory(i)) {
-    case PipelineMemory::Takes: return socks5::Pipelining::On;
-    case PipelineMemory::Refuses: return socks5::Pipelining::Off;
-    case PipelineMemory::Unknown: break;
+    case PipelineMemory::Takes:
+      return socks5::Pipelining::On;
+    case PipelineMemory::Refuses:
+      return socks5::Pipelining::Off;
+    case PipelineMemory::Unknown:
+      break;
   }
   return socks5::Pipelining::Probe;
 }
@@ -98,8 +104,7 @@ socks5::Pipelining pipelining_for(const Runtime& rt, std::size_t i) {
 // it: the caller asks it again on a fresh connection, now one message per
 // round trip (the program sees no failure).
 bool learn_pipelining(const Runtime& rt, std::size_t i, const ProxySpec& spec,
-                      socks5::Pipelining how,
-                      const Result<socks5::Reply, socks5::Failure>& reply) {
+                      socks5::Pipelining how, const Result<socks5::Reply, socks5::Failure>& reply) {
   if (how != socks5::Pipelining::Probe) return false;
   if (reply) {
     rt.remember_pipeline(i, PipelineMemory::Takes);
@@ -136,45 +141,45 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
   // A hop that does not take the pipelined handshake costs the chain a fresh
   // start; each one can do so once (it is remembered), so this ends.
   for (std::size_t round = 0; round <= proxies.size(); ++round) {
-  const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-  if (auto c = reach_proxy(rt, io, fd, 0, family, nonblocking, options.may_replace_socket,
-                           deadline);
-      !c) {
-    io.disconnect(fd);
-    return rec.fail(
-        {0, &proxies[0].spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, false});
-  }
-  socks5::Stream& stream = io.stream(fd, deadline);
-  bool again = false;
-  // Hop by hop: the next hop's greeting, auth and request leave in one write
-  // once the previous hop's tunnel is open, never before its reply (a hop
-  // that refused would otherwise have sent our next hop's credentials on).
-  for (std::size_t i = 0; i < proxies.size() && !again; ++i) {
-    const bool last_hop = i + 1 == proxies.size();
-    const Endpoint& hop = last_hop ? dst : proxies[i + 1].endpoint;
-    const ProxySpec& spec = proxies[i].spec;
-    const Upstream& upstream = upstream_for(spec);
-    if (!upstream.carries(cmd)) {
+    const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
+    if (auto c =
+            reach_proxy(rt, io, fd, 0, family, nonblocking, options.may_replace_socket, deadline);
+        !c) {
       io.disconnect(fd);
-      return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
-                       upstream.refusal(cmd), false});
+      return rec.fail(
+          {0, &proxies[0].spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, false});
     }
-    const socks5::Pipelining how = pipelining_for(rt, i);
-    auto reply = upstream.open_pipelined(stream, spec, cmd, hop, how);
-    if (learn_pipelining(rt, i, spec, how, reply)) {
-      io.disconnect(fd);
-      again = true;
-      continue;
+    socks5::Stream& stream = io.stream(fd, deadline);
+    bool again = false;
+    // Hop by hop: the next hop's greeting, auth and request leave in one write
+    // once the previous hop's tunnel is open, never before its reply (a hop
+    // that refused would otherwise have sent our next hop's credentials on).
+    for (std::size_t i = 0; i < proxies.size() && !again; ++i) {
+      const bool last_hop = i + 1 == proxies.size();
+      const Endpoint& hop = last_hop ? dst : proxies[i + 1].endpoint;
+      const ProxySpec& spec = proxies[i].spec;
+      const Upstream& upstream = upstream_for(spec);
+      if (!upstream.carries(cmd)) {
+        io.disconnect(fd);
+        return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
+                         upstream.refusal(cmd), false});
+      }
+      const socks5::Pipelining how = pipelining_for(rt, i);
+      auto reply = upstream.open_pipelined(stream, spec, cmd, hop, how);
+      if (learn_pipelining(rt, i, spec, how, reply)) {
+        io.disconnect(fd);
+        again = true;
+        continue;
+      }
+      if (!reply) {
+        io.disconnect(fd);
+        return rec.fail(failed_handshake(i, spec, reply.error(), false));
+      }
+      if (last_hop) {
+        rec.served(i, spec, i + 1, reply.value());
+        return std::move(reply.value());
+      }
     }
-    if (!reply) {
-      io.disconnect(fd);
-      return rec.fail(failed_handshake(i, spec, reply.error(), false));
-    }
-    if (last_hop) {
-      rec.served(i, spec, i + 1, reply.value());
-      return std::move(reply.value());
-    }
-  }
   }
   return Errno{EHOSTUNREACH};  // unreachable: the last round runs every hop sequentially
 }
@@ -205,8 +210,8 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
   outcome.shown = &shown;
   Recorder rec(outcome, options);
   if (!rt.configured()) {
-    return rec.fail({0, nullptr, SessionStage::Configuration, Errno{ENETUNREACH}, 0,
-                     rt.config_error(), false});
+    return rec.fail(
+        {0, nullptr, SessionStage::Configuration, Errno{ENETUNREACH}, 0, rt.config_error(), false});
   }
   NonBlockingScope nonblocking(io, fd);
   const auto proxies = rt.proxies();
@@ -220,13 +225,13 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
     const bool more = i + 1 < proxies.size();
     const Upstream& upstream = upstream_for(spec);
     if (!upstream.carries(cmd)) {
-      rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0, upstream.refusal(cmd),
-                more});
+      rec.fail(
+          {i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0, upstream.refusal(cmd), more});
       continue;
     }
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c = reach_proxy(rt, io, fd, i, family, nonblocking, options.may_replace_socket,
-                             deadline);
+    if (auto c =
+            reach_proxy(rt, io, fd, i, family, nonblocking, options.may_replace_socket, deadline);
         !c) {
       io.disconnect(fd);
       rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});

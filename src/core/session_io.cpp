@@ -11,11 +11,17 @@
 
 namespace socksify {
 
-int SystemSessionIo::family(int fd) { return socket_family(fd); }
+int SystemSessionIo::family(int fd) {
+  return socket_family(fd);
+}
 
-int SystemSessionIo::status_flags(int fd) { return REAL(fcntl)(fd, F_GETFL); }
+int SystemSessionIo::status_flags(int fd) {
+  return REAL(fcntl)(fd, F_GETFL);
+}
 
-void SystemSessionIo::set_status_flags(int fd, int flags) { REAL(fcntl)(fd, F_SETFL, flags); }
+void SystemSessionIo::set_status_flags(int fd, int flags) {
+  REAL(fcntl)(fd, F_SETFL, flags);
+}
 
 // An AF_INET socket cannot reach an IPv6 proxy: put a socket of the proxy's
 // family in its place, under the same descriptor number, with the options a
@@ -30,7 +36,8 @@ Status SystemSessionIo::replace_socket(int fd, int family) {
   for (const auto& o : kCarried) {
     char value[sizeof(linger)];
     socklen_t len = sizeof value;
-    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) == 0) setsockopt(nfd, o.level, o.name, value, len);
+    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) == 0)
+      setsockopt(nfd, o.level, o.name, value, len);
   }
   const int fd_flags = REAL(fcntl)(fd, F_GETFD);
   const int rc = REAL(dup3)(nfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);

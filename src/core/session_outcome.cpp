@@ -11,9 +11,12 @@ namespace {
 // What the program was doing, as the failure lines say it.
 std::string_view verb(socks5::Command cmd) {
   switch (cmd) {
-    case socks5::Command::UdpAssociate: return "UDP to";
-    case socks5::Command::Bind: return "listen at";
-    case socks5::Command::Connect: break;
+    case socks5::Command::UdpAssociate:
+      return "UDP to";
+    case socks5::Command::Bind:
+      return "listen at";
+    case socks5::Command::Connect:
+      break;
   }
   return "connect to";
 }
@@ -22,25 +25,38 @@ std::string_view verb(socks5::Command cmd) {
 
 SessionStage session_stage(socks5::Stage s) {
   switch (s) {
-    case socks5::Stage::Greeting: return SessionStage::Greeting;
-    case socks5::Stage::Method: return SessionStage::Method;
-    case socks5::Stage::Auth: return SessionStage::Auth;
-    case socks5::Stage::Request: return SessionStage::Request;
-    case socks5::Stage::Reply: return SessionStage::Reply;
+    case socks5::Stage::Greeting:
+      return SessionStage::Greeting;
+    case socks5::Stage::Method:
+      return SessionStage::Method;
+    case socks5::Stage::Auth:
+      return SessionStage::Auth;
+    case socks5::Stage::Request:
+      return SessionStage::Request;
+    case socks5::Stage::Reply:
+      return SessionStage::Reply;
   }
   return SessionStage::Reply;
 }
 
 std::string_view stage_name(SessionStage s) {
   switch (s) {
-    case SessionStage::Configuration: return "configuration";
-    case SessionStage::Unsupported: return "unsupported";
-    case SessionStage::TcpConnect: return "tcp connect";
-    case SessionStage::Greeting: return "greeting";
-    case SessionStage::Method: return "method";
-    case SessionStage::Auth: return "auth";
-    case SessionStage::Request: return "request";
-    case SessionStage::Reply: return "reply";
+    case SessionStage::Configuration:
+      return "configuration";
+    case SessionStage::Unsupported:
+      return "unsupported";
+    case SessionStage::TcpConnect:
+      return "tcp connect";
+    case SessionStage::Greeting:
+      return "greeting";
+    case SessionStage::Method:
+      return "method";
+    case SessionStage::Auth:
+      return "auth";
+    case SessionStage::Request:
+      return "request";
+    case SessionStage::Reply:
+      return "reply";
   }
   return "?";
 }
@@ -65,7 +81,8 @@ void format_attempt(fmt::memory_buffer& out, const SessionOutcome& o, const Sess
                                                             : "connect to",
                      shown, a.reason);
       return;
-    default: break;
+    default:
+      break;
   }
   const std::string display = a.spec != nullptr ? a.spec->display() : std::string("?");
   const std::string_view more = a.moved_on ? "; trying the next proxy" : "";
@@ -74,8 +91,8 @@ void format_attempt(fmt::memory_buffer& out, const SessionOutcome& o, const Sess
     fmt::format_to(it, "{} {} via {} failed: {}: {} ({}){}", verb(o.cmd), o.chain ? dst : shown,
                    display, a.reason, std::strerror(e), log::errno_name(e), more);
   } else if (o.chain) {
-    fmt::format_to(it, "{} {} via chain hop {} ({}) failed: {} ({})", verb(o.cmd), dst,
-                   a.proxy + 1, display, a.reason, log::errno_name(e));
+    fmt::format_to(it, "{} {} via chain hop {} ({}) failed: {} ({})", verb(o.cmd), dst, a.proxy + 1,
+                   display, a.reason, log::errno_name(e));
   } else {
     fmt::format_to(it, "{} {} via {} failed: {} ({}){}", verb(o.cmd), shown, display, a.reason,
                    log::errno_name(e), more);

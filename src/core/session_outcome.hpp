@@ -6,18 +6,18 @@
 // Pure: no I/O, nothing allocated but by the formatters' callers.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
-#include <fmt/format.h>
-
-#include "config/proxy_spec.hpp"
-#include "config/settings.hpp"
 #include "base/endpoint.hpp"
 #include "base/result.hpp"
+#include "config/proxy_spec.hpp"
+#include "config/settings.hpp"
 #include "socks5/codec.hpp"
 #include "socks5/handshake.hpp"
 
@@ -38,13 +38,13 @@ SessionStage session_stage(socks5::Stage s);
 std::string_view stage_name(SessionStage s);  // "tcp connect", "greeting", ...
 
 struct SessionAttempt {
-  std::size_t proxy = 0;              // index into the runtime's proxies = chain hop
-  const ProxySpec* spec = nullptr;    // that proxy (null for Configuration)
+  std::size_t proxy = 0;            // index into the runtime's proxies = chain hop
+  const ProxySpec* spec = nullptr;  // that proxy (null for Configuration)
   SessionStage stage = SessionStage::TcpConnect;
-  Errno error{0};                     // what the program gets
-  std::uint8_t reply = 0;             // SOCKS REP when the proxy refused, else 0
-  std::string_view reason;            // static text, or the runtime's configuration error
-  bool moved_on = false;              // failover tried the next proxy after this one
+  Errno error{0};           // what the program gets
+  std::uint8_t reply = 0;   // SOCKS REP when the proxy refused, else 0
+  std::string_view reason;  // static text, or the runtime's configuration error
+  bool moved_on = false;    // failover tried the next proxy after this one
 };
 
 struct SessionOutcome {
@@ -66,7 +66,7 @@ struct SessionOutcome {
   std::size_t served_by = 0;  // the proxy that served; chain: the last hop
   std::size_t hops = 0;       // proxies crossed (1 for a pool)
   const ProxySpec* served_spec = nullptr;
-  Endpoint bound;             // the reply's BND.ADDR:BND.PORT
+  Endpoint bound;  // the reply's BND.ADDR:BND.PORT
 
   void add(const SessionAttempt& a) {
     kept[failures < kKept ? failures : kKept - 1] = a;

@@ -39,7 +39,8 @@ Status swap_in(int fd, int replacement) {
   if (status_flags >= 0 && (status_flags & O_NONBLOCK) != 0) {
     REAL(fcntl)(replacement, F_SETFL, REAL(fcntl)(replacement, F_GETFL) | O_NONBLOCK);
   }
-  const int r = REAL(dup3)(replacement, fd, fd_flags >= 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+  const int r =
+      REAL(dup3)(replacement, fd, fd_flags >= 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
   const int e = errno;
   REAL(close)(replacement);
   if (r < 0) return Errno{e};
@@ -111,7 +112,8 @@ Result<socks5::Reply> second_reply(int fd) {
   std::array<std::byte, socks5::kMaxReply> buf{};
   std::size_t want = 5;  // through ATYP and a name's length byte: then the size is known
   while (true) {
-    const ssize_t n = REAL(recv)(fd, buf.data(), want, MSG_PEEK | (nonblocking ? MSG_DONTWAIT : MSG_WAITALL));
+    const ssize_t n =
+        REAL(recv)(fd, buf.data(), want, MSG_PEEK | (nonblocking ? MSG_DONTWAIT : MSG_WAITALL));
     if (n < 0) return Errno{errno};  // EAGAIN, EINTR: as accept() reports them
     if (n == 0) return Errno{ECONNABORTED};
     const auto d = socks5::decode_reply(std::span(buf.data(), static_cast<std::size_t>(n)));
@@ -134,11 +136,11 @@ Result<socks5::Reply> second_reply(int fd) {
 // instead of reading the connection's bytes.
 void retire_listener(int fd, int family) {
   sockaddr_storage loop{};
-  const Endpoint lo = family == AF_INET6
-                          ? Endpoint::ipv6(std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                                                        0, 0, 0, 0, 0, 1},
-                                           0)
-                          : Endpoint::ipv4(std::array<std::uint8_t, 4>{127, 0, 0, 1}, 0);
+  const Endpoint lo =
+      family == AF_INET6
+          ? Endpoint::ipv6(
+                std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0)
+          : Endpoint::ipv4(std::array<std::uint8_t, 4>{127, 0, 0, 1}, 0);
   const socklen_t len = lo.to_sockaddr(loop);
   auto q = fresh_socket(family, loop, len);
   if (!q) return;
@@ -159,7 +161,8 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
     errno = bind_errno;
     return r;
   };
-  if (addr == nullptr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) return kernels();
+  if (addr == nullptr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+    return kernels();
   if (r != 0 && bind_errno != EADDRNOTAVAIL) return kernels();
   const Runtime& rt = Runtime::get();
   if (!rt.configured() || !rt.settings().bind) return kernels();
@@ -178,7 +181,8 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
     // bound for the program's next calls to behave.
     sockaddr_storage any{};
     any.ss_family = addr->sa_family;
-    const socklen_t any_len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    const socklen_t any_len =
+        addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (REAL(bind)(fd, reinterpret_cast<sockaddr*>(&any), any_len) != 0) return kernels();
   }
   FdState* s = fd_table().create(fd, FdState::Kind::TcpBindCandidate);
@@ -231,13 +235,15 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
   return Status{};
 }
 
-std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept {
+std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* len,
+                                           int flags) noexcept {
   FdState* s = fd_table().get(fd);
   if (s == nullptr || s->kind != FdState::Kind::TcpBind) return std::nullopt;
   ReentryGuard guard;
   const int family = s->bound.ss_family;
-  const auto at = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->local), s->local_len)
-                      .value_or(Endpoint{});
+  const auto at =
+      Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->local), s->local_len)
+          .value_or(Endpoint{});
   auto reply = second_reply(fd);
   if (!reply) {
     const int e = reply.error().code;
@@ -263,17 +269,22 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   // the blocking mode accept4() was asked for.
   const int status_flags = REAL(fcntl)(nfd, F_GETFL);
   if (status_flags >= 0) {
-    REAL(fcntl)(nfd, F_SETFL, (flags & SOCK_NONBLOCK) != 0 ? status_flags | O_NONBLOCK
-                                                            : status_flags & ~O_NONBLOCK);
+    REAL(fcntl)
+    (nfd, F_SETFL,
+     (flags & SOCK_NONBLOCK) != 0 ? status_flags | O_NONBLOCK : status_flags & ~O_NONBLOCK);
   }
   sockaddr_storage peer{};
   const socklen_t peer_len = as_sockaddr(reply->bound, family, peer);
-  if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel); t != nullptr && peer_len != 0) {
+  if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel);
+      t != nullptr && peer_len != 0) {
     t->peer_len = store_sockaddr(t->peer, &peer, peer_len);
   }
-  if (peer_len != 0) copy_sockaddr_out(addr, len, peer, peer_len);
-  else if (len != nullptr) *len = 0;
-  if (log::enabled(LogLevel::Debug)) log::debug("fd {}: {} connected through the proxy's BIND", nfd, reply->bound);
+  if (peer_len != 0)
+    copy_sockaddr_out(addr, len, peer, peer_len);
+  else if (len != nullptr)
+    *len = 0;
+  if (log::enabled(LogLevel::Debug))
+    log::debug("fd {}: {} connected through the proxy's BIND", nfd, reply->bound);
   return Result<int>{nfd};
 }
 

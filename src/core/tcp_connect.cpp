@@ -17,7 +17,6 @@
 namespace socksify {
 namespace {
 
-
 // connect() again on a socket we already tunnel (event loops ask again to learn
 // the outcome; a blocking connect() a signal interrupted is called again):
 // answer as the kernel would for a plain socket. nullopt when the earlier
@@ -45,7 +44,6 @@ void remember_peer(FdState* s, const sockaddr* addr, socklen_t len) {
   std::memcpy(&s->peer, addr, n);
   s->peer_len = n;
 }
-
 
 }  // namespace
 

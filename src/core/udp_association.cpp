@@ -6,8 +6,8 @@
 
 #include <cstring>
 #include <mutex>
-#include <utility>
 #include <new>
+#include <utility>
 
 #include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
@@ -228,7 +228,8 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   if (const UdpPeer* peer = dead.peer.load(std::memory_order_acquire); peer != nullptr) {
     // Connected through the relay: the kernel filters for the old relay's
     // address, so the socket is connected to the new one.
-    if (REAL(connect)(fd, reinterpret_cast<const sockaddr*>(&fresh->relay), fresh->relay_len) != 0) {
+    if (REAL(connect)(fd, reinterpret_cast<const sockaddr*>(&fresh->relay), fresh->relay_len) !=
+        0) {
       const int e = errno;
       log::error("UDP to {} via {} failed: cannot connect to the new relay ({})", dst, fresh->proxy,
                  log::errno_name(e));
@@ -299,7 +300,9 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
   return {};
 }
 
-void udp_pool_reset_in_child() noexcept { new (&g_pool_mu) std::mutex; }
+void udp_pool_reset_in_child() noexcept {
+  new (&g_pool_mu) std::mutex;
+}
 
 void release_udp_association(UdpAssociation* udp) noexcept {
   // The socket's association and the dead ones it replaced.

@@ -2,8 +2,8 @@
 
 #include <cerrno>
 
-#include "socks4/handshake.hpp"
 #include "core/upstream_http.hpp"
+#include "socks4/handshake.hpp"
 
 namespace socksify {
 namespace {
@@ -19,8 +19,8 @@ class Socks5Upstream final : public Upstream {
     return socks5::handshake(stream, {proxy.user, proxy.password}, cmd, dst);
   }
   Result<socks5::Reply, socks5::Failure> open_pipelined(socks5::Stream& stream,
-                                                        const ProxySpec& proxy,
-                                                        socks5::Command cmd, const Endpoint& dst,
+                                                        const ProxySpec& proxy, socks5::Command cmd,
+                                                        const Endpoint& dst,
                                                         socks5::Pipelining how) const override {
     return socks5::handshake(stream, {proxy.user, proxy.password}, cmd, dst, how);
   }
@@ -54,8 +54,9 @@ class Socks4Upstream final : public Upstream {
     // Sessions ask carries() first; --check's side requests need not.
     if (!carries(cmd)) {
       return socks5::Failure{Errno{EOPNOTSUPP}, socks5::Stage::Request, 0,
-                             cmd == socks5::Command::UdpAssociate ? "SOCKS4 cannot carry UDP"
-                                                                  : "BIND over SOCKS4 is not supported"};
+                             cmd == socks5::Command::UdpAssociate
+                                 ? "SOCKS4 cannot carry UDP"
+                                 : "BIND over SOCKS4 is not supported"};
     }
     return socks4::handshake(stream, proxy.user, socks4::Command::Connect, dst, names_);
   }
@@ -80,10 +81,14 @@ constinit const Socks4Upstream kSocks4a{true};
 
 const Upstream& upstream_for(const ProxySpec& proxy) noexcept {
   switch (proxy.protocol) {
-    case ProxyProtocol::Socks5: return kSocks5;
-    case ProxyProtocol::Socks4: return kSocks4;
-    case ProxyProtocol::Socks4a: return kSocks4a;
-    case ProxyProtocol::Http: return http_upstream();
+    case ProxyProtocol::Socks5:
+      return kSocks5;
+    case ProxyProtocol::Socks4:
+      return kSocks4;
+    case ProxyProtocol::Socks4a:
+      return kSocks4a;
+    case ProxyProtocol::Http:
+      return http_upstream();
   }
   return kSocks5;
 }

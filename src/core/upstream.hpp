@@ -12,9 +12,9 @@
 
 #include <string_view>
 
-#include "config/proxy_spec.hpp"
 #include "base/endpoint.hpp"
 #include "base/result.hpp"
+#include "config/proxy_spec.hpp"
 #include "socks5/codec.hpp"
 #include "socks5/handshake.hpp"
 
@@ -36,9 +36,11 @@ class Upstream {
                                                       const Endpoint& dst) const = 0;
   // open() with SOCKS5's pipelining (socks5/handshake.hpp); a protocol
   // without it runs open().
-  virtual Result<socks5::Reply, socks5::Failure> open_pipelined(
-      socks5::Stream& stream, const ProxySpec& proxy, socks5::Command cmd, const Endpoint& dst,
-      socks5::Pipelining how) const {
+  virtual Result<socks5::Reply, socks5::Failure> open_pipelined(socks5::Stream& stream,
+                                                                const ProxySpec& proxy,
+                                                                socks5::Command cmd,
+                                                                const Endpoint& dst,
+                                                                socks5::Pipelining how) const {
     (void)how;
     return open(stream, proxy, cmd, dst);
   }

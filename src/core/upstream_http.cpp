@@ -39,6 +39,8 @@ constinit const HttpUpstream kHttp{};
 
 }  // namespace
 
-const Upstream& http_upstream() noexcept { return kHttp; }
+const Upstream& http_upstream() noexcept {
+  return kHttp;
+}
 
 }  // namespace socksify

@@ -20,11 +20,15 @@ std::atomic<pid_t> g_owner{0};
 // Not getpid(): a libc that caches the pid (older glibc did, and updated the
 // cache in vfork children in ways that differ between versions) could answer
 // with the parent's. REAL: our own syscall() hook need not look at it.
-pid_t kernel_pid() { return static_cast<pid_t>(REAL(syscall)(SYS_getpid)); }
+pid_t kernel_pid() {
+  return static_cast<pid_t>(REAL(syscall)(SYS_getpid));
+}
 
 }  // namespace
 
-void remember_owner_process() noexcept { g_owner.store(kernel_pid(), std::memory_order_relaxed); }
+void remember_owner_process() noexcept {
+  g_owner.store(kernel_pid(), std::memory_order_relaxed);
+}
 
 bool in_vfork_child() noexcept {
   const pid_t me = kernel_pid();
@@ -55,9 +59,10 @@ bool in_vfork_child() noexcept {
 
 bool refuse_in_vfork_child(const char* call) noexcept {
   if (!in_vfork_child()) return false;
-  log::error("refusing {} in a vfork child: its sockets could be carried only with state kept "
-             "in the parent's memory",
-             call);
+  log::error(
+      "refusing {} in a vfork child: its sockets could be carried only with state kept "
+      "in the parent's memory",
+      call);
   return true;
 }
 

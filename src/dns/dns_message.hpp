@@ -112,7 +112,7 @@ struct Edns {
 struct Query {
   QueryStatus status = QueryStatus::Drop;
   std::uint16_t id = 0;
-  std::uint16_t flags = 0;  // the query's header flags as received
+  std::uint16_t flags = 0;    // the query's header flags as received
   bool has_question = false;  // true when question holds a parsed question
   Question question;
   Edns edns;

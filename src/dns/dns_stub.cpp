@@ -7,7 +7,9 @@
 namespace socksify::dns {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool ends_with_nocase(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
@@ -75,12 +77,18 @@ StubOutcome answer_ptr(const Query& q, AddressSource& source, const StubOptions&
   std::array<char, kMaxNameWire> name{};
   std::size_t name_size = 0;
   switch (source.name_for(addr->view(), name, &name_size)) {
-    case AddressSource::Status::Found: break;
-    case AddressSource::Status::NotFake: return answer_other(q, options, out, max_size);
-    case AddressSource::Status::NoName: return reply(out, max_size, q, Rcode::NxDomain);
-    case AddressSource::Status::NoAddress: return reply(out, max_size, q, Rcode::NoError);
-    case AddressSource::Status::Direct: return {StubAction::Direct, 0, Rcode::NoError};
-    case AddressSource::Status::Unavailable: return reply(out, max_size, q, Rcode::ServFail);
+    case AddressSource::Status::Found:
+      break;
+    case AddressSource::Status::NotFake:
+      return answer_other(q, options, out, max_size);
+    case AddressSource::Status::NoName:
+      return reply(out, max_size, q, Rcode::NxDomain);
+    case AddressSource::Status::NoAddress:
+      return reply(out, max_size, q, Rcode::NoError);
+    case AddressSource::Status::Direct:
+      return {StubAction::Direct, 0, Rcode::NoError};
+    case AddressSource::Status::Unavailable:
+      return reply(out, max_size, q, Rcode::ServFail);
   }
   std::array<std::uint8_t, kMaxNameWire> rdata{};
   const std::size_t n =
@@ -136,22 +144,31 @@ std::optional<ReverseAddress> parse_reverse_name(std::string_view name) {
 StubOutcome answer_query(const Query& q, AddressSource& source, const StubOptions& options,
                          std::span<std::byte> out, std::size_t max_size) noexcept {
   switch (q.status) {
-    case QueryStatus::Drop: return {};
-    case QueryStatus::FormErr: return reply(out, max_size, q, Rcode::FormErr);
-    case QueryStatus::NotImp: return reply(out, max_size, q, Rcode::NotImp);
-    case QueryStatus::BadVersion: return reply(out, max_size, q, Rcode::BadVers);
-    case QueryStatus::Ok: break;
+    case QueryStatus::Drop:
+      return {};
+    case QueryStatus::FormErr:
+      return reply(out, max_size, q, Rcode::FormErr);
+    case QueryStatus::NotImp:
+      return reply(out, max_size, q, Rcode::NotImp);
+    case QueryStatus::BadVersion:
+      return reply(out, max_size, q, Rcode::BadVers);
+    case QueryStatus::Ok:
+      break;
   }
   const Question& qn = q.question;
   if (qn.qclass != kClassIn) return reply(out, max_size, q, Rcode::Refused);
   switch (qn.qtype) {
     case type::A:
     case type::AAAA:
-    case type::ANY: return answer_address(q, source, options, out, max_size);
-    case type::PTR: return answer_ptr(q, source, options, out, max_size);
+    case type::ANY:
+      return answer_address(q, source, options, out, max_size);
+    case type::PTR:
+      return answer_ptr(q, source, options, out, max_size);
     case type::AXFR:
-    case type::IXFR: return reply(out, max_size, q, Rcode::Refused);
-    default: return answer_other(q, options, out, max_size);
+    case type::IXFR:
+      return reply(out, max_size, q, Rcode::Refused);
+    default:
+      return answer_other(q, options, out, max_size);
   }
 }
 

@@ -19,7 +19,8 @@
 //     }
 //     return REAL(getaddrinfo)(node, service, hints, res);
 //   }
-//   void freeaddrinfo(ai) { is_fake_addrinfo(ai) ? fake_freeaddrinfo(ai) : REAL(freeaddrinfo)(ai); }
+//   void freeaddrinfo(ai) { is_fake_addrinfo(ai) ? fake_freeaddrinfo(ai) : REAL(freeaddrinfo)(ai);
+//   }
 //
 // Every function is noexcept: they run under extern "C" hooks. Memory
 // exhaustion becomes EAI_MEMORY (getaddrinfo) or ENOMEM (the hostent family).

@@ -1,6 +1,4 @@
 #include "dns/name_table.hpp"
-#include "base/ascii.hpp"
-#include "base/v4_mapped.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +7,9 @@
 #include <array>
 #include <cstring>
 #include <limits>
+
+#include "base/ascii.hpp"
+#include "base/v4_mapped.hpp"
 
 namespace socksify {
 
@@ -86,8 +87,7 @@ std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr
 // one of its addresses and `name` can be sent to a proxy; `name` lower-cased
 // into `buf` (DNS names compare case-insensitively). nullptr: refuse.
 const Cidr* prepare_lookup(const Cidr& v4, const Cidr& v6, int family, std::size_t out_size,
-                           std::string_view name,
-                           std::array<char, Endpoint::kMaxNameLength>& buf) {
+                           std::string_view name, std::array<char, Endpoint::kMaxNameLength>& buf) {
   const Cidr* range = family == AF_INET ? &v4 : family == AF_INET6 ? &v6 : nullptr;
   if (range == nullptr || is_absent(*range) || out_size != address_size(*range)) return nullptr;
   if (name.empty() || name.size() > Endpoint::kMaxNameLength) return nullptr;
@@ -204,8 +204,7 @@ bool NameTable::address_for(std::string_view name, int family, std::span<std::ui
   return true;
 }
 
-bool NameTable::find_address(std::string_view name, int family,
-                             std::span<std::uint8_t> out) const {
+bool NameTable::find_address(std::string_view name, int family, std::span<std::uint8_t> out) const {
   std::array<char, Endpoint::kMaxNameLength> lowered;
   const Cidr* range = prepare_lookup(v4_, v6_, family, out.size(), name, lowered);
   if (range == nullptr) return false;

@@ -1,5 +1,4 @@
 #include "dns/shared_name_table.hpp"
-#include "base/ascii.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +11,8 @@
 #include <iterator>
 #include <limits>
 #include <new>
+
+#include "base/ascii.hpp"
 
 namespace socksify {
 
@@ -171,9 +172,9 @@ struct SharedNameTable::Header {
   std::uint64_t address_count;
   Cidr v4;
   Cidr v6;
-  std::uint8_t zero[4];    // explicit padding, must be 0
-  std::uint64_t checksum;  // of every field above but magic
-  alignas(64) std::uint64_t next;  // atomic: the next number to claim
+  std::uint8_t zero[4];                 // explicit padding, must be 0
+  std::uint64_t checksum;               // of every field above but magic
+  alignas(64) std::uint64_t next;       // atomic: the next number to claim
   alignas(64) std::uint64_t unindexed;  // atomic: see unindexed()
 };
 
@@ -182,7 +183,7 @@ struct SharedNameTable::Header {
 static_assert(offsetof(SharedNameTable::Header, checksum) == 96);
 
 struct SharedNameTable::Slot {
-  std::uint64_t state;         // atomic: tag of the published number
+  std::uint64_t state;          // atomic: tag of the published number
   std::uint64_t words[kWords];  // atomic: tag << 32 | 4 bytes of [length][name]
 };
 
@@ -192,9 +193,9 @@ constexpr std::size_t kHeaderBytes = round_up(sizeof(SharedNameTable::Header), 6
 
 std::uint64_t checksum_of(const SharedNameTable::Header& h) {
   std::uint64_t c = 0xcbf29ce484222325;
-  for (const std::uint64_t v : {std::uint64_t{h.version}, std::uint64_t{h.header_size},
-                                std::uint64_t{h.slot_size}, std::uint64_t{h.reserved}, h.capacity,
-                                h.index_size, h.region_size, h.address_count}) {
+  for (const std::uint64_t v :
+       {std::uint64_t{h.version}, std::uint64_t{h.header_size}, std::uint64_t{h.slot_size},
+        std::uint64_t{h.reserved}, h.capacity, h.index_size, h.region_size, h.address_count}) {
     c = mix(c, v);
   }
   for (const Cidr* r : {&h.v4, &h.v6}) {
@@ -219,8 +220,8 @@ std::optional<SharedNameTable> SharedNameTable::create(std::span<std::byte> regi
   const Cidr v4 = normalized(v4_range);
   const Cidr v6 = normalized(v6_range);
   const std::uint64_t numbers = numbers_of(v4, v6);
-  const std::size_t cap = static_cast<std::size_t>(
-      std::min<std::uint64_t>({capacity, numbers, kMaxCapacity}));
+  const std::size_t cap =
+      static_cast<std::size_t>(std::min<std::uint64_t>({capacity, numbers, kMaxCapacity}));
   const std::size_t size = region_size(cap);
   if (size == 0 || region.size() < size) return std::nullopt;
   if (reinterpret_cast<std::uintptr_t>(region.data()) % kAlignment != 0) return std::nullopt;
@@ -268,14 +269,13 @@ std::optional<SharedNameTable> SharedNameTable::attach(std::span<std::byte> regi
   return bind(region, h);
 }
 
-std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region,
-                                                     const Header& h) {
+std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region, const Header& h) {
   SharedNameTable t;
   t.header_ = reinterpret_cast<Header*>(region.data());
   t.slots_ = reinterpret_cast<Slot*>(region.data() + kHeaderBytes);
   t.capacity_ = static_cast<std::size_t>(h.capacity);
-  t.index_ = reinterpret_cast<std::uint64_t*>(region.data() + kHeaderBytes +
-                                              t.capacity_ * sizeof(Slot));
+  t.index_ =
+      reinterpret_cast<std::uint64_t*>(region.data() + kHeaderBytes + t.capacity_ * sizeof(Slot));
   t.index_mask_ = static_cast<std::size_t>(h.index_size) - 1;
   t.v4_ = h.v4;
   t.v6_ = h.v6;
@@ -392,8 +392,9 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
       // replaced) it first: then look again; our number maps back to the
       // name but is never handed out.
       std::uint64_t old = fingerprint << 32 | (*found + 1);
-      if (Ref(index_[at]).compare_exchange_strong(old, mine, std::memory_order_acq_rel,
-                                                  std::memory_order_acquire)) {
+      if (Ref(index_[at])
+              .compare_exchange_strong(old, mine, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
         return number;
       }
       continue;
@@ -427,8 +428,7 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
   return std::nullopt;
 }
 
-bool SharedNameTable::address_for(std::string_view name, int family,
-                                  std::span<std::uint8_t> out) {
+bool SharedNameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
   const Cidr* range = family == AF_INET ? &v4_ : family == AF_INET6 ? &v6_ : nullptr;
   if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
   std::array<char, Endpoint::kMaxNameLength> lowered;

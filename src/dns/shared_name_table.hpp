@@ -108,8 +108,8 @@
 #include <span>
 #include <string_view>
 
-#include "config/settings.hpp"
 #include "base/endpoint.hpp"
+#include "config/settings.hpp"
 #include "dns/dns_stub.hpp"
 
 namespace socksify {

@@ -55,8 +55,8 @@ void put_base64(Writer& w, std::string_view a, char sep, std::string_view b) {
 bool valid_name(std::string_view name) {
   for (const char ch : name) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f || ch == '/' || ch == '?' || ch == '#' || ch == '@' ||
-        ch == '[' || ch == ']' || ch == ':' || ch == '\\') {
+    if (c <= 0x20 || c == 0x7f || ch == '/' || ch == '?' || ch == '#' || ch == '@' || ch == '[' ||
+        ch == ']' || ch == ':' || ch == '\\') {
       return false;
     }
   }
@@ -100,7 +100,9 @@ bool put_authority(Writer& w, const Endpoint& dst) {
 
 constexpr std::string_view kTerminator = "\r\n\r\n";
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // The status line's fixed part, checked on whatever prefix has arrived so that
 // a reply that is not HTTP at all fails on its first bytes: "HTTP/1.d ddd".
@@ -202,12 +204,17 @@ int status_errno(int code) {
   switch (code) {
     case 401:  // tinyproxy's answer to wrong Basic credentials (407 when there are none)
     case 403:
-    case 407: return EACCES;
+    case 407:
+      return EACCES;
     case 405:
-    case 501: return EOPNOTSUPP;
-    case 502: return EHOSTUNREACH;
-    case 504: return ETIMEDOUT;
-    default: break;
+    case 501:
+      return EOPNOTSUPP;
+    case 502:
+      return EHOSTUNREACH;
+    case 504:
+      return ETIMEDOUT;
+    default:
+      break;
   }
   if (code >= 400 && code <= 599) return ECONNREFUSED;
   return EPROTO;
@@ -216,18 +223,30 @@ int status_errno(int code) {
 std::string_view status_text(int code) {
   if (code >= 200 && code <= 299) return "tunnel established";
   switch (code) {
-    case 400: return "proxy rejected the request (400 Bad Request)";
-    case 401: return "proxy refused the credentials (401 Unauthorized)";
-    case 403: return "proxy forbids this destination (403 Forbidden)";
-    case 404: return "proxy does not know the destination (404 Not Found)";
-    case 405: return "proxy does not allow CONNECT (405 Method Not Allowed)";
-    case 407: return "proxy authentication required or refused (407)";
-    case 500: return "proxy could not connect (500 Internal Server Error)";
-    case 501: return "proxy does not implement CONNECT (501 Not Implemented)";
-    case 502: return "proxy could not reach the destination (502 Bad Gateway)";
-    case 503: return "proxy could not connect (503 Service Unavailable)";
-    case 504: return "proxy timed out reaching the destination (504 Gateway Timeout)";
-    default: break;
+    case 400:
+      return "proxy rejected the request (400 Bad Request)";
+    case 401:
+      return "proxy refused the credentials (401 Unauthorized)";
+    case 403:
+      return "proxy forbids this destination (403 Forbidden)";
+    case 404:
+      return "proxy does not know the destination (404 Not Found)";
+    case 405:
+      return "proxy does not allow CONNECT (405 Method Not Allowed)";
+    case 407:
+      return "proxy authentication required or refused (407)";
+    case 500:
+      return "proxy could not connect (500 Internal Server Error)";
+    case 501:
+      return "proxy does not implement CONNECT (501 Not Implemented)";
+    case 502:
+      return "proxy could not reach the destination (502 Bad Gateway)";
+    case 503:
+      return "proxy could not connect (503 Service Unavailable)";
+    case 504:
+      return "proxy timed out reaching the destination (504 Gateway Timeout)";
+    default:
+      break;
   }
   if (code >= 400 && code <= 499) return "proxy refused the request (4xx)";
   if (code >= 500 && code <= 599) return "proxy failed the request (5xx)";

@@ -2,8 +2,8 @@
 // every other family and type untouched.
 #include <sys/socket.h>
 
-#include "core/fd_table.hpp"
 #include "core/errno_saver.hpp"
+#include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/tcp_connect.hpp"

@@ -8,13 +8,13 @@
 // Checked: execve/execv/execvp/execvpe/execl/execlp/execle, fexecve, execveat,
 // posix_spawn/posix_spawnp. system() and popen() run /bin/sh, whose own exec
 // comes here. Runs in vfork children too: no allocation, no lock, no stdio.
+#include <alloca.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <alloca.h>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -192,18 +192,18 @@ int do_execvpe(const char* file, char* const argv[], char* const envp[]) {
 
 // execl's arguments as an argv on the stack (an exec may run in a vfork child:
 // no malloc). Leaves the va_list after the terminating NULL.
-#define SOCKSIFY_COLLECT_ARGV(first, last_named)                   \
-  std::size_t count = 1;                                           \
-  {                                                                \
-    va_list probe;                                                 \
-    va_start(probe, last_named);                                   \
-    while (va_arg(probe, char*) != nullptr) ++count;               \
-    va_end(probe);                                                 \
-  }                                                                \
+#define SOCKSIFY_COLLECT_ARGV(first, last_named)                          \
+  std::size_t count = 1;                                                  \
+  {                                                                       \
+    va_list probe;                                                        \
+    va_start(probe, last_named);                                          \
+    while (va_arg(probe, char*) != nullptr) ++count;                      \
+    va_end(probe);                                                        \
+  }                                                                       \
   char** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*))); \
-  argv[0] = const_cast<char*>(first);                              \
-  va_list ap;                                                      \
-  va_start(ap, last_named);                                        \
+  argv[0] = const_cast<char*>(first);                                     \
+  va_list ap;                                                             \
+  va_start(ap, last_named);                                               \
   for (std::size_t i = 1; i <= count; ++i) argv[i] = va_arg(ap, char*);
 
 extern "C" {
@@ -253,8 +253,8 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
                            int flags) {
   ElfMachine m = ElfMachine::NotElf;
   const int fd = static_cast<int>(
-      ::syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC |
-                                             ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0)));
+      ::syscall(SYS_openat, dirfd, path,
+                O_RDONLY | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0)));
   if (fd >= 0) {
     m = machine_of_fd(fd);
     ::syscall(SYS_close, fd);

@@ -2,17 +2,15 @@
 // library is hidden), and a uniform way back to the C calling convention.
 #pragma once
 
-#include <errno.h>
-
-#include <sys/types.h>
-
 #include <cxxabi.h>
+#include <errno.h>
+#include <sys/types.h>
 
 #include <concepts>
 #include <cstddef>
 
-#include "core/errno_saver.hpp"
 #include "base/result.hpp"
+#include "core/errno_saver.hpp"
 #include "socksify/socksify.h"
 
 #define SOCKSIFY_HOOK extern "C" __attribute__((visibility("default")))
@@ -23,7 +21,8 @@
 // follow the hook's definition in the same file; decltype keeps the two types
 // identical, and the public header's declaration is checked against it.
 #define SOCKSIFY_R_NAME(hook) \
-  extern "C" __attribute__((visibility("default"), alias(#hook), copy(hook))) decltype(hook) R##hook;
+  extern "C"                  \
+      __attribute__((visibility("default"), alias(#hook), copy(hook))) decltype(hook) R##hook;
 
 namespace socksify {
 
@@ -44,8 +43,8 @@ inline ssize_t to_c(const Result<std::size_t>& r) {
 // A message count (sendmmsg/recvmmsg), or -1 with errno set. On i386 size_t is
 // unsigned and ssize_t int, so the overload above already is this one.
 template <class T>
-  requires(std::same_as<T, unsigned> && !std::same_as<unsigned, std::size_t>)
-inline int to_c(const Result<T>& r) {
+requires(std::same_as<T, unsigned> &&
+         !std::same_as<unsigned, std::size_t>) inline int to_c(const Result<T>& r) {
   if (r) return static_cast<int>(r.value());
   errno = r.error().code;
   return -1;

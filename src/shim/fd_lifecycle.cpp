@@ -25,7 +25,9 @@ using socksify::fd_table;
 using socksify::own_fds;
 
 // One of socksify's own descriptors: the program never opened it.
-bool ours(int fd) { return own_fds().maybe_own(fd) && own_fds().is_own(fd); }
+bool ours(int fd) {
+  return own_fds().maybe_own(fd) && own_fds().is_own(fd);
+}
 
 int bad_descriptor() {
   errno = EBADF;
@@ -58,7 +60,8 @@ int fcntl_common(int fd, int cmd, void* arg, bool large) {
 // close_range over pending sockets: each cancelled as by close() (the range
 // is closed right after, so a number cannot be kept for another descriptor).
 void cancel_pending_in(unsigned first, unsigned last) {
-  const unsigned end = last < socksify::FdTable::kCapacity - 1u ? last : socksify::FdTable::kCapacity - 1u;
+  const unsigned end =
+      last < socksify::FdTable::kCapacity - 1u ? last : socksify::FdTable::kCapacity - 1u;
   for (unsigned fd = first; fd <= end && socksify::any_pending(); ++fd) {
     socksify::FdState* s = fd_table().get(static_cast<int>(fd));
     if (s != nullptr && socksify::has_handshake(s)) {
@@ -119,7 +122,8 @@ SOCKSIFY_HOOK int close(int fd) {
   if (own_fds().maybe_own(fd)) [[unlikely]] {
     if (own_fds().is_own(fd)) return bad_descriptor();
   }
-  if (socksify::FdState* s = fd_table().get(fd)) [[unlikely]] return close_managed(fd, s);
+  if (socksify::FdState* s = fd_table().get(fd)) [[unlikely]]
+    return close_managed(fd, s);
   return REAL(close)(fd);
 }
 

@@ -43,7 +43,9 @@ void after_fork_in_child() {
 // the system's libgcc_s instead, whose contexts our personality routine hands
 // to our copy's _Unwind_SetGR, which aborts on the still-empty table. One
 // backtrace step at start-up fills it (a frame-table lookup, no allocation).
-_Unwind_Reason_Code stop_at_first_frame(_Unwind_Context*, void*) { return _URC_END_OF_STACK; }
+_Unwind_Reason_Code stop_at_first_frame(_Unwind_Context*, void*) {
+  return _URC_END_OF_STACK;
+}
 
 __attribute__((constructor)) void socksify_init() {
   _Unwind_Backtrace(stop_at_first_frame, nullptr);

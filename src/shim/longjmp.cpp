@@ -46,7 +46,8 @@ void before_jump(const __jmp_buf_tag* env) {
     t_inside = false;
     t_inside_frame = nullptr;
   }
-  if (t_async_cancel_frame != nullptr && sp > reinterpret_cast<std::uintptr_t>(t_async_cancel_frame)) {
+  if (t_async_cancel_frame != nullptr &&
+      sp > reinterpret_cast<std::uintptr_t>(t_async_cancel_frame)) {
     t_async_cancel_frame = nullptr;
     int ignored;
     pthread_setcanceltype(t_async_cancel_old_type, &ignored);

@@ -45,8 +45,7 @@ SOCKSIFY_HOOK int ppoll(pollfd* fds, nfds_t n, const timespec* ts, const sigset_
 }
 
 SOCKSIFY_HOOK int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
-  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) ||
-      socksify::in_vfork_child()) {
+  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) || socksify::in_vfork_child()) {
     return REAL(select)(nfds, r, w, e, tv);
   }
   timespec ts;
@@ -56,8 +55,7 @@ SOCKSIFY_HOOK int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv)
 
 SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* ts,
                           const sigset_t* mask) {
-  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) ||
-      socksify::in_vfork_child()) {
+  if (!socksify::any_pending() || !sets_hold_pending(nfds, r, w, e) || socksify::in_vfork_child()) {
     return REAL(pselect)(nfds, r, w, e, ts, mask);
   }
   return socksify::select_pending(nfds, r, w, e, ts, mask);
@@ -65,8 +63,7 @@ SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const times
 
 SOCKSIFY_HOOK int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
   socksify::FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || !s->pending.load(std::memory_order_acquire) ||
-      socksify::in_vfork_child()) {
+  if (s == nullptr || !s->pending.load(std::memory_order_acquire) || socksify::in_vfork_child()) {
     return REAL(epoll_ctl)(epfd, op, fd, ev);
   }
   return socksify::epoll_ctl_pending(s, epfd, op, fd, ev);

@@ -42,8 +42,10 @@ SOCKSIFY_HOOK int getaddrinfo(const char* node, const char* service, const addri
       if (rc == EAI_FAIL) socksify::report_if_used_up(*socksify::name_table(), node);
       return rc;
     }
-    case Lookup::Refuse: return EAI_FAIL;
-    case Lookup::Real: break;
+    case Lookup::Refuse:
+      return EAI_FAIL;
+    case Lookup::Real:
+      break;
   }
   socksify::ReentryGuard guard;  // libc's own DNS traffic goes out untouched
   return REAL(getaddrinfo)(node, service, hints, res);
@@ -56,9 +58,13 @@ SOCKSIFY_HOOK void freeaddrinfo(addrinfo* ai) {
 
 SOCKSIFY_HOOK hostent* gethostbyname(const char* name) {
   switch (policy(name)) {
-    case Lookup::Fake: return by_name(name, AF_INET);
-    case Lookup::Refuse: h_errno = NO_RECOVERY; return nullptr;
-    case Lookup::Real: break;
+    case Lookup::Fake:
+      return by_name(name, AF_INET);
+    case Lookup::Refuse:
+      h_errno = NO_RECOVERY;
+      return nullptr;
+    case Lookup::Real:
+      break;
   }
   socksify::ReentryGuard guard;
   return REAL(gethostbyname)(name);
@@ -66,16 +72,20 @@ SOCKSIFY_HOOK hostent* gethostbyname(const char* name) {
 
 SOCKSIFY_HOOK hostent* gethostbyname2(const char* name, int af) {
   switch (policy(name)) {
-    case Lookup::Fake: return by_name(name, af);
-    case Lookup::Refuse: h_errno = NO_RECOVERY; return nullptr;
-    case Lookup::Real: break;
+    case Lookup::Fake:
+      return by_name(name, af);
+    case Lookup::Refuse:
+      h_errno = NO_RECOVERY;
+      return nullptr;
+    case Lookup::Real:
+      break;
   }
   socksify::ReentryGuard guard;
   return REAL(gethostbyname2)(name, af);
 }
 
-SOCKSIFY_HOOK int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf,
-                                   size_t buflen, hostent** result, int* h_errnop) {
+SOCKSIFY_HOOK int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf, size_t buflen,
+                                   hostent** result, int* h_errnop) {
   switch (policy(name)) {
     case Lookup::Fake: {
       int err = 0;
@@ -89,7 +99,8 @@ SOCKSIFY_HOOK int gethostbyname2_r(const char* name, int af, hostent* ret, char*
       *result = nullptr;
       if (h_errnop != nullptr) *h_errnop = NO_RECOVERY;
       return EAGAIN;
-    case Lookup::Real: break;
+    case Lookup::Real:
+      break;
   }
   socksify::ReentryGuard guard;
   return REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result, h_errnop);

@@ -4,8 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "core/fd_table.hpp"
 #include "core/errno_saver.hpp"
+#include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/vfork_child.hpp"
@@ -18,9 +18,8 @@ SOCKSIFY_HOOK int socket(int domain, int type, int protocol) {
                    (protocol == 0 || protocol == IPPROTO_UDP);
   // A vfork child's UDP socket could be tracked only in the parent's memory,
   // and untracked its datagrams would go around the proxy: refused.
-  if (udp && !ReentryGuard::active() && keeping_errno([] {
-        return refuse_in_vfork_child("a UDP socket");
-      })) {
+  if (udp && !ReentryGuard::active() &&
+      keeping_errno([] { return refuse_in_vfork_child("a UDP socket"); })) {
     errno = EACCES;
     return -1;
   }

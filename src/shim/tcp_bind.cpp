@@ -1,12 +1,13 @@
 // bind(), listen(), getsockname(), accept(), accept4(): the program's side of
 // SOCKS BIND (src/core/tcp_bind.hpp). Untouched unless `bind on` made the
 // socket a candidate: one fd-table load for everyone else.
+#include "core/tcp_bind.hpp"
+
 #include <sys/socket.h>
 
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
-#include "core/tcp_bind.hpp"
 #include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 

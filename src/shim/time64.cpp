@@ -66,7 +66,9 @@ std::atomic<recvmmsg64_fn> g_recvmmsg64{nullptr};
 std::int32_t clamp_seconds(std::int64_t s) {
   return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : static_cast<std::int32_t>(s);
 }
-timespec narrow(const Timespec64& t) { return {clamp_seconds(t.tv_sec), t.tv_nsec}; }
+timespec narrow(const Timespec64& t) {
+  return {clamp_seconds(t.tv_sec), t.tv_nsec};
+}
 
 bool managed(int fd) {
   return socksify::fd_table().get(fd) != nullptr && !socksify::ReentryGuard::active();

@@ -6,4 +6,6 @@
 #error "SOCKSIFY_VERSION must be defined by the build"
 #endif
 
-SOCKSIFY_HOOK const char* socksify_version(void) { return SOCKSIFY_VERSION; }
+SOCKSIFY_HOOK const char* socksify_version(void) {
+  return SOCKSIFY_VERSION;
+}

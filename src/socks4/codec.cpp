@@ -75,20 +75,28 @@ socks5::Decoded<Reply> decode_reply(std::span<const std::byte> in) {
 
 int reply_errno(std::uint8_t cd) {
   switch (static_cast<ReplyCode>(cd)) {
-    case ReplyCode::Granted: return 0;
-    case ReplyCode::Rejected: return ECONNREFUSED;
-    case ReplyCode::NoIdentd: return EACCES;
-    case ReplyCode::IdentdMismatch: return EACCES;
+    case ReplyCode::Granted:
+      return 0;
+    case ReplyCode::Rejected:
+      return ECONNREFUSED;
+    case ReplyCode::NoIdentd:
+      return EACCES;
+    case ReplyCode::IdentdMismatch:
+      return EACCES;
   }
   return EPROTO;
 }
 
 std::string_view reply_text(std::uint8_t cd) {
   switch (static_cast<ReplyCode>(cd)) {
-    case ReplyCode::Granted: return "request granted";
-    case ReplyCode::Rejected: return "SOCKS4 request rejected or failed";
-    case ReplyCode::NoIdentd: return "SOCKS4 proxy cannot reach identd on this host";
-    case ReplyCode::IdentdMismatch: return "SOCKS4 proxy's identd check does not match the user id";
+    case ReplyCode::Granted:
+      return "request granted";
+    case ReplyCode::Rejected:
+      return "SOCKS4 request rejected or failed";
+    case ReplyCode::NoIdentd:
+      return "SOCKS4 proxy cannot reach identd on this host";
+    case ReplyCode::IdentdMismatch:
+      return "SOCKS4 proxy's identd check does not match the user id";
   }
   return "unknown SOCKS4 reply code";
 }

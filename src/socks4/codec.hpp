@@ -23,9 +23,9 @@ enum class Command : std::uint8_t { Connect = 0x01, Bind = 0x02 };
 
 enum class ReplyCode : std::uint8_t {
   Granted = 90,
-  Rejected = 91,          // request rejected or failed
-  NoIdentd = 92,          // the proxy cannot reach identd on the client
-  IdentdMismatch = 93,    // identd and the USERID disagree
+  Rejected = 91,        // request rejected or failed
+  NoIdentd = 92,        // the proxy cannot reach identd on the client
+  IdentdMismatch = 93,  // identd and the USERID disagree
 };
 
 // Our own cap on USERID (the protocol has none); the same as RFC 1929's ULEN,

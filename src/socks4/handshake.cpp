@@ -16,8 +16,7 @@ Failure fail(int code, Stage stage, std::string_view what) {
 }  // namespace
 
 Result<socks5::Reply, socks5::Failure> handshake(socks5::Stream& stream, std::string_view user_id,
-                                                 Command cmd, const Endpoint& dst_in,
-                                                 bool names) {
+                                                 Command cmd, const Endpoint& dst_in, bool names) {
   const Endpoint dst = dst_in.unmapped();
   if (dst.kind() == Endpoint::Kind::IPv6) {
     return fail(EAFNOSUPPORT, Stage::Request, "SOCKS4 cannot carry an IPv6 destination");

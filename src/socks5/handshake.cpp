@@ -30,9 +30,9 @@ Status write_all(Stream& stream, std::span<const std::byte> bytes) {
 // `stage` names stream failures, `malformed_stage` bytes that do not decode.
 // `on_bytes` runs after every read that brought bytes.
 template <class T, class Decode, class OnBytes = void (*)()>
-Result<Decoded<T>, Failure> read_message(Stream& stream, std::span<std::byte> buf, Decode decode,
-                                         Stage stage, std::string_view malformed_what,
-                                         Stage malformed_stage, OnBytes on_bytes = [] {}) {
+Result<Decoded<T>, Failure> read_message(
+    Stream& stream, std::span<std::byte> buf, Decode decode, Stage stage,
+    std::string_view malformed_what, Stage malformed_stage, OnBytes on_bytes = [] {}) {
   std::size_t have = 0;
   for (;;) {
     Decoded<T> d = decode(std::span<const std::byte>(buf.data(), have));
@@ -115,8 +115,8 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     // Exactly one method: the proxy cannot choose one whose messages we did not send.
     out[0] = std::byte{kVersion};
     out[1] = std::byte{1};
-    out[2] = std::byte{static_cast<std::uint8_t>(with_password ? Method::UserPassword
-                                                               : Method::NoAuth)};
+    out[2] =
+        std::byte{static_cast<std::uint8_t>(with_password ? Method::UserPassword : Method::NoAuth)};
     greeting_len = 3;
   } else {
     greeting_len = encode_greeting(std::span(out).first(kMaxGreeting), with_password);
@@ -194,7 +194,7 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     }
   }
   auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply",
-                                    Stage::Reply, [&] { probe.lift(); });
+                                   Stage::Reply, [&] { probe.lift(); });
   if (!reply) return stalled(reply.error(), probe);
   const std::uint8_t rep = reply->value.code;
   if (rep != static_cast<std::uint8_t>(ReplyCode::Succeeded)) {

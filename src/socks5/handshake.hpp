@@ -30,7 +30,7 @@ class Stream {
 };
 
 struct Credentials {
-  std::string_view user;      // empty: offer no-auth only
+  std::string_view user;  // empty: offer no-auth only
   std::string_view password;
 };
 
@@ -39,9 +39,9 @@ struct Credentials {
 // nothing); Method: the answer itself (malformed, none acceptable, not offered).
 enum class Stage : std::uint8_t { Greeting, Method, Auth, Request, Reply };
 struct Failure {
-  Errno error;         // what the program sees
+  Errno error;  // what the program sees
   Stage stage;
-  std::uint8_t reply;  // REP byte when stage == Reply and the server refused, else 0
+  std::uint8_t reply;     // REP byte when stage == Reply and the server refused, else 0
   std::string_view what;  // static text: "no acceptable auth method", "malformed reply", ...
   // Pipelining::Probe only: the proxy chose our method but did not answer the
   // rest within the probe window, or refused the one method offered. Ask it

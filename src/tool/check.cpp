@@ -1,14 +1,13 @@
 #include "tool/check.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "base/decimal.hpp"
 #include "config/config_file.hpp"
@@ -74,10 +73,14 @@ class RecordingStream final : public socks5::Stream {
 
 std::string_view method_name(socks5::Method m) {
   switch (m) {
-    case socks5::Method::NoAuth: return "no authentication";
-    case socks5::Method::UserPassword: return "username/password";
-    case socks5::Method::Gssapi: return "GSSAPI";
-    case socks5::Method::NoAcceptable: return "none acceptable";
+    case socks5::Method::NoAuth:
+      return "no authentication";
+    case socks5::Method::UserPassword:
+      return "username/password";
+    case socks5::Method::Gssapi:
+      return "GSSAPI";
+    case socks5::Method::NoAcceptable:
+      return "none acceptable";
   }
   return "unknown";
 }
@@ -131,7 +134,8 @@ std::optional<Endpoint> parse_target(std::string_view text) {
     return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), static_cast<std::uint16_t>(port));
   }
   if (inet_pton(AF_INET6, h.c_str(), a) == 1) {
-    return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16), static_cast<std::uint16_t>(port));
+    return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16),
+                          static_cast<std::uint16_t>(port));
   }
   return Endpoint::name(host, static_cast<std::uint16_t>(port));
 }
@@ -144,7 +148,8 @@ Result<Endpoint, std::string> resolve_locally(const Endpoint& target) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) return fmt::format("cannot resolve {}: {}", host, gai_strerror(rc));
+  if (rc != 0 || res == nullptr)
+    return fmt::format("cannot resolve {}: {}", host, gai_strerror(rc));
   auto ep = Endpoint::from_sockaddr(res->ai_addr, res->ai_addrlen);
   ::freeaddrinfo(res);
   if (!ep) return fmt::format("cannot resolve {}: no IPv4 or IPv6 address", host);
@@ -158,7 +163,8 @@ Result<int, std::string> reach(const Runtime& rt, std::size_t i, Deadline deadli
   sockaddr_storage addr;
   const socklen_t len = rt.proxy_address(i, AF_INET, addr);
   if (len == 0) return std::string("cannot resolve the proxy's host name");
-  if (auto ep = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len)) *proxy_address = *ep;
+  if (auto ep = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len))
+    *proxy_address = *ep;
   const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return describe_errno(errno);
   if (auto c = connect_within(fd, reinterpret_cast<sockaddr*>(&addr), len, deadline); !c) {
@@ -211,7 +217,8 @@ void check_side_request(const Runtime& rt, std::size_t i, socks5::Command cmd, R
   } else if (reply->bound.port() == 0) {
     report.failed(step, udp ? "the proxy named relay port 0" : "the proxy named listening port 0");
   } else {
-    report.ok(step, fmt::format("{} {}, closed again", udp ? "relay" : "listening at", reply->bound));
+    report.ok(step,
+              fmt::format("{} {}, closed again", udp ? "relay" : "listening at", reply->bound));
   }
 }
 
@@ -236,8 +243,8 @@ void check_pipelining(const Runtime& rt, std::size_t i, const Endpoint& target, 
   Socket control(*fd);
   SocketStream stream(control.get(), deadline);
   const auto how = mode == Pipeline::On ? socks5::Pipelining::On : socks5::Pipelining::Probe;
-  auto reply = upstream_for(spec).open_pipelined(stream, spec, socks5::Command::Connect, target,
-                                                 how);
+  auto reply =
+      upstream_for(spec).open_pipelined(stream, spec, socks5::Command::Connect, target, how);
   if (reply) {
     report.ok("pipeline", "took greeting, auth and request in one write");
   } else if (reply.error().retry_sequential) {
@@ -292,8 +299,7 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   const std::string connect_step = fmt::format("connect {}", target);
   auto reply = upstream_for(spec).open(stream, spec, socks5::Command::Connect, target);
   // The first two reply bytes are a SOCKS5 method choice only when SOCKS5 is spoken.
-  const auto method =
-      spec.protocol == ProxyProtocol::Socks5 ? stream.method() : std::nullopt;
+  const auto method = spec.protocol == ProxyProtocol::Socks5 ? stream.method() : std::nullopt;
   const std::string chose =
       method ? fmt::format("proxy chose {}", method_name(*method)) : std::string();
   if (!reply && (reply.error().stage == socks5::Stage::Greeting ||
@@ -414,8 +420,9 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
 
 void print_configuration(const EffectiveSettings& effective, const CheckOptions& options) {
   fmt::print("configuration:\n");
-  fmt::print("  config file: {}\n",
-             effective.file ? *effective.file : std::string("none (environment and defaults only)"));
+  fmt::print("  config file: {}\n", effective.file
+                                        ? *effective.file
+                                        : std::string("none (environment and defaults only)"));
   std::optional<ConfigText> text;
   if (effective.file) {
     if (auto read = read_config_file(*effective.file)) text = std::move(read->file);
@@ -469,9 +476,10 @@ int run_check(const CheckOptions& options) {
   if (chain) {
     // Later hops are reachable only through the earlier ones: check hop 1
     // directly, the whole chain as the library builds it.
-    fmt::print("chain mode: proxies 2..{} are reached through proxy 1, only the whole chain is "
-               "checked beyond it\n",
-               rt.proxies().size());
+    fmt::print(
+        "chain mode: proxies 2..{} are reached through proxy 1, only the whole chain is "
+        "checked beyond it\n",
+        rt.proxies().size());
     check_library_path(rt, wanted, report);
   } else {
     for (std::size_t i = 0; i < rt.proxies().size(); ++i) check_proxy(rt, i, wanted, report);

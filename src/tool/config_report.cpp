@@ -45,7 +45,8 @@ std::vector<ConfigRow> config_report(const EnvLookup& env, const std::optional<C
   std::vector<ConfigEntry> entries;
   if (file) {
     // Only a file that loaded is reported on, so its lines parse.
-    if (auto parsed = parse_config_file(file->text, file->name)) entries = std::move(parsed->entries);
+    if (auto parsed = parse_config_file(file->text, file->name))
+      entries = std::move(parsed->entries);
   }
   std::vector<ConfigRow> rows;
   for (const OptionInfo& opt : option_table()) {
@@ -70,7 +71,8 @@ std::vector<ConfigRow> config_report(const EnvLookup& env, const std::optional<C
         if (e.key != opt.file_key) continue;
         if (!row.value.empty()) row.value += ", ";
         row.value += shown(e.value);
-        lines += lines.empty() ? fmt::format("{}:{}", file->name, e.line) : fmt::format(",{}", e.line);
+        lines +=
+            lines.empty() ? fmt::format("{}:{}", file->name, e.line) : fmt::format(",{}", e.line);
       }
       row.origin = lines;
     } else if (!opt.default_value.empty()) {

@@ -22,7 +22,7 @@ ElfLinkage scan(std::span<const std::byte> head) {
   }
   // Only a header table we read whole and found no interpreter in means static.
   return eh.e_phoff + std::size_t{eh.e_phnum} * sizeof(Phdr) <= head.size() ? ElfLinkage::Static
-                                                                              : ElfLinkage::Dynamic;
+                                                                            : ElfLinkage::Dynamic;
 }
 
 }  // namespace
@@ -32,9 +32,12 @@ ElfLinkage elf_linkage(std::span<const std::byte> head) {
     return ElfLinkage::NotElf;
   }
   switch (static_cast<unsigned char>(head[EI_CLASS])) {
-    case ELFCLASS64: return scan<Elf64_Ehdr, Elf64_Phdr>(head);
-    case ELFCLASS32: return scan<Elf32_Ehdr, Elf32_Phdr>(head);
-    default: return ElfLinkage::NotElf;
+    case ELFCLASS64:
+      return scan<Elf64_Ehdr, Elf64_Phdr>(head);
+    case ELFCLASS32:
+      return scan<Elf32_Ehdr, Elf32_Phdr>(head);
+    default:
+      return ElfLinkage::NotElf;
   }
 }
 

@@ -1,8 +1,8 @@
 #include "tool/launch_args.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "config/config_file.hpp"
 

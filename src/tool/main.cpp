@@ -6,6 +6,7 @@
 // Exit codes follow env(1): 125 socksify's own error, 126 cannot execute,
 // 127 not found; otherwise the program's own status.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,8 +17,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "config/effective.hpp"
 #include "tool/check.hpp"
@@ -51,7 +50,9 @@ int fail(int status, fmt::format_string<Args...> format, Args&&... args) {
   return status;
 }
 
-bool readable_file(const char* path) { return ::access(path, R_OK) == 0; }
+bool readable_file(const char* path) {
+  return ::access(path, R_OK) == 0;
+}
 
 // The directory this executable lives in, symlinks resolved: an installed link
 // in another bin directory still finds the library next to the real file.
@@ -71,7 +72,8 @@ std::optional<std::string> own_directory(const char* argv0) {
 
 // $SOCKSIFY_LIBRARY, else next to us (build tree), else where install put it.
 std::optional<std::string> find_library(const char* argv0, std::string& looked_in) {
-  if (const char* explicit_path = std::getenv("SOCKSIFY_LIBRARY"); explicit_path && *explicit_path) {
+  if (const char* explicit_path = std::getenv("SOCKSIFY_LIBRARY");
+      explicit_path && *explicit_path) {
     looked_in = explicit_path;
     if (::access(explicit_path, F_OK) != 0) return std::nullopt;
     if (explicit_path[0] == '/') return std::string(explicit_path);
@@ -84,8 +86,8 @@ std::optional<std::string> find_library(const char* argv0, std::string& looked_i
     return std::nullopt;
   }
   looked_in = *dir;
-  for (const std::string& candidate : {*dir + "/libsocksify.so",
-                                      *dir + "/" SOCKSIFY_REL_LIBDIR "/libsocksify.so"}) {
+  for (const std::string& candidate :
+       {*dir + "/libsocksify.so", *dir + "/" SOCKSIFY_REL_LIBDIR "/libsocksify.so"}) {
     if (::access(candidate.c_str(), F_OK) == 0) return candidate;
   }
   return std::nullopt;
@@ -101,8 +103,8 @@ constexpr const char* kLib64Dirs[] = {"lib/x86_64-linux-gnu"};
 constexpr const char* kLib32Dirs[] = {"lib32", "lib/i386-linux-gnu"};
 
 struct Libraries {
-  std::string preload;  // the LD_PRELOAD entry
-  bool i386 = false;    // 32-bit programs are covered
+  std::string preload;    // the LD_PRELOAD entry
+  bool i386 = false;      // 32-bit programs are covered
   std::string i386_path;  // where the i386 library was looked for
 };
 
@@ -195,7 +197,9 @@ bool statically_linked(const std::string& path) {
 
 // LD_PRELOAD is split at spaces and colons (ld.so(8)): a library path holding
 // one would preload something else, or nothing.
-bool preloadable(std::string_view path) { return path.find_first_of(" :\t") == std::string_view::npos; }
+bool preloadable(std::string_view path) {
+  return path.find_first_of(" :\t") == std::string_view::npos;
+}
 
 void set_preload(const std::string& library) {
   std::string preload = library;
@@ -280,9 +284,10 @@ int launch(int argc, char** argv) {
       if (libraries.i386) {
         fmt::print("programs: x86-64 and i386 covered ({})\n", libraries.preload);
       } else {
-        fmt::print("programs: x86-64 covered ({}); i386 NOT covered (no {}): 32-bit programs "
-                   "are refused\n",
-                   libraries.preload, libraries.i386_path);
+        fmt::print(
+            "programs: x86-64 covered ({}); i386 NOT covered (no {}): 32-bit programs "
+            "are refused\n",
+            libraries.preload, libraries.i386_path);
       }
     }
     // Exit status: 0 every check passed, 1 something failed, 2 a bad target.
@@ -291,9 +296,11 @@ int launch(int argc, char** argv) {
 
   std::string looked_in;
   const auto library = find_library(argv[0], looked_in);
-  if (!library) return fail(kOwnError, "cannot find libsocksify.so in {} (set SOCKSIFY_LIBRARY)", looked_in);
+  if (!library)
+    return fail(kOwnError, "cannot find libsocksify.so in {} (set SOCKSIFY_LIBRARY)", looked_in);
   if (!preloadable(*library)) {
-    return fail(kOwnError, "the library path {} holds a space or colon, which LD_PRELOAD cannot name",
+    return fail(kOwnError,
+                "the library path {} holds a space or colon, which LD_PRELOAD cannot name",
                 *library);
   }
   if (!settings_are_valid(args.password_in_arguments)) return kOwnError;

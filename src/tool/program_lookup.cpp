@@ -1,10 +1,9 @@
 #include "tool/program_lookup.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 namespace socksify {
 namespace {
@@ -25,7 +24,8 @@ Result<std::string, ProgramLookupFailure> find_program(std::string_view program,
   if (program.find('/') != std::string_view::npos) {
     std::string path(program);
     switch (kind_of(path)) {
-      case FileKind::Executable: return path;
+      case FileKind::Executable:
+        return path;
       case FileKind::Missing:
         return ProgramLookupFailure{127, fmt::format("{}: No such file or directory", program)};
       case FileKind::Directory:

@@ -21,9 +21,9 @@ using namespace socksify;
 
 namespace {
 
-constexpr const char* kVars[] = {"SOCKSIFY_PROXY", "SOCKSIFY_USERNAME", "SOCKSIFY_DNS",
-                                 "SOCKSIFY_DIRECT", "SOCKSIFY_PROXY_MODE",
-                                 "SOCKSIFY_CONNECT_TIMEOUT", "SOCKSIFY_FAKE_IPV4"};
+constexpr const char* kVars[] = {
+    "SOCKSIFY_PROXY",      "SOCKSIFY_USERNAME",        "SOCKSIFY_DNS",      "SOCKSIFY_DIRECT",
+    "SOCKSIFY_PROXY_MODE", "SOCKSIFY_CONNECT_TIMEOUT", "SOCKSIFY_FAKE_IPV4"};
 // The "!" cannot come out of display()'s percent-encoding of a user name, so
 // a display that contains the secret has it from the password.
 constexpr const char* kSecret = "Fz!S3cr3t!9q7w";

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/endpoint.hpp"
 #include "config/direct_rule.hpp"
 #include "config/rules.hpp"
-#include "base/endpoint.hpp"
 #include "fuzz_check.hpp"
 
 using namespace socksify;
@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::uint16_t port = rule->port != 0 ? rule->port : 80;
   static constexpr std::uint8_t kV4[4] = {192, 0, 2, 7};
-  static constexpr std::uint8_t kV6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  static constexpr std::uint8_t kV6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                           0,    0,    0,    0,    0, 0, 0, 7};
   (void)rule_matches(*rule, Endpoint::ipv4(kV4, port));
   (void)rule_matches(*rule, Endpoint::ipv6(kV6, port));
   (void)rule_matches(*rule, *Endpoint::name("host.example.test", port));

@@ -60,12 +60,12 @@ void check_reply(const Query& q, const StubOutcome& o, std::span<const std::byte
   FUZZ_CHECK(back.has_question == q.has_question);
   if (q.has_question) {
     FUZZ_CHECK(back.question.wire_size == q.question.wire_size);
-    FUZZ_CHECK(std::memcmp(back.question.wire.data(), q.question.wire.data(),
-                           q.question.wire_size) == 0);
+    FUZZ_CHECK(
+        std::memcmp(back.question.wire.data(), q.question.wire.data(), q.question.wire_size) == 0);
     FUZZ_CHECK(back.question.qtype == q.question.qtype);
     FUZZ_CHECK(back.edns.present == q.edns.present);
-    FUZZ_CHECK(back.status == (q.status == QueryStatus::NotImp ? QueryStatus::NotImp
-                                                               : QueryStatus::Ok));
+    FUZZ_CHECK(back.status ==
+               (q.status == QueryStatus::NotImp ? QueryStatus::NotImp : QueryStatus::Ok));
   }
 }
 

@@ -28,13 +28,14 @@ using namespace socksify;
 
 namespace {
 
-constexpr int kFlags[] = {AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_V4MAPPED,
+constexpr int kFlags[] = {AI_PASSIVE, AI_CANONNAME,  AI_NUMERICHOST, AI_V4MAPPED,
                           AI_ALL,     AI_ADDRCONFIG, AI_NUMERICSERV, 0x4000 /* unknown */};
-constexpr int kNiFlags[] = {NI_NUMERICHOST, NI_NUMERICSERV, NI_NOFQDN, NI_NAMEREQD, NI_DGRAM,
-                            0x1000 /* unknown */, 0, 0};
+constexpr int kNiFlags[] = {NI_NUMERICHOST, NI_NUMERICSERV,       NI_NOFQDN, NI_NAMEREQD,
+                            NI_DGRAM,       0x1000 /* unknown */, 0,         0};
 constexpr int kFamilies[] = {AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX};
 constexpr int kSocktypes[] = {0, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_DCCP, 77};
-constexpr int kProtocols[] = {0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_UDPLITE, IPPROTO_DCCP, 99};
+constexpr int kProtocols[] = {
+    0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_UDPLITE, IPPROTO_DCCP, 99};
 
 // A fixed services database: the fuzzer should not depend on /etc/services.
 std::optional<std::uint16_t> port_of(const char* name, const char* proto) noexcept {
@@ -52,7 +53,9 @@ int name_of(std::uint16_t port, const char*, std::span<char> out) noexcept {
 }
 constexpr ServiceDb kServices{port_of, name_of};
 
-Cidr cidr(const char* text) { return *parse_cidr(text); }
+Cidr cidr(const char* text) {
+  return *parse_cidr(text);
+}
 
 bool in(const Cidr& c, const std::uint8_t* addr) {
   const unsigned bits = c.family == AF_INET ? 32 : 128;
@@ -88,17 +91,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   Cidr v4 = cidr("240.0.0.0/4"), v6 = cidr("100::/64");
   switch ((data[4] >> 3) & 3) {
-    case 1: v6 = Cidr{}; break;
-    case 2: v4 = Cidr{}; break;
-    case 3: v4 = cidr("198.18.0.0/24"); v6 = cidr("100::/120"); break;
-    default: break;
+    case 1:
+      v6 = Cidr{};
+      break;
+    case 2:
+      v4 = Cidr{};
+      break;
+    case 3:
+      v4 = cidr("198.18.0.0/24");
+      v6 = cidr("100::/120");
+      break;
+    default:
+      break;
   }
   NameTable table(v4, v6, ((data[4] >> 5) & 7) + 1);
 
   const std::string_view rest(reinterpret_cast<const char*>(data + 7), size - 7);
   const auto nul = rest.find('\0');
   const std::string node(rest.substr(0, nul));
-  const std::string service(nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1));
+  const std::string service(nul == std::string_view::npos ? std::string_view()
+                                                          : rest.substr(nul + 1));
 
   addrinfo* res = nullptr;
   const int rc = fake_getaddrinfo(table, null_node ? nullptr : node.c_str(),
@@ -148,9 +160,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     hostent* result = nullptr;
     int herr = 0;
     alignas(char*) char buf[kFakeHostentBufferSize];
-    const int hrc = fake_gethostbyaddr_r(table, addr, ai->ai_family == AF_INET ? 4 : 16,
-                                         ai->ai_family, &he, buf, hostlen % sizeof buf, &result,
-                                         &herr, &handled);
+    const int hrc =
+        fake_gethostbyaddr_r(table, addr, ai->ai_family == AF_INET ? 4 : 16, ai->ai_family, &he,
+                             buf, hostlen % sizeof buf, &result, &herr, &handled);
     if (hrc == 0 && result != nullptr) FUZZ_CHECK(strcasecmp(result->h_name, node.c_str()) == 0);
   }
   fake_freeaddrinfo(res);
@@ -160,7 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int herr = 0;
   alignas(char*) char buf[kFakeHostentBufferSize];
   const int hrc = fake_gethostbyname_r(table, node.c_str(), pick(kFamilies, data[1]), &he, buf,
-                                        hostlen % sizeof buf, &result, &herr);
+                                       hostlen % sizeof buf, &result, &herr);
   if (hrc == 0 && result != nullptr) FUZZ_CHECK(result->h_addr_list[0] != nullptr);
   return 0;
 }

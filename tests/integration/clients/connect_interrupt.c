@@ -48,17 +48,28 @@ static double now(void) {
 
 static const char* name_of(int e) {
   switch (e) {
-    case 0: return "OK";
-    case EINTR: return "EINTR";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EALREADY: return "EALREADY";
-    case EINPROGRESS: return "EINPROGRESS";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ECANCELED: return "ECANCELED";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    default: return strerror(e);
+    case 0:
+      return "OK";
+    case EINTR:
+      return "EINTR";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case EALREADY:
+      return "EALREADY";
+    case EINPROGRESS:
+      return "EINPROGRESS";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case ENETUNREACH:
+      return "ENETUNREACH";
+    case ECANCELED:
+      return "ECANCELED";
+    case EAGAIN:
+      return "EAGAIN";
+    case EBADF:
+      return "EBADF";
+    default:
+      return strerror(e);
   }
 }
 
@@ -71,7 +82,9 @@ static void on_alarm_jump(int sig) {
   siglongjmp(jump, 1);
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static void on_alarm(int sig) {
+  (void)sig;
+}
 
 static int run_longjmp(void) {
   signal(SIGALRM, on_alarm_jump);
@@ -141,9 +154,10 @@ static int run_alarm(int restart) {
   socklen_t len = sizeof so_error;
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
   const double outcome_s = now() - start;
-  printf("{\"errno\": \"%s\", \"connect_s\": %.3f, \"ready\": %d, \"so_error\": \"%s\", "
-         "\"outcome_s\": %.3f}\n",
-         name_of(e), connect_s, ready, name_of(so_error), outcome_s);
+  printf(
+      "{\"errno\": \"%s\", \"connect_s\": %.3f, \"ready\": %d, \"so_error\": \"%s\", "
+      "\"outcome_s\": %.3f}\n",
+      name_of(e), connect_s, ready, name_of(so_error), outcome_s);
   close(fd);
   return 0;
 }

@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
     struct pollfd p = {fd, POLLIN, 0};
     if (poll(&p, 1, 10000) != 1) return fail("poll-udp", ETIMEDOUT);
     ssize_t n = recvfrom(fd, in, sizeof in, 0, NULL, NULL);
-    if (n != (ssize_t)sizeof msg || memcmp(in, msg, sizeof msg) != 0) return fail("recvfrom", errno);
+    if (n != (ssize_t)sizeof msg || memcmp(in, msg, sizeof msg) != 0)
+      return fail("recvfrom", errno);
     printf("{\"ok\": true, \"bytes\": %zd, \"bits\": %d}\n", n, (int)(8 * sizeof(void*)));
     return 0;
   }
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
   if (wait_writable(mode, fd) != 0) return fail(mode, errno);
   int err = -1;
   socklen_t len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return fail("so_error", err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+    return fail("so_error", err);
   return echo(fd, 1);
 }

@@ -14,13 +14,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
+#include <socksify/socksify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <socksify/socksify.h>
 
 typedef int (*getaddrinfo_fn)(const char*, const char*, const struct addrinfo*, struct addrinfo**);
 typedef void (*freeaddrinfo_fn)(struct addrinfo*);
@@ -51,7 +50,8 @@ static int fetch(getaddrinfo_fn gai, freeaddrinfo_fn fai, connect_fn conn, const
   static char response[1 << 16];
   size_t got = 0;
   ssize_t r;
-  while (got < sizeof response && (r = read(fd, response + got, sizeof response - got)) > 0) got += (size_t)r;
+  while (got < sizeof response && (r = read(fd, response + got, sizeof response - got)) > 0)
+    got += (size_t)r;
   close(fd);
   const char* body = memmem(response, got, "\r\n\r\n", 4);
   if (body == NULL) return fail("read (no HTTP header)", EPROTO);
@@ -61,7 +61,7 @@ static int fetch(getaddrinfo_fn gai, freeaddrinfo_fn fai, connect_fn conn, const
 }
 
 int main(int argc, char** argv) {
-#ifdef LINKED  /* built with -lsocksify: then, and only then, socksify_version is linked */
+#ifdef LINKED /* built with -lsocksify: then, and only then, socksify_version is linked */
   if (argc == 5 && strcmp(argv[1], "linked") == 0) {
     fprintf(stderr, "socksify_version %s\n", socksify_version());
     return fetch(getaddrinfo, freeaddrinfo, connect, argv[2], argv[3], argv[4]);
@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     fprintf(stderr, "socksify_version %s\n", version());
-    if (strcmp(argv[1], "dlopen-plain") == 0) return fetch(getaddrinfo, freeaddrinfo, connect, argv[3], argv[4], argv[5]);
+    if (strcmp(argv[1], "dlopen-plain") == 0)
+      return fetch(getaddrinfo, freeaddrinfo, connect, argv[3], argv[4], argv[5]);
     return fetch(gai, fai, conn, argv[3], argv[4], argv[5]);
   }
   fprintf(stderr, "usage: linked_api linked HOST PORT PATH | dlopen[-plain] LIB HOST PORT PATH\n");

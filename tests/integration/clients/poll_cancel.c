@@ -74,10 +74,11 @@ int main(int argc, char** argv) {
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
   usleep(100000);
   const int after = open_fds();
-  printf("{\"connect_errno\": %d, \"cancel_rc\": %d, \"join_rc\": %d, \"canceled\": %s, "
-         "\"cleanup_ran\": %s, \"restored\": %s, \"so_error\": %d, \"fds_before\": %d, "
-         "\"fds_after\": %d}\n",
-         connect_errno, cancel_rc, join_rc, ret == PTHREAD_CANCELED ? "true" : "false",
-         cleaned ? "true" : "false", restored ? "true" : "false", so_error, before, after);
+  printf(
+      "{\"connect_errno\": %d, \"cancel_rc\": %d, \"join_rc\": %d, \"canceled\": %s, "
+      "\"cleanup_ran\": %s, \"restored\": %s, \"so_error\": %d, \"fds_before\": %d, "
+      "\"fds_after\": %d}\n",
+      connect_errno, cancel_rc, join_rc, ret == PTHREAD_CANCELED ? "true" : "false",
+      cleaned ? "true" : "false", restored ? "true" : "false", so_error, before, after);
   return 0;
 }

@@ -68,9 +68,10 @@ int main(int argc, char** argv) {
   void* ret = NULL;
   const int join_rc = pthread_join(t, &ret);
   const int got_last = echo(&dst, "last", last, sizeof last);
-  printf("{\"first\": \"%s\", \"first_rc\": %d, \"cancel_rc\": %d, \"join_rc\": %d, "
-         "\"canceled\": %s, \"cleanup_ran\": %s, \"last\": \"%s\", \"last_rc\": %d}\n",
-         first, got_first, cancel_rc, join_rc, ret == PTHREAD_CANCELED ? "true" : "false",
-         cleaned ? "true" : "false", last, got_last);
+  printf(
+      "{\"first\": \"%s\", \"first_rc\": %d, \"cancel_rc\": %d, \"join_rc\": %d, "
+      "\"canceled\": %s, \"cleanup_ran\": %s, \"last\": \"%s\", \"last_rc\": %d}\n",
+      first, got_first, cancel_rc, join_rc, ret == PTHREAD_CANCELED ? "true" : "false",
+      cleaned ? "true" : "false", last, got_last);
   return 0;
 }

@@ -21,10 +21,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -33,16 +33,26 @@
 
 static const char* errname(int e) {
   switch (e) {
-    case 0: return "0";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EBADF: return "EBADF";
-    case ECONNRESET: return "ECONNRESET";
-    case ENETUNREACH: return "ENETUNREACH";
-    case EAGAIN: return "EAGAIN";
-    case ENOTCONN: return "ENOTCONN";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    default: return "other";
+    case 0:
+      return "0";
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case EBADF:
+      return "EBADF";
+    case ECONNRESET:
+      return "ECONNRESET";
+    case ENETUNREACH:
+      return "ENETUNREACH";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOTCONN:
+      return "ENOTCONN";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    default:
+      return "other";
   }
 }
 
@@ -138,7 +148,7 @@ int main(int argc, char** argv) {
     int raw_status = 0;
     waitpid(raw, &raw_status, 0);
     g_child_socket = WIFEXITED(raw_status) ? WEXITSTATUS(raw_status) : -1;
-    mode = "close";  /* then the vfork case as well */
+    mode = "close"; /* then the vfork case as well */
   }
   pid_t pid = vfork();
   if (pid == 0) {
@@ -183,13 +193,15 @@ int main(int argc, char** argv) {
   tcp_echo(t, "tcp-after", after_tcp, sizeof after_tcp);
   udp_echo(u, &udp_to, "udp-after", after_udp, sizeof after_udp);
   const char* dns_result = "sent";
-  if (sendto(u, "q", 1, 0, (const struct sockaddr*)&dns, sizeof dns) < 0) dns_result = errname(errno);
-  printf("{\"ok\": true, \"child_status\": %d, \"before_udp\": \"%s\", \"before_tcp\": \"%s\", "
-         "\"peer\": \"%s\", \"after_tcp\": \"%s\", \"after_udp\": \"%s\", \"dns\": \"%s\", "
-         "\"child_socket\": %d, \"child_socket_errno\": \"%s\", \"child_send_errno\": \"%s\", "
-         "\"child_connect_errno\": \"%s\"}\n",
-         WIFEXITED(status) ? WEXITSTATUS(status) : -1, before_udp, before_tcp, peer_text, after_tcp,
-         after_udp, dns_result, g_child_socket, errname(g_child_socket_errno),
-         errname(g_child_send_errno), errname(g_child_connect_errno));
+  if (sendto(u, "q", 1, 0, (const struct sockaddr*)&dns, sizeof dns) < 0)
+    dns_result = errname(errno);
+  printf(
+      "{\"ok\": true, \"child_status\": %d, \"before_udp\": \"%s\", \"before_tcp\": \"%s\", "
+      "\"peer\": \"%s\", \"after_tcp\": \"%s\", \"after_udp\": \"%s\", \"dns\": \"%s\", "
+      "\"child_socket\": %d, \"child_socket_errno\": \"%s\", \"child_send_errno\": \"%s\", "
+      "\"child_connect_errno\": \"%s\"}\n",
+      WIFEXITED(status) ? WEXITSTATUS(status) : -1, before_udp, before_tcp, peer_text, after_tcp,
+      after_udp, dns_result, g_child_socket, errname(g_child_socket_errno),
+      errname(g_child_send_errno), errname(g_child_connect_errno));
   return 0;
 }

@@ -1,7 +1,7 @@
+#include "base/cidr.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
-
-#include "base/cidr.hpp"
 
 namespace socksify {
 namespace {

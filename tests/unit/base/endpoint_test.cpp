@@ -64,11 +64,10 @@ TEST(Endpoint, RecognisesLoopbackIncludingV4Mapped) {
   std::uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
   EXPECT_TRUE(Endpoint::ipv6(mapped, 1).is_loopback());
   EXPECT_EQ(Endpoint::ipv6(mapped, 7).unmapped().kind(), Endpoint::Kind::IPv4);
-  EXPECT_EQ(Endpoint::ipv4(v4, 5).v4_mapped(), Endpoint::ipv6(std::span<const std::uint8_t, 16>(
-                                                               std::array<std::uint8_t, 16>{
-                                                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                                                   0xff, 0xff, 127, 0, 0, 9}),
-                                                           5));
+  EXPECT_EQ(Endpoint::ipv4(v4, 5).v4_mapped(),
+            Endpoint::ipv6(std::span<const std::uint8_t, 16>(std::array<std::uint8_t, 16>{
+                               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 9}),
+                           5));
   EXPECT_EQ(Endpoint::ipv4(v4, 5).v4_mapped().unmapped(), Endpoint::ipv4(v4, 5));
   std::uint8_t other[4] = {10, 0, 0, 1};
   EXPECT_FALSE(Endpoint::ipv4(other, 1).is_loopback());

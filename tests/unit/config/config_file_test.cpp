@@ -111,8 +111,9 @@ TEST(ConfigFileParse, ErrorsNameFileAndLine) {
   EXPECT_THAT(file_errors("udp # nothing\n"), ElementsAre("t.conf:1: 'udp' needs a value"));
   EXPECT_THAT(file_errors("udp maybe\n"),
               ElementsAre("t.conf:1: expected 1/true/yes/on or 0/false/no/off, got 'maybe'"));
-  EXPECT_THAT(file_errors("proxy ftp://h\n"),
-              ElementsAre("t.conf:1: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)"));
+  EXPECT_THAT(
+      file_errors("proxy ftp://h\n"),
+      ElementsAre("t.conf:1: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)"));
   EXPECT_THAT(file_errors("proxy_mode ring\n"),
               ElementsAre("t.conf:1: expected failover or chain, got 'ring'"));
   EXPECT_THAT(file_errors("dns both\n"),
@@ -195,13 +196,13 @@ TEST(LayeredSettings, FileAloneConfiguresEverything) {
                                 "proxy socks5://a.test:1\n"
                                 "proxy socks5://b.test:2\n"
                                 "proxy_mode chain\n"
-      "pipeline off\n"
+                                "pipeline off\n"
                                 "dns remote\n"
                                 "direct 10.0.0.0/8 .corp.test\n"
                                 "direct :53\n"
                                 "direct_loopback off\n"
                                 "udp off\n"
-      "bind on\n"
+                                "bind on\n"
                                 "connect_timeout 2500\n"
                                 "fake_ipv4 10.64.0.0/10\n"
                                 "fake_ipv6 fd00:1::/64\n"
@@ -358,12 +359,12 @@ TEST(FindConfigFile, IgnoresEmptyAndRelativeDirectories) {
 // relative name reads a different (possibly planted) file in each.
 TEST(FindConfigFile, ARelativeConfFileIsAnErrorAndARelativeHomeIsIgnored) {
   const FakeFs fs{{"socksify.conf", "/etc/socksify.conf", "home/.config/socksify/socksify.conf"}};
-  auto r = find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "socksify.conf"}}.lookup(),
-                            fs.exists());
+  auto r =
+      find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "socksify.conf"}}.lookup(), fs.exists());
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().text, HasSubstr("SOCKSIFY_CONF_FILE: 'socksify.conf' is relative"));
-  auto dot = find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "./socksify.conf"}}.lookup(),
-                              fs.exists());
+  auto dot =
+      find_config_file("", EnvMap{{"SOCKSIFY_CONF_FILE", "./socksify.conf"}}.lookup(), fs.exists());
   EXPECT_FALSE(dot.ok());
   EXPECT_EQ(found("", {{"HOME", "home"}}, fs), "/etc/socksify.conf");
 }

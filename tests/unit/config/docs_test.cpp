@@ -44,7 +44,8 @@ TEST(ManPages, EveryConfigKeyHasAnEntryWithItsVariableAndDefault) {
   const std::string page = read_man("socksify.conf.5");
   for (const OptionInfo& opt : option_table()) {
     if (opt.file_key.empty()) {
-      EXPECT_NE(page.find(opt.name), std::string::npos) << opt.name << " not in man/socksify.conf.5";
+      EXPECT_NE(page.find(opt.name), std::string::npos)
+          << opt.name << " not in man/socksify.conf.5";
       continue;
     }
     const std::string entry = key_entry(page, opt.file_key);

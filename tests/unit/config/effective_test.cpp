@@ -66,7 +66,8 @@ TEST_F(OpenConfig, ADirectoryOthersCanWriteIsReported) {
   chmod(dir_.c_str(), 0777);
   const EnvMap env{{"SOCKSIFY_CONF_FILE", path_}};
   EXPECT_THAT(load_effective_settings(env.lookup()).warnings,
-              ElementsAre(HasSubstr("its directory " + dir_ + " is writable by its group and "
+              ElementsAre(HasSubstr("its directory " + dir_ +
+                                    " is writable by its group and "
                                     "every user without the sticky bit")));
   chmod(dir_.c_str(), 01777);
   EXPECT_THAT(load_effective_settings(env.lookup()).warnings, IsEmpty());

@@ -33,16 +33,15 @@ struct FakeDirs {
 std::vector<std::string> warnings(std::string_view path, FileOwnership file,
                                   const FakeDirs& fs = FakeDirs{},
                                   std::string_view real_path = {}) {
-  return config_safety_warnings(path, real_path.empty() ? path : real_path, file, kMe,
-                                fs.lookup());
+  return config_safety_warnings(path, real_path.empty() ? path : real_path, file, kMe, fs.lookup());
 }
 
 TEST(ConfigSafety, AFileOnlyTheCallerCanChangeIsQuiet) {
   EXPECT_THAT(warnings("/home/me/s.conf", {0600, kMe}), IsEmpty());
   EXPECT_THAT(warnings("/home/me/s.conf", {0644, kMe}), IsEmpty());  // reading is another check
-  EXPECT_THAT(warnings("/etc/socksify.conf", {0644, 0}, FakeDirs{{{"/", {0755, 0}},
-                                                                   {"/etc", {0755, 0}}}}),
-              IsEmpty());
+  EXPECT_THAT(
+      warnings("/etc/socksify.conf", {0644, 0}, FakeDirs{{{"/", {0755, 0}}, {"/etc", {0755, 0}}}}),
+      IsEmpty());
 }
 
 TEST(ConfigSafety, WarnsAboutAFileOthersOrTheGroupCanWrite) {
@@ -81,7 +80,7 @@ TEST(ConfigSafety, WarnsAboutADirectoryOthersCanWriteWithoutTheStickyBit) {
 
 TEST(ConfigSafety, WarnsAboutEveryUnsafeAncestorNotJustTheParent) {
   FakeDirs fs;
-  fs.dirs["/home"] = {0777, 0};            // anyone can rename /home/me away
+  fs.dirs["/home"] = {0777, 0};               // anyone can rename /home/me away
   fs.dirs["/home/me/conf"] = {0755, kOther};  // kOther can replace the file
   EXPECT_THAT(warnings("/home/me/conf/s.conf", {0600, kMe}, fs),
               ElementsAre(HasSubstr("its directory /home/me/conf is owned by uid 1001"),

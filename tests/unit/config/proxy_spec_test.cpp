@@ -136,8 +136,10 @@ TEST(ProxyUrl, PortBounds) {
 }
 
 TEST(ProxyUrl, RejectsUnsupportedScheme) {
-  EXPECT_EQ(parse_error("ftp://h:1"), "unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)");
-  EXPECT_EQ(parse_error("socks4x://h"), "unsupported scheme 'socks4x' (use socks5://, socks5h:// or http://)");
+  EXPECT_EQ(parse_error("ftp://h:1"),
+            "unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)");
+  EXPECT_EQ(parse_error("socks4x://h"),
+            "unsupported scheme 'socks4x' (use socks5://, socks5h:// or http://)");
   EXPECT_EQ(parse_error("://h"), "invalid scheme (use socks5://, socks5h:// or http://)");
 }
 

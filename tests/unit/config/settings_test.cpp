@@ -116,9 +116,10 @@ TEST(LoadSettings, SeveralProxiesKeepTheirOrder) {
 
 TEST(LoadSettings, EveryBadProxyIsReported) {
   const auto errors = load_errors({{"SOCKSIFY_PROXY", "ftp://a socks5://ok socks5://b:0"}});
-  EXPECT_THAT(errors,
-              ElementsAre("SOCKSIFY_PROXY: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)",
-                          "SOCKSIFY_PROXY: port out of range (1..65535)"));
+  EXPECT_THAT(
+      errors,
+      ElementsAre("SOCKSIFY_PROXY: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)",
+                  "SOCKSIFY_PROXY: port out of range (1..65535)"));
 }
 
 TEST(LoadSettings, BooleansAcceptCommonSpellings) {

@@ -23,7 +23,9 @@ OwnFds* fresh() {
   return all->back().get();
 }
 
-bool is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+bool is_open(int fd) {
+  return fcntl(fd, F_GETFD) != -1;
+}
 
 // A free descriptor number at or above `from` (none of the process's).
 int free_number(int from) {

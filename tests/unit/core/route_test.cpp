@@ -41,7 +41,8 @@ TEST(Route, LoopbackGoesDirectUnlessTurnedOff) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}});
   EXPECT_EQ(route_for(rt, ip("127.0.0.2", 80)).kind, Route::Kind::Direct);
   EXPECT_EQ(route_for(rt, ip("::1", 80)).kind, Route::Kind::Direct);
-  Runtime off = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT_LOOPBACK", "off"}});
+  Runtime off =
+      runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT_LOOPBACK", "off"}});
   EXPECT_EQ(route_for(off, ip("127.0.0.2", 80)).kind, Route::Kind::Proxy);
 }
 
@@ -73,7 +74,8 @@ TEST(Route, FakeAddressesCarryTheirNameAndUnknownOnesAreRefused) {
 }
 
 TEST(Route, DirectRulesBypassTheProxy) {
-  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
+  Runtime rt =
+      runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1"}, {"SOCKSIFY_DIRECT", "192.168.0.0/16"}});
   ASSERT_TRUE(rt.configured()) << rt.config_error();
   EXPECT_EQ(route_for(rt, ip("192.168.4.4", 22)).kind, Route::Kind::Direct);
   EXPECT_EQ(route_for(rt, ip("192.169.4.4", 22)).kind, Route::Kind::Proxy);

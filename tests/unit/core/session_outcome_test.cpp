@@ -52,16 +52,18 @@ SessionOutcome outcome(socks5::Command cmd, const Endpoint* shown = &kDst, bool 
 
 TEST(SessionOutcomeFormat, UnreachableProxy) {
   const SessionOutcome o = outcome(socks5::Command::Connect);
-  SessionAttempt a{0, &kProxy, SessionStage::TcpConnect, Errno{ECONNREFUSED}, 0, "proxy unreachable",
-                   true};
-  EXPECT_EQ(line(o, a), fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy "
-                                    "unreachable: {} (ECONNREFUSED); trying the next proxy",
-                                    std::strerror(ECONNREFUSED)));
+  SessionAttempt a{
+      0, &kProxy, SessionStage::TcpConnect, Errno{ECONNREFUSED}, 0, "proxy unreachable", true};
+  EXPECT_EQ(line(o, a),
+            fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy "
+                        "unreachable: {} (ECONNREFUSED); trying the next proxy",
+                        std::strerror(ECONNREFUSED)));
   EXPECT_EQ(attempt_level(a), LogLevel::Warn);
   a.moved_on = false;
-  EXPECT_EQ(line(o, a), fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy "
-                                    "unreachable: {} (ECONNREFUSED)",
-                                    std::strerror(ECONNREFUSED)));
+  EXPECT_EQ(line(o, a),
+            fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy "
+                        "unreachable: {} (ECONNREFUSED)",
+                        std::strerror(ECONNREFUSED)));
   EXPECT_EQ(attempt_level(a), LogLevel::Error);
 }
 
@@ -69,35 +71,39 @@ TEST(SessionOutcomeFormat, HandshakeFailureNamesTheSubjectAndMasksThePassword) {
   const ProxySpec with_user = spec("10.0.1.1", 1080, "alice");
   const Endpoint udp_dst = ip4("10.0.2.9", 53);
   const SessionOutcome o = outcome(socks5::Command::UdpAssociate, &udp_dst);
-  const SessionAttempt a{0, &with_user, SessionStage::Auth, Errno{EACCES}, 0,
-                         "proxy rejected credentials", false};
+  const SessionAttempt a{
+      0, &with_user, SessionStage::Auth, Errno{EACCES}, 0, "proxy rejected credentials", false};
   const std::string text = line(o, a);
-  EXPECT_EQ(text, "UDP to 10.0.2.9:53 via socks5://alice:***@10.0.1.1:1080 failed: proxy rejected "
-                  "credentials (EACCES)");
+  EXPECT_EQ(text,
+            "UDP to 10.0.2.9:53 via socks5://alice:***@10.0.1.1:1080 failed: proxy rejected "
+            "credentials (EACCES)");
   EXPECT_EQ(text.find("s3cret"), std::string::npos);
 }
 
 TEST(SessionOutcomeFormat, BindVerb) {
   const SessionOutcome o = outcome(socks5::Command::Bind);
-  const SessionAttempt a{0, &kProxy, SessionStage::Reply, Errno{EOPNOTSUPP}, 7, "command not supported",
-                         false};
+  const SessionAttempt a{
+      0, &kProxy, SessionStage::Reply, Errno{EOPNOTSUPP}, 7, "command not supported", false};
   EXPECT_EQ(line(o, a),
-            "listen at 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: command not supported (EOPNOTSUPP)");
+            "listen at 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: command not supported "
+            "(EOPNOTSUPP)");
 }
 
 TEST(SessionOutcomeFormat, ChainHopsCountFromOne) {
   const ProxySpec second = spec("10.0.1.2", 1081);
   const SessionOutcome o = outcome(socks5::Command::Connect, &kDst, /*chain=*/true);
-  EXPECT_EQ(line(o, {1, &second, SessionStage::Method, Errno{EACCES}, 0, "no acceptable auth method",
-                     false}),
-            "connect to 10.0.2.1:80 via chain hop 2 (socks5://10.0.1.2:1081) failed: no acceptable auth "
-            "method (EACCES)");
+  EXPECT_EQ(
+      line(o, {1, &second, SessionStage::Method, Errno{EACCES}, 0, "no acceptable auth method",
+               false}),
+      "connect to 10.0.2.1:80 via chain hop 2 (socks5://10.0.1.2:1081) failed: no acceptable auth "
+      "method (EACCES)");
   // The first hop unreachable reads like a pool's proxy.
-  EXPECT_EQ(line(o, {0, &kProxy, SessionStage::TcpConnect, Errno{ETIMEDOUT}, 0, "proxy unreachable",
-                     false}),
-            fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy unreachable: "
-                        "{} (ETIMEDOUT)",
-                        std::strerror(ETIMEDOUT)));
+  EXPECT_EQ(
+      line(o,
+           {0, &kProxy, SessionStage::TcpConnect, Errno{ETIMEDOUT}, 0, "proxy unreachable", false}),
+      fmt::format("connect to 10.0.2.1:80 via socks5://10.0.1.1:1080 failed: proxy unreachable: "
+                  "{} (ETIMEDOUT)",
+                  std::strerror(ETIMEDOUT)));
 }
 
 TEST(SessionOutcomeFormat, Refusals) {

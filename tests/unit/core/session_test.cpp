@@ -36,7 +36,8 @@ const Bytes kGreeting = bytes({0x05, 0x01, 0x00});
 
 Endpoint ip(const char* text, std::uint16_t port) {
   std::uint8_t a[16];
-  if (inet_pton(AF_INET, text, a) == 1) return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), port);
+  if (inet_pton(AF_INET, text, a) == 1)
+    return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), port);
   EXPECT_EQ(inet_pton(AF_INET6, text, a), 1) << text;
   return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16), port);
 }
@@ -50,7 +51,9 @@ Bytes request(const Endpoint& dst) {
   return Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n ? *n : 0));
 }
 
-std::string text(const Endpoint& ep) { return fmt::format("{}", ep); }
+std::string text(const Endpoint& ep) {
+  return fmt::format("{}", ep);
+}
 
 struct FakeProxy {
   std::optional<Errno> connect_error;  // connect() fails with this
@@ -67,7 +70,8 @@ class FakeStream final : public socks5::Stream {
  public:
   explicit FakeStream(FakeProxy& p)
       : p_(p),
-        answers_(p.later.empty() ? p.answers : p.later[std::min(p.connections, p.later.size() - 1)]) {
+        answers_(p.later.empty() ? p.answers
+                                 : p.later[std::min(p.connections, p.later.size() - 1)]) {
     ++p_.connections;
     p_.writes_per_connection.emplace_back();
   }
@@ -140,7 +144,9 @@ class FakeIo final : public SessionIo {
 
 using testing::runtime;
 
-Runtime pool(const char* proxies) { return runtime({{"SOCKSIFY_PROXY", proxies}}); }
+Runtime pool(const char* proxies) {
+  return runtime({{"SOCKSIFY_PROXY", proxies}});
+}
 Runtime chain(const char* proxies) {
   return runtime({{"SOCKSIFY_PROXY", proxies}, {"SOCKSIFY_PROXY_MODE", "chain"}});
 }
@@ -158,7 +164,7 @@ struct SessionRun {
 };
 
 SessionRun run(const Runtime& rt, FakeIo& io, socks5::Command cmd = socks5::Command::Connect,
-        bool may_replace = true) {
+               bool may_replace = true) {
   g_reports.clear();
   SessionOutcome outcome;
   auto reply = open_session(rt, io, 7, cmd, kDst, outcome, {may_replace, nullptr, record});
@@ -268,7 +274,8 @@ TEST(SessionFailover, AllDownGivesTheLastError) {
 
 TEST(SessionFailover, ManyProxiesKeepTheFirstAttemptsAndTheLast) {
   std::string list;
-  for (int i = 1; i <= 12; ++i) list += fmt::format("{}socks5://10.0.0.{}:1080", i > 1 ? "," : "", i);
+  for (int i = 1; i <= 12; ++i)
+    list += fmt::format("{}socks5://10.0.0.{}:1080", i > 1 ? "," : "", i);
   const Runtime rt = pool(list.c_str());
   ASSERT_EQ(rt.proxies().size(), 12u);
   FakeIo io;  // nobody listens anywhere
@@ -336,12 +343,14 @@ TEST(Session, UnconfiguredRuntimeRefusesWithoutTouchingTheSocket) {
   EXPECT_EQ(r.outcome.attempts()[0].reason, rt.config_error());
 }
 
-constexpr const char* kThree = "socks5://10.0.0.1:1080,socks5://10.0.0.2:1081,socks5://10.0.0.3:1082";
+constexpr const char* kThree =
+    "socks5://10.0.0.1:1080,socks5://10.0.0.2:1081,socks5://10.0.0.3:1082";
 
 TEST(SessionChain, EveryHopIsAskedForTheNextHop) {
   const Runtime rt = chain(kThree);
   FakeIo io;
-  io.proxies["10.0.0.1:1080"].answers = cat({kNoAuth, kReplyOk, kNoAuth, kReplyOk, kNoAuth, kReplyOk});
+  io.proxies["10.0.0.1:1080"].answers =
+      cat({kNoAuth, kReplyOk, kNoAuth, kReplyOk, kNoAuth, kReplyOk});
   const SessionRun r = run(rt, io);
   ASSERT_TRUE(r.reply) << r.reply.error().code;
   // Only the first hop is connected to; the others are reached through it.
@@ -450,8 +459,8 @@ TEST(SessionPipeline, ASuccessIsRememberedAndOnNeverFallsBack) {
   ASSERT_TRUE(run(rt, io).reply);
   EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Takes);
 
-  const Runtime on = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"},
-                              {"SOCKSIFY_PIPELINE", "on"}});
+  const Runtime on =
+      runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"}, {"SOCKSIFY_PIPELINE", "on"}});
   FakeIo io2;
   io2.proxies["10.0.0.1:1080"].answers = kNoAuth;  // then hangs up
   const SessionRun r = run(on, io2);
@@ -461,8 +470,8 @@ TEST(SessionPipeline, ASuccessIsRememberedAndOnNeverFallsBack) {
 }
 
 TEST(SessionPipeline, OffSendsOneMessagePerRoundTrip) {
-  const Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://u:p@10.0.0.1:1080"},
-                              {"SOCKSIFY_PIPELINE", "off"}});
+  const Runtime rt =
+      runtime({{"SOCKSIFY_PROXY", "socks5://u:p@10.0.0.1:1080"}, {"SOCKSIFY_PIPELINE", "off"}});
   FakeIo io;
   io.proxies["10.0.0.1:1080"].answers = cat({kNoAuth, kReplyOk});
   ASSERT_TRUE(run(rt, io).reply);
@@ -491,7 +500,8 @@ TEST(SessionPipeline, AChainRestartsWhenAHopFallsBack) {
 
 TEST(Upstream, Socks5IsDownOnlyWhenItNeverAnsweredTheGreeting) {
   const Upstream& up = upstream_for(ProxySpec{});
-  for (auto cmd : {socks5::Command::Connect, socks5::Command::Bind, socks5::Command::UdpAssociate}) {
+  for (auto cmd :
+       {socks5::Command::Connect, socks5::Command::Bind, socks5::Command::UdpAssociate}) {
     EXPECT_TRUE(up.carries(cmd));
   }
   using socks5::Stage;

@@ -1,12 +1,11 @@
 #include "core/udp_drop_wait.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
@@ -35,9 +34,7 @@ class LoopbackUdp {
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   void nonblocking() { fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK); }
-  void send_self() {
-    sendto(fd_, "x", 1, 0, reinterpret_cast<sockaddr*>(&self_), sizeof self_);
-  }
+  void send_self() { sendto(fd_, "x", 1, 0, reinterpret_cast<sockaddr*>(&self_), sizeof self_); }
 
  private:
   int fd_ = -1;

@@ -11,8 +11,8 @@
 namespace socksify::dns {
 namespace {
 
-using testing::Bytes;
 using testing::as_bytes;
+using testing::Bytes;
 using testing::query;
 
 // What an upstream would send for `raw`: a TXT answer of txt_size bytes.
@@ -89,9 +89,8 @@ TEST(DnsRelay, AnythingButAResponseToThisQueryIsServfail) {
   Bytes two_questions = good;
   two_questions[5] = 2;
   const Bytes short_one(good.begin(), good.begin() + 20);
-  for (const Bytes* bad : std::initializer_list<const Bytes*>{&other_id, &other_type, &other_name,
-                                                            &not_response, &two_questions,
-                                                            &short_one}) {
+  for (const Bytes* bad : std::initializer_list<const Bytes*>{
+           &other_id, &other_type, &other_name, &not_response, &two_questions, &short_one}) {
     const Relayed r = relay(client, *bad);
     ASSERT_TRUE(r.parsed.ok);
     EXPECT_EQ(r.parsed.id, 0x0101);

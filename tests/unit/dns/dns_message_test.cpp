@@ -11,8 +11,8 @@
 namespace socksify::dns {
 namespace {
 
-using testing::Bytes;
 using testing::as_bytes;
+using testing::Bytes;
 using testing::header;
 using testing::put16;
 using testing::query;
@@ -227,8 +227,7 @@ TEST(DnsParseQuery, OptWithANameIsFormErr) {
   Bytes o = testing::opt(1232, 0, false);
   o[0] = 1;
   o.insert(o.begin() + 1, {'x', 0});
-  EXPECT_EQ(parse_query(as_bytes(with(query("a.test", 1, 1, 1), o))).status,
-            QueryStatus::FormErr);
+  EXPECT_EQ(parse_query(as_bytes(with(query("a.test", 1, 1, 1), o))).status, QueryStatus::FormErr);
 }
 
 TEST(DnsParseQuery, BytesAfterTheLastRecordAreIgnored) {
@@ -281,7 +280,7 @@ TEST(DnsBuildResponse, EchoesTheQuestionAndAnswersAsLibresolvReadsThem) {
 
 TEST(DnsBuildResponse, CopiesRdAndCdAndClearsTheRest) {
   Bytes raw = query("a.test", 1);
-  raw[2] = 0x00;  // RD clear
+  raw[2] = 0x00;         // RD clear
   raw[3] = 0x10 | 0x20;  // CD and AD set in the query
   const Query q = parse_query(as_bytes(raw));
   std::array<std::byte, 512> out{};
@@ -325,8 +324,8 @@ TEST(DnsBuildResponse, TooBigSetsTcAndDropsTheAnswers) {
   std::array<std::uint8_t, 600> txt{};
   const Answer a{type::TXT, 10, txt};
   std::array<std::byte, 2048> out{};
-  const std::size_t n = build_response(out, udp_response_limit(q), q, Rcode::NoError,
-                                       std::span(&a, 1));
+  const std::size_t n =
+      build_response(out, udp_response_limit(q), q, Rcode::NoError, std::span(&a, 1));
   ASSERT_GT(n, 0u);
   EXPECT_LE(n, 512u);
   const auto r = testing::parse_response(std::span(out.data(), n));
@@ -346,7 +345,7 @@ TEST(DnsBuildResponse, NothingWhenEvenTheHeaderDoesNotFit) {
   const Query q = parse_query(as_bytes(query("a.test", 1)));
   std::array<std::byte, 64> out{};
   EXPECT_EQ(build_response(std::span(out).first(11), 512, q, Rcode::NoError), 0u);
-  EXPECT_EQ(build_response(out, 20, q, Rcode::NoError), 0u);  // header fits, question not
+  EXPECT_EQ(build_response(out, 20, q, Rcode::NoError), 0u);         // header fits, question not
   EXPECT_EQ(build_response(out, 512, Query{}, Rcode::NoError), 0u);  // a Drop
 }
 

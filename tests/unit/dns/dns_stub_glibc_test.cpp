@@ -89,9 +89,9 @@ class StubServer {
       const ssize_t n =
           recvfrom(fd_, in.data(), in.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen);
       if (n < 0) return false;
-      const auto r = answer_udp({reinterpret_cast<const std::byte*>(in.data()),
-                                 static_cast<std::size_t>(n)},
-                                source_, {}, out);
+      const auto r =
+          answer_udp({reinterpret_cast<const std::byte*>(in.data()), static_cast<std::size_t>(n)},
+                     source_, {}, out);
       if (r.action == StubAction::Reply) {
         sendto(fd_, out.data(), r.size, 0, reinterpret_cast<sockaddr*>(&peer), plen);
       }
@@ -182,7 +182,9 @@ TEST_P(DnsStubGlibc, NodataAndNxdomainAreWhatGlibcReportsForThem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(UdpAndTcp, DnsStubGlibc, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Tcp" : "Udp"; });
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Tcp" : "Udp";
+                         });
 
 }  // namespace
 }  // namespace socksify::dns

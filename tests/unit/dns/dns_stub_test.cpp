@@ -16,8 +16,8 @@
 namespace socksify::dns {
 namespace {
 
-using testing::Bytes;
 using testing::as_bytes;
+using testing::Bytes;
 using testing::query;
 using testing::query_with_opt;
 
@@ -160,8 +160,8 @@ TEST(DnsStub, AnyGetsBothAddresses) {
 }
 
 TEST(DnsStub, OtherTypesAreNodataByDefaultAndForwardedWithAnUpstream) {
-  for (const std::uint16_t t : {type::MX, type::TXT, type::SRV, type::HTTPS, type::SVCB,
-                                type::NS, type::SOA, type::CNAME}) {
+  for (const std::uint16_t t : {type::MX, type::TXT, type::SRV, type::HTTPS, type::SVCB, type::NS,
+                                type::SOA, type::CNAME}) {
     FakeSource s = table();
     const Reply r = udp(s, query("target.test", t));
     ASSERT_EQ(r.outcome.action, StubAction::Reply) << t;

@@ -507,7 +507,7 @@ TEST(SharedNameTable, ForkedProcessesAgreeOnEveryAddress) {
     }
   }
   EXPECT_EQ(numbers.size(), static_cast<std::size_t>(kDistinct));  // no shared address
-  EXPECT_EQ(numbers.count(0), 0u);  // parent.test's
+  EXPECT_EQ(numbers.count(0), 0u);                                 // parent.test's
   EXPECT_EQ(t->unindexed(), 0u);
 }
 
@@ -546,8 +546,8 @@ TEST(SharedNameTable, AProcessKilledMidInsertLeavesTheTableUsable) {
     // The newer half (not due for renewal) is found again by name.
     for (int i = 32; i < 64; ++i) {
       std::array<std::uint8_t, 4> again{};
-      ASSERT_TRUE(t->address_for("after" + std::to_string(round) + "-" + std::to_string(i),
-                                 AF_INET, again));
+      ASSERT_TRUE(t->address_for("after" + std::to_string(round) + "-" + std::to_string(i), AF_INET,
+                                 again));
       ASSERT_EQ(again, addrs[i]);
     }
     EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
@@ -623,8 +623,8 @@ TEST(SharedNameTableSource, AStubAnswerInOneProcessMapsBackInAnother) {
     if (!mine) _exit(2);
     dns::SharedNameTableSource source(*mine);
     const auto q = dns::testing::query("Stub.Test", 1);  // A
-    const auto r = dns::answer_udp(dns::testing::as_bytes(q), source, {},
-                                   {out.data() + 8, 4096 - 8});
+    const auto r =
+        dns::answer_udp(dns::testing::as_bytes(q), source, {}, {out.data() + 8, 4096 - 8});
     if (r.action != dns::StubAction::Reply || r.rcode != dns::Rcode::NoError) _exit(3);
     std::memcpy(out.data(), &r.size, sizeof(std::uint32_t));
     _exit(0);

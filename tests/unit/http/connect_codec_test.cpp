@@ -98,12 +98,12 @@ TEST(HttpParse, StopsAtTheBlankLineWhateverFollows) {
 // that reads exactly what NeedMore says never takes the tunnel's first byte.
 TEST(HttpParse, EveryPrefixNeedsMoreButNeverPastTheEnd) {
   for (const std::string& r : {std::string("HTTP/1.0 200 Connection established\r\nProxy-agent: "
-                                          "tinyproxy/1.11.1\r\n\r\n"),
-                              std::string("HTTP/1.1 200\r\n\r\n"),
-                              std::string("HTTP/1.1 407 Proxy Authentication Required\r\n"
-                                          "Proxy-Authenticate: Basic realm=\"x\"\r\n"
-                                          "Content-Length: 0\r\n\r\n"),
-                              std::string("HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n")}) {
+                                           "tinyproxy/1.11.1\r\n\r\n"),
+                               std::string("HTTP/1.1 200\r\n\r\n"),
+                               std::string("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                           "Proxy-Authenticate: Basic realm=\"x\"\r\n"
+                                           "Content-Length: 0\r\n\r\n"),
+                               std::string("HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n")}) {
     for (std::size_t k = 0; k < r.size(); ++k) {
       const Parsed p = parse(std::string_view(r).substr(0, k));
       ASSERT_EQ(p.status, ParseStatus::NeedMore) << k << " of " << r;
@@ -128,7 +128,7 @@ TEST(HttpParse, GarbageFailsOnItsFirstBytes) {
 }
 
 TEST(HttpParse, MalformedLines) {
-  EXPECT_EQ(parse("HTTP/1.1 200 OK\n\n").status, ParseStatus::Malformed);  // bare LF
+  EXPECT_EQ(parse("HTTP/1.1 200 OK\n\n").status, ParseStatus::Malformed);        // bare LF
   EXPECT_EQ(parse("HTTP/1.1 200 OK\r\r\n\r\n").status, ParseStatus::Malformed);  // bare CR
   EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nno colon\r\n\r\n").status, ParseStatus::Malformed);
   EXPECT_EQ(parse("HTTP/1.1 200 OK\r\n: empty name\r\n\r\n").status, ParseStatus::Malformed);

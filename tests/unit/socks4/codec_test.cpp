@@ -74,11 +74,11 @@ TEST(Socks4Request, Refusals) {
                 .error()
                 .code,
             EINVAL);
-  EXPECT_EQ(encode_request(out, Command::Connect, v4(1, 2, 3, 4, 5),
-                           std::string(kMaxUserId + 1, 'u'))
-                .error()
-                .code,
-            EINVAL);
+  EXPECT_EQ(
+      encode_request(out, Command::Connect, v4(1, 2, 3, 4, 5), std::string(kMaxUserId + 1, 'u'))
+          .error()
+          .code,
+      EINVAL);
   std::array<std::byte, 8> small{};  // no room for the USERID's NUL
   EXPECT_EQ(encode_request(small, Command::Connect, v4(1, 2, 3, 4, 5), "").error().code, ENOBUFS);
 }

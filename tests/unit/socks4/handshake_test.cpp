@@ -61,8 +61,8 @@ TEST(Socks4Handshake, GrantedSplitReadsStopAtTheReply) {
   auto r = handshake(s, "alice", Command::Connect, v4(10, 0, 0, 2, 80), false);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->code, 0);
-  EXPECT_EQ(hex(s.written), hex(cat({bytes({4, 1, 0, 80, 10, 0, 0, 2}), text("alice"),
-                                     bytes({0})})));
+  EXPECT_EQ(hex(s.written),
+            hex(cat({bytes({4, 1, 0, 80, 10, 0, 0, 2}), text("alice"), bytes({0})})));
   EXPECT_EQ(s.unread(), 12u);  // the application's bytes stay in the socket
 }
 

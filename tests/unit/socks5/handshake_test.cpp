@@ -67,8 +67,8 @@ class ScriptedStream : public Stream {
   }
 
   Bytes written;
-  std::vector<Bytes> writes;  // one entry per write_some call: the write boundaries
-  std::vector<long> limits;   // limit_waits calls, in ms (0: lifted)
+  std::vector<Bytes> writes;            // one entry per write_some call: the write boundaries
+  std::vector<long> limits;             // limit_waits calls, in ms (0: lifted)
   std::optional<std::size_t> stall_at;  // reads from this incoming offset on time out
   int reads = 0;
   int stalled_reads = 0;

@@ -42,8 +42,10 @@ TEST(LaunchArgs, DoubleDashEndsOptionsEvenBeforeADashProgram) {
 }
 
 TEST(LaunchArgs, EveryValueSpellingIsAccepted) {
-  for (auto args : {std::initializer_list<const char*>{"-x", "U", "p"}, {"-xU", "p"},
-                    {"--proxy", "U", "p"}, {"--proxy=U", "p"}}) {
+  for (auto args : {std::initializer_list<const char*>{"-x", "U", "p"},
+                    {"-xU", "p"},
+                    {"--proxy", "U", "p"},
+                    {"--proxy=U", "p"}}) {
     auto r = parse(args);
     ASSERT_TRUE(r.ok()) << r.error().text;
     EXPECT_THAT(r->env, ElementsAre(Pair("SOCKSIFY_PROXY", "U")));
