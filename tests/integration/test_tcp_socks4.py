@@ -130,7 +130,7 @@ class Socks4ThroughLauncher(CapturesLink, IntegrationTest):
         result = self.json_output(proc)
         self.assertFalse(result["ok"], describe(proc))
         self.assertEqual(result["errno"], errno.EOPNOTSUPP, describe(proc))
-        self.assertOneErrorLine(proc, b"cannot carry it")
+        self.assertOneErrorLine(proc, b"a SOCKS4 proxy carries TCP only")
         self.assertNoDirectPackets("UDP over socks4")
 
     def test_check_connects_over_socks4_and_fails_udp_without_sending(self):
