@@ -10,78 +10,13 @@
 
 #include "base/ascii.hpp"
 #include "base/v4_mapped.hpp"
+#include "dns/fake_range.hpp"
 
 namespace socksify {
 
 namespace {
 
-std::size_t address_size(const Cidr& c) {
-  if (c.family == AF_INET) return 4;
-  if (c.family == AF_INET6) return 16;
-  return 0;
-}
-
-bool is_absent(const Cidr& c) {
-  return c.family == 0;
-}
-
-bool is_valid(const Cidr& c) {
-  const std::size_t size = address_size(c);
-  return size != 0 && c.prefix <= size * 8;
-}
-
-// Mask of the network bits of byte b for a prefix length.
-std::uint8_t network_mask(std::uint8_t prefix, std::size_t b) {
-  const std::size_t bits_before = b * 8;
-  if (prefix >= bits_before + 8) return 0xff;
-  if (prefix <= bits_before) return 0;
-  return static_cast<std::uint8_t>(0xff << (8 - (prefix - bits_before)));
-}
-
-// How many addresses of c may be handed out: all but the network address, and
-// for IPv4 also all but the last one (a broadcast to some stacks).
-std::uint64_t usable_addresses(const Cidr& c) {
-  if (!is_valid(c)) return 0;
-  const unsigned host_bits = static_cast<unsigned>(address_size(c) * 8 - c.prefix);
-  const std::uint64_t reserved = c.family == AF_INET ? 2 : 1;
-  if (host_bits >= 63) return std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t total = std::uint64_t{1} << host_bits;
-  return total > reserved ? total - reserved : 0;
-}
-
-// A range with its host bits cleared, so that OR-ing a host number into it
-// gives an address inside it even if the caller left junk there.
-Cidr normalized(const Cidr& c) {
-  Cidr out = c;
-  if (!is_valid(c)) return out;
-  for (std::size_t b = 0; b < address_size(c); ++b) out.bytes[b] &= network_mask(c.prefix, b);
-  return out;
-}
-
-bool matches(const Cidr& c, const std::uint8_t* addr, std::size_t size) {
-  if (!is_valid(c) || address_size(c) != size) return false;
-  for (std::size_t b = 0; b < size; ++b) {
-    const std::uint8_t m = network_mask(c.prefix, b);
-    if ((addr[b] & m) != c.bytes[b]) return false;
-  }
-  return true;
-}
-
-// The host part of addr as a number; nullopt when it does not fit 64 bits
-// (possible only in IPv6 ranges, and never an assigned address).
-std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr,
-                                         std::size_t size) {
-  std::uint64_t n = 0;
-  for (std::size_t b = 0; b < size; ++b) {
-    const std::uint8_t host = addr[b] & static_cast<std::uint8_t>(~network_mask(c.prefix, b));
-    if (b + 8 < size) {
-      if (host != 0) return std::nullopt;
-      continue;
-    }
-    n = (n << 8) | host;
-  }
-  return n;
-}
+using namespace fake_range;
 
 // What both lookups check first: the range serving `family`, if `out` holds
 // one of its addresses and `name` can be sent to a proxy; `name` lower-cased
@@ -180,17 +115,6 @@ std::uint32_t NameTable::slot_for_locked(std::string_view lowered) {
   push_front_locked(i);
   ++next_number_;
   return i;
-}
-
-void NameTable::write_address(const Cidr& range, std::uint64_t number,
-                              std::span<std::uint8_t> out) const {
-  const std::size_t size = address_size(range);
-  std::memcpy(out.data(), range.bytes, size);
-  // number + 1 fits the host bits: numbers stay below addresses_.
-  std::uint64_t n = number + 1;
-  for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
-    out[b] |= static_cast<std::uint8_t>(n & 0xff);
-  }
 }
 
 bool NameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {

@@ -136,7 +136,6 @@ class NameTable {
   void push_front_locked(std::uint32_t i);
   // The address number an address carries (it may never have been handed out).
   std::optional<std::uint64_t> number_of(std::span<const std::uint8_t> addr) const;
-  void write_address(const Cidr& range, std::uint64_t number, std::span<std::uint8_t> out) const;
 
   Cidr v4_, v6_;
   std::size_t capacity_;

@@ -13,6 +13,8 @@
 #include <new>
 
 #include "base/ascii.hpp"
+#include "base/v4_mapped.hpp"
+#include "dns/fake_range.hpp"
 
 namespace socksify {
 
@@ -31,82 +33,7 @@ constexpr std::uint64_t kMaxNumbers = std::numeric_limits<std::uint32_t>::max() 
 
 using Ref = std::atomic_ref<std::uint64_t>;
 
-// --- the same range arithmetic as name_table.cpp (kept private there) ---
-
-std::size_t address_size(const Cidr& c) {
-  if (c.family == AF_INET) return 4;
-  if (c.family == AF_INET6) return 16;
-  return 0;
-}
-
-bool is_absent(const Cidr& c) {
-  return c.family == 0;
-}
-
-bool is_valid(const Cidr& c) {
-  const std::size_t size = address_size(c);
-  return size != 0 && c.prefix <= size * 8;
-}
-
-std::uint8_t network_mask(std::uint8_t prefix, std::size_t b) {
-  const std::size_t bits_before = b * 8;
-  if (prefix >= bits_before + 8) return 0xff;
-  if (prefix <= bits_before) return 0;
-  return static_cast<std::uint8_t>(0xff << (8 - (prefix - bits_before)));
-}
-
-std::uint64_t usable_addresses(const Cidr& c) {
-  if (!is_valid(c)) return 0;
-  const unsigned host_bits = static_cast<unsigned>(address_size(c) * 8 - c.prefix);
-  const std::uint64_t reserved = c.family == AF_INET ? 2 : 1;
-  if (host_bits >= 63) return std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t total = std::uint64_t{1} << host_bits;
-  return total > reserved ? total - reserved : 0;
-}
-
-Cidr normalized(const Cidr& c) {
-  Cidr out = c;
-  if (!is_valid(c)) return out;
-  for (std::size_t b = 0; b < address_size(c); ++b) out.bytes[b] &= network_mask(c.prefix, b);
-  return out;
-}
-
-bool matches(const Cidr& c, const std::uint8_t* addr, std::size_t size) {
-  if (!is_valid(c) || address_size(c) != size) return false;
-  for (std::size_t b = 0; b < size; ++b) {
-    if ((addr[b] & network_mask(c.prefix, b)) != c.bytes[b]) return false;
-  }
-  return true;
-}
-
-std::optional<std::uint64_t> host_number(const Cidr& c, const std::uint8_t* addr,
-                                         std::size_t size) {
-  std::uint64_t n = 0;
-  for (std::size_t b = 0; b < size; ++b) {
-    const std::uint8_t host = addr[b] & static_cast<std::uint8_t>(~network_mask(c.prefix, b));
-    if (b + 8 < size) {
-      if (host != 0) return std::nullopt;
-      continue;
-    }
-    n = (n << 8) | host;
-  }
-  return n;
-}
-
-constexpr std::array<std::uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-bool is_v4_mapped(std::span<const std::uint8_t> a) {
-  return a.size() == 16 && std::equal(kV4MappedPrefix.begin(), kV4MappedPrefix.end(), a.begin());
-}
-
-void write_address(const Cidr& range, std::uint64_t number, std::span<std::uint8_t> out) {
-  const std::size_t size = address_size(range);
-  std::memcpy(out.data(), range.bytes, size);
-  std::uint64_t n = number + 1;
-  for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
-    out[b] |= static_cast<std::uint8_t>(n & 0xff);
-  }
-}
+using namespace fake_range;  // the range arithmetic NameTable uses too
 
 // How many numbers two ranges give (the smaller decides), capped for the
 // tags; 0 when they are malformed or both absent.
