@@ -22,7 +22,11 @@ namespace socksify {
 // are address-free, so they work across processes mapping the region at
 // different addresses; a lock-based fallback would not.
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
-static_assert(std::atomic_ref<std::uint64_t>::required_alignment <= alignof(std::uint64_t));
+// Every shared word sits at a multiple of 8 from the region's start (the region
+// is checked to be kAlignment-aligned, the header's fields are in 8-byte order,
+// slots are whole words), also on i386, where alignof(uint64_t) is only 4: a
+// 32-bit and a 64-bit process of one tree lay the region out the same.
+static_assert(std::atomic_ref<std::uint64_t>::required_alignment <= 8);
 
 namespace {
 
@@ -108,11 +112,13 @@ struct SharedNameTable::Header {
 // Every byte up to `next` is a field, so a flipped byte anywhere in them fails
 // the checksum or a check (the unit test flips each one).
 static_assert(offsetof(SharedNameTable::Header, checksum) == 96);
-
 struct SharedNameTable::Slot {
   std::uint64_t state;          // atomic: tag of the published number
   std::uint64_t words[kWords];  // atomic: tag << 32 | 4 bytes of [length][name]
 };
+static_assert(offsetof(SharedNameTable::Header, capacity) % 8 == 0 &&
+              offsetof(SharedNameTable::Header, next) % 8 == 0 &&
+              sizeof(SharedNameTable::Slot) % 8 == 0);
 
 namespace {
 
