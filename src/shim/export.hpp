@@ -70,9 +70,11 @@ R guarded(F&& f) {
   ErrnoSaver keep;
   try {
     return f();
-  } catch (abi::__forced_unwind&) {
-    throw;
   } catch (...) {
+    // A forced unwind (and any foreign exception) has no C++ type here: let it
+    // go on. Not `catch (abi::__forced_unwind&)`: the unwinder binds that
+    // reference to a null object, which UBSan rightly reports.
+    if (abi::__cxa_current_exception_type() == nullptr) throw;
     return Errno{ENOMEM};
   }
 }
