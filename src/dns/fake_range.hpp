@@ -17,6 +17,7 @@
 #include <span>
 
 #include "base/cidr.hpp"
+#include "base/v4_mapped.hpp"
 
 namespace socksify::fake_range {
 
@@ -97,6 +98,23 @@ inline void write_address(const Cidr& range, std::uint64_t number, std::span<std
   for (std::size_t b = size; b-- > 0 && n != 0; n >>= 8) {
     out[b] |= static_cast<std::uint8_t>(n & 0xff);
   }
+}
+
+// The number (0, 1, ...) of an address of either range (an IPv4 one also as
+// ::ffff:a.b.c.d); nullopt when it is in neither, or is a network address. It
+// may never have been handed out: callers check it against what they hold.
+inline std::optional<std::uint64_t> number_of(const Cidr& v4, const Cidr& v6,
+                                              std::span<const std::uint8_t> addr) {
+  std::optional<std::uint64_t> n;
+  if (addr.size() == 4 && matches(v4, addr.data(), 4)) {
+    n = host_number(v4, addr.data(), 4);
+  } else if (is_v4_mapped(addr) && matches(v4, addr.data() + 12, 4)) {
+    n = host_number(v4, addr.data() + 12, 4);
+  } else if (addr.size() == 16 && matches(v6, addr.data(), 16)) {
+    n = host_number(v6, addr.data(), 16);
+  }
+  if (!n || *n == 0) return std::nullopt;  // outside, or the network address
+  return *n - 1;
 }
 
 }  // namespace socksify::fake_range

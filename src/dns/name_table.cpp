@@ -155,16 +155,7 @@ bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> 
 }
 
 std::optional<std::uint64_t> NameTable::number_of(std::span<const std::uint8_t> addr) const {
-  std::optional<std::uint64_t> n;
-  if (addr.size() == 4 && matches(v4_, addr.data(), 4)) {
-    n = host_number(v4_, addr.data(), 4);
-  } else if (is_v4_mapped(addr) && matches(v4_, addr.data() + 12, 4)) {
-    n = host_number(v4_, addr.data() + 12, 4);
-  } else if (addr.size() == 16 && matches(v6_, addr.data(), 16)) {
-    n = host_number(v6_, addr.data(), 16);
-  }
-  if (!n || *n == 0) return std::nullopt;  // outside, or the network address
-  return *n - 1;
+  return fake_range::number_of(v4_, v6_, addr);
 }
 
 std::optional<Endpoint> NameTable::endpoint_for(std::span<const std::uint8_t> addr,

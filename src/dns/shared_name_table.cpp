@@ -397,16 +397,9 @@ bool SharedNameTable::find_address(std::string_view name, int family,
 }
 
 std::optional<std::uint64_t> SharedNameTable::number_of(std::span<const std::uint8_t> addr) const {
-  std::optional<std::uint64_t> n;
-  if (addr.size() == 4 && matches(v4_, addr.data(), 4)) {
-    n = host_number(v4_, addr.data(), 4);
-  } else if (is_v4_mapped(addr) && matches(v4_, addr.data() + 12, 4)) {
-    n = host_number(v4_, addr.data() + 12, 4);
-  } else if (addr.size() == 16 && matches(v6_, addr.data(), 16)) {
-    n = host_number(v6_, addr.data(), 16);
-  }
-  if (!n || *n == 0 || *n > addresses_) return std::nullopt;
-  return *n - 1;
+  const auto n = fake_range::number_of(v4_, v6_, addr);
+  if (!n || *n >= addresses_) return std::nullopt;
+  return n;
 }
 
 std::size_t SharedNameTable::name_for(std::span<const std::uint8_t> addr,
