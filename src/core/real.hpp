@@ -103,6 +103,12 @@ SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DECLARE_REAL)
 // Resolves every symbol now (called from the library constructor).
 void resolve_all();
 
+// The next definition of a symbol that is not in the list above because it
+// lives outside libc or must not be looked up at start-up (libresolv's
+// compatibility entry points, present only when a program loaded libresolv):
+// null when there is none; aborts, as the list does, if it is our own hook.
+void* next_symbol(const char* name);
+
 }  // namespace socksify::real
 
 #define REAL(name) (::socksify::real::name##_fn())
