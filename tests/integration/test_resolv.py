@@ -11,7 +11,9 @@ socks5:// the originals run: the query reaches the trap."""
 
 import json
 import os
+import socket
 import subprocess
+import textwrap
 import unittest
 
 from harness import netns, servers
@@ -23,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NAME = "resolv-origin.socksify.test"  # known to the proxy's /etc/hosts only
 DANTED_H = f"socks5h://{netns.PROXY4}:{DANTED_PORT}"
 DANTED = f"socks5://{netns.PROXY4}:{DANTED_PORT}"
+LISTED = "client-known.socksify.test"  # the client's /etc/hosts only
+LISTED_ADDR = "10.200.1.99"
 NO_DATA = 4  # netdb.h
 TRY_AGAIN = 2
 
@@ -32,7 +36,7 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
 
     @classmethod
     def start_extra(cls):
-        cls.start_danted_resolving({NAME: netns.TARGET4})
+        cls.start_danted_resolving({NAME: netns.TARGET4}, client_names={LISTED: LISTED_ADDR})
         super().start_extra()
         cls.client = os.path.join(cls.workdir, "resolv_client")
         subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
@@ -110,6 +114,37 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
         records = self.assertFetchedByName("gai-thread")
         self.assertEqual(records[-1]["notified"], 7, records[-1]["_describe"])  # on another thread
         self.assertEqual(records[0]["gai_error"], 0)
+
+    # -- reverse lookups of addresses outside the fake ranges ----------------------------
+    REVERSE = textwrap.dedent(f"""\
+        import json, socket
+        out = {{}}
+        out["unlisted"] = socket.getnameinfo(("{netns.TARGET4}", 80), 0)[0]
+        try:
+            socket.getnameinfo(("{netns.TARGET4}", 80), socket.NI_NAMEREQD)
+            out["namereqd"] = "found"
+        except socket.gaierror as e:
+            out["namereqd"] = e.errno
+        out["listed"] = socket.getnameinfo(("{LISTED_ADDR}", 80), 0)[0]
+        out["listed_gethostbyaddr"] = socket.gethostbyaddr("{LISTED_ADDR}")[0]
+        try:
+            socket.gethostbyaddr("{netns.TARGET4}")
+            out["gethostbyaddr"] = "found"
+        except socket.herror as e:
+            out["gethostbyaddr"] = e.errno
+        print(json.dumps(out))
+        """)
+
+    def test_reverse_lookups_of_real_addresses_use_the_hosts_file_only(self):
+        proc = self.socksify(["/usr/bin/python3", "-c", self.REVERSE], DANTED_H)
+        self.assertSucceeded(proc, "reverse lookups")
+        out = self.json_output(proc)
+        self.assertEqual(out, {"unlisted": netns.TARGET4, "namereqd": socket.EAI_NONAME,
+                               "listed": LISTED, "listed_gethostbyaddr": LISTED,
+                               "gethostbyaddr": 1},  # HOST_NOT_FOUND
+                         describe(proc))
+        self.assertNoDnsLeak()  # glibc would have asked for 2.1.200.10.in-addr.arpa
+        self.assertNoDirectPackets("reverse lookups")
 
     # -- socks5:// keeps local DNS ---------------------------------------------------
     def test_socks5_without_h_runs_glibcs_own_calls(self):
