@@ -1,5 +1,6 @@
 """glibc's own resolver calls under socks5h: res_query, res_search,
-res_querydomain, res_nquery, res_nsend, the pre-2.34 name __res_query, and
+res_querydomain, res_nquery, res_nsend, the pre-2.34 name __res_query,
+libresolv's compatibility-only res_gethostbyname, and
 getaddrinfo_a (GAI_WAIT, GAI_NOWAIT with SIGEV_SIGNAL and with SIGEV_THREAD).
 glibc sends these queries with libc-internal socket calls that LD_PRELOAD
 cannot see, so without socksify's interposition they would reach the resolver
@@ -75,6 +76,9 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
 
     def test_pre_2_34_name___res_query_is_answered_too(self):
         self.assertFetchedByName("compat")
+
+    def test_libresolv_compat_res_gethostbyname_is_answered_too(self):
+        self.assertFetchedByName("compat-hostent")
 
     def test_res_search_looks_the_name_up_as_given(self):
         self.assertFetchedByName("search")

@@ -3,7 +3,8 @@
  * MODE: query (res_query A), search (res_search A), querydomain (NAME is
  * "label domain" split at the first dot), nquery (res_ninit + res_nquery),
  * nsend (res_nmkquery + res_nsend), compat (__res_query@GLIBC_2.2.5, the
- * name pre-2.34 binaries bind to), gai-wait, gai-signal (GAI_NOWAIT +
+ * name pre-2.34 binaries bind to), compat-hostent (libresolv's
+ * res_gethostbyname@GLIBC_2.2.5), gai-wait, gai-signal (GAI_NOWAIT +
  * SIGEV_SIGNAL), gai-thread (GAI_NOWAIT + SIGEV_THREAD), mx (res_query MX,
  * no GET), srv (res_search SRV _http._tcp.NAME, no GET).
  * Prints one JSON line: {"rc":..,"h_errno":..,"addr":"..","status":..,
@@ -26,9 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The pre-2.34 name, as an old binary imports it. */
+/* The pre-2.34 name, as an old binary imports it, and libresolv's
+ * compatibility-only gethostbyname (no default version: old binaries only). */
 extern int old_res_query(const char *, int, int, unsigned char *, int);
 __asm__(".symver old_res_query, __res_query@GLIBC_2.2.5");
+extern struct hostent *old_res_gethostbyname(const char *);
+__asm__(".symver old_res_gethostbyname, res_gethostbyname@GLIBC_2.2.5");
 
 static char g_addr[INET6_ADDRSTRLEN] = "";
 static int g_family = 0;
@@ -144,6 +148,14 @@ int main(int argc, char **argv) {
     rc = res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "compat") == 0) {
     rc = old_res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
+  } else if (strcmp(mode, "compat-hostent") == 0) {
+    const struct hostent *h = old_res_gethostbyname(name);
+    rc = h != NULL ? 0 : -1;
+    if (h != NULL && h->h_addrtype == AF_INET && h->h_addr_list[0] != NULL) {
+      g_family = AF_INET;
+      memcpy(g_bytes, h->h_addr_list[0], 4);
+      inet_ntop(AF_INET, g_bytes, g_addr, sizeof g_addr);
+    }
   } else if (strcmp(mode, "search") == 0) {
     rc = res_search(name, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "querydomain") == 0) {
