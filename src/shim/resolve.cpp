@@ -90,6 +90,8 @@ int real_getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t 
 int getnameinfo_without_dns(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostlen,
                             char* serv, socklen_t servlen, int flags,
                             std::span<const std::uint8_t> addr) {
+  // Flags glibc does not know: its EAI_BADFLAGS, given before any lookup.
+  if (flags & ~0xFF) return real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
   std::optional<std::string> name;
   try {
     name = hosts_name(addr);
