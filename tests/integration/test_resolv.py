@@ -73,6 +73,8 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
     def test_res_query_a_answers_from_the_table_and_the_name_is_fetched(self):
         out = self.assertFetchedByName("query")[-1]
         self.assertGreater(out["rc"], 0, out["_describe"])
+        self.assertEqual(out["errno_after"], out["ebadmsg"], f"errno changed{out['_describe']}")
+        self.assertEqual(out["h_errno"], 0, out["_describe"])
 
     def test_pre_2_34_name___res_query_is_answered_too(self):
         self.assertFetchedByName("compat")

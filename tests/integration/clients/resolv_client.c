@@ -144,8 +144,11 @@ int main(int argc, char **argv) {
   struct gaicb *list[] = {&req};
 
   h_errno = 0;
+  int errno_after = -1;
   if (strcmp(mode, "query") == 0) {
+    errno = EBADMSG;  /* a success must leave it as it was */
     rc = res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
+    errno_after = errno;
   } else if (strcmp(mode, "compat") == 0) {
     rc = old_res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "compat-hostent") == 0) {
@@ -248,8 +251,9 @@ int main(int argc, char **argv) {
   static char body[4096];
   size_t body_len = 0;
   if (get && g_family != 0) status = http_get(name, port, path, body, sizeof body, &body_len);
-  printf("{\"rc\":%d,\"h_errno\":%d,\"addr\":\"%s\",\"status\":%d,\"notified\":%d}\n", rc, herr,
-         g_addr, status, notified);
+  printf("{\"rc\":%d,\"h_errno\":%d,\"addr\":\"%s\",\"status\":%d,\"notified\":%d,"
+         "\"errno_after\":%d,\"ebadmsg\":%d}\n",
+         rc, herr, g_addr, status, notified, errno_after, EBADMSG);
   fwrite(body, 1, body_len, stdout);
   if (req.ar_result != NULL) freeaddrinfo(req.ar_result);
   return 0;
