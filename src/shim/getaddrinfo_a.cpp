@@ -25,21 +25,6 @@
 
 namespace {
 
-template <class F>
-F* next(const char* name, std::atomic<F*>& slot) {
-  F* f = slot.load(std::memory_order_relaxed);
-  if (f == nullptr) {
-    f = reinterpret_cast<F*>(socksify::real::next_symbol(name));
-    slot.store(f, std::memory_order_relaxed);
-  }
-  return f;
-}
-#define NEXT(name)                                                    \
-  ([]() {                                                             \
-    static std::atomic<decltype(&name)> slot{nullptr};                \
-    return next<std::remove_pointer_t<decltype(&name)>>(#name, slot); \
-  }())
-
 // Whether the batch calls are ours: the same answer for getaddrinfo_a and its
 // companions in one process (the configuration does not change), so a request
 // is always asked about where it was submitted.
@@ -103,7 +88,7 @@ void start_thread(const sigevent& sig) {
 SOCKSIFY_HOOK int getaddrinfo_a(int mode, gaicb* list[], int ent, sigevent* sig) {
   if (!ours(true)) {
     socksify::ReentryGuard guard;
-    return NEXT(getaddrinfo_a)(mode, list, ent, sig);
+    return REAL_LAZY(getaddrinfo_a)(mode, list, ent, sig);
   }
   socksify::GaiBatch batch;
   {
@@ -117,17 +102,17 @@ SOCKSIFY_HOOK int getaddrinfo_a(int mode, gaicb* list[], int ent, sigevent* sig)
 }
 
 SOCKSIFY_HOOK int gai_error(gaicb* req) {
-  if (!ours(false)) return NEXT(gai_error)(req);
+  if (!ours(false)) return REAL_LAZY(gai_error)(req);
   return socksify::gai_result(req);
 }
 
 SOCKSIFY_HOOK int gai_suspend(const gaicb* const list[], int ent, const timespec* timeout) {
-  if (!ours(false)) return NEXT(gai_suspend)(list, ent, timeout);
+  if (!ours(false)) return REAL_LAZY(gai_suspend)(list, ent, timeout);
   return socksify::kGaiAllDone;  // every request of ours is complete
 }
 
 SOCKSIFY_HOOK int gai_cancel(gaicb* req) {
-  if (!ours(false)) return NEXT(gai_cancel)(req);
+  if (!ours(false)) return REAL_LAZY(gai_cancel)(req);
   return socksify::kGaiAllDone;
 }
 
@@ -135,7 +120,7 @@ SOCKSIFY_HOOK int gai_cancel(gaicb* req) {
 // i386 programs built with -D_TIME_BITS=64 call this name instead.
 extern "C" int __gai_suspend_time64(const gaicb* const list[], int ent, const void* timeout);
 SOCKSIFY_HOOK int __gai_suspend_time64(const gaicb* const list[], int ent, const void* timeout) {
-  if (!ours(false)) return NEXT(__gai_suspend_time64)(list, ent, timeout);
+  if (!ours(false)) return REAL_LAZY(__gai_suspend_time64)(list, ent, timeout);
   return socksify::kGaiAllDone;
 }
 #endif

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/errno_saver.hpp"
@@ -47,23 +48,6 @@ using res_state_t = struct __res_state*;
 // Another exported name for a hook (glibc's pre-2.34 __res_* names).
 #define SOCKSIFY_ALIAS(hook, name) \
   extern "C" __attribute__((visibility("default"), alias(#hook), copy(hook))) decltype(hook) name;
-
-// The real call, found on first use (not at start-up: libresolv's entry points
-// exist only once a program loaded it).
-template <class F>
-F* next(const char* name, std::atomic<F*>& slot) {
-  F* f = slot.load(std::memory_order_relaxed);
-  if (f == nullptr) {
-    f = reinterpret_cast<F*>(socksify::real::next_symbol(name));
-    slot.store(f, std::memory_order_relaxed);
-  }
-  return f;
-}
-#define NEXT(name)                                             \
-  ([]() {                                                      \
-    static std::atomic<decltype(&name)> slot{nullptr};         \
-    return next<std::remove_pointer_t<decltype(&name)>>(#name, slot); \
-  }())
 
 // The remote-DNS table, except that a name that is not for the proxy
 // (localhost, a direct rule) is Direct: its query goes to the program's own
@@ -243,7 +227,7 @@ SOCKSIFY_HOOK int res_query(const char* name, int qclass, int qtype, unsigned ch
   const int rc = nquery(__res_state(), name, qclass, qtype, answer, anslen, false);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_query)(name, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_query)(name, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_query, __res_query)
 
@@ -252,7 +236,7 @@ SOCKSIFY_HOOK int res_nquery(res_state_t statp, const char* name, int qclass, in
   const int rc = nquery(statp, name, qclass, qtype, answer, anslen, false);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_nquery)(statp, name, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_nquery)(statp, name, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_nquery, __res_nquery)
 
@@ -261,7 +245,7 @@ SOCKSIFY_HOOK int res_search(const char* name, int qclass, int qtype, unsigned c
   const int rc = nquery(__res_state(), name, qclass, qtype, answer, anslen, true);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_search)(name, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_search)(name, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_search, __res_search)
 
@@ -270,7 +254,7 @@ SOCKSIFY_HOOK int res_nsearch(res_state_t statp, const char* name, int qclass, i
   const int rc = nquery(statp, name, qclass, qtype, answer, anslen, true);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_nsearch)(statp, name, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_nsearch)(statp, name, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_nsearch, __res_nsearch)
 
@@ -279,7 +263,7 @@ SOCKSIFY_HOOK int res_querydomain(const char* name, const char* domain, int qcla
   const int rc = nquerydomain(__res_state(), name, domain, qclass, qtype, answer, anslen);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_querydomain)(name, domain, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_querydomain)(name, domain, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_querydomain, __res_querydomain)
 
@@ -288,7 +272,7 @@ SOCKSIFY_HOOK int res_nquerydomain(res_state_t statp, const char* name, const ch
   const int rc = nquerydomain(statp, name, domain, qclass, qtype, answer, anslen);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_nquerydomain)(statp, name, domain, qclass, qtype, answer, anslen);
+  return REAL_LAZY(res_nquerydomain)(statp, name, domain, qclass, qtype, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_nquerydomain, __res_nquerydomain)
 
@@ -297,7 +281,7 @@ SOCKSIFY_HOOK int res_send(const unsigned char* msg, int msglen, unsigned char* 
   const int rc = nsend(msg, msglen, answer, anslen);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_send)(msg, msglen, answer, anslen);
+  return REAL_LAZY(res_send)(msg, msglen, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_send, __res_send)
 
@@ -306,7 +290,7 @@ SOCKSIFY_HOOK int res_nsend(res_state_t statp, const unsigned char* msg, int msg
   const int rc = nsend(msg, msglen, answer, anslen);
   if (rc != kRunReal) return rc;
   socksify::ReentryGuard guard;
-  return NEXT(res_nsend)(statp, msg, msglen, answer, anslen);
+  return REAL_LAZY(res_nsend)(statp, msg, msglen, answer, anslen);
 }
 SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 
@@ -317,20 +301,20 @@ SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 SOCKSIFY_HOOK hostent* res_gethostbyname(const char* name) {
   if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyname(name);
   socksify::ReentryGuard guard;
-  auto* real = NEXT(res_gethostbyname);
+  auto* real = REAL_LAZY(res_gethostbyname);
   return real != nullptr ? real(name) : no_libresolv();
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyname2(const char* name, int af) {
   if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyname2(name, af);
   socksify::ReentryGuard guard;
-  auto* real = NEXT(res_gethostbyname2);
+  auto* real = REAL_LAZY(res_gethostbyname2);
   return real != nullptr ? real(name, af) : no_libresolv();
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyaddr(const void* addr, socklen_t len, int af) {
   if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyaddr(addr, len, af);
   socksify::ReentryGuard guard;
-  auto* real = NEXT(res_gethostbyaddr);
+  auto* real = REAL_LAZY(res_gethostbyaddr);
   return real != nullptr ? real(addr, len, af) : no_libresolv();
 }
