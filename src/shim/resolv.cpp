@@ -27,6 +27,7 @@
 #include "core/real.hpp"
 #include "core/resolve_policy.hpp"
 #include "dns/name_table.hpp"
+#include "dns/dns_message.hpp"
 #include "dns/name_table_source.hpp"
 #include "dns/resolv_answer.hpp"
 #include "shim/export.hpp"
@@ -141,6 +142,16 @@ ResolvOutcome send_message(const unsigned char* msg, int msglen, unsigned char* 
   });
 }
 
+// A question about a name the user resolves locally (localhost with
+// direct_loopback, a direct rule), of any type: the program's own resolver
+// answers it, as getaddrinfo() of that name would be answered. (The stub's
+// Direct covers only the address types; an MX of a direct name belongs there
+// too.) A trailing dot does not make another name.
+bool goes_direct(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return !name.empty() && socksify::resolves_locally(name);
+}
+
 // From the helpers below: run the real call (local DNS, a direct name).
 constexpr int kRunReal = -2;
 
@@ -162,6 +173,7 @@ int nquery(res_state_t statp, const char* name, int qclass, int qtype, unsigned 
   }
   if (search) errno = 0;  // res_search does so before its first query
   if (name == nullptr) return refused(statp);
+  if (goes_direct(name)) return kRunReal;
   const ResolvOutcome r = query_name(name, qclass, qtype, answer, anslen);
   return r.direct ? kRunReal : finish(statp, r);
 }
@@ -179,8 +191,9 @@ int nquerydomain(res_state_t statp, const char* name, const char* domain, int qc
   char joined[socksify::dns::kResolvMaxName];
   std::size_t size = 0;
   if (!socksify::dns::join_query_name(name, domain, joined, &size)) return refused(statp);
-  const ResolvOutcome r =
-      query_name(std::string_view(joined, size), qclass, qtype, answer, anslen);
+  const std::string_view full(joined, size);
+  if (goes_direct(full)) return kRunReal;
+  const ResolvOutcome r = query_name(full, qclass, qtype, answer, anslen);
   return r.direct ? kRunReal : finish(statp, r);
 }
 
@@ -193,6 +206,14 @@ int nsend(const unsigned char* msg, int msglen, unsigned char* answer, int ansle
       return kRunReal;
     case Lookup::Fake:
       break;
+  }
+  if (msg != nullptr && msglen > 0) {
+    const auto q = socksify::dns::parse_query(
+        std::as_bytes(std::span(msg, static_cast<std::size_t>(msglen))));
+    if (q.status == socksify::dns::QueryStatus::Ok && q.question.text_ok &&
+        goes_direct(q.question.name())) {
+      return kRunReal;
+    }
   }
   const ResolvOutcome r = send_message(msg, msglen, answer, anslen);
   return r.direct ? kRunReal : finish(nullptr, r);

@@ -43,8 +43,10 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
         subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
                         os.path.join(HERE, "clients", "resolv_client.c"), "-lresolv"], check=True)
 
-    def run_client(self, mode: str, proxy: str = DANTED_H, name: str = NAME) -> tuple[list[dict], bytes]:
-        proc = self.socksify([self.client, mode, name, str(servers.HTTP_PORT), servers.SMALL_FILE], proxy)
+    def run_client(self, mode: str, proxy: str = DANTED_H, name: str = NAME,
+                   env: dict[str, str] | None = None) -> tuple[list[dict], bytes]:
+        proc = self.socksify([self.client, mode, name, str(servers.HTTP_PORT), servers.SMALL_FILE], proxy,
+                             env=env)
         self.assertSucceeded(proc, f"resolv_client {mode}")
         lines = proc.stdout.split(b"\n")
         records = []
@@ -102,6 +104,18 @@ class ResolverCallsThroughLauncher(CapturesLink, WatchesDns, IntegrationTest):
                 self.assertEqual((out["rc"], out["h_errno"]), (-1, NO_DATA), out["_describe"])
                 self.assertNoDnsLeak()
                 self.assertNoDirectPackets(mode)
+
+    def test_a_name_the_user_sends_direct_is_asked_of_the_real_resolver(self):
+        # A direct rule means "resolve and connect locally": glibc's own call
+        # runs for it, of any type, as getaddrinfo() of that name does.
+        for mode in ("query", "mx", "nsend"):
+            with self.subTest(mode=mode):
+                before = len(self.sentinel.names("direct"))
+                records, _ = self.run_client(mode, name="box.direct.test",
+                                             env={"SOCKSIFY_DIRECT": ".direct.test"})
+                out = records[-1]
+                self.assertEqual(out["rc"], -1, out["_describe"])  # the trap never answers
+                self.assertGreater(len(self.sentinel.names("direct")), before, out["_describe"])
 
     # -- getaddrinfo_a ------------------------------------------------------------
     def test_getaddrinfo_a_gai_wait(self):
