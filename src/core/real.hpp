@@ -106,7 +106,9 @@ void resolve_all();
 
 // The next definition of a symbol that is not in the list above because it
 // lives outside libc or must not be looked up at start-up (libresolv's
-// compatibility entry points, present only when a program loaded libresolv):
+// compatibility entry points, present only when a program loaded libresolv;
+// exec and spawn, looked up by exec_guard's own constructor; the time64 entry
+// points, which only 32-bit glibc 2.34+ has):
 // null when there is none; aborts, as the list does, if it is our own hook.
 void* next_symbol(const char* name);
 
@@ -127,9 +129,9 @@ F* next_symbol_cached(const char* name, std::atomic<F*>& slot) {
 
 // The real function behind a hook outside SOCKSIFY_REAL_SYMBOLS (null when no
 // loaded object defines it): REAL_LAZY(res_query)(...). One slot per use.
-#define REAL_LAZY(name)                                                                      \
-  ([]() {                                                                                    \
-    static std::atomic<decltype(&name)> slot{nullptr};                                       \
+#define REAL_LAZY(name)                                                                        \
+  ([]() {                                                                                      \
+    static std::atomic<decltype(&name)> slot{nullptr};                                         \
     return ::socksify::real::next_symbol_cached<std::remove_pointer_t<decltype(&name)>>(#name, \
-                                                                                      slot); \
+                                                                                        slot); \
   }())

@@ -50,7 +50,8 @@ Lookup resolver_call_policy(bool report) noexcept {
   if (ReentryGuard::active()) return Lookup::Real;
   const Runtime& rt = Runtime::get();
   if (!rt.configured()) {
-    if (report) log::error("refusing a DNS query: socksify is not configured ({})", rt.config_error());
+    if (report)
+      log::error("refusing a DNS query: socksify is not configured ({})", rt.config_error());
     return Lookup::Refuse;
   }
   return rt.names() != nullptr ? Lookup::Fake : Lookup::Real;

@@ -34,10 +34,9 @@ ResolvOutcome respond(const Query& q, std::span<const std::byte> query_bytes, Ad
   if (r.action == StubAction::Forward) {
     // Written straight into the program's buffer: an upstream's answer may be
     // far larger than ours.
-    const std::size_t n =
-        forwarder != nullptr
-            ? forwarder->forward(q, query_bytes, std::as_writable_bytes(answer))
-            : 0;
+    const std::size_t n = forwarder != nullptr
+                              ? forwarder->forward(q, query_bytes, std::as_writable_bytes(answer))
+                              : 0;
     if (n > 0) return ResolvOutcome{static_cast<int>(n), 0, 0, false};
     // No upstream (or it gave nothing): NODATA, as the stub without one.
     r = {StubAction::Reply, build_response(out, out.size(), q, Rcode::NoError), Rcode::NoError};
@@ -55,8 +54,7 @@ ResolvOutcome respond(const Query& q, std::span<const std::byte> query_bytes, Ad
 
 }  // namespace
 
-bool join_query_name(const char* name, const char* domain, std::span<char> out,
-                     std::size_t* size) {
+bool join_query_name(const char* name, const char* domain, std::span<char> out, std::size_t* size) {
   if (name == nullptr || out.size() < kResolvMaxName) return false;
   const std::size_t n = std::strlen(name);
   if (domain == nullptr) {

@@ -79,9 +79,9 @@ class Forwarder {
 };
 
 struct ResolvOutcome {
-  int length = -1;     // the return value: the response's full length, or -1
-  int h_error = 0;     // for -1: the h_errno value (0 on success: leave h_errno)
-  int error = 0;       // for -1: errno to set, 0 to leave errno alone
+  int length = -1;  // the return value: the response's full length, or -1
+  int h_error = 0;  // for -1: the h_errno value (0 on success: leave h_errno)
+  int error = 0;    // for -1: errno to set, 0 to leave errno alone
   // The source said the name is resolved locally (a direct rule, localhost):
   // the caller runs the real call instead.
   bool direct = false;

@@ -22,8 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/real.hpp"
 #include "shim/export.hpp"
-#include "shim/next_symbol.hpp"
 #include "tool/elf_probe.hpp"
 
 extern char** environ;
@@ -31,7 +31,7 @@ extern char** environ;
 namespace {
 
 using socksify::ElfMachine;
-using socksify::next_symbol;
+using socksify::real::next_symbol_cached;
 
 #if defined(__x86_64__)
 constexpr ElfMachine kOwnMachine = ElfMachine::X86_64;
@@ -155,12 +155,12 @@ std::atomic<spawn_fn> g_spawnp{nullptr};
 // Found at load time: an exec often runs in a vfork child, where dlsym (which
 // may lock and allocate) must not be the first to look.
 __attribute__((constructor)) void resolve_exec_functions() {
-  next_symbol(g_execve, "execve");
-  next_symbol(g_execvpe, "execvpe");
-  next_symbol(g_fexecve, "fexecve");
-  next_symbol(g_execveat, "execveat");
-  next_symbol(g_spawn, "posix_spawn");
-  next_symbol(g_spawnp, "posix_spawnp");
+  next_symbol_cached("execve", g_execve);
+  next_symbol_cached("execvpe", g_execvpe);
+  next_symbol_cached("fexecve", g_fexecve);
+  next_symbol_cached("execveat", g_execveat);
+  next_symbol_cached("posix_spawn", g_spawn);
+  next_symbol_cached("posix_spawnp", g_spawnp);
 }
 
 int missing() {
@@ -170,13 +170,13 @@ int missing() {
 
 int do_execve(const char* path, char* const argv[], char* const envp[]) {
   if (refused_path(path, envp)) return -1;
-  auto real = next_symbol(g_execve, "execve");
+  auto real = next_symbol_cached("execve", g_execve);
   return real ? real(path, argv, envp) : missing();
 }
 
 int do_execvpe(const char* file, char* const argv[], char* const envp[]) {
   if (refused_search(file, envp)) return -1;
-  auto real = next_symbol(g_execvpe, "execvpe");
+  auto real = next_symbol_cached("execvpe", g_execvpe);
   return real ? real(file, argv, envp) : missing();
 }
 
@@ -237,7 +237,7 @@ SOCKSIFY_HOOK int execle(const char* path, const char* arg, ...) {
 
 SOCKSIFY_HOOK int fexecve(int fd, char* const argv[], char* const envp[]) {
   if (refused(machine_of_fd(fd), "(descriptor)", envp)) return -1;
-  auto real = next_symbol(g_fexecve, "fexecve");
+  auto real = next_symbol_cached("fexecve", g_fexecve);
   return real ? real(fd, argv, envp) : missing();
 }
 
@@ -254,7 +254,7 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
     m = machine_of_fd(dirfd);
   }
   if (refused(m, *path ? path : "(descriptor)", envp)) return -1;
-  auto real = next_symbol(g_execveat, "execveat");
+  auto real = next_symbol_cached("execveat", g_execveat);
   return real ? real(dirfd, path, argv, envp, flags) : missing();
 }
 
@@ -266,7 +266,7 @@ SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_fi
   const bool refuse = refused_path(path, envp);
   errno = saved;  // posix_spawn leaves errno alone
   if (refuse) return EACCES;
-  auto real = next_symbol(g_spawn, "posix_spawn");
+  auto real = next_symbol_cached("posix_spawn", g_spawn);
   return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
 }
 
@@ -277,7 +277,7 @@ SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_f
   const bool refuse = refused_search(file, envp);
   errno = saved;  // posix_spawn leaves errno alone
   if (refuse) return EACCES;
-  auto real = next_symbol(g_spawnp, "posix_spawnp");
+  auto real = next_symbol_cached("posix_spawnp", g_spawnp);
   return real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
 }
 

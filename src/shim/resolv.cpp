@@ -26,8 +26,8 @@
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/resolve_policy.hpp"
-#include "dns/name_table.hpp"
 #include "dns/dns_message.hpp"
+#include "dns/name_table.hpp"
 #include "dns/name_table_source.hpp"
 #include "dns/resolv_answer.hpp"
 #include "shim/export.hpp"
@@ -136,7 +136,8 @@ ResolvOutcome send_message(const unsigned char* msg, int msglen, unsigned char* 
     if (table == nullptr) return ResolvOutcome{-1, 0, ECONNREFUSED, false};
     ResolverSource source(*table);
     const OtherTypes other = other_types();
-    const std::span<const std::uint8_t> query(msg, msglen > 0 ? static_cast<std::size_t>(msglen) : 0);
+    const std::span<const std::uint8_t> query(msg,
+                                              msglen > 0 ? static_cast<std::size_t>(msglen) : 0);
     const std::span<std::uint8_t> buf(answer, anslen > 0 ? static_cast<std::size_t>(anslen) : 0);
     return socksify::dns::answer_res_send(query, source, other.options, other.forwarder, buf);
   });
@@ -208,8 +209,8 @@ int nsend(const unsigned char* msg, int msglen, unsigned char* answer, int ansle
       break;
   }
   if (msg != nullptr && msglen > 0) {
-    const auto q = socksify::dns::parse_query(
-        std::as_bytes(std::span(msg, static_cast<std::size_t>(msglen))));
+    const auto q =
+        socksify::dns::parse_query(std::as_bytes(std::span(msg, static_cast<std::size_t>(msglen))));
     if (q.status == socksify::dns::QueryStatus::Ok && q.question.text_ok &&
         goes_direct(q.question.name())) {
       return kRunReal;

@@ -4,8 +4,8 @@
 #include <netinet/in.h>
 
 #include <cstdio>
-#include <exception>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,8 +81,8 @@ std::optional<std::string> hosts_name(std::span<const std::uint8_t> addr) {
 // would ask the system's resolver for the PTR record (from inside libc, so
 // nothing of ours would see the query). The hosts file alone answers; an
 // address it does not list has no name, as when a resolver knows none.
-int real_getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostlen,
-                     char* serv, socklen_t servlen, int flags) {
+int real_getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostlen, char* serv,
+                     socklen_t servlen, int flags) {
   socksify::ReentryGuard guard;
   return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
 }

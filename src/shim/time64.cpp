@@ -24,12 +24,12 @@
 
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
+#include "core/real.hpp"
 #include "shim/export.hpp"
-#include "shim/next_symbol.hpp"
 
 namespace {
 
-using socksify::next_symbol;
+using socksify::real::next_symbol_cached;
 
 // glibc's struct __timeval64 and struct __timespec64 on i386 (little-endian:
 // the nanoseconds are followed by 32 bits of padding).
@@ -118,7 +118,7 @@ SOCKSIFY_HOOK int __getsockopt64(int fd, int level, int name, void* value, sockl
 
 SOCKSIFY_HOOK int __select64(int nfds, fd_set* r, fd_set* w, fd_set* e, Timeval64* tv) {
   if (!sets_hold_managed(nfds, r, w, e)) {
-    auto real = next_symbol(g_select64, "__select64");
+    auto real = next_symbol_cached("__select64", g_select64);
     return real ? real(nfds, r, w, e, tv) : no_symbol();
   }
   timeval narrow_tv{};
@@ -133,7 +133,7 @@ SOCKSIFY_HOOK int __select64(int nfds, fd_set* r, fd_set* w, fd_set* e, Timeval6
 SOCKSIFY_HOOK int __pselect64(int nfds, fd_set* r, fd_set* w, fd_set* e, const Timespec64* ts,
                               const sigset_t* mask) {
   if (!sets_hold_managed(nfds, r, w, e)) {
-    auto real = next_symbol(g_pselect64, "__pselect64");
+    auto real = next_symbol_cached("__pselect64", g_pselect64);
     return real ? real(nfds, r, w, e, ts, mask) : no_symbol();
   }
   const timespec narrow_ts = ts ? narrow(*ts) : timespec{};
@@ -142,7 +142,7 @@ SOCKSIFY_HOOK int __pselect64(int nfds, fd_set* r, fd_set* w, fd_set* e, const T
 
 SOCKSIFY_HOOK int __ppoll64(pollfd* fds, nfds_t n, const Timespec64* ts, const sigset_t* mask) {
   if (!fds_hold_managed(fds, n)) {
-    auto real = next_symbol(g_ppoll64, "__ppoll64");
+    auto real = next_symbol_cached("__ppoll64", g_ppoll64);
     return real ? real(fds, n, ts, mask) : no_symbol();
   }
   const timespec narrow_ts = ts ? narrow(*ts) : timespec{};
@@ -153,14 +153,14 @@ SOCKSIFY_HOOK int __ppoll64(pollfd* fds, nfds_t n, const Timespec64* ts, const s
 // (SO_TIMESTAMP*): a socket we manage gets our recvmsg, every other the real one.
 SOCKSIFY_HOOK ssize_t __recvmsg64(int fd, msghdr* msg, int flags) {
   if (managed(fd)) return recvmsg(fd, msg, flags);
-  auto real = next_symbol(g_recvmsg64, "__recvmsg64");
+  auto real = next_symbol_cached("__recvmsg64", g_recvmsg64);
   return real ? real(fd, msg, flags) : no_symbol();
 }
 
 SOCKSIFY_HOOK int __recvmmsg64(int fd, mmsghdr* msgs, unsigned int n, int flags,
                                Timespec64* timeout) {
   if (!managed(fd)) {
-    auto real = next_symbol(g_recvmmsg64, "__recvmmsg64");
+    auto real = next_symbol_cached("__recvmmsg64", g_recvmmsg64);
     return real ? real(fd, msgs, n, flags, timeout) : no_symbol();
   }
   timespec narrow_ts = timeout ? narrow(*timeout) : timespec{};

@@ -29,9 +29,9 @@
 
 /* The pre-2.34 name, as an old binary imports it, and libresolv's
  * compatibility-only gethostbyname (no default version: old binaries only). */
-extern int old_res_query(const char *, int, int, unsigned char *, int);
+extern int old_res_query(const char*, int, int, unsigned char*, int);
 __asm__(".symver old_res_query, __res_query@GLIBC_2.2.5");
-extern struct hostent *old_res_gethostbyname(const char *);
+extern struct hostent* old_res_gethostbyname(const char*);
 __asm__(".symver old_res_gethostbyname, res_gethostbyname@GLIBC_2.2.5");
 
 static char g_addr[INET6_ADDRSTRLEN] = "";
@@ -45,7 +45,7 @@ static volatile int g_thread_other = 0;
 static pthread_t g_main_thread;
 
 /* The first A (or AAAA) record of a response. */
-static int first_address(const unsigned char *answer, int len) {
+static int first_address(const unsigned char* answer, int len) {
   ns_msg msg;
   if (len > NS_PACKETSZ * 8) len = NS_PACKETSZ * 8;
   if (ns_initparse(answer, len, &msg) != 0) return -1;
@@ -62,17 +62,17 @@ static int first_address(const unsigned char *answer, int len) {
   return -1;
 }
 
-static void from_addrinfo(const struct addrinfo *ai) {
+static void from_addrinfo(const struct addrinfo* ai) {
   if (ai == NULL || ai->ai_family != AF_INET) return;
-  const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->ai_addr;
+  const struct sockaddr_in* sin = (const struct sockaddr_in*)ai->ai_addr;
   g_family = AF_INET;
   memcpy(g_bytes, &sin->sin_addr, 4);
   inet_ntop(AF_INET, g_bytes, g_addr, sizeof g_addr);
 }
 
 /* GET path from the address found, Host: name:port. Returns the status. */
-static int http_get(const char *name, int port, const char *path, char *body, size_t cap,
-                    size_t *body_len) {
+static int http_get(const char* name, int port, const char* path, char* body, size_t cap,
+                    size_t* body_len) {
   if (g_family != AF_INET) return -1;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct timeval tv = {10, 0};
@@ -81,7 +81,7 @@ static int http_get(const char *name, int port, const char *path, char *body, si
   sin.sin_family = AF_INET;
   sin.sin_port = htons((unsigned short)port);
   memcpy(&sin.sin_addr, g_bytes, 4);
-  if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+  if (connect(fd, (struct sockaddr*)&sin, sizeof sin) != 0) {
     fprintf(stderr, "connect: %s\n", strerror(errno));
     close(fd);
     return -1;
@@ -103,7 +103,7 @@ static int http_get(const char *name, int port, const char *path, char *body, si
   close(fd);
   int status = -1;
   if (got < 12 || sscanf(resp, "HTTP/%*s %d", &status) != 1) return -1;
-  const char *end = memmem(resp, got, "\r\n\r\n", 4);
+  const char* end = memmem(resp, got, "\r\n\r\n", 4);
   if (end == NULL) return -1;
   end += 4;
   *body_len = got - (size_t)(end - resp);
@@ -112,7 +112,7 @@ static int http_get(const char *name, int port, const char *path, char *body, si
   return status;
 }
 
-static void on_signal(int sig, siginfo_t *info, void *ctx) {
+static void on_signal(int sig, siginfo_t* info, void* ctx) {
   (void)sig;
   (void)ctx;
   g_sig_code = info->si_code;
@@ -125,7 +125,7 @@ static void on_thread(union sigval value) {
   sem_post(&g_thread_done);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: %s MODE NAME PORT PATH\n", argv[0]);
     return 2;
@@ -141,18 +141,18 @@ int main(int argc, char **argv) {
   hints.ai_socktype = SOCK_STREAM;
   req.ar_name = name;
   req.ar_request = &hints;
-  struct gaicb *list[] = {&req};
+  struct gaicb* list[] = {&req};
 
   h_errno = 0;
   int errno_after = -1;
   if (strcmp(mode, "query") == 0) {
-    errno = EBADMSG;  /* a success must leave it as it was */
+    errno = EBADMSG; /* a success must leave it as it was */
     rc = res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
     errno_after = errno;
   } else if (strcmp(mode, "compat") == 0) {
     rc = old_res_query(name, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "compat-hostent") == 0) {
-    const struct hostent *h = old_res_gethostbyname(name);
+    const struct hostent* h = old_res_gethostbyname(name);
     rc = h != NULL ? 0 : -1;
     if (h != NULL && h->h_addrtype == AF_INET && h->h_addr_list[0] != NULL) {
       g_family = AF_INET;
@@ -163,7 +163,7 @@ int main(int argc, char **argv) {
     rc = res_search(name, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "querydomain") == 0) {
     char label[256];
-    const char *dot = strchr(name, '.');
+    const char* dot = strchr(name, '.');
     snprintf(label, sizeof label, "%.*s", (int)(dot - name), name);
     rc = res_querydomain(label, dot + 1, ns_c_in, ns_t_a, answer, sizeof answer);
   } else if (strcmp(mode, "mx") == 0 || strcmp(mode, "srv") == 0) {
@@ -182,8 +182,8 @@ int main(int argc, char **argv) {
       rc = res_nquery(&state, name, ns_c_in, ns_t_a, answer, sizeof answer);
     } else {
       unsigned char query[NS_PACKETSZ];
-      const int qlen = res_nmkquery(&state, ns_o_query, name, ns_c_in, ns_t_a, NULL, 0, NULL,
-                                    query, sizeof query);
+      const int qlen = res_nmkquery(&state, ns_o_query, name, ns_c_in, ns_t_a, NULL, 0, NULL, query,
+                                    sizeof query);
       rc = qlen > 0 ? res_nsend(&state, query, qlen, answer, sizeof answer) : -1;
       if (rc > 0 && (answer[0] != query[0] || answer[1] != query[1])) {
         fprintf(stderr, "res_nsend: the response's ID is not the query's\n");
@@ -230,10 +230,11 @@ int main(int argc, char **argv) {
       struct timespec deadline;
       clock_gettime(CLOCK_REALTIME, &deadline);
       deadline.tv_sec += 10;
-      if (sem_timedwait(&g_thread_done, &deadline) == 0 && g_thread_other) notified = g_thread_value;
+      if (sem_timedwait(&g_thread_done, &deadline) == 0 && g_thread_other)
+        notified = g_thread_value;
     }
     /* The companions on a finished request: never "in progress". */
-    const struct gaicb *clist[] = {&req};
+    const struct gaicb* clist[] = {&req};
     struct timespec zero = {0, 1000000};
     for (int i = 0; i < 100 && gai_error(&req) == EAI_INPROGRESS; ++i) gai_suspend(clist, 1, &zero);
     herr = gai_error(&req);
@@ -251,9 +252,10 @@ int main(int argc, char **argv) {
   static char body[4096];
   size_t body_len = 0;
   if (get && g_family != 0) status = http_get(name, port, path, body, sizeof body, &body_len);
-  printf("{\"rc\":%d,\"h_errno\":%d,\"addr\":\"%s\",\"status\":%d,\"notified\":%d,"
-         "\"errno_after\":%d,\"ebadmsg\":%d}\n",
-         rc, herr, g_addr, status, notified, errno_after, EBADMSG);
+  printf(
+      "{\"rc\":%d,\"h_errno\":%d,\"addr\":\"%s\",\"status\":%d,\"notified\":%d,"
+      "\"errno_after\":%d,\"ebadmsg\":%d}\n",
+      rc, herr, g_addr, status, notified, errno_after, EBADMSG);
   fwrite(body, 1, body_len, stdout);
   if (req.ar_result != NULL) freeaddrinfo(req.ar_result);
   return 0;

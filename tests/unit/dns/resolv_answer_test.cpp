@@ -79,8 +79,8 @@ TEST(BuildQuery, SameBytesAsGlibcResMkqueryButTheId) {
   for (const char* name : {"target.test", "target.test.", "a.b.c.d.example", "."}) {
     for (const int type : {ns_t_a, ns_t_mx, ns_t_srv, ns_t_ptr}) {
       Bytes ours(600);
-      const std::size_t n = build_query(std::as_writable_bytes(std::span(ours)), name, ns_c_in,
-                                        type, 0);
+      const std::size_t n =
+          build_query(std::as_writable_bytes(std::span(ours)), name, ns_c_in, type, 0);
       Bytes theirs = glibc_query(name, type);
       ASSERT_FALSE(theirs.empty()) << name;
       theirs[0] = theirs[1] = 0;
@@ -167,8 +167,8 @@ TEST(AnswerResQuery, AForwarderAnswersOtherTypesWhenOneIsConfigured) {
   std::vector<std::uint8_t> answer(NS_PACKETSZ);
   StubOptions options;
   options.forward_other_types = true;
-  ResolvOutcome r = answer_res_query("target.test", ns_c_in, ns_t_mx, t.source, options, &upstream,
-                                     answer);
+  ResolvOutcome r =
+      answer_res_query("target.test", ns_c_in, ns_t_mx, t.source, options, &upstream, answer);
   ASSERT_GT(r.length, 0);
   EXPECT_EQ(upstream.calls, 1);
   const auto p = parse_response(bytes_of(answer, r.length));
@@ -184,8 +184,8 @@ TEST(AnswerResQuery, ErrorsMapToGlibcsHErrno) {
   Table t;
   std::vector<std::uint8_t> answer(NS_PACKETSZ);
   // CHAOS: the stub refuses, glibc reports REFUSED as NO_RECOVERY.
-  ResolvOutcome r = answer_res_query("version.bind", ns_c_chaos, ns_t_txt, t.source, {}, nullptr,
-                                     answer);
+  ResolvOutcome r =
+      answer_res_query("version.bind", ns_c_chaos, ns_t_txt, t.source, {}, nullptr, answer);
   EXPECT_EQ(r.length, -1);
   EXPECT_EQ(r.h_error, NO_RECOVERY);
   // A name no query can be built for.
