@@ -12,10 +12,6 @@ namespace socksify {
 
 class BindState {
  public:
-  BindState() = default;
-  BindState(const BindState&) = delete;
-  BindState& operator=(const BindState&) = delete;
-
   // A fresh state: nothing bound, no BIND opened or failed.
   void reset() noexcept {
     bound_len_ = 0;

@@ -105,7 +105,8 @@ int ConnectState::take(bool even_if_reported) noexcept {
 }
 
 bool ConnectState::proxy_end(sockaddr* addr, socklen_t* len) const noexcept {
-  if (proxy_end_len_ == 0 || connecting() || failed()) return false;
+  // The length last: it was written before the outcome was published.
+  if (connecting() || failed() || proxy_end_len_ == 0) return false;
   copy_sockaddr_out(addr, len, proxy_end_, proxy_end_len_);
   return true;
 }

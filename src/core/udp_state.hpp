@@ -19,10 +19,6 @@ void release_udp_association(UdpAssociation* udp) noexcept;
 
 class UdpState {
  public:
-  UdpState() = default;
-  UdpState(const UdpState&) = delete;
-  UdpState& operator=(const UdpState&) = delete;
-
   // --- the part's life (FdState calls these) ---
   void reset() noexcept {
     association_.store(nullptr, std::memory_order_relaxed);
