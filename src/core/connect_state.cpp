@@ -33,7 +33,9 @@ bool HandshakeJob::release() noexcept {
 HandshakeJob::Cancel HandshakeJob::cancel() noexcept {
   cancelled_.store(true, std::memory_order_release);
   std::uint32_t p = kQueued;
-  if (phase_.compare_exchange_strong(p, kSkipped, std::memory_order_acq_rel)) return Cancel::Skipped;
+  if (phase_.compare_exchange_strong(p, kSkipped, std::memory_order_acq_rel)) {
+    return Cancel::Skipped;
+  }
   return (p & ~kHeld) == kRunning ? Cancel::Running : Cancel::Over;
 }
 

@@ -16,7 +16,8 @@ std::optional<int> FdState::take_connect_error() noexcept {
 }
 
 std::optional<Status> FdState::peer_name(sockaddr* addr, socklen_t* len) const noexcept {
-  if (kind == Kind::TcpBind) return Status{Errno{ENOTCONN}};  // a listener (at the proxy) has no peer
+  // A listener (at the proxy) has no peer.
+  if (kind == Kind::TcpBind) return Status{Errno{ENOTCONN}};
   if (!peer.known() || addr == nullptr || len == nullptr) return std::nullopt;
   // Still connecting, or the proxy said no: there is no peer, as for any socket.
   if (kind == Kind::TcpTunnel && (connect.connecting() || connect.failed())) {

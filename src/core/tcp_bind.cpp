@@ -230,9 +230,9 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   if (s == nullptr || s->kind != FdState::Kind::TcpBind) return std::nullopt;
   ReentryGuard guard;
   const int family = s->bind.family();
-  const auto at = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->bind.listen_address()),
-                                          s->bind.listen_len())
-                      .value_or(Endpoint{});
+  const auto* listen_at = reinterpret_cast<const sockaddr*>(&s->bind.listen_address());
+  const auto at =
+      Endpoint::from_sockaddr(listen_at, s->bind.listen_len()).value_or(Endpoint{});
   auto reply = second_reply(fd);
   if (!reply) {
     const int e = reply.error().code;
