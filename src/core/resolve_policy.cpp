@@ -10,6 +10,7 @@
 #include "config/rules.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
+#include "core/trace.hpp"
 #include "dns/name_table.hpp"
 
 namespace socksify {
@@ -45,10 +46,9 @@ void report_if_used_up(const NameTable& table, const char* node) noexcept {
       node != nullptr ? node : "", table.address_count());
 }
 
-Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexcept {
-  if (node == nullptr || *node == '\0' || (ai_flags & AI_NUMERICHOST) || is_numeric_host(node)) {
-    return Lookup::Real;
-  }
+namespace {
+
+Lookup decide_lookup(const char* node, const char* service) noexcept {
   const Runtime& rt = Runtime::get();
   if (!rt.configured()) {
     // We cannot tell whether names were meant for the proxy; a local lookup
@@ -58,11 +58,50 @@ Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexce
     log::error("refusing to resolve {}: socksify is not configured ({})", name, rt.config_error());
     return Lookup::Refuse;
   }
-  if (rt.names() == nullptr) return Lookup::Real;  // socks5://: local DNS, as asked
+  const std::string_view name(node);
+  if (rt.names() == nullptr) {
+    // socks5://: local DNS, as asked; but a .onion name means nothing to a
+    // resolver and asking one tells the network which service is wanted.
+    if (is_onion_name(name)) {
+      log::error("refusing to resolve {} locally: .onion names need remote DNS (socks5h://)",
+                 name);
+      return Lookup::Refuse;
+    }
+    return Lookup::Real;
+  }
   auto ep = Endpoint::name(node, numeric_port(service));
   if (!ep) return Lookup::Fake;  // over-long: the fake resolver answers EAI_NONAME
-  // localhost (with direct_loopback) and names the user sends direct.
-  return is_direct(rt.settings(), *ep) ? Lookup::Real : Lookup::Fake;
+  // localhost (with direct_loopback), names the user sends direct, and names
+  // routed to proxies that resolve here (socks5://, socks4://) resolve here.
+  const RouteChoice c = choose_route(rt.settings(), *ep);
+  if (c.action == RouteRule::Action::Direct) return Lookup::Real;
+  if (c.action == RouteRule::Action::Via && !rt.settings().group_remote_dns(c.group) &&
+      !is_onion_name(name)) {
+    return Lookup::Real;
+  }
+  return Lookup::Fake;
+}
+
+}  // namespace
+
+Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexcept {
+  if (node == nullptr || *node == '\0' || (ai_flags & AI_NUMERICHOST) || is_numeric_host(node)) {
+    return Lookup::Real;
+  }
+  const Lookup decision = decide_lookup(node, service);
+  if (trace::on()) {
+    trace::Event e;
+    e.kind = "lookup";
+    e.name = node;
+    e.outcome = decision == Lookup::Fake   ? "remote"
+                : decision == Lookup::Real ? "local"
+                                           : "refused";
+    e.detail = decision == Lookup::Fake ? "the proxy resolves it at connect"
+               : decision == Lookup::Real ? "the system resolver"
+                                          : "";
+    trace::emit(e);
+  }
+  return decision;
 }
 
 }  // namespace socksify

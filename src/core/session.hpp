@@ -41,6 +41,8 @@ struct SessionOptions {
   // Told of each failed attempt as it happens (failed != null) and of the
   // success (failed == null); the library logs from here. Null: say nothing.
   void (*report)(const SessionOutcome& outcome, const SessionAttempt* failed) = nullptr;
+  // The route group whose proxies serve (core/route.hpp; 0: the unnamed list).
+  std::size_t group = 0;
 };
 
 // The session itself, on the given runtime and socket operations; `outcome`

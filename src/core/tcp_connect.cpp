@@ -13,6 +13,7 @@
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/tcp_bind.hpp"
+#include "core/trace.hpp"
 
 namespace socksify {
 namespace {
@@ -45,6 +46,18 @@ void remember_peer(FdState* s, const sockaddr* addr, socklen_t len) {
   s->peer_len = n;
 }
 
+// A direct connect under -v: timed and traced (a non-blocking one reports
+// its EINPROGRESS).
+Status traced_direct(const Runtime& rt, int fd, const sockaddr* addr, socklen_t len,
+                     const Endpoint& dst, const Route& route) {
+  const auto start = trace::Clock::now();
+  const int rc = REAL(connect)(fd, addr, len);
+  const int err = rc == 0 ? 0 : errno;
+  trace_unproxied(rt, dst, route, err, trace::ms_since(start));
+  if (rc == 0) return {};
+  return Errno{err};
+}
+
 }  // namespace
 
 Status tcp_connect_wait(int fd, FdState* s) {
@@ -71,10 +84,13 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
   Runtime& rt = Runtime::get();
   const Route route = route_for(rt, *dst);
   switch (route.kind) {
-    case Route::Kind::Direct:
+    case Route::Kind::Direct: {
+      if (trace::on()) return traced_direct(rt, fd, addr, len, *dst, route);
       if (REAL(connect)(fd, addr, len) == 0) return {};
       return Errno{errno};
+    }
     case Route::Kind::Refuse:
+      if (trace::on()) trace_unproxied(rt, *dst, route, route.error, -1);
       return Errno{route.error};
     case Route::Kind::Proxy:
       break;
