@@ -439,9 +439,14 @@ def start_squid(topo: Topology, workdir: str, port: int = SQUID_PORT,
     client allowed (the namespaces are the fence), CONNECT to any port, Basic
     auth through basic_ncsa_auth when `auth` is (user, password). Runs in the
     foreground (-N) so stopping it is one signal."""
-    import crypt  # deprecated in 3.11, present in Debian 12's python3; only for htpasswd lines
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # deprecated in 3.11, present in Debian 12's python3; for the htpasswd line
     sdir = tempfile.mkdtemp(prefix=f"squid-{port}-", dir=workdir)
-    os.chmod(sdir, 0o777)  # squid drops to the 'proxy' user for its logs
+    # squid drops to the 'proxy' user for its logs: it must reach and write sdir.
+    os.chmod(workdir, os.stat(workdir).st_mode | 0o711)
+    os.chmod(sdir, 0o777)
     lines = [f"http_port {netns.PROXY4}:{port}", "cache deny all", "cache_mem 8 MB",
              f"pid_filename {sdir}/squid.pid", f"cache_log {sdir}/cache.log",
              f"access_log stdio:{sdir}/access.log", "logfile_rotate 0", f"coredump_dir {sdir}",
