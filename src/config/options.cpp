@@ -31,8 +31,12 @@ Result<bool, Message> parse_bool(std::string_view v) {
 // One `proxy` line: a list of URLs for the unnamed pool, or a named proxy or
 // pool ("corp http://...", "pool round_robin socks5://a socks5://b"). A name
 // defined again (the environment over the file) replaces the earlier one.
+bool proxy_line_is_definition(std::string_view line) {
+  return is_proxy_definition(line) && split_list(line).size() >= 2;
+}
+
 Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
-  if (is_proxy_definition(v)) {
+  if (proxy_line_is_definition(v)) {
     auto group = parse_proxy_definition(v);
     if (!group) return group.error();
     auto& named = d.settings.named_proxies;
@@ -45,14 +49,10 @@ Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
     named.push_back(std::move(*group));
     return {};
   }
-  d.proxy_given = true;
-  std::vector<ProxySpec> parsed;
-  for (const std::string_view item : split_list(v)) {
-    auto spec = parse_proxy_url(item);
-    if (!spec) return spec.error();
-    parsed.push_back(std::move(*spec));
-  }
-  for (ProxySpec& spec : parsed) d.settings.proxies.push_back(std::move(spec));
+  d.proxy_given = true;  // one URL (apply_value splits the list)
+  auto spec = parse_proxy_url(v);
+  if (!spec) return spec.error();
+  d.settings.proxies.push_back(std::move(*spec));
   return {};
 }
 // The unnamed list only: named proxies are definitions that routes refer to.
@@ -240,7 +240,7 @@ constexpr Option kOptions[] = {
      "socks4://, socks4a://, http://). Several, separated by commas or spaces, form a pool or a "
      "chain (see SOCKSIFY_PROXY_MODE). 'NAME [MODE] URL...' defines a named proxy or pool for "
      "route rules instead; several definitions are separated by ';'.",
-     apply_proxy, clear_proxies, false, true},
+     apply_proxy, clear_proxies, false, true, proxy_line_is_definition},
     {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
      "failover: use the first proxy that answers; chain: tunnel through every proxy in order; "
      "round_robin / random: start each connection at the next / a random proxy and fail over "
@@ -340,8 +340,12 @@ void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::str
   };
   draft.where = std::string(where);
   if (opt.clear != nullptr && opt.lines) {
-    for (const std::string_view item : split_lines(raw)) {
-      report(opt.apply(item, draft));
+    for (const std::string_view line : split_lines(raw)) {
+      if (opt.whole_line == nullptr || opt.whole_line(line)) {
+        report(opt.apply(line, draft));
+        continue;
+      }
+      for (const std::string_view item : split_list(line)) report(opt.apply(item, draft));
     }
   } else if (opt.clear != nullptr) {
     for (const std::string_view item : split_list(raw)) {

@@ -43,6 +43,10 @@ struct Option {
   // A list option whose items are lines (`route`, `proxy NAME URL...`): values
   // split on ';' and newlines instead of commas and whitespace.
   bool lines = false;
+  // For a line-list option: whether a line is applied whole (true) or item by
+  // item like other lists (false). nullptr: always whole. `proxy` applies a
+  // named definition whole and a plain URL list URL by URL.
+  bool (*whole_line)(std::string_view line) = nullptr;
 };
 
 std::span<const Option> options();

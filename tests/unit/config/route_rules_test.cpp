@@ -3,6 +3,7 @@
 #include "config/route_rules.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -180,7 +181,7 @@ TEST(RouteMatch, FirstMatchWinsForEveryForm) {
   const Settings s = load_file(kThree);
   const auto group_of = [&](const Endpoint& e) {
     const RouteChoice c = choose_route(s, e);
-    EXPECT_EQ(c.action, RouteRule::Action::Via) << e;
+    EXPECT_EQ(c.action, RouteRule::Action::Via) << fmt::format("{}", e);
     return c.group;
   };
   EXPECT_EQ(group_of(v4("10.20.3.4", 80)), 1u);       // CIDR

@@ -604,7 +604,7 @@ TEST(SessionGroups, ANamedGroupUsesItsOwnProxies) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; corp socks5://10.0.0.5:1080"}});
   ASSERT_TRUE(rt.configured()) << rt.config_error();
   FakeIo io;
-  io.proxies["10.0.0.5:1080"].answers = cat(kNoAuth, kReplyOk);
+  io.proxies["10.0.0.5:1080"].answers = cat({kNoAuth, kReplyOk});
   auto r = run_group(rt, io, 1);
   ASSERT_TRUE(r.reply) << log::errno_name(r.reply.error().code);
   EXPECT_EQ(io.connects, std::vector<std::string>{"10.0.0.5:1080"});
@@ -615,8 +615,8 @@ TEST(SessionGroups, RoundRobinSpreadsAndFailsOverFromItsStart) {
       {{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; rr round_robin socks5://10.0.0.7:1080 "
                           "socks5://10.0.0.8:1080"}});
   FakeIo io;
-  io.proxies["10.0.0.7:1080"].answers = cat(kNoAuth, kReplyOk);
-  io.proxies["10.0.0.8:1080"].answers = cat(kNoAuth, kReplyOk);
+  io.proxies["10.0.0.7:1080"].answers = cat({kNoAuth, kReplyOk});
+  io.proxies["10.0.0.8:1080"].answers = cat({kNoAuth, kReplyOk});
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(run_group(rt, io, 1).reply);
   EXPECT_EQ(io.proxies["10.0.0.7:1080"].connections, 50u);
   EXPECT_EQ(io.proxies["10.0.0.8:1080"].connections, 50u);
@@ -630,8 +630,8 @@ TEST(SessionGroups, RandomUsesBoth) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.7:1080, socks5://10.0.0.8:1080"},
                         {"SOCKSIFY_PROXY_MODE", "random"}});
   FakeIo io;
-  io.proxies["10.0.0.7:1080"].answers = cat(kNoAuth, kReplyOk);
-  io.proxies["10.0.0.8:1080"].answers = cat(kNoAuth, kReplyOk);
+  io.proxies["10.0.0.7:1080"].answers = cat({kNoAuth, kReplyOk});
+  io.proxies["10.0.0.8:1080"].answers = cat({kNoAuth, kReplyOk});
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(run_group(rt, io, 0).reply);
   EXPECT_GT(io.proxies["10.0.0.7:1080"].connections, 50u);
   EXPECT_GT(io.proxies["10.0.0.8:1080"].connections, 50u);
@@ -642,7 +642,7 @@ TEST(SessionGroups, IsolateLogsInWithThisProcesssOwnName) {
   FakeIo io;
   // Method 0x02 chosen, auth ok, request ok.
   io.proxies["10.0.0.1:1080"].answers =
-      cat(bytes({0x05, 0x02}), bytes({0x01, 0x00}), kReplyOk);
+      cat({bytes({0x05, 0x02}), bytes({0x01, 0x00}), kReplyOk});
   auto r = run_group(rt, io, 0);
   ASSERT_TRUE(r.reply) << log::errno_name(r.reply.error().code);
   const Bytes& w = io.proxies["10.0.0.1:1080"].written;
