@@ -422,8 +422,10 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
   const auto proxies = rt.group_proxies(group);
   const ProxyMode mode = rt.settings().group_mode(group);
   const bool chain = mode == ProxyMode::Chain && proxies.size() > 1;
-  fmt::print("{} of {} proxies ({}), as the library connects:\n", chain ? "chain" : "pool",
-             proxies.size(), group == 0 ? "unnamed" : rt.settings().named_proxies[group - 1].name);
+  const std::string name =
+      group == 0 ? std::string() : fmt::format(" ({})", rt.settings().named_proxies[group - 1].name);
+  fmt::print("{} of {} proxies{}, as the library connects:\n", chain ? "chain" : "pool",
+             proxies.size(), name);
   Endpoint target;
   if (wanted) {
     target = *wanted;
