@@ -4,11 +4,12 @@ proxy's log showing exactly its own; `block`; a round_robin pool spreading 100
 connections; `isolate on` giving each process its own login; the -v trace (text
 and JSON); --check --check-target naming the rule and proxy."""
 
+import errno
 import json
 import os
 import unittest
 
-from harness import netns, servers
+from harness import launcher, netns, servers
 from harness.capture import CapturesLink
 from harness.socks_test_server import Mode
 from harness.testcase import DANTED_PORT, TEST_SERVER_PORT, IntegrationTest, describe
@@ -17,6 +18,7 @@ ECHO = servers.ECHO_PORT
 HTTP = servers.HTTP_PORT
 NAME = "echo.routes.test"
 A_PORT, B_PORT = 1091, 1092
+UDP_PORT = 7017
 
 
 def connected(log: str, host: str, port: int) -> int:
@@ -33,6 +35,7 @@ class RoutesThroughLauncher(CapturesLink, IntegrationTest):
         cls.start_danted_resolving({NAME: netns.TARGET4})
         cls.a = servers.start_microsocks(cls.topo, cls.workdir, port=A_PORT)
         cls.b = servers.start_microsocks(cls.topo, cls.workdir, port=B_PORT)
+        cls.udp_echo = servers.start_udp_echo(cls.topo, cls.workdir, port=UDP_PORT)
 
     def write_conf(self, text: str) -> str:
         path = os.path.join(self.workdir, f"routes-{self.id().rsplit('.', 1)[-1]}.conf")
@@ -172,6 +175,34 @@ class RoutesThroughLauncher(CapturesLink, IntegrationTest):
                                      "SOCKSIFY_ROUTE": ":25 via block"})
         self.assertIn(f"route: {netns.TARGET4}:25 -> blocked by rule 1 ':25 via block'",
                       blocked.stdout.decode(), describe(blocked))
+
+    def udp_send(self, env):
+        return self.socksify(self.python_client("udp_client.py", "send", netns.TARGET4, UDP_PORT),
+                             None, env=env)
+
+    def test_udp_follows_the_route_to_a_proxy_that_carries_it(self):
+        d0 = self.danted.log_size()
+        self.udp_echo.clear()
+        proc = self.udp_send({"SOCKSIFY_PROXY": f"socks5://{netns.PROXY4}:{A_PORT}; "
+                                                f"udp socks5://{netns.PROXY4}:{DANTED_PORT}",
+                              "SOCKSIFY_ROUTE": f":{UDP_PORT} via udp"})
+        self.assertSucceeded(proc)
+        out = json.loads(proc.stdout)
+        self.assertEqual((out["errno"], out["reply"]), (0, "probe"), describe(proc))
+        (rec,) = self.udp_echo.wait_records("udp", 1)
+        self.assertEqual(rec["peer"], netns.PROXY_OUT4, rec)  # danted's relay, not the client
+        self.assertNoDirectPackets()
+
+    def test_udp_routed_to_an_http_proxy_is_refused_with_one_line(self):
+        self.udp_echo.clear()
+        proc = self.udp_send({"SOCKSIFY_PROXY": f"socks5://{netns.PROXY4}:{DANTED_PORT}; "
+                                                f"corp http://{netns.PROXY4}:3128",
+                              "SOCKSIFY_ROUTE": f":{UDP_PORT} via corp"})
+        out = json.loads(proc.stdout)
+        self.assertEqual(out["errno"], errno.EOPNOTSUPP, describe(proc))
+        self.assertEqual(len(launcher.error_lines(proc.stderr)), 1, describe(proc))
+        self.assertEqual(self.udp_echo.records("udp"), [])
+        self.assertNoDirectPackets()
 
 
 if __name__ == "__main__":
