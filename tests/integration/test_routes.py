@@ -11,6 +11,7 @@ import unittest
 
 from harness import launcher, netns, servers
 from harness.capture import CapturesLink
+from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import Mode
 from harness.testcase import DANTED_PORT, TEST_SERVER_PORT, IntegrationTest, describe
 
@@ -25,7 +26,7 @@ def connected(log: str, host: str, port: int) -> int:
     return log.count(f"connected to {host}:{port}")
 
 
-class RoutesThroughLauncher(CapturesLink, IntegrationTest):
+class RoutesThroughLauncher(WatchesDns, CapturesLink, IntegrationTest):
     start = ()
 
     @classmethod
@@ -203,6 +204,26 @@ class RoutesThroughLauncher(CapturesLink, IntegrationTest):
         self.assertEqual(len(launcher.error_lines(proc.stderr)), 1, describe(proc))
         self.assertEqual(self.udp_echo.records("udp"), [])
         self.assertNoDirectPackets()
+
+    def test_onion_goes_to_the_proxy_by_name_despite_direct_rules(self):
+        onion = "abcdefghijklmnop.onion"
+        server = self.start_test_server(hosts={onion: netns.TARGET4})
+        proc = self.probe("echo", onion, ECHO, proxy=f"socks5h://{netns.PROXY4}:{TEST_SERVER_PORT}",
+                          env={"SOCKSIFY_DIRECT": ".onion", "SOCKSIFY_ROUTE": ".onion via direct"})
+        self.assertSucceeded(proc)
+        self.assertEqual(json.loads(proc.stdout), ["ok"], describe(proc))
+        (rec,) = server.wait_records(1)
+        self.assertEqual(rec.address, onion)
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets()
+
+    def test_onion_is_never_resolved_locally(self):
+        code = ("import socket\ntry:\n    socket.getaddrinfo('abcdefghijklmnop.onion', 80)\n"
+                "    print('resolved')\nexcept socket.gaierror as e:\n    print('refused', e.errno)\n")
+        proc = self.socksify(["/usr/bin/python3", "-c", code], f"socks5://{netns.PROXY4}:{A_PORT}")
+        self.assertTrue(proc.stdout.startswith(b"refused"), describe(proc))
+        self.assertIn(b"need remote DNS", proc.stderr)
+        self.assertNoDnsLeak()
 
 
 if __name__ == "__main__":
