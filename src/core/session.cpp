@@ -235,19 +235,22 @@ void trace_session(const Runtime& rt, const Endpoint& target, const SessionOutco
 
 }  // namespace
 
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family) noexcept {
-  if (!rt.configured() || family != AF_INET) return {};
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
+                      std::size_t group) noexcept {
+  if (!rt.configured() || family != AF_INET || rt.group_proxies(group).empty()) return {};
   sockaddr_storage addr;
-  if (rt.proxy_address(0, AF_INET, addr) == 0 || addr.ss_family != AF_INET6) return {};
+  if (rt.proxy_address(rt.group_first(group), AF_INET, addr) == 0 || addr.ss_family != AF_INET6) {
+    return {};
+  }
   NonBlockingScope nonblocking(io, fd);  // restores the flags on the new socket too
   if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
   nonblocking.reapply();
   return {};
 }
 
-Status prepare_socket(int fd, int family) noexcept {
+Status prepare_socket(int fd, int family, std::size_t group) noexcept {
   SystemSessionIo io;
-  return prepare_socket(Runtime::get(), io, fd, family);
+  return prepare_socket(Runtime::get(), io, fd, family, group);
 }
 
 Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,

@@ -637,6 +637,16 @@ TEST(SessionGroups, RandomUsesBoth) {
   EXPECT_GT(io.proxies["10.0.0.8:1080"].connections, 50u);
 }
 
+TEST(SessionGroups, PrepareLooksAtTheRoutesGroup) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; v6 socks5://[fd00::1]:1080"}});
+  FakeIo v4;
+  ASSERT_TRUE(prepare_socket(rt, v4, 7, AF_INET, 0));
+  EXPECT_TRUE(v4.replaced_with.empty());
+  FakeIo v6;
+  ASSERT_TRUE(prepare_socket(rt, v6, 7, AF_INET, 1));
+  EXPECT_EQ(v6.replaced_with, std::vector<int>{AF_INET6});
+}
+
 TEST(SessionGroups, IsolateLogsInWithThisProcesssOwnName) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.0.1:1080"}, {"SOCKSIFY_ISOLATE", "on"}});
   FakeIo io;
