@@ -204,9 +204,8 @@ void trace_session(const Runtime& rt, const Endpoint& target, const SessionOutco
     const RouteChoice c = choose_route(s, target.unmapped());
     if (c.rule != kNoRoute) rule = s.routes[c.rule].text;
   }
-  const std::string_view via =
-      group == 0 || group > s.named_proxies.size() ? kDefaultProxyName
-                                                   : std::string_view(s.named_proxies[group - 1].name);
+  std::string_view via = kDefaultProxyName;
+  if (group != 0 && group <= s.named_proxies.size()) via = s.named_proxies[group - 1].name;
   std::array<const ProxySpec*, 8> chain{};
   std::size_t n = 0;
   if (out.chain) {

@@ -108,7 +108,9 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
     }
     const int flags = REAL(fcntl)(fd, F_GETFL);
     if (flags < 0) return Errno{errno};
-    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group); !prepared) return prepared;
+    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group); !prepared) {
+      return prepared;
+    }
     s = fd_table().create(fd, FdState::Kind::TcpTunnel);
     if (s == nullptr) return Errno{ENOBUFS};
     remember_peer(s, addr, len);

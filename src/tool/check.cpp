@@ -422,8 +422,8 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
   const auto proxies = rt.group_proxies(group);
   const ProxyMode mode = rt.settings().group_mode(group);
   const bool chain = mode == ProxyMode::Chain && proxies.size() > 1;
-  const std::string name =
-      group == 0 ? std::string() : fmt::format(" ({})", rt.settings().named_proxies[group - 1].name);
+  std::string name;
+  if (group != 0) name = fmt::format(" ({})", rt.settings().named_proxies[group - 1].name);
   fmt::print("{} of {} proxies{}, as the library connects:\n", chain ? "chain" : "pool",
              proxies.size(), name);
   Endpoint target;

@@ -269,7 +269,8 @@ TEST(RouteLoad, BadLinesNameTheirLine) {
 }
 
 TEST(RouteLoad, CredentialsAndDnsModeReachNamedProxies) {
-  EnvMap env{{"SOCKSIFY_USERNAME", "alice"}, {"SOCKSIFY_PASSWORD", "pw"}, {"SOCKSIFY_DNS", "remote"}};
+  EnvMap env{
+      {"SOCKSIFY_USERNAME", "alice"}, {"SOCKSIFY_PASSWORD", "pw"}, {"SOCKSIFY_DNS", "remote"}};
   const Settings s = load_file("proxy socks5://10.0.0.1\nproxy corp socks5://10.0.0.5\n", env);
   ASSERT_EQ(s.named_proxies.size(), 1u);
   EXPECT_EQ(s.named_proxies[0].proxies[0].user, "alice");
