@@ -93,6 +93,15 @@ Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexce
     trace::Event e;
     e.kind = "lookup";
     e.name = node;
+    const Runtime& rt = Runtime::get();
+    if (auto ep = Endpoint::name(node, numeric_port(service)); ep && rt.configured()) {
+      const RouteChoice c = choose_route(rt.settings(), *ep);
+      if (c.rule != kNoRoute) e.rule = rt.settings().routes[c.rule].text;
+      e.via = c.action == RouteRule::Action::Direct  ? std::string_view("direct")
+              : c.action == RouteRule::Action::Block ? std::string_view("block")
+              : c.group == 0                         ? kDefaultProxyName
+                             : std::string_view(rt.settings().named_proxies[c.group - 1].name);
+    }
     e.outcome = decision == Lookup::Fake   ? "remote"
                 : decision == Lookup::Real ? "local"
                                            : "refused";

@@ -96,8 +96,10 @@ class RoutesThroughLauncher(WatchesDns, CapturesLink, IntegrationTest):
         self.assertIsInstance(cidr["ms"], int)
         named = by_dst[f"{NAME}:{ECHO}"]
         self.assertEqual((named["via"], named["rule"]), ("names", ".routes.test via names"))
-        lookups = [e for e in events if e["event"] == "lookup"]
-        self.assertTrue(any(e["dst"] == NAME and e["outcome"] == "remote" for e in lookups), events)
+        lookups = [e for e in events if e["event"] == "lookup" and e["dst"] == NAME]
+        self.assertTrue(lookups, events)
+        self.assertEqual((lookups[0]["outcome"], lookups[0]["via"], lookups[0]["rule"]),
+                         ("remote", "names", ".routes.test via names"))
 
     def test_verbose_text_line_per_connection(self):
         proc = self.probe("echo", netns.TARGET4, ECHO, options=["-v"],
@@ -107,6 +109,18 @@ class RoutesThroughLauncher(WatchesDns, CapturesLink, IntegrationTest):
         self.assertEqual(len(lines), 1, describe(proc))
         self.assertRegex(lines[0], rf"^socksify\[\d+\]: connect {netns.TARGET4}:{ECHO} via default "
                                    rf"\[socks5://{netns.PROXY4}:{A_PORT}\]: ok \d+ ms$")
+
+    def test_verbose_lines_go_to_the_log_file(self):
+        log_file = os.path.join(self.workdir, "verbose.log")
+        proc = self.probe("echo", netns.TARGET4, ECHO, options=["-v"],
+                          proxy=f"socks5://{netns.PROXY4}:{A_PORT}",
+                          env={"SOCKSIFY_LOG_FILE": log_file})
+        self.assertSucceeded(proc)
+        self.assertNotIn(b" connect ", proc.stderr)
+        with open(log_file) as fh:
+            lines = [l for l in fh.read().splitlines() if " connect " in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(f"connect {netns.TARGET4}:{ECHO} via default", lines[0])
 
     def test_block_fails_with_eacces_and_one_line(self):
         a0 = len(self.a.log())
