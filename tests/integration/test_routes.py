@@ -110,6 +110,17 @@ class RoutesThroughLauncher(WatchesDns, CapturesLink, IntegrationTest):
         self.assertRegex(lines[0], rf"^socksify\[\d+\]: connect {netns.TARGET4}:{ECHO} via default "
                                    rf"\[socks5://{netns.PROXY4}:{A_PORT}\]: ok \d+ ms$")
 
+    def test_verbose_traces_direct_and_blocked_connects(self):
+        proc = self.probe("echo", "127.0.0.1", 9, "echo", netns.TARGET4, 25, options=["-v"],
+                          proxy=f"socks5://{netns.PROXY4}:{A_PORT}",
+                          env={"SOCKSIFY_ROUTE": ":25 via block"})
+        self.assertEqual(json.loads(proc.stdout), ["ECONNREFUSED", "EACCES"], describe(proc))
+        err = proc.stderr.decode()
+        # Python connects with a timeout, i.e. non-blocking: the call's own outcome.
+        self.assertRegex(err, r"connect 127\.0\.0\.1:9 via direct: (EINPROGRESS|ECONNREFUSED) \d+ ms")
+        self.assertRegex(err, rf"connect {netns.TARGET4}:25 rule ':25 via block' via block: EACCES")
+        self.assertNoDirectPackets()
+
     def test_verbose_lines_go_to_the_log_file(self):
         log_file = os.path.join(self.workdir, "verbose.log")
         proc = self.probe("echo", netns.TARGET4, ECHO, options=["-v"],
