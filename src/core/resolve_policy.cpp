@@ -10,7 +10,7 @@
 #include "config/rules.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
-#include "dns/name_table.hpp"
+#include "core/tree_names.hpp"
 
 namespace socksify {
 namespace {
@@ -32,11 +32,11 @@ std::uint16_t numeric_port(const char* service) {
 
 }  // namespace
 
-NameTable* name_table() noexcept {
+FakeNames* name_table() noexcept {
   return Runtime::get().names();
 }
 
-void report_if_used_up(const NameTable& table, const char* node) noexcept {
+void report_if_used_up(const FakeNames& table, const char* node) noexcept {
   if (!table.exhausted()) return;
   log::error(
       "cannot resolve {}: every remote-DNS address ({}) has been handed out; an address "

@@ -6,7 +6,7 @@
 
 namespace socksify {
 
-class NameTable;
+class FakeNames;
 
 enum class Lookup : unsigned char {
   Real,    // libc: remote DNS off, numeric host, NULL node, localhost, bypassed name
@@ -18,10 +18,10 @@ enum class Lookup : unsigned char {
 Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexcept;
 
 // The table, when remote DNS is on.
-NameTable* name_table() noexcept;
+FakeNames* name_table() noexcept;
 
 // After the table refused a name: if that is because its ranges are used up,
 // one error line saying so (addresses are never reused, so this lookup fails).
-void report_if_used_up(const NameTable& table, const char* node) noexcept;
+void report_if_used_up(const FakeNames& table, const char* node) noexcept;
 
 }  // namespace socksify

@@ -5,7 +5,7 @@
 #include "config/rules.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
-#include "dns/name_table.hpp"
+#include "core/tree_names.hpp"
 
 namespace socksify {
 
@@ -18,7 +18,7 @@ Route decide(const Runtime& rt, const Endpoint& plain) noexcept {
   if (!rt.configured()) return {Route::Kind::Proxy, plain, 0};
   // The program talking to the proxy itself (curl --socks5 under socksify).
   if (rt.is_proxy(plain)) return {Route::Kind::Direct, plain, 0};
-  if (const NameTable* names = rt.names(); names != nullptr && names->in_range(plain.address())) {
+  if (const FakeNames* names = rt.names(); names != nullptr && names->in_range(plain.address())) {
     if (auto named = names->endpoint_for(plain.address(), plain.port())) {
       return {Route::Kind::Proxy, *named, 0};
     }

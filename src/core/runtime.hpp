@@ -18,7 +18,7 @@
 
 namespace socksify {
 
-class NameTable;
+class TreeNames;
 
 // One proxy, with its address when known (a name resolves on first use).
 struct ProxyTarget {
@@ -41,8 +41,9 @@ class Runtime {
   const std::string& config_error() const { return config_error_; }
   const Settings& settings() const { return settings_; }
   std::span<const ProxyTarget> proxies() const { return proxies_; }
-  // Non-null when remote DNS is on.
-  NameTable* names() const { return names_.get(); }
+  // Non-null when remote DNS is on: the process's one name table (the tree's,
+  // under the launcher; core/tree_names.hpp).
+  TreeNames* names() const { return names_.get(); }
 
   // The address to connect to for proxy i, in the wanted family when possible
   // (AF_INET6 sockets can reach IPv4 proxies through v4-mapped addresses).
@@ -68,7 +69,7 @@ class Runtime {
   std::string config_error_;
   Settings settings_;
   std::vector<ProxyTarget> proxies_;
-  std::unique_ptr<NameTable> names_;
+  std::unique_ptr<TreeNames> names_;
   // PipelineMemory per proxy index; a child of fork() inherits what we learnt.
   std::unique_ptr<std::atomic<std::uint8_t>[]> pipeline_;
   // Proxies named by host name, resolved on first use (index = proxy index;

@@ -1,0 +1,82 @@
+#include "tool/name_table_region.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "dns/shared_name_table.hpp"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+namespace socksify {
+namespace {
+
+Message failure(const char* what) {
+  return Message{fmt::format("cannot create the tree's name table: {}: {}", what,
+                             std::strerror(errno))};
+}
+
+bool prefault_wanted() {
+  const char* v = std::getenv("SOCKSIFY_TREE_TABLE_PREFAULT");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
+Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const Cidr& v6,
+                                                          std::size_t capacity) {
+  const std::size_t size = SharedNameTable::region_size(capacity);
+  if (size == 0) return Message{"cannot create the tree's name table: bad capacity"};
+  const int fd = ::memfd_create("socksify-names", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return failure("memfd_create");
+  NameTableRegion region{fd, size, false};
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const Message m = failure("ftruncate");
+    ::close(fd);
+    return m;
+  }
+  // A truncated region would SIGBUS every process mapping it; a grown one is
+  // harmless but pointless. Without sealing (EINVAL on old kernels, tmpfs
+  // without it) the table still works: only a buggy process of the tree
+  // could truncate it.
+  region.sealed = ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0;
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) {
+    const Message m = failure("mmap");
+    ::close(fd);
+    return m;
+  }
+  auto table = SharedNameTable::create(std::span(static_cast<std::byte*>(map), size), v4, v6,
+                                       capacity);
+  if (!table) {
+    ::munmap(map, size);
+    ::close(fd);
+    return Message{"cannot create the tree's name table: the fake_ipv4/fake_ipv6 ranges hold no "
+                   "address"};
+  }
+  // Each new name writes one random index entry: without this, nearly every
+  // early name costs a page allocation (zeroing) in the process that resolves
+  // it. Allocated here once (2 MiB for 64 Ki names) they cost the other
+  // processes only a mapping fault. The slots (32 MiB) fill in number order,
+  // one page per 8 names, and stay unbacked until used.
+  if (prefault_wanted()) {
+    const auto index = table->index_region();
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto start = reinterpret_cast<std::uintptr_t>(index.data()) & ~(page - 1);
+    const auto end = reinterpret_cast<std::uintptr_t>(index.data() + index.size());
+    // Best effort (EINVAL before Linux 5.14): the table works without it.
+    ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
+  }
+  ::munmap(map, size);
+  return region;
+}
+
+}  // namespace socksify
