@@ -89,17 +89,18 @@
 // they are all the user's own) can make addresses map to nothing or even to a
 // wrong name, but cannot make a reader go out of bounds.
 //
-// How children will find the region (not built yet): the launcher creates a
-// memfd (MFD_CLOEXEC, sized region_size()), calls create() on it, and stays
-// resident as the tree's parent (and PR_SET_CHILD_SUBREAPER), holding the fd.
-// It exports its pid and the fd number in the environment; a process opens
-// /proc/<pid>/fd/<n> lazily, at its first resolve or first connect to a fake
+// How children find the region (built: tool/name_table_region.hpp creates it,
+// tool/resident_parent.hpp keeps it, core/tree_names.hpp attaches it): the
+// launcher creates a sealed memfd (MFD_CLOEXEC, sized region_size()), calls
+// create() on it, and its resident keeper (the tree's subreaper) holds the
+// fd. SOCKSIFY_NAME_TABLE=/proc/<keeper>/fd/<n> (dns/tree_table_ref.hpp); a
+// process opens it lazily, at its first resolve or first connect to a fake
 // address (no fd or thread at start-up), mmaps it MAP_SHARED, closes the fd
 // and calls attach(). Programs that close every fd (close_range, closefrom)
 // lose nothing, and no file is left behind when the tree ends: the memfd dies
-// with its last mapping. Open for the wiring: a process that changed its
-// credentials (setuid, a sandbox) may be refused /proc/<pid>/fd by ptrace
-// access rules; it must then fall back (an fd passed down, or fail closed).
+// with its keeper and its last mapping. A process that changed its
+// credentials may be refused /proc/<pid>/fd by ptrace access rules: it fails
+// closed (core/tree_names.hpp says why not a table of its own).
 #pragma once
 
 #include <cstddef>
