@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -19,6 +21,31 @@
 #include "dns/tree_table_ref.hpp"
 
 namespace socksify {
+
+namespace {
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+// Every new name probes one random index entry, so without this nearly every
+// early name of a process takes a page fault on the index. The launcher's
+// keeper allocated those pages (tool/name_table_region.cpp); mapping them
+// here is one call, a read fault per 16 pages (fault-around; a shared
+// mapping of a memfd is writable from the first fault, so the CAS that
+// follows takes none), tens of microseconds, at the first lookup. Best
+// effort (EINVAL before Linux 5.14); SOCKSIFY_TREE_TABLE_PREFAULT=0 turns it
+// off (the benchmark compares).
+void prefault_index(const SharedNameTable& table) {
+  if (const char* v = ::getenv("SOCKSIFY_TREE_TABLE_PREFAULT"); v != nullptr && v[0] == '0') return;
+  const auto index = table.index_region();
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<std::uintptr_t>(index.data()) & ~(page - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(index.data() + index.size());
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ);
+}
+
+}  // namespace
 
 std::unique_ptr<TreeNames> TreeNames::per_process(const Cidr& v4, const Cidr& v6,
                                                   std::size_t capacity) {
@@ -96,6 +123,7 @@ SharedNameTable* TreeNames::attach() const {
     } else {
       result = new (std::nothrow) SharedNameTable(*attached);
       if (result == nullptr) why = "out of memory";
+      if (result != nullptr) prefault_index(*result);
     }
   }
   if (result == nullptr) {

@@ -253,6 +253,11 @@ int run_with_tree_table(const Settings& settings, const std::string& path, char*
     ::setenv(kTreeTableVariable, format_tree_table_ref({keeper, fd}).c_str(), 1);
   };
   program.exec = [&] { return run(path, program_argv); };
+  program.after_start = [r = *region, fd] {
+    NameTableRegion moved = r;
+    moved.fd = fd;
+    prefault_name_table_index(moved);
+  };
   program.keep_fds = {fd};
   return run_resident(program);
 }

@@ -62,12 +62,15 @@ Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const 
     return Message{"cannot create the tree's name table: the fake_ipv4/fake_ipv6 ranges hold no "
                    "address"};
   }
-  // Each new name writes one random index entry: without this, nearly every
-  // early name costs a page allocation (zeroing) in the process that resolves
-  // it. Allocated here once (2 MiB for 64 Ki names) they cost the other
-  // processes only a mapping fault. The slots (32 MiB) fill in number order,
-  // one page per 8 names, and stay unbacked until used.
-  if (prefault_wanted()) {
+  ::munmap(map, size);
+  return region;
+}
+
+void prefault_name_table_index(const NameTableRegion& region) {
+  if (!prefault_wanted()) return;
+  void* map = ::mmap(nullptr, region.size, PROT_READ | PROT_WRITE, MAP_SHARED, region.fd, 0);
+  if (map == MAP_FAILED) return;
+  if (auto table = SharedNameTable::attach(std::span(static_cast<std::byte*>(map), region.size))) {
     const auto index = table->index_region();
     const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     const auto start = reinterpret_cast<std::uintptr_t>(index.data()) & ~(page - 1);
@@ -75,8 +78,7 @@ Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const 
     // Best effort (EINVAL before Linux 5.14): the table works without it.
     ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
   }
-  ::munmap(map, size);
-  return region;
+  ::munmap(map, region.size);
 }
 
 }  // namespace socksify

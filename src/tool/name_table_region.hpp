@@ -24,11 +24,20 @@ struct NameTableRegion {
 
 // memfd_create, ftruncate to the region size, F_SEAL_SHRINK|F_SEAL_GROW|
 // F_SEAL_SEAL (so no process of the tree can truncate it under the others,
-// which would SIGBUS them), SharedNameTable::create() on a mapping of it, and
-// the index pages pre-faulted into the memfd (SOCKSIFY_TREE_TABLE_PREFAULT=0
-// turns that off, for the benchmark). The mapping is dropped again: the
-// launcher itself never resolves. An error text on failure.
+// which would SIGBUS them), and SharedNameTable::create() on a mapping of
+// it, dropped again (the launcher itself never resolves). An error text on
+// failure.
 Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const Cidr& v6,
                                                           std::size_t capacity);
+
+// Allocates the index pages of the region (2 MiB for 64 Ki names). Each new
+// name writes one random index entry: without this nearly every early name
+// costs a page allocation (zeroing) in the process that resolves it; with it
+// the other processes take only a mapping fault, or none (core/tree_names.cpp
+// maps the index at attach). The slots (32 MiB) fill in number order, one
+// page per 8 names, and stay unbacked until used. The keeper calls it once
+// the program runs, so it does not delay the start (about 0.3 ms idle).
+// SOCKSIFY_TREE_TABLE_PREFAULT=0 turns it off (for the benchmark).
+void prefault_name_table_index(const NameTableRegion& region);
 
 }  // namespace socksify

@@ -118,6 +118,7 @@ void close_all_but(std::vector<int> keep) {
     ::_exit(status);
   }
   g_target = child;
+  if (program.after_start) program.after_start();
   std::vector<int> keep = program.keep_fds;
   keep.push_back(report_fd);
   close_all_but(std::move(keep));
@@ -208,6 +209,13 @@ int run_resident(const ResidentProgram& program) {
   g_target = keeper_pid;
   ::close(report[1]);
   for (const int fd : program.keep_fds) ::close(fd);
+  // Off the program's stdin and stdout: a reader of P's output sees EOF when
+  // P closes it, not only when we exit. stderr stays for our own last word.
+  if (const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    if (null > 1) ::close(null);
+  }
   sigprocmask(SIG_SETMASK, &saved.mask, nullptr);
 
   int status = 0;

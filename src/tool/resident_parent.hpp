@@ -19,7 +19,9 @@
 // child is gone. Once P has run, K
 // closes every descriptor but those it keeps (stdio goes to /dev/null, its
 // cwd to /), so it never holds a pipe open behind the program's back
-// ($(socksify ...) returns when P is done) nor pins a mount.
+// ($(socksify ...) returns when P is done) nor pins a mount. L puts its own
+// stdin and stdout on /dev/null once K runs (a reader sees EOF when P closes
+// its output) and keeps stderr for its own error lines.
 //
 // Signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 and
 // SIGALRM sent to L (kill(1), a supervisor) are forwarded to K and from K to
@@ -42,6 +44,8 @@ namespace socksify {
 struct ResidentProgram {
   // Runs in K before P is forked: e.g. export a variable naming K's pid.
   std::function<void(pid_t keeper)> in_keeper;
+  // Runs in K once P has been forked (work that need not delay P's start).
+  std::function<void()> after_start;
   // Runs in P, and must exec; returns only if that fails, with the exit
   // status for P (126/127 as env(1)).
   std::function<int()> exec;

@@ -96,6 +96,34 @@ class RemoteDnsTree(CapturesLink, WatchesDns, IntegrationTest):
         self.assertDantedCarried(f"{netns.TARGET4}.{servers.ECHO_PORT}")
         self.assertClean(proc)
 
+    def test_a_process_that_cannot_attach_fails_closed(self):
+        # Root's keeper refuses its /proc entry to a process that became nobody.
+        script = ("import errno, json, os, socket\n"
+                  "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+                  "out = {}\n"
+                  "try:\n"
+                  f"    socket.getaddrinfo('{NAME}', 80, socket.AF_INET)\n"
+                  "    out['lookup'] = 'answered'\n"
+                  "except socket.gaierror as e:\n"
+                  "    out['lookup'] = 'EAI_FAIL' if e.errno == socket.EAI_FAIL else e.errno\n"
+                  "s = socket.socket()\n"
+                  "try:\n"
+                  f"    s.connect(('240.0.0.1', {servers.ECHO_PORT}))\n"
+                  "    out['connect'] = 0\n"
+                  "except OSError as e:\n"
+                  "    out['connect'] = errno.errorcode[e.errno]\n"
+                  "print(json.dumps(out))\n")
+        since = self.danted.log_size()
+        proc = self.socksify([PYTHON, "-c", script], DANTED_H)
+        self.assertSucceeded(proc, "a process that cannot attach")
+        self.assertEqual(self.json_output(proc), {"lookup": "EAI_FAIL", "connect": "EHOSTUNREACH"},
+                         describe(proc))
+        self.assertIn(b"cannot attach the tree's remote-DNS name table", proc.stderr, describe(proc))
+        self.assertEqual(proc.stderr.count(b"cannot attach"), 1, describe(proc))
+        self.assertEqual(self.danted.sessions(since), [])
+        self.assertNoDirectPackets()
+        self.assertNoDnsLeak()
+
     def test_exit_status_and_fatal_signal_of_the_program_come_back(self):
         proc = self.socksify(["/bin/sh", "-c", "exit 7"], DANTED_H)
         self.assertEqual(proc.returncode, 7, describe(proc))
