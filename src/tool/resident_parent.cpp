@@ -99,6 +99,12 @@ void close_all_but(std::vector<int> keep) {
   }
 }
 
+// Any child left (exited or not), without reaping one.
+bool children_remain() {
+  siginfo_t info{};
+  return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 // K: starts P, reports its status to L on report_fd, reaps until the tree is gone.
 [[noreturn]] void keeper(const ResidentProgram& program, const SavedSignals& saved,
                          int report_fd) {
@@ -142,8 +148,9 @@ void close_all_but(std::vector<int> keep) {
       // Out of the job's process group before L returns: whoever cleans up
       // after the job (killpg of stragglers, as test harnesses and some
       // supervisors do) must not take the table from daemons that left it
-      // with setsid. We still end with the tree.
-      ::setsid();
+      // with setsid. We still end with the tree. Only when some process of
+      // the tree is left: the common case returns without it.
+      if (children_remain()) ::setsid();
       write_all(report_fd, &status, sizeof status);
       ::close(report_fd);
       report_fd = -1;
