@@ -357,10 +357,16 @@ int launch(int argc, char** argv) {
                 *path, libraries.i386_path);
   }
   set_preload(libraries.preload);
-  // An outer launcher's table is not ours: this tree gets its own below, or
-  // (local DNS) none.
+  if (!settings->remote_dns()) {
+    ::unsetenv(kTreeTableVariable);  // local DNS: no table
+    return run(*path, argv + args.program_index);
+  }
+  // Inside another socksify's tree with the same ranges: its table, so that
+  // addresses mean the same names in both trees (its keeper is our ancestor).
+  if (tree_table_reusable(std::getenv(kTreeTableVariable), settings->fake_v4, settings->fake_v6)) {
+    return run(*path, argv + args.program_index);
+  }
   ::unsetenv(kTreeTableVariable);
-  if (!settings->remote_dns()) return run(*path, argv + args.program_index);
   return run_with_tree_table(*settings, *path, argv + args.program_index);
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "dns/shared_name_table.hpp"
+#include "dns/tree_table_ref.hpp"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -79,6 +81,26 @@ void prefault_name_table_index(const NameTableRegion& region) {
     ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
   }
   ::munmap(map, region.size);
+}
+
+bool tree_table_reusable(const char* path, const Cidr& v4, const Cidr& v6) {
+  if (path == nullptr || !parse_tree_table_ref(path)) return false;
+  const int fd = ::open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool ok = false;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && plausible_region_size(st.st_size)) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map != MAP_FAILED) {
+      // attach() only reads the header; the table itself is never used here.
+      const auto table = SharedNameTable::attach(std::span(static_cast<std::byte*>(map), size));
+      ok = table && tree_table_mismatch(*table, v4, v6).empty();
+      ::munmap(map, size);
+    }
+  }
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace socksify

@@ -40,4 +40,11 @@ Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const 
 // SOCKSIFY_TREE_TABLE_PREFAULT=0 turns it off (for the benchmark).
 void prefault_name_table_index(const NameTableRegion& region);
 
+// True when path (an inherited SOCKSIFY_NAME_TABLE) names a live tree table
+// with these ranges: a socksify started inside another one's tree then uses
+// that table instead of making its own, so that an address the outer tree
+// handed out keeps its name in the inner one (and the other way round). The
+// outer keeper, an ancestor, holds it for as long as the inner tree lives.
+bool tree_table_reusable(const char* path, const Cidr& v4, const Cidr& v6);
+
 }  // namespace socksify

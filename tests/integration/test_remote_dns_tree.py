@@ -16,7 +16,7 @@ import os
 import time
 import unittest
 
-from harness import netns, servers
+from harness import launcher, netns, servers
 from harness.capture import CapturesLink
 from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import ATYP_NAME, Mode
@@ -95,6 +95,27 @@ class RemoteDnsTree(CapturesLink, WatchesDns, IntegrationTest):
         self.assertEchoServed(min_bytes=4)
         self.assertDantedCarried(f"{netns.TARGET4}.{servers.ECHO_PORT}")
         self.assertClean(proc)
+
+    def test_a_socksify_inside_the_tree_shares_its_table(self):
+        name = "nested.tree.test"
+        server = self.start_test_server(hosts={name: netns.TARGET4})
+        echo = " ".join(self.tree("echo", "$ip", servers.ECHO_PORT))
+        inner = launcher.command(["/bin/sh", "-c", f"echo inner=$SOCKSIFY_NAME_TABLE >&2; exec {echo}"],
+                                 server.url("socks5h"))
+        script = (f"export ip=$({PYTHON} -c \"import socket; print(socket.gethostbyname('{name}'))\")\n"
+                  "echo \"outer=$SOCKSIFY_NAME_TABLE\" >&2\n"
+                  "exec " + " ".join(f"'{a}'" for a in inner) + "\n")
+        proc = self.socksify(["/bin/sh", "-c", script], server.url("socks5h"))
+        self.assertSucceeded(proc, "socksify inside socksify")
+        self.assertEqual(self.json_output(proc), {"errno": 0, "echo": "ping"}, describe(proc))
+        (rec,) = server.wait_records(1)
+        self.assertEqual((rec.atyp, rec.address), (ATYP_NAME, name))
+        tables = dict(line.split("=", 1) for line in proc.stderr.decode().splitlines()
+                      if line.startswith(("outer=", "inner=")))
+        self.assertEqual(tables.get("inner"), tables.get("outer"), describe(proc))
+        self.assertNotIn(NO_NAME, proc.stderr, describe(proc))
+        self.assertNoDirectPackets()
+        self.assertNoDnsLeak()
 
     def test_a_process_that_cannot_attach_fails_closed(self):
         # Root's keeper refuses its /proc entry to a process that became nobody.
