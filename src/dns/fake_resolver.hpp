@@ -1,7 +1,9 @@
 // The fake resolver: what the interposed getaddrinfo, gethostbyname(2)(_r),
 // getnameinfo and gethostbyaddr(_r) answer when remote DNS is on. Names get
-// addresses from the NameTable instead of from DNS, so no query leaves the
-// machine, and the proxy later receives the name itself (RFC 1928 §5, ATYP 3).
+// addresses from a name table (FakeNames: in the library the process's
+// TreeNames, core/tree_names.hpp, i.e. the launcher's tree-wide table or the
+// process's own) instead of from DNS, so no query leaves the machine, and the
+// proxy later receives the name itself (RFC 1928 §5, ATYP 3).
 //
 // Pure but for system_services() (the NSS services files, never DNS): no socket,
 // no DNS query. lookup_policy() (core/resolve_policy.hpp) decides *whether* to
