@@ -77,6 +77,32 @@ TEST(ResidentParent, TheProgramRunsUnderTheKeeperWithItsVariable) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(ResidentParent, TheProgramStartsWithTheSignalStateSocksifyStartedWith) {
+  const int status = in_launcher([] {
+    signal(SIGUSR2, SIG_IGN);  // as nohup or a non-interactive shell's & leave it
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &blocked, nullptr);
+    ResidentProgram p;
+    p.exec = [] {
+      struct sigaction usr2 {}, term {};
+      sigaction(SIGUSR2, nullptr, &usr2);
+      sigaction(SIGTERM, nullptr, &term);
+      sigset_t mask;
+      sigprocmask(SIG_SETMASK, nullptr, &mask);
+      if (usr2.sa_handler != SIG_IGN) return 11;
+      if (term.sa_handler != SIG_DFL) return 12;  // not the launcher's forwarder
+      if (!sigismember(&mask, SIGUSR1)) return 13;
+      if (sigismember(&mask, SIGTERM) || sigismember(&mask, SIGINT)) return 14;
+      return 0;
+    };
+    return run_resident(p);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST(ResidentParent, ForwardsASignalSentToTheLauncher) {
   const auto start = Clock::now();
   const pid_t launcher = fork();
