@@ -11,6 +11,8 @@ packages=(
   dante-server microsocks tinyproxy squid
   # real programs the integration tests run through socksify
   curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client git
+  # lftp resolves in a forked child (the tree-wide name table, issue 10 item 1)
+  lftp
   # a real SOCKS4/4a server: OpenSSH's ssh -D (client and server in the proxy namespace)
   openssh-server
   # an FTP server for SOCKS BIND (FTP active mode)

@@ -40,8 +40,8 @@ Result<void, Message> check_proxy_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return Message{"a proxy name has 1 to 64 characters"};
   for (const char c : name) {
     if (!name_char(c)) {
-      return Message{fmt::format(
-          "invalid proxy name '{}' (letters, digits, '-', '_' and '.' only)", name)};
+      return Message{
+          fmt::format("invalid proxy name '{}' (letters, digits, '-', '_' and '.' only)", name)};
     }
   }
   // `via direct` and `via block` are actions; `default` is the unnamed list.
@@ -74,8 +74,7 @@ Result<ProxyMode, Message> parse_proxy_mode(std::string_view text) {
        {ProxyMode::Failover, ProxyMode::Chain, ProxyMode::RoundRobin, ProxyMode::Random}) {
     if (ascii::iequals(text, proxy_mode_name(m))) return m;
   }
-  return Message{
-      fmt::format("expected failover, chain, round_robin or random, got '{}'", text)};
+  return Message{fmt::format("expected failover, chain, round_robin or random, got '{}'", text)};
 }
 
 Result<RouteRule, Message> parse_route(std::string_view text) {

@@ -2,10 +2,10 @@
 // so it is pure, allocation-free and takes no lock.
 #pragma once
 
-#include "base/endpoint.hpp"
 #include <cstddef>
 #include <span>
 
+#include "base/endpoint.hpp"
 #include "config/direct_rule.hpp"
 #include "config/route_rules.hpp"
 #include "config/settings.hpp"
@@ -40,9 +40,9 @@ std::size_t first_route(std::span<const RouteRule> routes, const Endpoint& dst);
 // it by (a `block` still blocks it).
 struct RouteChoice {
   RouteRule::Action action = RouteRule::Action::Via;
-  std::size_t group = 0;         // Via: the route group
-  std::size_t rule = kNoRoute;   // the matching `route` line, kNoRoute for none
-  bool direct_rule = false;      // Direct because of loopback or a `direct` rule
+  std::size_t group = 0;        // Via: the route group
+  std::size_t rule = kNoRoute;  // the matching `route` line, kNoRoute for none
+  bool direct_rule = false;     // Direct because of loopback or a `direct` rule
 };
 RouteChoice choose_route(const Settings& settings, const Endpoint& dst);
 

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "config/config_file.hpp"
 #include "base/ascii.hpp"
+#include "config/config_file.hpp"
 #include "config/options.hpp"
 
 namespace socksify {
@@ -57,9 +57,10 @@ void resolve_routes(Settings& s, std::vector<std::string>& errors) {
       }
     }
     if (!found) {
-      errors.push_back(fmt::format("{}: route '{}': no proxy named '{}' (define it with 'proxy {} "
-                                   "URL')",
-                                   rule.origin, rule.text, rule.via, rule.via));
+      errors.push_back(
+          fmt::format("{}: route '{}': no proxy named '{}' (define it with 'proxy {} "
+                      "URL')",
+                      rule.origin, rule.text, rule.via, rule.via));
     }
   }
 }

@@ -54,8 +54,8 @@ struct Settings {
   // `route` lines and SOCKSIFY_ROUTE, in order: the first match wins (after
   // loopback and the direct rules). See config/route_rules.hpp.
   std::vector<RouteRule> routes;
-  bool isolate = false;                   // SOCKSIFY_ISOLATE: a SOCKS5 login per process
-  bool verbose = false;                   // SOCKSIFY_VERBOSE: one line per connection
+  bool isolate = false;                    // SOCKSIFY_ISOLATE: a SOCKS5 login per process
+  bool verbose = false;                    // SOCKSIFY_VERBOSE: one line per connection
   LogFormat log_format = LogFormat::Text;  // SOCKSIFY_LOG_FORMAT
 
   // The proxies of route group g (0: the unnamed list) and how they are used.

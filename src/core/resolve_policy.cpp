@@ -12,7 +12,7 @@
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/trace.hpp"
-#include "dns/name_table.hpp"
+#include "core/tree_names.hpp"
 
 namespace socksify {
 namespace {
@@ -34,11 +34,11 @@ std::uint16_t numeric_port(const char* service) {
 
 }  // namespace
 
-NameTable* name_table() noexcept {
+FakeNames* name_table() noexcept {
   return Runtime::get().names();
 }
 
-void report_if_used_up(const NameTable& table, const char* node) noexcept {
+void report_if_used_up(const FakeNames& table, const char* node) noexcept {
   if (!table.exhausted()) return;
   log::error(
       "cannot resolve {}: every remote-DNS address ({}) has been handed out; an address "
@@ -95,8 +95,7 @@ Lookup decide_lookup(const char* node, const char* service) noexcept {
     // socks5://: local DNS, as asked; but a .onion name means nothing to a
     // resolver and asking one tells the network which service is wanted.
     if (is_onion_name(name)) {
-      log::error("refusing to resolve {} locally: .onion names need remote DNS (socks5h://)",
-                 name);
+      log::error("refusing to resolve {} locally: .onion names need remote DNS (socks5h://)", name);
       return Lookup::Refuse;
     }
     return Lookup::Real;
@@ -129,7 +128,7 @@ Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexce
     e.outcome = decision == Lookup::Fake   ? "remote"
                 : decision == Lookup::Real ? "local"
                                            : "refused";
-    e.detail = decision == Lookup::Fake ? "the proxy resolves it at connect"
+    e.detail = decision == Lookup::Fake   ? "the proxy resolves it at connect"
                : decision == Lookup::Real ? "the system resolver"
                                           : "";
     trace::emit(e);

@@ -6,7 +6,7 @@
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/trace.hpp"
-#include "dns/name_table.hpp"
+#include "core/tree_names.hpp"
 
 namespace socksify {
 
@@ -33,9 +33,10 @@ Route by_rules(const Runtime& rt, const Endpoint& target, const Endpoint& plain,
       if (fake) {
         // Resolved through the proxy's name table, so we have a name and no
         // address: going direct would mean resolving it here after all.
-        log::error("refusing {}: its name went to the proxy's DNS but the rule says direct "
-                   "(a port-specific direct rule? the lookup did not know the port)",
-                   target);
+        log::error(
+            "refusing {}: its name went to the proxy's DNS but the rule says direct "
+            "(a port-specific direct rule? the lookup did not know the port)",
+            target);
         return {Route::Kind::Refuse, target, EHOSTUNREACH, 0, c.rule};
       }
       return {Route::Kind::Direct, plain, 0, 0, c.rule};
@@ -54,7 +55,7 @@ Route decide(const Runtime& rt, const Endpoint& plain) noexcept {
   if (!rt.configured()) return {Route::Kind::Proxy, plain, 0};
   // The program talking to a proxy itself (curl --socks5 under socksify).
   if (rt.is_proxy(plain)) return {Route::Kind::Direct, plain, 0};
-  if (const NameTable* names = rt.names(); names != nullptr && names->in_range(plain.address())) {
+  if (const FakeNames* names = rt.names(); names != nullptr && names->in_range(plain.address())) {
     if (auto named = names->endpoint_for(plain.address(), plain.port())) {
       return by_rules(rt, *named, plain, true);
     }

@@ -13,7 +13,8 @@
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/trace.hpp"
-#include "dns/name_table.hpp"
+#include "core/tree_names.hpp"
+#include "dns/tree_table_ref.hpp"
 
 namespace socksify {
 namespace {
@@ -83,7 +84,13 @@ void Runtime::load(const EnvLookup& env) {
   pipeline_ = std::make_unique<std::atomic<std::uint8_t>[]>(proxies_.size());
   for (std::size_t i = 0; i < proxies_.size(); ++i) pipeline_[i].store(0);
   if (settings_.remote_dns()) {
-    names_ = std::make_unique<NameTable>(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
+    // Under the launcher: the tree's table, attached at first use. Plain
+    // LD_PRELOAD: this process's own.
+    if (const char* tree = env(kTreeTableVariable); tree != nullptr && *tree != '\0') {
+      names_ = TreeNames::tree(tree, settings_.fake_v4, settings_.fake_v6);
+    } else {
+      names_ = TreeNames::per_process(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
+    }
   }
   configured_ = !proxies_.empty();
   if (!configured_) config_error_ = "no proxy configured";

@@ -18,7 +18,7 @@
 
 namespace socksify {
 
-class NameTable;
+class TreeNames;
 
 // One proxy, with its address when known (a name resolves on first use).
 struct ProxyTarget {
@@ -49,12 +49,11 @@ class Runtime {
     if (g >= groups_.size()) return {};
     return std::span(proxies_).subspan(groups_[g].first, groups_[g].count);
   }
-  std::size_t group_first(std::size_t g) const {
-    return g < groups_.size() ? groups_[g].first : 0;
-  }
+  std::size_t group_first(std::size_t g) const { return g < groups_.size() ? groups_[g].first : 0; }
   std::size_t group_count() const { return groups_.size(); }
-  // Non-null when remote DNS is on.
-  NameTable* names() const { return names_.get(); }
+  // Non-null when remote DNS is on: the process's one name table (the tree's,
+  // under the launcher; core/tree_names.hpp).
+  TreeNames* names() const { return names_.get(); }
 
   // The address to connect to for proxy i, in the wanted family when possible
   // (AF_INET6 sockets can reach IPv4 proxies through v4-mapped addresses).
@@ -85,7 +84,7 @@ class Runtime {
     std::size_t count = 0;
   };
   std::vector<GroupSpan> groups_;
-  std::unique_ptr<NameTable> names_;
+  std::unique_ptr<TreeNames> names_;
   // PipelineMemory per proxy index; a child of fork() inherits what we learnt.
   std::unique_ptr<std::atomic<std::uint8_t>[]> pipeline_;
   // Proxies named by host name, resolved on first use (index = proxy index;

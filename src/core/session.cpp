@@ -149,9 +149,8 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
   // start; each one can do so once (it is remembered), so this ends.
   for (std::size_t round = 0; round <= proxies.size(); ++round) {
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c =
-            reach_proxy(rt, io, fd, base, family, nonblocking, options.may_replace_socket,
-                        deadline);
+    if (auto c = reach_proxy(rt, io, fd, base, family, nonblocking, options.may_replace_socket,
+                             deadline);
         !c) {
       io.disconnect(fd);
       return rec.fail(
@@ -286,9 +285,8 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
       continue;
     }
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c =
-            reach_proxy(rt, io, fd, base + i, family, nonblocking, options.may_replace_socket,
-                        deadline);
+    if (auto c = reach_proxy(rt, io, fd, base + i, family, nonblocking, options.may_replace_socket,
+                             deadline);
         !c) {
       io.disconnect(fd);
       rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});

@@ -27,11 +27,11 @@ inline bool on() {
 void configure(const Settings& s);
 
 struct Event {
-  std::string_view kind;         // "connect", "udp", "bind", "lookup"
+  std::string_view kind;          // "connect", "udp", "bind", "lookup"
   const Endpoint* dst = nullptr;  // or `name` for lookups
   std::string_view name;
-  std::string_view rule;  // the route line, "" when none matched
-  std::string_view via;   // "direct", "block", a group name, "default"
+  std::string_view rule;                      // the route line, "" when none matched
+  std::string_view via;                       // "direct", "block", a group name, "default"
   std::span<const ProxySpec* const> proxies;  // the chain crossed, or the proxy that served/failed
   std::string_view outcome;                   // "ok", "EACCES", ...
   std::string_view detail;                    // the reason, the fake address, ...

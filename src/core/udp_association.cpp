@@ -217,9 +217,10 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   // names another proxy cannot use it, and must not go out any other way.
   if (const Runtime& rt = Runtime::get(); !rt.settings().routes.empty()) {
     if (const std::size_t g = route_group_for(rt, dst); g != dead.group) {
-      log::error("refusing UDP to {}: its route leads to another proxy than the one this socket's "
-                 "association is at (one association per socket; use a socket per route)",
-                 dst);
+      log::error(
+          "refusing UDP to {}: its route leads to another proxy than the one this socket's "
+          "association is at (one association per socket; use a socket per route)",
+          dst);
       return Errno{EHOSTUNREACH};
     }
   }

@@ -32,8 +32,7 @@ struct Destination {
 
 bool udp_has_proxied_peer(const FdState& s) noexcept {
   const UdpAssociation* a = s.udp.association();
-  return a != nullptr && a->peer.load(std::memory_order_acquire) != nullptr &&
-         !s.udp.direct_peer();
+  return a != nullptr && a->peer.load(std::memory_order_acquire) != nullptr && !s.udp.direct_peer();
 }
 
 Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) {

@@ -391,10 +391,10 @@ std::string describe_group(const Runtime& rt, std::size_t g) {
 std::optional<std::size_t> print_route(const Runtime& rt, const Endpoint& target) {
   const Settings& s = rt.settings();
   const RouteChoice c = choose_route(s, target.unmapped());
-  const std::string rule =
-      c.rule == kNoRoute ? std::string("no route rule matches")
-                         : fmt::format("rule {} '{}' ({})", c.rule + 1, s.routes[c.rule].text,
-                                       s.routes[c.rule].origin);
+  const std::string rule = c.rule == kNoRoute
+                               ? std::string("no route rule matches")
+                               : fmt::format("rule {} '{}' ({})", c.rule + 1, s.routes[c.rule].text,
+                                             s.routes[c.rule].origin);
   switch (c.action) {
     case RouteRule::Action::Direct:
       fmt::print("route: {} -> direct ({})\n", target,

@@ -15,8 +15,8 @@ namespace socksify {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::EnvMap;
+using ::testing::HasSubstr;
 
 Endpoint v4(const char* text, std::uint16_t port) {
   std::uint8_t a[4];
@@ -184,13 +184,13 @@ TEST(RouteMatch, FirstMatchWinsForEveryForm) {
     EXPECT_EQ(c.action, RouteRule::Action::Via) << fmt::format("{}", e);
     return c.group;
   };
-  EXPECT_EQ(group_of(v4("10.20.3.4", 80)), 1u);       // CIDR
-  EXPECT_EQ(group_of(name("10.20.3.4", 80)), 1u);     // an IP literal given as a name
+  EXPECT_EQ(group_of(v4("10.20.3.4", 80)), 1u);        // CIDR
+  EXPECT_EQ(group_of(name("10.20.3.4", 80)), 1u);      // an IP literal given as a name
   EXPECT_EQ(group_of(name("git.corp.test", 80)), 1u);  // domain suffix
   EXPECT_EQ(group_of(name("CORP.TEST.", 80)), 1u);
-  EXPECT_EQ(group_of(v6("fd12::1", 443)), 3u);         // IPv6 CIDR
-  EXPECT_EQ(group_of(name("www.tor.test", 80)), 2u);   // suffix with port
-  EXPECT_EQ(group_of(name("www.tor.test", 81)), 0u);   // ... other port: no rule, unnamed
+  EXPECT_EQ(group_of(v6("fd12::1", 443)), 3u);        // IPv6 CIDR
+  EXPECT_EQ(group_of(name("www.tor.test", 80)), 2u);  // suffix with port
+  EXPECT_EQ(group_of(name("www.tor.test", 81)), 0u);  // ... other port: no rule, unnamed
   EXPECT_EQ(group_of(v4("10.30.0.1", 80)), 0u);
   EXPECT_EQ(choose_route(s, v4("10.30.0.1", 80)).rule, kNoRoute);
 
@@ -205,16 +205,16 @@ TEST(RouteMatch, FirstMatchWinsForEveryForm) {
 }
 
 TEST(RouteMatch, LoopbackAndDirectRulesComeFirst) {
-  const Settings s = load_file("proxy socks5h://10.0.0.1\nproxy corp http://10.0.0.5\n"
-                               "direct .intra.test\nroute * via corp\n");
+  const Settings s = load_file(
+      "proxy socks5h://10.0.0.1\nproxy corp http://10.0.0.5\n"
+      "direct .intra.test\nroute * via corp\n");
   EXPECT_TRUE(choose_route(s, v4("127.0.0.1", 80)).direct_rule);
   EXPECT_TRUE(choose_route(s, name("a.intra.test", 80)).direct_rule);
   EXPECT_EQ(choose_route(s, name("a.other.test", 80)).group, 1u);
 }
 
 TEST(RouteMatch, OnionNeverGoesDirect) {
-  const Settings s = load_file(std::string(kThree) + "route .onion via tor\n" +
-                               "direct .onion\n");
+  const Settings s = load_file(std::string(kThree) + "route .onion via tor\n" + "direct .onion\n");
   // `direct .onion` and `route .onion via direct` are passed by; the next
   // matching route (via tor) takes it.
   const RouteChoice c = choose_route(s, name("abcdef.onion", 80));
@@ -245,9 +245,9 @@ TEST(RouteLoad, EnvironmentDefinesNamedProxiesToo) {
 }
 
 TEST(RouteLoad, OnlyNamedProxiesNeedACatchAllRoute) {
-  EXPECT_TRUE(load_settings(EnvMap{}.lookup(),
-                            ConfigText{"t.conf", "proxy tor socks5h://127.0.0.1:9050\n"
-                                                 "route * via tor\n"})
+  EXPECT_TRUE(load_settings(EnvMap{}.lookup(), ConfigText{"t.conf",
+                                                          "proxy tor socks5h://127.0.0.1:9050\n"
+                                                          "route * via tor\n"})
                   .ok());
   EXPECT_THAT(file_errors("proxy tor socks5h://127.0.0.1:9050\nroute .x via tor\n"),
               ElementsAre(HasSubstr("'route * via NAME'")));

@@ -128,8 +128,9 @@ using testing::runtime;
 
 TEST(RouteRules, GroupsBlockAndDirectByRule) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; corp http://10.0.0.5:3128"},
-                        {"SOCKSIFY_ROUTE", "10.20.0.0/16 via corp; :25 via block; "
-                                           "10.30.0.0/16 via direct"}});
+                        {"SOCKSIFY_ROUTE",
+                         "10.20.0.0/16 via corp; :25 via block; "
+                         "10.30.0.0/16 via direct"}});
   ASSERT_TRUE(rt.configured()) << rt.config_error();
   const Route corp = route_for(rt, ip("10.20.1.1", 80));
   EXPECT_EQ(corp.kind, Route::Kind::Proxy);

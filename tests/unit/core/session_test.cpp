@@ -5,8 +5,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <unistd.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -611,9 +611,9 @@ TEST(SessionGroups, ANamedGroupUsesItsOwnProxies) {
 }
 
 TEST(SessionGroups, RoundRobinSpreadsAndFailsOverFromItsStart) {
-  Runtime rt = runtime(
-      {{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; rr round_robin socks5://10.0.0.7:1080 "
-                          "socks5://10.0.0.8:1080"}});
+  Runtime rt = runtime({{"SOCKSIFY_PROXY",
+                         "socks5://10.0.0.1:1080; rr round_robin socks5://10.0.0.7:1080 "
+                         "socks5://10.0.0.8:1080"}});
   FakeIo io;
   io.proxies["10.0.0.7:1080"].answers = cat({kNoAuth, kReplyOk});
   io.proxies["10.0.0.8:1080"].answers = cat({kNoAuth, kReplyOk});
@@ -651,8 +651,7 @@ TEST(SessionGroups, IsolateLogsInWithThisProcesssOwnName) {
   Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.0.1:1080"}, {"SOCKSIFY_ISOLATE", "on"}});
   FakeIo io;
   // Method 0x02 chosen, auth ok, request ok.
-  io.proxies["10.0.0.1:1080"].answers =
-      cat({bytes({0x05, 0x02}), bytes({0x01, 0x00}), kReplyOk});
+  io.proxies["10.0.0.1:1080"].answers = cat({bytes({0x05, 0x02}), bytes({0x01, 0x00}), kReplyOk});
   auto r = run_group(rt, io, 0);
   ASSERT_TRUE(r.reply) << log::errno_name(r.reply.error().code);
   const Bytes& w = io.proxies["10.0.0.1:1080"].written;
