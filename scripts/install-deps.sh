@@ -11,8 +11,10 @@ packages=(
   dante-server microsocks tinyproxy
   # real programs the integration tests run through socksify
   curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client
-  # a real SOCKS4/4a server: OpenSSH's ssh -D (client and server in the proxy namespace)
+  # a real SOCKS4/4a/5 server: OpenSSH's ssh -D (client and server in the proxy namespace)
   openssh-server
+  # benchmarks' comparison (bench/connect_cycles, bench/first_byte)
+  proxychains4
   # an FTP server for SOCKS BIND (FTP active mode)
   python3-pyftpdlib
   # test topology (ip netns) and process tools
