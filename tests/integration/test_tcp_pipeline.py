@@ -1,9 +1,10 @@
 """Pipelined SOCKS5 handshake (issue 12): greeting, auth and request leave in one
 write; a proxy that drops what follows the greeting (microsocks) gets the
 sequential handshake on a fresh connection, remembered for the rest of the
-process. Our test server records what its first read found waiting."""
+process. `ssh -D` takes it. Our test server records what its first read found waiting."""
 
 import json
+import os
 import socket
 import struct
 import time
@@ -12,6 +13,7 @@ import unittest
 from harness import launcher, netns, servers, users
 from harness.capture import CapturesLink
 from harness.socks_test_server import Mode
+from harness.ssh_dynamic import SSH_SOCKS_PORT, start_ssh_dynamic
 from harness.testcase import DANTED_PORT, HTTP4, MICROSOCKS_PORT, IntegrationTest, describe
 
 CURL = ["curl", "-sS", "--fail", "--max-time", "20"]
@@ -184,6 +186,55 @@ class Pipeline(CapturesLink, IntegrationTest):
         self.assertTrue(self.danted_auth.wait_sessions(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since),
                         self.danted_auth.log_since(since))
         self.assertNoDirectPackets()
+
+
+@unittest.skipUnless(os.path.exists("/usr/sbin/sshd"), "openssh-server not installed")
+class PipelineThroughSshDynamic(CapturesLink, IntegrationTest):
+    """OpenSSH's `ssh -D` takes the pipelined greeting and CONNECT."""
+    start = ()
+
+    @classmethod
+    def start_extra(cls) -> None:
+        super().start_extra()
+        cls.sshd, cls.ssh = start_ssh_dynamic(cls.topo, cls.workdir)
+
+    def url(self) -> str:
+        return f"socks5://{netns.PROXY4}:{SSH_SOCKS_PORT}"
+
+    def forwards(self, port: int) -> int:
+        # ssh -v names each forward it opens.
+        return self.ssh.log().count(f"for {netns.TARGET4} port {port},")
+
+    def test_ssh_d_takes_the_pipelined_handshake_without_a_fallback(self):
+        before = self.forwards(servers.ECHO_PORT)
+        proc = self.socksify(self.python_client("two_echoes.py", netns.TARGET4, str(servers.ECHO_PORT)),
+                             self.url(), env={"SOCKSIFY_LOG_LEVEL": "info"}, input=b"\n", timeout=20)
+        self.assertSucceeded(proc, f"two echoes through ssh -D{self.ssh.log()[-2000:]}")
+        self.assertEqual(json.loads(proc.stdout.decode().splitlines()[-1]),
+                         {"first": "ok", "second": "ok"})
+        self.assertNotIn(FALLBACK_LINE, proc.stderr, describe(proc))
+        self.assertNotIn(b"asking again one message per round trip", proc.stderr, describe(proc))
+        # Two connections, two forwards: no sequential retry.
+        servers.wait_for(lambda: self.forwards(servers.ECHO_PORT) >= before + 2)
+        self.assertEqual(self.forwards(servers.ECHO_PORT), before + 2, self.ssh.log()[-2000:])
+        self.assertNoDirectPackets("pipelined through ssh -D")
+
+    def test_ssh_d_carries_curl_with_pipeline_on(self):
+        # `on` never falls back: a server that dropped the request would fail this.
+        proc = self.socksify(CURL + [f"{HTTP4}/{servers.SMALL_FILE}"], self.url(),
+                             env={"SOCKSIFY_PIPELINE": "on", "SOCKSIFY_CONNECT_TIMEOUT": "3000"})
+        self.assertSucceeded(proc, f"curl through ssh -D, pipeline on{self.ssh.log()[-2000:]}")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertNoDirectPackets("curl pipelined through ssh -D")
+
+    def test_check_says_ssh_d_took_it(self):
+        argv = [launcher.require_launcher(), "-x", self.url(), "--check", "--check-target",
+                f"{netns.TARGET4}:{servers.ECHO_PORT}"]
+        proc = self.topo.run(self.topo.client, argv, timeout=60,
+                             env=launcher.clean_env({"SOCKSIFY_UDP": "off"}))
+        self.assertSucceeded(proc, "--check through ssh -D")
+        self.assertIn(b"pipeline: ok (took greeting, auth and request in one write)", proc.stdout,
+                      describe(proc))
 
 
 if __name__ == "__main__":
