@@ -1,7 +1,8 @@
 """Pipelined SOCKS5 handshake (issue 12): greeting, auth and request leave in one
 write; a proxy that drops what follows the greeting (microsocks) gets the
 sequential handshake on a fresh connection, remembered for the rest of the
-process. `ssh -D` takes it. Our test server records what its first read found waiting."""
+process, unless that retry was as slow (a slow destination, not the proxy).
+`ssh -D` takes it. Our test server records what its first read found waiting."""
 
 import json
 import os
@@ -110,6 +111,31 @@ class Pipeline(CapturesLink, IntegrationTest):
         recs = server.wait_records(1)
         self.assertEqual(len(recs), 1)
         self.assertEqual(self.http.records("http"), [])
+
+    def test_a_slow_destination_is_not_taken_for_a_proxy_that_drops_pipelined_bytes(self):
+        # The destination takes 0.6 s to accept, more than the 200 ms window, for
+        # the first connection and its sequential retry; then it is quick.
+        server = self.start_test_server(connect_delay=0.6, connect_delay_conns={1, 2})
+        proc, took = self.two_echoes(server.url(), env={"SOCKSIFY_LOG_LEVEL": "info"})
+        self.assertSucceeded(proc, "two echoes through a proxy in front of a slow destination")
+        self.assertEqual(json.loads(proc.stdout.decode().splitlines()[-1]),
+                         {"first": "ok", "second": "ok"})
+        self.assertLess(took, 5.0)
+        recs = server.wait_records(3)
+        self.assertEqual(len(recs), 3, [r.to_json() for r in recs])
+        pipelined = (bytes([5, 1, 0]) + request(servers.ECHO_PORT)).hex()
+        # 1: pipelined, no reply within the window; 2: the sequential retry, as
+        # slow: the destination, not the proxy; 3: pipelined again, not remembered
+        # as a proxy that drops the bytes.
+        self.assertEqual(recs[0].first_read.hex(), pipelined)
+        self.assertEqual(recs[1].first_read.hex(), "050100")
+        self.assertEqual(recs[1].outcome, "relayed")
+        self.assertEqual(recs[2].first_read.hex(), pipelined, recs[2].to_json())
+        self.assertEqual(recs[2].outcome, "relayed")
+        self.assertNotIn(FALLBACK_LINE, proc.stderr, describe(proc))
+        self.assertIn(b"a slow destination, not a proxy that drops pipelined bytes", proc.stderr,
+                      describe(proc))
+        self.assertNoDirectPackets()
 
     def test_microsocks_falls_back_without_a_visible_failure(self):
         before = self.microsocks.log().count("connected to")
