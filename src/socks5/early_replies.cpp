@@ -73,7 +73,9 @@ EarlyReplies::State EarlyReplies::advance() noexcept {
       if (d.value == Method::NoAcceptable) {
         return fail(EACCES, Stage::Method, "no acceptable auth method");
       }
-      if (d.value != want) return fail(EPROTO, Stage::Method, "proxy chose a method we did not offer");
+      if (d.value != want) {
+        return fail(EPROTO, Stage::Method, "proxy chose a method we did not offer");
+      }
       stage_ = with_password_ ? Stage::Auth : Stage::Reply;
       have_ = 0;
       need_ = 2;
