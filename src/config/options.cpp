@@ -202,7 +202,7 @@ constexpr Option kOptions[] = {
      "that stalls on it; on: never fall back; off: never pipeline.",
      apply_pipeline, nullptr, false},
     {"SOCKSIFY_EARLY_DATA", "early_data", "off",
-     "A non-blocking connect through one SOCKS5 proxy is writable as soon as the pipelined "
+     "A non-blocking connect through a single SOCKS5 proxy is writable as soon as the pipelined "
      "handshake is sent, so the program's first bytes follow the request in the same round trip; "
      "a refused CONNECT then shows on the first read or write, not at connect.",
      apply_early_data, nullptr, false},

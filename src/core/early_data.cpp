@@ -16,15 +16,14 @@
 namespace socksify {
 namespace {
 
-// Proxy 0 serves early data: past the handshake's write there is no telling
-// whether the proxy answers, so failover stops at the first proxy reached.
+// One proxy only: past the handshake's write there is no telling whether the
+// proxy answers, so a pool's failover (which moves on from a proxy that says
+// nothing) and a chain keep the usual session.
 bool applies(const Runtime& rt) {
   if (!rt.configured() || !rt.settings().early_data) return false;
   if (rt.settings().pipeline == Pipeline::Off) return false;
   const auto proxies = rt.proxies();
-  if (proxies.empty()) return false;
-  if (rt.settings().proxy_mode == ProxyMode::Chain && proxies.size() > 1) return false;
-  if (proxies[0].spec.protocol != ProxyProtocol::Socks5) return false;
+  if (proxies.size() != 1 || proxies[0].spec.protocol != ProxyProtocol::Socks5) return false;
   return rt.pipeline_memory(0) != PipelineMemory::Refuses;
 }
 
@@ -77,9 +76,14 @@ Result<EarlyTunnel*> send_early(const Runtime& rt, SessionIo& io, int fd, const 
   // A worker cannot swap an AF_INET socket for an IPv6 proxy (prepare_socket did, if it could).
   if (addr_len == 0 || addr.ss_family != family) return Errno{EAGAIN};
   const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-  if (!io.connect(fd, reinterpret_cast<const sockaddr*>(&addr), addr_len, deadline)) {
+  if (auto c = io.connect(fd, reinterpret_cast<const sockaddr*>(&addr), addr_len, deadline); !c) {
+    // The one proxy cannot be reached: that is the outcome (a session would
+    // wait for the same connect again).
     io.disconnect(fd);
-    return Errno{EAGAIN};
+    const int e = c.error().code != EAGAIN ? c.error().code : ECONNREFUSED;
+    log::error("connect to {} via {} failed: proxy unreachable ({})", dst, spec.display(),
+               log::errno_name(e));
+    return Errno{e};
   }
   EarlyTunnel* t = reuse;
   if (t != nullptr) {
@@ -96,8 +100,10 @@ Result<EarlyTunnel*> send_early(const Runtime& rt, SessionIo& io, int fd, const 
   return t;
 }
 
-int take_replies(int fd, EarlyTunnel& t, bool dontwait) noexcept {
-  std::lock_guard lock(t.mu);
+namespace {
+
+// take_replies with t.mu held.
+int take_replies_locked(int fd, EarlyTunnel& t, bool dontwait) noexcept {
   if (!t.due.load(std::memory_order_acquire)) {
     // Another thread got here first: its outcome stands (a failure was
     // reported to it; the socket is shut down, the kernel answers from now).
@@ -136,11 +142,22 @@ int take_replies(int fd, EarlyTunnel& t, bool dontwait) noexcept {
   return -1;
 }
 
+}  // namespace
+
+int take_replies(int fd, EarlyTunnel& t, bool dontwait) noexcept {
+  std::lock_guard lock(t.mu);
+  return take_replies_locked(fd, t, dontwait);
+}
+
 int early_write_check(int fd, EarlyTunnel& t) noexcept {
+  // Another thread reading the replies (perhaps blocked on them): the write
+  // goes out behind the request, as it would have a moment earlier.
+  std::unique_lock lock(t.mu, std::try_to_lock);
+  if (!lock.owns_lock()) return 0;
   const int saved = errno;
   // Whatever has arrived is read now, so a refusal already here fails this
   // write; replies still on their way let the bytes go out behind the request.
-  if (take_replies(fd, t, true) == 0) return 0;
+  if (take_replies_locked(fd, t, true) == 0) return 0;
   const int e = errno;
   if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
     errno = saved;

@@ -48,14 +48,14 @@ struct EarlyTunnel {
 };
 
 // In the worker, for a non-blocking connect of fd to dst: when early data
-// applies (early_data on; one SOCKS5 proxy, or the first of a failover pool,
-// not known to refuse pipelining; pipeline not off; CONNECT), connects fd to
-// the proxy and writes the pipelined handshake, and returns the EarlyTunnel
-// to read the replies with: `reuse` (the state's, reset) or a new one; the
-// caller marks it due once the socket is the program's. Errno{EAGAIN}: early
-// data does not apply or the proxy could not be reached (or no memory); fd is
-// as it was, and the caller runs the usual session (with its failover and its
-// log lines).
+// applies (early_data on; exactly one proxy, SOCKS5, not known to refuse
+// pipelining; pipeline not off; CONNECT), connects fd to the proxy and writes
+// the pipelined handshake, and returns the EarlyTunnel to read the replies
+// with: `reuse` (the state's, reset) or a new one; the caller marks it due
+// once the socket is the program's. Errno{EAGAIN}: early data does not apply
+// (or no memory, or the write failed); fd is unconnected, and the caller runs
+// the usual session. Any other error: the proxy could not be reached (logged,
+// as a session would); the connect fails with it.
 Result<EarlyTunnel*> send_early(const Runtime& rt, SessionIo& io, int fd, const Endpoint& dst,
                                 EarlyTunnel* reuse);
 
