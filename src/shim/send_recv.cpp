@@ -23,15 +23,20 @@ using socksify::FdState;
 using socksify::Result;
 using socksify::tcp_io::busy;
 using socksify::tcp_io::fast_open;
-using socksify::tcp_io::g_handshaking;
 
-// The state of a UDP socket we track, &g_handshaking for a TCP socket still in
-// its SOCKS handshake, or nullptr: pass the call through.
-inline FdState* udp_or_handshaking(int fd) {
+// What a data call on fd is to socksify: a tracked UDP socket (udp), a TCP
+// socket still in its SOCKS handshake (no I/O yet: the program's bytes would
+// land in the middle of the exchange), or neither: pass the call through.
+struct Tracked {
+  FdState* udp;
+  bool handshaking;
+};
+
+inline Tracked tracked(int fd) {
   FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || socksify::ReentryGuard::active()) return nullptr;
-  if (s->kind == FdState::Kind::Udp) return s;
-  return s->pending.load(std::memory_order_acquire) ? &g_handshaking : nullptr;
+  if (s == nullptr || socksify::ReentryGuard::active()) return {nullptr, false};
+  if (s->kind == FdState::Kind::Udp) return {s, false};
+  return {nullptr, s->connecting()};
 }
 
 msghdr one_buffer(const void* buf, size_t len, iovec& v) {
@@ -65,8 +70,9 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
 
 SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                              socklen_t addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
       iovec v;
@@ -85,8 +91,9 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 }
 
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
         !socksify::ReentryGuard::active()) {
@@ -98,32 +105,36 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_sendmmsg(fd, *s, msgs, n, flags); }));
 }
 
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
 }
 
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
 }
 
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
 }
@@ -132,8 +143,9 @@ SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
 
 SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr,
                                socklen_t* addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
   }
@@ -149,8 +161,9 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
 }
 
 SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmsg)(fd, msg, flags);
   }
@@ -158,8 +171,9 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
   }
@@ -168,8 +182,9 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 }
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s))
     return REAL(recv)(fd, buf, len, flags);
   iovec v;
@@ -178,8 +193,9 @@ SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
   msghdr m = one_buffer(buf, len, v);
@@ -187,8 +203,9 @@ SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
 }
 
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
   msghdr m = buffers(iov, count);
   return recv_via_relay(fd, *s, m, 0);
@@ -197,8 +214,9 @@ SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 // --- _FORTIFY_SOURCE variants: the same, after the same buffer check ---
 
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recv_chk)(fd, buf, len, buflen, flags);
   }
@@ -208,8 +226,9 @@ SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, i
 
 SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
                                      sockaddr* addr, socklen_t* addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
   }
@@ -218,8 +237,9 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
 }
 
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__read_chk)(fd, buf, len, buflen);
   }
