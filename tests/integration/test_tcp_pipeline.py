@@ -4,6 +4,7 @@ sequential handshake on a fresh connection, remembered for the rest of the
 process, unless that retry was as slow (a slow destination, not the proxy).
 `ssh -D` takes it. Our test server records what its first read found waiting."""
 
+import errno
 import json
 import os
 import socket
@@ -12,6 +13,7 @@ import time
 import unittest
 
 from harness import launcher, netns, servers, users
+from harness.launcher import error_lines
 from harness.capture import CapturesLink
 from harness.socks_test_server import Mode
 from harness.ssh_dynamic import SSH_SOCKS_PORT, start_ssh_dynamic
@@ -149,6 +151,57 @@ class Pipeline(CapturesLink, IntegrationTest):
         self.assertEqual(proc.stderr.count(FALLBACK_LINE), 1, describe(proc))
         servers.wait_for(lambda: self.microsocks.log().count("connected to") >= before + 2)
         self.assertEqual(self.microsocks.log().count("connected to"), before + 2)
+        self.assertNoDirectPackets()
+
+    # -- early data (item 3) -----------------------------------------------------------
+    def early(self, server, env: dict[str, str] | None = None):
+        proc = self.socksify(self.python_client("early_data.py", netns.TARGET4, str(servers.ECHO_PORT)),
+                             server.url(), env=env, timeout=20)
+        self.assertSucceeded(proc, "early_data.py")
+        return json.loads(proc.stdout.decode().splitlines()[-1]), proc
+
+    def test_early_data_rides_behind_the_connect_request(self):
+        # The server waits up to 2 s for application bytes before it answers the
+        # CONNECT: with early data they are there already.
+        server = self.start_test_server(await_data=2.0)
+        out, proc = self.early(server, {"SOCKSIFY_EARLY_DATA": "on"})
+        self.assertEqual(out["so_error"], 0, describe(proc))
+        self.assertEqual(out["recv"], "hello-early\n", describe(proc))
+        self.assertLess(out["writable_after"], 1.0)
+        (rec,) = server.wait_records(1)
+        self.assertTrue(rec.raw.startswith(bytes([5, 1, 0]) + request(servers.ECHO_PORT)), rec.to_json())
+        self.assertEqual(rec.early, b"hello-early\n", rec.to_json())
+        self.assertEqual(rec.outcome, "relayed")
+        self.assertNoDirectPackets()
+
+    def test_without_early_data_the_first_bytes_wait_for_the_reply(self):
+        server = self.start_test_server(await_data=0.5)
+        # pipeline on: under auto the server's wait for data would look like a stall.
+        out, proc = self.early(server, {"SOCKSIFY_PIPELINE": "on"})
+        self.assertEqual(out["recv"], "hello-early\n", describe(proc))
+        (rec,) = server.wait_records(1)
+        self.assertEqual(rec.early, b"", rec.to_json())
+        self.assertGreaterEqual(out["writable_after"], 0.5)
+
+    def test_early_data_refused_connect_is_econnrefused_on_the_first_read(self):
+        server = self.start_test_server(Mode.REFUSE, rep=5, await_data=2.0)
+        out, proc = self.early(server, {"SOCKSIFY_EARLY_DATA": "on"})
+        self.assertEqual(out["so_error"], 0, describe(proc))
+        self.assertEqual(out["send"], len(b"hello-early\n"), describe(proc))
+        self.assertEqual(out["recv"], "ECONNREFUSED", describe(proc))
+        (rec,) = server.wait_records(1)
+        self.assertEqual(rec.early, b"hello-early\n", rec.to_json())
+        self.assertEqual(rec.outcome, "refused")
+        self.assertEqual(len(error_lines(proc.stderr)), 1, describe(proc))
+        self.assertNoDirectPackets()
+
+    def test_early_data_through_an_unreachable_proxy_fails_the_connect(self):
+        proc = self.socksify(self.python_client("early_data.py", netns.TARGET4, str(servers.ECHO_PORT)),
+                             f"socks5://{netns.PROXY4}:1", env={"SOCKSIFY_EARLY_DATA": "on"}, timeout=20)
+        self.assertSucceeded(proc, "early_data.py through nothing")
+        out = json.loads(proc.stdout.decode().splitlines()[-1])
+        self.assertEqual(out["so_error"], errno.ECONNREFUSED, describe(proc))
+        self.assertEqual(len(error_lines(proc.stderr)), 1, describe(proc))
         self.assertNoDirectPackets()
 
     # -- --check says whether the proxy took it (item 4) ------------------------------
