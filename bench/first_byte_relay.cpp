@@ -155,8 +155,8 @@ void serve(int client, sockaddr_in target, std::chrono::milliseconds delay) {
 
 int main(int argc, char** argv) {
   if (argc != 6) {
-    std::fprintf(stderr,
-                 "usage: %s LISTEN_HOST LISTEN_PORT TARGET_HOST TARGET_PORT DELAY_MS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s LISTEN_HOST LISTEN_PORT TARGET_HOST TARGET_PORT DELAY_MS\n",
+                 argv[0]);
     return 2;
   }
   const sockaddr_in listen_at = address(argv[1], argv[2]);

@@ -55,8 +55,8 @@ void settle(EarlyTunnel& t) {
   const socks5::Failure& f = t.replies.failure();
   t.error = f.error.code != 0 ? f.error.code : ECONNRESET;
   if (t.proxy < proxies.size()) {
-    log::error("connect to {} via {} failed: {} ({}); early data: seen at the first read or "
-               "write", t.dst, proxies[t.proxy].spec.display(), f.what, log::errno_name(t.error));
+    log::error("connect to {} via {} failed: {} ({}); early data: seen at the first read or write",
+               t.dst, proxies[t.proxy].spec.display(), f.what, log::errno_name(t.error));
   }
 }
 
@@ -67,8 +67,8 @@ Result<EarlyTunnel*> send_early(const Runtime& rt, SessionIo& io, int fd, const 
   if (!applies(rt)) return Errno{EAGAIN};
   const ProxySpec& spec = rt.proxies()[0].spec;
   std::array<std::byte, socks5::kMaxPipelined> out{};
-  auto len = socks5::encode_pipelined(out, {spec.user, spec.password}, socks5::Command::Connect,
-                                      dst);
+  auto len =
+      socks5::encode_pipelined(out, {spec.user, spec.password}, socks5::Command::Connect, dst);
   if (!len) return Errno{EAGAIN};  // the session says why, in its own words
   const int family = io.family(fd);
   sockaddr_storage addr;

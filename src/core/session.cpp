@@ -156,13 +156,15 @@ void decide_stall(const Runtime& rt, Stall& stall, const ProxySpec& spec,
   const auto took = timed.last_round_trip();
   if (took < window) {
     rt.remember_pipeline(i, PipelineMemory::Refuses);
-    log::info("proxy {}: does not take a pipelined handshake (one message per round trip it "
-              "answered the request in {} ms); remembered for this process",
-              spec.display(), took.count());
+    log::info(
+        "proxy {}: does not take a pipelined handshake (one message per round trip it "
+        "answered the request in {} ms); remembered for this process",
+        spec.display(), took.count());
   } else {
-    log::info("proxy {}: the request took {} ms one message per round trip too: a slow "
-              "destination, not a proxy that drops pipelined bytes; still pipelining",
-              spec.display(), took.count());
+    log::info(
+        "proxy {}: the request took {} ms one message per round trip too: a slow "
+        "destination, not a proxy that drops pipelined bytes; still pipelining",
+        spec.display(), took.count());
   }
 }
 
@@ -182,9 +184,10 @@ bool learn_pipelining(const Runtime& rt, std::size_t i, const ProxySpec& spec,
   if (!f.retry_sequential) return false;
   if (f.stalled_for.count() > 0) {
     stall = {i, f.stalled_for};
-    log::info("proxy {}: no answer within {} ms of its method choice to a pipelined handshake; "
-              "asking again one message per round trip",
-              spec.display(), f.stalled_for.count());
+    log::info(
+        "proxy {}: no answer within {} ms of its method choice to a pipelined handshake; "
+        "asking again one message per round trip",
+        spec.display(), f.stalled_for.count());
     return true;
   }
   rt.remember_pipeline(i, PipelineMemory::Refuses);
