@@ -13,8 +13,10 @@ packages=(
   curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client git
   # lftp resolves in a forked child (the tree-wide name table, issue 10 item 1)
   lftp
-  # a real SOCKS4/4a server: OpenSSH's ssh -D (client and server in the proxy namespace)
+  # a real SOCKS4/4a/5 server: OpenSSH's ssh -D (client and server in the proxy namespace)
   openssh-server
+  # benchmarks' comparison (bench/connect_cycles, bench/first_byte)
+  proxychains4
   # an FTP server for SOCKS BIND (FTP active mode)
   python3-pyftpdlib
   # a local apt repository for `apt-get update` through socksify (apt-ftparchive,

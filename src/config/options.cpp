@@ -184,6 +184,13 @@ Result<void, Message> apply_udp(std::string_view v, Draft& d) {
   return {};
 }
 
+Result<void, Message> apply_early_data(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.early_data = *b;
+  return {};
+}
+
 Result<void, Message> apply_bind(std::string_view v, Draft& d) {
   auto b = parse_bool(v);
   if (!b) return b.error();
@@ -267,6 +274,11 @@ constexpr Option kOptions[] = {
      "auto: fall back to one message per round trip, for the rest of the process, on a proxy "
      "that stalls on it; on: never fall back; off: never pipeline.",
      apply_pipeline, nullptr, false},
+    {"SOCKSIFY_EARLY_DATA", "early_data", "off",
+     "A non-blocking connect through a single SOCKS5 proxy is writable as soon as the pipelined "
+     "handshake is sent, so the program's first bytes follow the request in the same round trip; "
+     "a refused CONNECT then shows on the first read or write, not at connect.",
+     apply_early_data, nullptr, false},
     {"SOCKSIFY_USERNAME", "username", "", "User name for proxies whose URL has none (RFC 1929).",
      apply_username, nullptr, true},
     {"SOCKSIFY_PASSWORD", "password", "",

@@ -35,6 +35,7 @@ struct Settings {
   std::vector<ProxySpec> proxies;                    // SOCKSIFY_PROXY; empty is an error at load
   ProxyMode proxy_mode = ProxyMode::Failover;        // SOCKSIFY_PROXY_MODE
   Pipeline pipeline = Pipeline::Auto;                // SOCKSIFY_PIPELINE
+  bool early_data = false;                           // SOCKSIFY_EARLY_DATA (core/early_data.hpp)
   LogLevel log_level = LogLevel::Warn;               // SOCKSIFY_LOG_LEVEL
   std::string log_file;                              // SOCKSIFY_LOG_FILE; empty: stderr
   bool direct_loopback = true;                       // SOCKSIFY_DIRECT_LOOPBACK

@@ -14,11 +14,14 @@
 #include <mutex>
 #include <new>
 
+#include "core/early_data.hpp"
 #include "core/futex.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
+#include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/session_io.hpp"
 #include "core/socket_stream.hpp"
 #include "core/vfork_child.hpp"
 
@@ -130,6 +133,25 @@ void finish(ConnectJob& job, int error, bool took_fd) {
   if (last) delete_job(&job);
 }
 
+// early_data on (core/early_data.hpp): the handshake's bytes are written and
+// the connect is over for the program, which may write at once; its reads take
+// the proxy's replies first. false when early data does not apply (the usual
+// session runs).
+bool start_early(ConnectJob* job, FdState* s) {
+  SystemSessionIo io;
+  auto early = send_early(Runtime::get(), io, job->fd(), job->target, s->connect.early());
+  if (!early && early.error().code == EAGAIN) return false;
+  t_handshake_cancelled = nullptr;
+  log::t_quiet_if = nullptr;
+  if (early) {
+    (*early)->due.store(true, std::memory_order_release);  // before finish() publishes
+    s->connect.set_early(*early);
+  }
+  finish(*job, early ? 0 : early.error().code, true);
+  fd_table().put(s);
+  return true;
+}
+
 void run(ConnectJob* job) {
   // Take the job unless close() skipped it (then fd is not ours to touch).
   FdState* s = job->state;
@@ -140,6 +162,7 @@ void run(ConnectJob* job) {
   }
   t_handshake_cancelled = job->cancelled_flag();
   log::t_quiet_if = job->cancelled_flag();
+  if (!job->blocking && start_early(job, s)) return;
   auto reply = open_session(job->fd(), socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;

@@ -8,11 +8,21 @@
 
 #include "base/endpoint.hpp"
 #include "base/sockaddr_copy.hpp"
+#include "core/early_data.hpp"
 #include "core/futex.hpp"
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
 
 namespace socksify {
+namespace {
+
+// An early-data tunnel stays with its state; a state reset or released has no
+// replies due.
+void not_due(EarlyTunnel* t) {
+  if (t != nullptr) t->due.store(false, std::memory_order_release);
+}
+
+}  // namespace
 
 // --- HandshakeJob ---
 
@@ -77,15 +87,23 @@ void ConnectState::reset() noexcept {
   job_.store(nullptr, std::memory_order_relaxed);
   proxy_end_len_ = 0;
   n_watchers_ = 0;
+  not_due(early_.load(std::memory_order_relaxed));
 }
 
 void ConnectState::release() noexcept {
   // The eventfd is one of socksify's own descriptors (src/core/own_fds.hpp).
   if (done_fd_.load(std::memory_order_relaxed) >= 0) close_own_fd(done_fd_);
+  not_due(early_.load(std::memory_order_relaxed));
+}
+
+bool ConnectState::early_due() const noexcept {
+  const EarlyTunnel* t = early_.load(std::memory_order_acquire);
+  return t != nullptr && t->due.load(std::memory_order_acquire);
 }
 
 void ConnectState::reset_in_child() noexcept {
   new (&mu_) std::mutex;
+  if (EarlyTunnel* t = early_.load(std::memory_order_relaxed)) new (&t->mu) std::mutex;
   if (pending_.load(std::memory_order_relaxed)) {
     pending_.store(false, std::memory_order_relaxed);
     error_.store(ECONNABORTED, std::memory_order_relaxed);

@@ -27,6 +27,7 @@
 namespace socksify {
 
 class Endpoint;
+struct EarlyTunnel;  // src/core/early_data.hpp
 
 class HandshakeJob {
  public:
@@ -173,6 +174,15 @@ class ConnectState {
   // The program closes a descriptor: its registrations go (the number may be reused).
   void forget_watchers() noexcept;
 
+  // --- early data (src/core/early_data.hpp) ---
+  // The tunnel whose proxy replies the data hooks read before the program's
+  // first byte, set before settle(0); made on the state's first early connect
+  // and kept with it (reset and release only mark it not due).
+  EarlyTunnel* early() const noexcept { return early_.load(std::memory_order_acquire); }
+  void set_early(EarlyTunnel* t) noexcept { early_.store(t, std::memory_order_release); }
+  // Its replies are still to be read (one more load for tunnels without it).
+  bool early_due() const noexcept;
+
   // For tests: the descriptor standing in for poll() now (-1 when none).
   int done_fd_for_test() const noexcept { return done_fd_.load(); }
 
@@ -191,6 +201,7 @@ class ConnectState {
   std::atomic<int> pollers_{0};  // poll()s inside the kernel with done_fd_
   std::atomic<std::uint32_t> settled_{0};
   std::atomic<HandshakeJob*> job_{nullptr};  // while one is queued, runs or finishes
+  std::atomic<EarlyTunnel*> early_{nullptr};
   sockaddr_storage proxy_end_{};
   socklen_t proxy_end_len_ = 0;
   std::mutex mu_;  // the outcome, the watchers, the eventfd, job references

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 
 #include "core/isolate.hpp"
 #include "core/log.hpp"
@@ -106,21 +108,103 @@ socks5::Pipelining pipelining_for(const Runtime& rt, std::size_t i) {
   return socks5::Pipelining::Probe;
 }
 
+// Notes when the last write left and the last read came back, so that the
+// final round trip of a sequential handshake (request -> reply) can be timed
+// whatever the protocol.
+class TimedStream final : public socks5::Stream {
+ public:
+  explicit TimedStream(socks5::Stream& inner) : inner_(inner) {}
+  Result<std::size_t> read_some(std::span<std::byte> buf) override {
+    auto n = inner_.read_some(buf);
+    if (n) last_read_ = Clock::now();
+    return n;
+  }
+  Result<std::size_t> write_some(std::span<const std::byte> buf) override {
+    auto n = inner_.write_some(buf);
+    if (n) last_write_ = Clock::now();
+    return n;
+  }
+  void limit_waits(std::chrono::milliseconds limit) override { inner_.limit_waits(limit); }
+  // How long the answer to the last message took (zero before any answer).
+  std::chrono::milliseconds last_round_trip() const {
+    if (last_read_ < last_write_) return std::chrono::milliseconds{0};
+    return std::chrono::duration_cast<std::chrono::milliseconds>(last_read_ - last_write_);
+  }
+
+ private:
+  socks5::Stream& inner_;
+  Deadline last_write_{};
+  Deadline last_read_{};
+};
+
+// What a probe that stalled left to decide: a proxy that drops the bytes
+// behind the greeting (microsocks) and one that took them but waits for a slow
+// destination before its CONNECT reply look the same for the whole window.
+// The sequential retry tells them apart: a request answered within the window
+// one message per round trip means the proxy, not the destination, was the
+// wait. Only then is the proxy remembered as not pipelining.
+struct Stall {
+  std::size_t proxy = 0;
+  std::chrono::milliseconds window{0};  // zero: no stall to decide
+  bool pending() const { return window.count() > 0; }
+};
+
+// After the sequential retry of a stalled probe: remembers the proxy as not
+// pipelining when that retry's request was answered within the window.
+void decide_stall(const Runtime& rt, Stall& stall, const ProxySpec& spec,
+                  const Result<socks5::Reply, socks5::Failure>& reply, const TimedStream& timed) {
+  const std::size_t i = stall.proxy;
+  const auto window = stall.window;
+  stall = {};
+  // Only an answer to the request itself times the destination.
+  if (!reply && reply.error().stage != socks5::Stage::Reply) return;
+  const auto took = timed.last_round_trip();
+  if (took < window) {
+    rt.remember_pipeline(i, PipelineMemory::Refuses);
+    log::info(
+        "proxy {}: does not take a pipelined handshake (one message per round trip it "
+        "answered the request in {} ms); remembered for this process",
+        spec.display(), took.count());
+  } else {
+    log::info(
+        "proxy {}: the request took {} ms one message per round trip too: a slow "
+        "destination, not a proxy that drops pipelined bytes; still pipelining",
+        spec.display(), took.count());
+  }
+}
+
 // Remembers what a probing handshake showed. True when the proxy did not take
-// it: the caller asks it again on a fresh connection, now one message per
-// round trip (the program sees no failure).
+// it: the caller asks it again on a fresh connection, one message per round
+// trip (the program sees no failure). A refused method is remembered at once;
+// a stall is left in `stall` for decide_stall() after the retry.
 bool learn_pipelining(const Runtime& rt, std::size_t i, const ProxySpec& spec,
-                      socks5::Pipelining how, const Result<socks5::Reply, socks5::Failure>& reply) {
+                      socks5::Pipelining how, const Result<socks5::Reply, socks5::Failure>& reply,
+                      Stall& stall) {
   if (how != socks5::Pipelining::Probe) return false;
   if (reply) {
     rt.remember_pipeline(i, PipelineMemory::Takes);
     return false;
   }
-  if (!reply.error().retry_sequential) return false;
+  const socks5::Failure& f = reply.error();
+  if (!f.retry_sequential) return false;
+  if (f.stalled_for.count() > 0) {
+    stall = {i, f.stalled_for};
+    log::info(
+        "proxy {}: no answer within {} ms of its method choice to a pipelined handshake; "
+        "asking again one message per round trip",
+        spec.display(), f.stalled_for.count());
+    return true;
+  }
   rt.remember_pipeline(i, PipelineMemory::Refuses);
-  log::info("proxy {}: {}; asking again one message per round trip", spec.display(),
-            reply.error().what);
+  log::info("proxy {}: {}; asking again one message per round trip", spec.display(), f.what);
   return true;
+}
+
+// Pipelining for proxy i in this session: sequential while a stall on it is
+// being decided, else pipelining_for().
+socks5::Pipelining pipelining_now(const Runtime& rt, std::size_t i, const Stall& stall) {
+  if (stall.pending() && stall.proxy == i) return socks5::Pipelining::Off;
+  return pipelining_for(rt, i);
 }
 
 SessionAttempt failed_handshake(std::size_t i, const ProxySpec& spec, const socks5::Failure& f,
@@ -146,8 +230,13 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
   }
   int family = io.family(fd);
   // A hop that does not take the pipelined handshake costs the chain a fresh
-  // start; each one can do so once (it is remembered), so this ends.
-  for (std::size_t round = 0; round <= proxies.size(); ++round) {
+  // start. Each hop can stall once per round, and a stalled hop runs
+  // sequentially in the next, so a round without a stall comes within
+  // 2 x hops rounds (a hop found slow only for its destination probes again
+  // in a later session, not in this one).
+  Stall stall;
+  std::uint64_t sequential_hops = 0;  // hops decided slow destinations, for this session
+  for (std::size_t round = 0; round <= 2 * proxies.size(); ++round) {
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
     if (auto c = reach_proxy(rt, io, fd, base, family, nonblocking, options.may_replace_socket,
                              deadline);
@@ -156,7 +245,7 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
       return rec.fail(
           {0, &proxies[0].spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, false});
     }
-    socks5::Stream& stream = io.stream(fd, deadline);
+    TimedStream stream(io.stream(fd, deadline));
     bool again = false;
     // Hop by hop: the next hop's greeting, auth and request leave in one write
     // once the previous hop's tunnel is open, never before its reply (a hop
@@ -171,11 +260,25 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
         return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
                          upstream.refusal(cmd), false});
       }
-      const socks5::Pipelining how = pipelining_for(rt, base + i);
+      const std::size_t k = base + i;  // the hop's index in the runtime's proxies
+      const bool decided_here = i < 64 && (sequential_hops >> i & 1) != 0;
+      const socks5::Pipelining how =
+          decided_here ? socks5::Pipelining::Off : pipelining_now(rt, k, stall);
       ProxySpec login;
       auto reply = upstream.open_pipelined(
           stream, isolated_login(spec, rt.settings().isolate, login), cmd, hop, how);
-      if (learn_pipelining(rt, base + i, spec, how, reply)) {
+      if (stall.pending() && stall.proxy == k) {
+        decide_stall(rt, stall, spec, reply, stream);
+        if (i < 64 && rt.pipeline_memory(k) != PipelineMemory::Refuses) {
+          sequential_hops |= std::uint64_t{1} << i;
+        }
+      }
+      if (learn_pipelining(rt, k, spec, how, reply, stall)) {
+        if (i >= 64) {
+          // Past 64 hops there is no room to decide: remembered at once.
+          rt.remember_pipeline(k, PipelineMemory::Refuses);
+          stall = {};
+        }
         io.disconnect(fd);
         again = true;
         continue;
@@ -274,6 +377,7 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
   // (the first, or for round_robin/random the next or a random one).
   const std::size_t start = pool_start(options.group, mode, proxies.size());
   int family = io.family(fd);
+  Stall stall;
   for (std::size_t n = 0; n < proxies.size(); ++n) {
     const std::size_t i = (start + n) % proxies.size();
     const ProxySpec& spec = proxies[i].spec;
@@ -292,12 +396,15 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
       rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});
       continue;
     }
-    const socks5::Pipelining how = pipelining_for(rt, base + i);
+    const socks5::Pipelining how = pipelining_now(rt, base + i, stall);
+    TimedStream stream(io.stream(fd, deadline));
     ProxySpec login;
-    auto reply = upstream.open_pipelined(
-        io.stream(fd, deadline), isolated_login(spec, rt.settings().isolate, login), cmd, dst, how);
-    if (learn_pipelining(rt, base + i, spec, how, reply)) {
-      // The same proxy again; it is now remembered as sequential, so once.
+    auto reply = upstream.open_pipelined(stream, isolated_login(spec, rt.settings().isolate, login),
+                                         cmd, dst, how);
+    if (stall.pending()) decide_stall(rt, stall, spec, reply, stream);
+    if (learn_pipelining(rt, base + i, spec, how, reply, stall)) {
+      // The same proxy again, one message per round trip: a sequential
+      // handshake never stalls a probe, so once.
       io.disconnect(fd);
       --n;
       continue;

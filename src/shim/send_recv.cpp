@@ -26,17 +26,21 @@ using socksify::tcp_io::fast_open;
 
 // What a data call on fd is to socksify: a tracked UDP socket (udp), a TCP
 // socket still in its SOCKS handshake (no I/O yet: the program's bytes would
-// land in the middle of the exchange), or neither: pass the call through.
+// land in the middle of the exchange), one opened with early data whose proxy
+// replies are still to be read (tcp_io::early_read/early_write first), or
+// neither: pass the call through.
 struct Tracked {
   FdState* udp;
   bool handshaking;
+  bool early = false;
 };
 
 inline Tracked tracked(int fd) {
   FdState* s = socksify::fd_table().get(fd);
   if (s == nullptr || socksify::ReentryGuard::active()) return {nullptr, false};
   if (s->kind == FdState::Kind::Udp) return {s, false};
-  return {nullptr, s->connecting()};
+  if (s->connecting()) return {nullptr, true};
+  return {nullptr, false, s->kind == FdState::Kind::TcpTunnel && s->connect.early_due()};
 }
 
 msghdr one_buffer(const void* buf, size_t len, iovec& v) {
@@ -72,6 +76,7 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
                              socklen_t addr_len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
@@ -93,6 +98,7 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
@@ -107,6 +113,7 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
@@ -116,6 +123,7 @@ SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
@@ -125,6 +133,7 @@ SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
@@ -134,6 +143,7 @@ SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
@@ -145,6 +155,7 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
                                socklen_t* addr_len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
@@ -163,6 +174,7 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
 SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmsg)(fd, msg, flags);
@@ -173,6 +185,7 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
@@ -184,6 +197,7 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s))
     return REAL(recv)(fd, buf, len, flags);
@@ -195,6 +209,7 @@ SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
@@ -205,6 +220,7 @@ SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
   msghdr m = buffers(iov, count);
@@ -216,6 +232,7 @@ SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recv_chk)(fd, buf, len, buflen, flags);
@@ -228,6 +245,7 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
                                      sockaddr* addr, socklen_t* addr_len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
@@ -239,6 +257,7 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__read_chk)(fd, buf, len, buflen);

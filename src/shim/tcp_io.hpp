@@ -1,11 +1,15 @@
 // What the data-call hooks (shim/send_recv.cpp) do for TCP sockets: refuse I/O
-// on a socket whose SOCKS handshake is still running, and turn TCP Fast Open
-// into connect() + send. Every other TCP socket is passed straight to libc.
+// on a socket whose SOCKS handshake is still running, read the proxy's replies
+// of an early-data socket before the program's first byte, and turn TCP Fast
+// Open into connect() + send. Every other TCP socket is passed straight to libc.
 #pragma once
 
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include "core/early_data.hpp"
+#include "core/fd_table.hpp"
 
 namespace socksify::tcp_io {
 
@@ -14,6 +18,25 @@ namespace socksify::tcp_io {
 inline int busy() {
   errno = EAGAIN;
   return -1;
+}
+
+// Early data (core/early_data.hpp), a socket whose proxy replies are due:
+// before a read they are taken (never handed to the program). 0: go on with
+// the call; -1 with errno: EAGAIN (not all here yet) or the refusal, once.
+inline int early_read(int fd, int flags) {
+  FdState* s = fd_table().get(fd);
+  EarlyTunnel* t = s != nullptr ? s->connect.early() : nullptr;
+  if (t == nullptr) return 0;
+  return take_replies(fd, *t, (flags & MSG_DONTWAIT) != 0);
+}
+
+// Before a write: the bytes go out behind the request, unless the replies
+// already here say the proxy refused (then that error, once).
+inline int early_write(int fd) {
+  FdState* s = fd_table().get(fd);
+  EarlyTunnel* t = s != nullptr ? s->connect.early() : nullptr;
+  if (t == nullptr) return 0;
+  return early_write_check(fd, *t);
 }
 
 // TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN and an address connects a

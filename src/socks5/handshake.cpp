@@ -4,6 +4,8 @@
 #include <array>
 #include <cerrno>
 
+#include "socks5/early_replies.hpp"
+
 namespace socksify::socks5 {
 namespace {
 
@@ -71,16 +73,19 @@ class ProbeScope {
   void limit(std::chrono::milliseconds window) {
     stream_.limit_waits(window);
     limited_ = true;
+    window_ = window;
   }
   void lift() {
     if (limited_) stream_.limit_waits(std::chrono::milliseconds{0});
     limited_ = false;
   }
   bool limited() const { return limited_; }
+  std::chrono::milliseconds window() const { return window_; }
 
  private:
   Stream& stream_;
   bool limited_ = false;
+  std::chrono::milliseconds window_{0};
 };
 
 // A probed proxy that went quiet (or hung up) after choosing our method did
@@ -89,6 +94,7 @@ Failure stalled(Failure f, const ProbeScope& probe) {
   const int e = f.error.code;
   if (probe.limited() && (e == ETIMEDOUT || e == ECONNRESET)) {
     f.retry_sequential = true;
+    f.stalled_for = probe.window();
     f.what = "proxy does not take a pipelined handshake";
   }
   return f;
@@ -110,32 +116,31 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   // without leaving a half-negotiated connection behind. Pipelined, the three
   // messages sit one after another in `out` and leave in one write.
   std::array<std::byte, kMaxGreeting + kMaxAuthRequest + kMaxRequest> out{};
-  std::size_t greeting_len = 0;
+  static_assert(kMaxPipelined <= out.size());
+  std::size_t first_write = 0;
+  std::span<std::byte> auth;     // sequential only: sent after the method choice
+  std::span<std::byte> request;  // sequential only: sent after auth
   if (pipelined) {
     // Exactly one method: the proxy cannot choose one whose messages we did not send.
-    out[0] = std::byte{kVersion};
-    out[1] = std::byte{1};
-    out[2] =
-        std::byte{static_cast<std::uint8_t>(with_password ? Method::UserPassword : Method::NoAuth)};
-    greeting_len = 3;
+    auto n = encode_pipelined(std::span(out).first<kMaxPipelined>(), creds, cmd, dst);
+    if (!n) return n.error();
+    first_write = *n;
   } else {
-    greeting_len = encode_greeting(std::span(out).first(kMaxGreeting), with_password);
+    first_write = encode_greeting(std::span(out).first(kMaxGreeting), with_password);
+    const std::span<std::byte> auth_room = std::span(out).subspan(first_write, kMaxAuthRequest);
+    if (with_password) {
+      auto n = encode_auth_request(auth_room, creds.user, creds.password);
+      if (!n) return fail(n.error().code, Stage::Auth, "user name or password empty or too long");
+      auth = auth_room.first(*n);
+    }
+    // The request is sent only after a method choice that may waive auth, so
+    // it cannot sit right behind the credentials.
+    const std::span<std::byte> request_room =
+        std::span(out).subspan(first_write + kMaxAuthRequest, kMaxRequest);
+    auto request_len = encode_request(request_room, cmd, dst);
+    if (!request_len) return fail(request_len.error().code, Stage::Request, "no destination");
+    request = request_room.first(*request_len);
   }
-  const std::span<std::byte> auth_room = std::span(out).subspan(greeting_len, kMaxAuthRequest);
-  std::size_t auth_len = 0;
-  if (with_password) {
-    auto n = encode_auth_request(auth_room, creds.user, creds.password);
-    if (!n) return fail(n.error().code, Stage::Auth, "user name or password empty or too long");
-    auth_len = *n;
-  }
-  const std::span<std::byte> auth = auth_room.first(auth_len);
-  // Sequentially the request is sent only after a method choice that may waive
-  // auth, so it cannot sit right behind the credentials.
-  const std::span<std::byte> request_room =
-      std::span(out).subspan(greeting_len + (pipelined ? auth_len : kMaxAuthRequest), kMaxRequest);
-  auto request_len = encode_request(request_room, cmd, dst);
-  if (!request_len) return fail(request_len.error().code, Stage::Request, "no destination");
-  const std::span<std::byte> request = request_room.first(*request_len);
 
   // One buffer serves every server message; the largest is the reply.
   std::array<std::byte, kMaxReply> in{};
@@ -143,7 +148,6 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
 
   // RFC 1928 §3: greeting and method choice.
   const auto sent_at = std::chrono::steady_clock::now();
-  const std::size_t first_write = pipelined ? greeting_len + auth_len + *request_len : greeting_len;
   if (auto s = write_all(stream, std::span(out).first(first_write)); !s) {
     return Failure{s.error(), Stage::Greeting, 0, "sending greeting failed"};
   }

@@ -47,6 +47,11 @@ struct Failure {
   // rest within the probe window, or refused the one method offered. Ask it
   // again, one message per round trip, on a fresh connection.
   bool retry_sequential = false;
+  // retry_sequential after a stall: the window that passed without an answer.
+  // A slow destination delays the CONNECT reply just as a proxy that dropped
+  // the request does, so the caller times the sequential retry before it
+  // concludes anything (core/session.cpp). Zero: the proxy refused the method.
+  std::chrono::milliseconds stalled_for{0};
 };
 
 // How the client messages go out.

@@ -75,6 +75,7 @@ class Record:
     first_read: bytes = b""      # what the first read found waiting (MSG_PEEK): a pipelined
                                  # client's greeting, auth and request arrive together
     dropped: bytes = b""         # DROP_AFTER_GREETING: the bytes thrown away
+    early: bytes = b""           # await_data: application bytes already sent before our reply
     greeting: bytes = b""
     methods: list[int] = field(default_factory=list)
     auth: bytes = b""
@@ -110,7 +111,9 @@ class SocksTestServer:
                  rep: int = REP_REFUSED, auth: tuple[str, str] | None = None,
                  socket_factory: SocketFactory | None = None, hosts: dict[str, str] | None = None,
                  delay: float = 0.05, reply_atyp: int | None = None, io_timeout: float = 10.0,
-                 bound_name: bytes = b"bound.socksify.test", raw_reply: bytes = b""):
+                 bound_name: bytes = b"bound.socksify.test", raw_reply: bytes = b"",
+                 connect_delay: float = 0.0, connect_delay_conns: set[int] | None = None,
+                 await_data: float = 0.0):
         self.host, self.port = host, port
         self.mode, self.rep, self.auth = mode, rep, auth
         self.factory = socket_factory or (lambda fam, typ: socket.socket(fam, typ))
@@ -120,6 +123,13 @@ class SocksTestServer:
         self.io_timeout = io_timeout
         self.bound_name = bound_name    # BND.ADDR when reply_atyp is ATYP_NAME (1 to 255 bytes)
         self.raw_reply = raw_reply      # RAW_REPLY*: the exact bytes sent as the reply
+        # A slow destination: the CONNECT reply waits connect_delay seconds, on the
+        # connections numbered in connect_delay_conns (1 = the first), or all when None.
+        self.connect_delay = connect_delay
+        self.connect_delay_conns = connect_delay_conns
+        # Early data: after the request, wait up to await_data seconds for the
+        # client's first application bytes before answering (Record.early).
+        self.await_data = await_data
         self._records: list[Record] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -321,6 +331,13 @@ class SocksTestServer:
             rec.outcome = f"bad-atyp {rec.atyp}"
             return
         rec.port = int.from_bytes(self._recv_exact(conn, 2, rec, "request"), "big")
+        if self.await_data > 0:
+            conn.settimeout(self.await_data)
+            try:
+                rec.early = conn.recv(4096, socket.MSG_PEEK)  # left for the relay
+            except (socket.timeout, OSError):
+                pass
+            conn.settimeout(self.io_timeout)
         if self.mode is Mode.GARBAGE_REPLY:
             conn.sendall(GARBAGE)
             rec.outcome = "closed-by-mode"
@@ -442,6 +459,9 @@ class SocksTestServer:
         return ok
 
     def _connect_target(self, conn: socket.socket, rec: Record) -> socket.socket | None:
+        if self.connect_delay > 0 and (self.connect_delay_conns is None
+                                       or rec.conn in self.connect_delay_conns):
+            time.sleep(self.connect_delay)
         host = rec.address
         if rec.atyp == ATYP_NAME:
             host = self.hosts.get(host or "")

@@ -83,6 +83,7 @@ TEST(ConfigFileParse, EveryKeyIsAccepted) {
       "proxy socks5://a.test\n"
       "proxy_mode chain\n"
       "pipeline off\n"
+      "early_data on\n"
       "username u\n"
       "password p\n"
       "dns remote\n"
@@ -201,6 +202,7 @@ TEST(LayeredSettings, FileAloneConfiguresEverything) {
                                 "proxy socks5://b.test:2\n"
                                 "proxy_mode chain\n"
                                 "pipeline off\n"
+                                "early_data on\n"
                                 "dns remote\n"
                                 "direct 10.0.0.0/8 .corp.test\n"
                                 "direct :53\n"
@@ -218,6 +220,7 @@ TEST(LayeredSettings, FileAloneConfiguresEverything) {
   EXPECT_TRUE(s.proxies[0].remote_dns);
   EXPECT_TRUE(s.proxies[1].remote_dns);
   EXPECT_EQ(s.proxy_mode, ProxyMode::Chain);
+  EXPECT_TRUE(s.early_data);
   EXPECT_EQ(s.direct_rules.size(), 3u);
   EXPECT_FALSE(s.direct_loopback);
   EXPECT_FALSE(s.udp);

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../socks5/wire_bytes.hpp"
@@ -65,6 +67,8 @@ struct FakeProxy {
   std::vector<Bytes> later;
   std::vector<Bytes> writes_per_connection;
   std::size_t connections = 0;
+  // When set, every read on connection k first waits read_delay_ms[k] (a slow destination).
+  std::vector<int> read_delay_ms;
 };
 
 // Serves the connected proxy's answers and records what the session writes.
@@ -74,10 +78,12 @@ class FakeStream final : public socks5::Stream {
       : p_(p),
         answers_(p.later.empty() ? p.answers
                                  : p.later[std::min(p.connections, p.later.size() - 1)]) {
+    if (p.connections < p.read_delay_ms.size()) delay_ = p.read_delay_ms[p.connections];
     ++p_.connections;
     p_.writes_per_connection.emplace_back();
   }
   Result<std::size_t> read_some(std::span<std::byte> buf) override {
+    if (delay_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_));
     if (pos_ == answers_.size()) return Errno{ECONNRESET};
     const std::size_t n = std::min(buf.size(), answers_.size() - pos_);
     std::memcpy(buf.data(), answers_.data() + pos_, n);
@@ -95,6 +101,7 @@ class FakeStream final : public socks5::Stream {
   FakeProxy& p_;
   Bytes answers_;
   std::size_t pos_ = 0;
+  int delay_ = 0;
 };
 
 class FakeIo final : public SessionIo {
@@ -452,6 +459,25 @@ TEST(SessionPipeline, AutoFallsBackOnAFreshConnectionAndRemembers) {
   r = run(rt, io2);
   ASSERT_TRUE(r.reply);
   EXPECT_EQ(io2.connects.size(), 1u);
+}
+
+// A probe that stalled is not remembered when the sequential retry's request
+// took as long as the window: the destination was slow, not the proxy.
+TEST(SessionPipeline, ASlowSequentialRetryIsASlowDestinationNotRemembered) {
+  const Runtime rt = pool("socks5://10.0.0.1:1080");
+  FakeIo io;
+  FakeProxy& p = io.proxies["10.0.0.1:1080"];
+  p.later = {kNoAuth, cat({kNoAuth, kReplyOk})};
+  // Each read of the retry waits 120 ms: the reply (two reads) comes >= 240 ms
+  // after the request, past the 200 ms window of a probe on a quick link.
+  p.read_delay_ms = {0, 120};
+  const SessionRun r = run(rt, io);
+  ASSERT_TRUE(r.reply) << r.reply.error().code;
+  EXPECT_EQ(io.connects.size(), 2u);
+  ASSERT_EQ(p.writes_per_connection.size(), 2u);
+  EXPECT_EQ(hex(p.writes_per_connection[1]), hex(cat({kGreeting, request(kDst)})));
+  EXPECT_TRUE(r.outcome.attempts().empty());
+  EXPECT_EQ(rt.pipeline_memory(0), PipelineMemory::Unknown);
 }
 
 TEST(SessionPipeline, ASuccessIsRememberedAndOnNeverFallsBack) {
