@@ -15,6 +15,9 @@ packages=(
   openssh-server
   # an FTP server for SOCKS BIND (FTP active mode)
   python3-pyftpdlib
+  # programs LD_PRELOAD cannot reach, for the supervised (seccomp) mode's tests:
+  # Go clients (cgo and static), a static musl program, a liburing program
+  golang-go musl-tools liburing-dev file
   # test topology (ip netns) and process tools
   iproute2 procps psmisc passwd
 )

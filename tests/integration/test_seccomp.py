@@ -1,0 +1,188 @@
+"""The supervised mode (issue 11): programs LD_PRELOAD cannot reach (Go, static
+musl, liburing) run under the launcher's seccomp user-notification supervisor.
+Their TCP connects go through the proxy, nothing leaves the client for anything
+but the proxy (CapturesLink), and when the supervisor dies the program's next
+connect fails instead of going direct. The test programs are built here, from
+clients/seccomp/, with Debian's golang-go, musl-tools and liburing-dev (no
+network: standard library only)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from harness import launcher, netns, servers
+from harness.capture import CapturesLink
+from harness.testcase import CLIENTS, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
+
+SOURCES = os.path.join(CLIENTS, "seccomp")
+URL = f"{HTTP4}/{servers.SMALL_FILE}"
+
+
+def _build(argv: list[str], env: dict[str, str], cwd: str) -> None:
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f"building failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
+
+
+class SupervisedMode(CapturesLink, IntegrationTest):
+    start = ("danted", "microsocks")
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.bin = tempfile.mkdtemp(prefix="socksify-seccomp-")
+        cls.addClassCleanup(shutil.rmtree, cls.bin, True)
+        env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(cls.bin, "gocache"),
+                   GOPATH=os.path.join(cls.bin, "gopath"), GOPROXY="off", GO111MODULE="off")
+        src = os.path.join(SOURCES, "gohttp.go")
+        _build(["go", "build", "-o", os.path.join(cls.bin, "gohttp-cgo"), src],
+               dict(env, CGO_ENABLED="1"), cls.bin)
+        _build(["go", "build", "-o", os.path.join(cls.bin, "gohttp-static"), src],
+               dict(env, CGO_ENABLED="0"), cls.bin)
+        _build(["musl-gcc", "-static", "-O1", "-o", os.path.join(cls.bin, "musl_connect"),
+                os.path.join(SOURCES, "musl_connect.c")], env, cls.bin)
+        _build(["gcc", "-O1", "-o", os.path.join(cls.bin, "uring_connect"),
+                os.path.join(SOURCES, "uring_connect.c"), "-luring"], env, cls.bin)
+        super().setUpClass()
+
+    def prog(self, name: str) -> str:
+        return os.path.join(self.bin, name)
+
+    def test_the_built_programs_are_what_the_tests_need(self):
+        # The cgo build is dynamically linked (the case LD_PRELOAD silently misses),
+        # the other static; both are found as Go programs (--debug is not needed).
+        file_out = subprocess.run(["file", "-b", self.prog("gohttp-cgo")], capture_output=True).stdout
+        self.assertIn(b"dynamically linked", file_out)
+        file_out = subprocess.run(["file", "-b", self.prog("gohttp-static")], capture_output=True).stdout
+        self.assertIn(b"statically linked", file_out)
+
+    def assertGotBody(self, proc, count: int = 1) -> None:
+        self.assertSucceeded(proc, "Go client")
+        self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+        self.assertIn(f"ok {count}".encode(), proc.stdout, describe(proc))
+
+    def test_go_cgo_get_by_ip_through_danted(self):
+        since = self.danted.log_size()
+        proc = self.socksify([self.prog("gohttp-cgo"), URL], DANTED_URL)
+        self.assertGotBody(proc)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        self.assertNoDirectPackets("Go cgo client")
+        self.assertNotIn(b"warning", proc.stderr, describe(proc))
+
+    def test_go_static_get_by_ip_through_danted(self):
+        since = self.danted.log_size()
+        proc = self.socksify([self.prog("gohttp-static"), URL], DANTED_URL)
+        self.assertGotBody(proc)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        self.assertNoDirectPackets("Go static client")
+        # Auto mode supervises it: the static-binary warning of the preload mode is gone.
+        self.assertNotIn(b"statically linked", proc.stderr, describe(proc))
+
+    def test_go_cgo_and_static_through_microsocks(self):
+        for name in ("gohttp-cgo", "gohttp-static"):
+            with self.subTest(name):
+                self.http.clear()
+                proc = self.socksify([self.prog(name), URL], MICROSOCKS_URL)
+                self.assertGotBody(proc)
+                self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertIn(f"{netns.CLIENT4}: connected to {netns.TARGET4}:{servers.HTTP_PORT}",
+                      self.microsocks.log())
+        self.assertNoDirectPackets("Go clients through microsocks")
+
+    def test_100_goroutines_connect_at_once(self):
+        since = self.danted.log_size()
+        proc = self.socksify([self.prog("gohttp-static"), URL, "100"], DANTED_URL, timeout=60)
+        self.assertGotBody(proc, 100)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}", count=100)
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", count=100, since=since)
+        self.assertNoDirectPackets("100 goroutines")
+
+    def test_forced_seccomp_mode_on_a_dynamic_c_program(self):
+        # --mode seccomp takes any program; curl makes its connect through libc,
+        # which the filter traps like Go's raw one (no library preloaded).
+        proc = self.socksify(["curl", "-sS", "--fail", "--max-time", "20", URL], DANTED_URL,
+                             ["--mode", "seccomp"])
+        self.assertSucceeded(proc, "curl")
+        self.assertEqual(proc.stdout, servers.SMALL_BODY)
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertNoDirectPackets("curl --mode seccomp")
+
+    def test_static_musl_program_connects_by_ip_through_the_proxy(self):
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT)],
+                             DANTED_URL)
+        self.assertSucceeded(proc, "musl_connect")
+        self.assertEqual(proc.stdout, b"hello from musl\n")
+        self.assertEchoServed()
+        self.assertNoDirectPackets("static musl program")
+
+    def test_liburing_connect_falls_back_to_connect_through_the_proxy(self):
+        # Debian's liburing 2.3 makes its system calls with inline `syscall`
+        # instructions, so only the filter can stop the ring: io_uring_setup gets
+        # ENOSYS and the program falls back to connect(2), which is trapped.
+        proc = self.socksify([self.prog("uring_connect"), netns.TARGET4, str(servers.ECHO_PORT)],
+                             DANTED_URL, ["--mode", "seccomp"])
+        self.assertSucceeded(proc, "uring_connect")
+        self.assertIn(b"io_uring_queue_init: Function not implemented; falling back", proc.stdout,
+                      describe(proc))
+        self.assertTrue(proc.stdout.endswith(b"hello from uring\n"), describe(proc))
+        self.assertEchoServed()
+        self.assertNoDirectPackets("liburing program")
+
+    def test_udp_is_refused_not_sent_direct(self):
+        proc = self.socksify([self.prog("gohttp-static"), "-udp", f"{netns.TARGET4}:{servers.ECHO_PORT}"],
+                             DANTED_URL)
+        self.assertEqual(proc.returncode, 1, describe(proc))
+        self.assertIn(b"permission denied", proc.stdout, describe(proc))
+        self.assertIn(b"UDP is not carried in the supervised mode yet", proc.stderr, describe(proc))
+        self.assertNoDirectPackets("Go UDP client")
+
+    def test_supervisor_killed_mid_run_next_connect_fails(self):
+        argv = launcher.command([self.prog("gohttp-static"), "-lines", URL], DANTED_URL)
+        proc = self.topo.popen(self.topo.client, argv, env=launcher.clean_env())
+        children: list[str] = []
+        try:
+            proc.stdin.write(b"1\n")
+            proc.stdin.flush()
+            self.assertEqual(proc.stdout.readline().strip(), f"ok {len(servers.SMALL_BODY)}".encode())
+            # ip netns exec execs the launcher: proc.pid is the supervisor, the Go
+            # program its child.
+            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
+                children = fh.read().split()
+            self.assertEqual(len(children), 1, children)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+            self.capture.clear()
+            proc.stdin.write(b"2\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline().strip()
+            self.assertTrue(line.startswith(b"err"), line)
+            self.assertIn(b"function not implemented", line)  # ENOSYS: the kernel's answer
+        finally:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                stream.close()
+            for pid in children:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.assertNoDirectPackets("after the supervisor died")
+
+    def test_preload_mode_on_go_programs_warns(self):
+        proc = self.socksify([self.prog("gohttp-static"), URL], DANTED_URL, ["--mode", "preload"])
+        self.assertIn(b"is statically linked: LD_PRELOAD cannot reach it", proc.stderr, describe(proc))
+        proc = self.socksify([self.prog("gohttp-cgo"), URL], DANTED_URL, ["--mode", "preload"])
+        self.assertIn(b"is a Go program: it makes its own system calls", proc.stderr, describe(proc))
+
+    def test_check_shows_the_mode_and_kernel_features(self):
+        proc = self.socksify([], DANTED_URL, ["--mode", "seccomp", "--check"])
+        self.assertIn(b"mode: seccomp\n", proc.stdout, describe(proc))
+        self.assertIn(b"kernel: user notification, ADDFD, pidfd_open, pidfd_getfd, WAIT_KILLABLE_RECV: "
+                      b"the supervised mode can run", proc.stdout, describe(proc))
+
+
+if __name__ == "__main__":
+    unittest.main()
