@@ -9,6 +9,7 @@ network: standard library only)."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -139,6 +140,34 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertIn(b"permission denied", proc.stdout, describe(proc))
         self.assertIn(b"UDP is not carried in the supervised mode yet", proc.stderr, describe(proc))
         self.assertNoDirectPackets("Go UDP client")
+
+    def test_udp_unconnected_sendto_is_refused_not_sent_direct(self):
+        proc = self.socksify([self.prog("gohttp-static"), "-udpto", f"{netns.TARGET4}:{servers.ECHO_PORT}"],
+                             DANTED_URL)
+        self.assertEqual(proc.returncode, 1, describe(proc))
+        self.assertIn(b"permission denied", proc.stdout, describe(proc))
+        self.assertIn(b"refusing sendto", proc.stderr, describe(proc))
+        self.assertNoDirectPackets("Go UDP sendto")
+
+    def test_udp_to_loopback_is_sent_by_the_supervisor_exactly_once(self):
+        # Loopback is direct by the rules: the supervisor performs the connect and
+        # the sendto itself, on the program's own socket, with the bytes it checked.
+        for mode in ("-udp", "-udpto"):
+            with self.subTest(mode):
+                sock = self.topo.socket(self.topo.client, socket.AF_INET, socket.SOCK_DGRAM)
+                self.addCleanup(sock.close)
+                sock.bind(("127.0.0.1", 0))
+                sock.settimeout(5)
+                port = sock.getsockname()[1]
+                proc = self.socksify([self.prog("gohttp-static"), mode, f"127.0.0.1:{port}"], DANTED_URL)
+                self.assertSucceeded(proc, f"gohttp {mode}")
+                self.assertEqual(proc.stdout, b"sent\n")
+                data, peer = sock.recvfrom(100)
+                self.assertEqual(data, b"hello")
+                self.assertEqual(peer[0], "127.0.0.1")
+                sock.settimeout(0.2)
+                with self.assertRaises(socket.timeout):
+                    sock.recvfrom(100)  # once, not twice
 
     def test_supervisor_killed_mid_run_next_connect_fails(self):
         argv = launcher.command([self.prog("gohttp-static"), "-lines", URL], DANTED_URL)

@@ -4,7 +4,9 @@
 //	                  prints the first body, then "ok N" or the errors, exit 1.
 //	gohttp -lines URL one GET per line read from stdin, "ok BYTES" or
 //	                  "err TEXT" per line: for killing the supervisor mid-run.
-//	gohttp -udp HOST:PORT  one UDP datagram; prints "sent" or "err TEXT".
+//	gohttp -udp HOST:PORT    one datagram on a connected UDP socket (connect, write);
+//	gohttp -udpto HOST:PORT  one datagram from an unconnected one (sendto);
+//	                         each prints "sent" or "err TEXT" (exit 1).
 package main
 
 import (
@@ -39,6 +41,21 @@ func main() {
 		c, err := net.Dial("udp", os.Args[2])
 		if err == nil {
 			_, err = c.Write([]byte("hello"))
+		}
+		if err != nil {
+			fmt.Println("err", err)
+			os.Exit(1)
+		}
+		fmt.Println("sent")
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "-udpto" {
+		c, err := net.ListenPacket("udp", ":0")
+		if err == nil {
+			var to *net.UDPAddr
+			if to, err = net.ResolveUDPAddr("udp", os.Args[2]); err == nil {
+				_, err = c.WriteTo([]byte("hello"), to)
+			}
 		}
 		if err != nil {
 			fmt.Println("err", err)
