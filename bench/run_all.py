@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt,
-event_loop_block, resolve_names) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
+event_loop_block, resolve_names, go_connect_cycles) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
 usage: run_all.py [NAME...]   (default: all)
 """
 
@@ -12,13 +12,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import connect_cycles  # noqa: E402
 import download  # noqa: E402
 import event_loop_block  # noqa: E402
+import go_connect_cycles  # noqa: E402
 import resolve_names  # noqa: E402
 import udp_rtt  # noqa: E402
 import write_devnull  # noqa: E402
 
 BENCHES = {"download": download, "connect_cycles": connect_cycles,
            "write_devnull": write_devnull, "udp_rtt": udp_rtt,
-           "event_loop_block": event_loop_block, "resolve_names": resolve_names}
+           "event_loop_block": event_loop_block, "resolve_names": resolve_names,
+           "go_connect_cycles": go_connect_cycles}
 
 
 def main(names):
