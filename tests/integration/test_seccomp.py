@@ -120,6 +120,24 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEchoServed()
         self.assertNoDirectPackets("static musl program")
 
+    def test_nonblocking_cloexec_socket_keeps_its_flags_after_the_swap(self):
+        # The supervisor installs its own socket under the program's number: the
+        # program still sees O_NONBLOCK and FD_CLOEXEC, writability, SO_ERROR 0.
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "nonblock"],
+                             DANTED_URL)
+        self.assertSucceeded(proc, "musl_connect nonblock")
+        self.assertEqual(proc.stdout, b"connect returned 0\nflags nonblock=1 cloexec=1\nhello from musl\n")
+        self.assertEchoServed()
+        self.assertNoDirectPackets("non-blocking static musl program")
+
+    def test_refused_destination_gives_the_proxy_errno(self):
+        # Nothing listens on the target's port 9: danted answers "connection
+        # refused" (REP 5), which the program gets as its connect's errno.
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, "9"], DANTED_URL)
+        self.assertEqual(proc.returncode, 1, describe(proc))
+        self.assertEqual(proc.stdout, b"connect: Connection refused\n")
+        self.assertNoDirectPackets("refused destination")
+
     def test_liburing_connect_falls_back_to_connect_through_the_proxy(self):
         # Debian's liburing 2.3 makes its system calls with inline `syscall`
         # instructions, so only the filter can stop the ring: io_uring_setup gets
