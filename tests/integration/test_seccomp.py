@@ -218,6 +218,19 @@ class SupervisedMode(CapturesLink, IntegrationTest):
                     pass
         self.assertNoDirectPackets("after the supervisor died")
 
+    def test_setuid_program_in_the_tree_runs_without_gaining_privilege(self):
+        # no_new_privs: a set-user-ID program exec'd inside the supervised tree
+        # keeps the caller's ids (here a setuid-nobody copy of id(1), run by root).
+        setuid_id = os.path.join(self.bin, "id-setuid-nobody")
+        shutil.copy("/usr/bin/id", setuid_id)
+        os.chown(setuid_id, 65534, -1)
+        os.chmod(setuid_id, 0o4755)
+        direct = self.run_direct([setuid_id, "-u"])
+        self.assertEqual(direct.stdout, b"65534\n", describe(direct))  # the bit works here
+        proc = self.socksify(["/bin/sh", "-c", f"{setuid_id} -u"], DANTED_URL, ["--mode", "seccomp"])
+        self.assertSucceeded(proc, "setuid id")
+        self.assertEqual(proc.stdout, b"0\n", describe(proc))
+
     def test_preload_mode_on_go_programs_warns(self):
         proc = self.socksify([self.prog("gohttp-static"), URL], DANTED_URL, ["--mode", "preload"])
         self.assertIn(b"is statically linked: LD_PRELOAD cannot reach it", proc.stderr, describe(proc))
