@@ -47,6 +47,7 @@ std::vector<sock_filter> supervisor_filter() {
   rule(p, SYS_connect, kNotify);
   rule(p, SYS_sendmsg, kNotify);
   rule(p, SYS_sendmmsg, kNotify);
+  rule(p, SYS_getpeername, kNotify);
   rule(p, SYS_io_uring_setup, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
   // sendto(fd, buf, len, flags, dest_addr, addrlen): dest_addr is args[4], a
   // 64-bit pointer read as two words. Last, so its block falls through to the

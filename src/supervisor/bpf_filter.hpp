@@ -5,6 +5,8 @@
 //     (SECCOMP_RET_USER_NOTIF): these are the calls that choose where a
 //     packet goes; sendto without a destination (send(2), the data path of a
 //     connected socket) runs untouched.
+//   getpeername -> the supervisor: a tunnel's peer is the proxy, the program
+//     is told the destination it asked for.
 //   io_uring_setup -> ENOSYS: a ring's connects would never reach a filter,
 //     and liburing/libuv users fall back to plain syscalls on ENOSYS.
 //   everything else -> allowed.

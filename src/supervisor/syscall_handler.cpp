@@ -9,8 +9,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "base/endpoint.hpp"
@@ -108,6 +113,44 @@ Answer refuse_udp(const Endpoint& dst, const char* call) {
   return error(EACCES);
 }
 
+// The destination behind each tunnel we installed, by the socket's inode
+// (unique among live sockets), for getpeername. Bounded: the oldest entries
+// go first (a socket that old then reports the proxy as its peer).
+class PeerBook {
+ public:
+  static constexpr std::size_t kMax = 65536;
+  void add(ino_t ino, const Endpoint& dst) {
+    std::lock_guard lock(mu_);
+    if (peers_.insert_or_assign(ino, dst).second) order_.push_back(ino);
+    while (order_.size() > kMax) {
+      peers_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  std::optional<Endpoint> find(ino_t ino) {
+    std::lock_guard lock(mu_);
+    const auto it = peers_.find(ino);
+    if (it == peers_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<ino_t, Endpoint> peers_;
+  std::deque<ino_t> order_;
+};
+
+PeerBook& peer_book() {
+  static PeerBook book;
+  return book;
+}
+
+std::optional<ino_t> inode_of(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return std::nullopt;
+  return st.st_ino;
+}
+
 // The options a program commonly sets before connect, carried to our socket
 // (as SystemSessionIo::replace_socket does in the library).
 void carry_options(int from, int to) {
@@ -152,6 +195,10 @@ Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_noti
   addfd.srcfd = static_cast<__u32>(ours.get());
   addfd.newfd = static_cast<__u32>(program_fd);
   addfd.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  // Before the answer: the program may ask getpeername as soon as connect returns.
+  if (target.is_ip()) {
+    if (const auto ino = inode_of(ours.get())) peer_book().add(*ino, target);
+  }
   if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) {
     // The call was interrupted or the program died: nothing was installed.
     log::debug("connect to {}: the program's call went away before the tunnel was installed",
@@ -403,6 +450,40 @@ Answer on_sendmmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
   return value(sent);
 }
 
+// getpeername(fd, addr, addrlen): for a tunnel of ours, the destination the
+// program asked for (in its socket's family: v4-mapped on an AF_INET6 one),
+// truncated to *addrlen as the kernel does, *addrlen set to the full length.
+// Anything else: the kernel's answer (it only writes the program's memory).
+Answer on_getpeername(const seccomp_notif& req) {
+  const pid_t tid = static_cast<pid_t>(req.pid);
+  const auto& a = req.data.args;
+  auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
+  if (!copy) return carry_on();
+  const auto ino = inode_of(copy->get());
+  const auto dst = ino ? peer_book().find(*ino) : std::nullopt;
+  if (!dst) return carry_on();
+  sockaddr_storage real;
+  socklen_t real_len = sizeof real;
+  if (::getpeername(copy->get(), reinterpret_cast<sockaddr*>(&real), &real_len) != 0) {
+    return error(errno);  // no longer connected: ENOTCONN, as the kernel says
+  }
+  const Endpoint shown = real.ss_family == AF_INET6 ? dst->v4_mapped() : dst->unmapped();
+  sockaddr_storage ss;
+  const socklen_t full = shown.to_sockaddr(ss);
+  if (full == 0 || ss.ss_family != real.ss_family) return carry_on();
+  socklen_t room = 0;
+  if (auto st = read_object(tid, a[2], room); !st) return error(EFAULT);
+  if (static_cast<int>(room) < 0) return error(EINVAL);
+  const socklen_t n = std::min(room, full);
+  if (auto st = write_memory(tid, a[1], std::as_bytes(std::span(&ss, 1)).first(n)); !st) {
+    return error(EFAULT);
+  }
+  if (auto st = write_memory(tid, a[2], std::as_bytes(std::span(&full, 1))); !st) {
+    return error(EFAULT);
+  }
+  return value(0);
+}
+
 }  // namespace
 
 void handle_notification(const Runtime& rt, int listener, const seccomp_notif& req) noexcept {
@@ -421,6 +502,9 @@ void handle_notification(const Runtime& rt, int listener, const seccomp_notif& r
           break;
         case SYS_sendmmsg:
           a = on_sendmmsg(rt, listener, req);
+          break;
+        case SYS_getpeername:
+          a = on_getpeername(req);
           break;
         default:
           break;

@@ -16,6 +16,7 @@
 // SETFD, keeping its number, close-on-exec flag, O_NONBLOCK and common
 // socket options) and connect returns 0, which Go's poller and non-blocking
 // C callers take as connected.
+// getpeername of such a socket names the destination, not the proxy.
 // UDP (connect, sendto, sendmsg, sendmmsg) to anything the rules do not
 // allow direct fails with EACCES and one log line: not carried yet.
 #pragma once

@@ -130,6 +130,15 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEchoServed()
         self.assertNoDirectPackets("non-blocking static musl program")
 
+    def test_getpeername_names_the_destination_not_the_proxy(self):
+        # Go reads the peer with getpeername right after connect (RemoteAddr).
+        for dst in (f"{netns.TARGET4}:{servers.ECHO_PORT}", f"[{netns.TARGET6}]:{servers.ECHO_PORT}"):
+            with self.subTest(dst):
+                proc = self.socksify([self.prog("gohttp-static"), "-peer", dst], DANTED_URL)
+                self.assertSucceeded(proc, "gohttp -peer")
+                self.assertEqual(proc.stdout, f"peer {dst}\n".encode())
+        self.assertNoDirectPackets("getpeername")
+
     def test_refused_destination_gives_the_proxy_errno(self):
         # Nothing listens on the target's port 9: danted answers "connection
         # refused" (REP 5), which the program gets as its connect's errno.

@@ -71,6 +71,7 @@ TEST(SupervisorFilter, TheCallsThatChooseADestinationGoToTheSupervisor) {
   EXPECT_EQ(run(prog, {SYS_connect}), kNotify);
   EXPECT_EQ(run(prog, {SYS_sendmsg}), kNotify);
   EXPECT_EQ(run(prog, {SYS_sendmmsg}), kNotify);
+  EXPECT_EQ(run(prog, {SYS_getpeername}), kNotify);
 }
 
 TEST(SupervisorFilter, SendtoIsTrappedOnlyWithADestination) {
@@ -100,7 +101,10 @@ TEST(SupervisorFilter, TheDataPathAndEverythingElseRunsUntouched) {
   for (std::uint32_t nr = 0; nr < 600; ++nr) {
     const auto action = run(prog, {nr});
     ASSERT_TRUE(action) << nr;
-    if (nr == SYS_connect || nr == SYS_sendmsg || nr == SYS_sendmmsg || nr == SYS_sendto) continue;
+    if (nr == SYS_connect || nr == SYS_sendmsg || nr == SYS_sendmmsg || nr == SYS_sendto ||
+        nr == SYS_getpeername) {
+      continue;
+    }
     if (nr == SYS_io_uring_setup) continue;
     EXPECT_EQ(*action, kAllow) << nr;
   }

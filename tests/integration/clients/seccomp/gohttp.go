@@ -7,6 +7,7 @@
 //	gohttp -udp HOST:PORT    one datagram on a connected UDP socket (connect, write);
 //	gohttp -udpto HOST:PORT  one datagram from an unconnected one (sendto);
 //	                         each prints "sent" or "err TEXT" (exit 1).
+//	gohttp -peer HOST:PORT   TCP dial; prints "peer ADDR" (RemoteAddr: getpeername).
 package main
 
 import (
@@ -47,6 +48,16 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println("sent")
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "-peer" {
+		c, err := net.Dial("tcp", os.Args[2])
+		if err != nil {
+			fmt.Println("err", err)
+			os.Exit(1)
+		}
+		fmt.Println("peer", c.RemoteAddr())
+		c.Close()
 		return
 	}
 	if len(os.Args) == 3 && os.Args[1] == "-udpto" {
