@@ -454,7 +454,7 @@ Answer on_sendmmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
 // program asked for (in its socket's family: v4-mapped on an AF_INET6 one),
 // truncated to *addrlen as the kernel does, *addrlen set to the full length.
 // Anything else: the kernel's answer (it only writes the program's memory).
-Answer on_getpeername(const seccomp_notif& req) {
+Answer on_getpeername(int listener, const seccomp_notif& req) {
   const pid_t tid = static_cast<pid_t>(req.pid);
   const auto& a = req.data.args;
   auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
@@ -475,6 +475,9 @@ Answer on_getpeername(const seccomp_notif& req) {
   if (auto st = read_object(tid, a[2], room); !st) return error(EFAULT);
   if (static_cast<int>(room) < 0) return error(EINVAL);
   const socklen_t n = std::min(room, full);
+  // The thread is still the one that asked (its id was not reused): only then
+  // is its memory the program's.
+  if (!still_pending(listener, req)) return already_sent();
   if (auto st = write_memory(tid, a[1], std::as_bytes(std::span(&ss, 1)).first(n)); !st) {
     return error(EFAULT);
   }
@@ -504,7 +507,7 @@ void handle_notification(const Runtime& rt, int listener, const seccomp_notif& r
           a = on_sendmmsg(rt, listener, req);
           break;
         case SYS_getpeername:
-          a = on_getpeername(req);
+          a = on_getpeername(listener, req);
           break;
         default:
           break;

@@ -6,6 +6,7 @@ connect fails instead of going direct. The test programs are built here, from
 clients/seccomp/, with Debian's golang-go, musl-tools and liburing-dev (no
 network: standard library only)."""
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -38,14 +39,17 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(cls.bin, "gocache"),
                    GOPATH=os.path.join(cls.bin, "gopath"), GOPROXY="off", GO111MODULE="off")
         src = os.path.join(SOURCES, "gohttp.go")
-        _build(["go", "build", "-o", os.path.join(cls.bin, "gohttp-cgo"), src],
-               dict(env, CGO_ENABLED="1"), cls.bin)
-        _build(["go", "build", "-o", os.path.join(cls.bin, "gohttp-static"), src],
-               dict(env, CGO_ENABLED="0"), cls.bin)
-        _build(["musl-gcc", "-static", "-O1", "-o", os.path.join(cls.bin, "musl_connect"),
-                os.path.join(SOURCES, "musl_connect.c")], env, cls.bin)
-        _build(["gcc", "-O1", "-o", os.path.join(cls.bin, "uring_connect"),
-                os.path.join(SOURCES, "uring_connect.c"), "-luring"], env, cls.bin)
+        builds = [  # in parallel: the Go builds take most of this module's time
+            (["go", "build", "-o", os.path.join(cls.bin, "gohttp-cgo"), src], dict(env, CGO_ENABLED="1")),
+            (["go", "build", "-o", os.path.join(cls.bin, "gohttp-static"), src], dict(env, CGO_ENABLED="0")),
+            (["musl-gcc", "-static", "-O1", "-o", os.path.join(cls.bin, "musl_connect"),
+              os.path.join(SOURCES, "musl_connect.c")], env),
+            (["gcc", "-O1", "-o", os.path.join(cls.bin, "uring_connect"),
+              os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
+        ]
+        with concurrent.futures.ThreadPoolExecutor(len(builds)) as pool:
+            for f in [pool.submit(_build, argv, e, cls.bin) for argv, e in builds]:
+                f.result()
         super().setUpClass()
 
     def prog(self, name: str) -> str:
