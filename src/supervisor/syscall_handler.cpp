@@ -25,6 +25,7 @@
 #include "core/session.hpp"
 #include "core/session_io.hpp"
 #include "core/session_outcome.hpp"
+#include "supervisor/dns_stub_server.hpp"
 #include "supervisor/target_memory.hpp"
 
 namespace socksify::supervisor {
@@ -208,6 +209,29 @@ Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_noti
   return value(0);
 }
 
+// Under remote DNS, a UDP socket connecting to port 53 of anything but the
+// proxy is a resolver's query on its way out: its socket is connected to the
+// supervisor's stub instead (dns_stub_server.hpp). nullopt: not such a case.
+std::optional<Answer> connect_to_dns_stub(const Runtime& rt, int copy, int family,
+                                          const Endpoint& dst) {
+  constexpr std::uint16_t kDnsPort = 53;
+  if (dst.port() != kDnsPort || !rt.configured() || !rt.settings().remote_dns() ||
+      rt.names() == nullptr || rt.is_proxy(dst.unmapped())) {
+    return std::nullopt;
+  }
+  const auto stub = dns_stub_address(rt);
+  if (!stub) {
+    log::error("refusing DNS to {}: the supervisor's DNS stub cannot start", dst);
+    return error(EACCES);
+  }
+  const auto stub_ep = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&*stub),
+                                               sizeof *stub);
+  sockaddr_storage ss;
+  const socklen_t len = (family == AF_INET6 ? stub_ep->v4_mapped() : *stub_ep).to_sockaddr(ss);
+  log::debug("DNS to {}: answered by the supervisor's stub (remote DNS)", dst);
+  return result_of(::connect(copy, reinterpret_cast<sockaddr*>(&ss), len));
+}
+
 Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
   const pid_t tid = static_cast<pid_t>(req.pid);
   const int fd = static_cast<int>(req.data.args[0]);
@@ -227,6 +251,9 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
     // AF_UNSPEC dissolves an association; a malformed address gets the
     // kernel's own error. Neither reaches anywhere: do it with our bytes.
     return result_of(::connect(copy->get(), addr->get(), addr->len));
+  }
+  if (type == SOCK_DGRAM) {
+    if (auto answer = connect_to_dns_stub(rt, copy->get(), family, *dst)) return *answer;
   }
   const Route route = route_for(rt, *dst);
   switch (route.kind) {

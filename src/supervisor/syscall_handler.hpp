@@ -17,7 +17,9 @@
 // socket options) and connect returns 0, which Go's poller and non-blocking
 // C callers take as connected.
 // getpeername of such a socket names the destination, not the proxy.
-// UDP (connect, sendto, sendmsg, sendmmsg) to anything the rules do not
+// Under remote DNS, a UDP connect to port 53 goes to the supervisor's DNS stub
+// (dns_stub_server.hpp): Go's own resolver then gets fake addresses.
+// Other UDP (connect, sendto, sendmsg, sendmmsg) to anything the rules do not
 // allow direct fails with EACCES and one log line: not carried yet.
 #pragma once
 

@@ -17,7 +17,8 @@ import unittest
 
 from harness import launcher, netns, servers
 from harness.capture import CapturesLink
-from harness.testcase import CLIENTS, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
+from harness.dns_sentinel import WatchesDns
+from harness.testcase import CLIENTS, DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
 
 SOURCES = os.path.join(CLIENTS, "seccomp")
 URL = f"{HTTP4}/{servers.SMALL_FILE}"
@@ -29,31 +30,37 @@ def _build(argv: list[str], env: dict[str, str], cwd: str) -> None:
         raise AssertionError(f"building failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
 
 
+BIN = ""  # the built programs, set by setUpModule
+
+
+def setUpModule() -> None:
+    global BIN
+    BIN = tempfile.mkdtemp(prefix="socksify-seccomp-")
+    unittest.addModuleCleanup(shutil.rmtree, BIN, True)
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(BIN, "gocache"),
+               GOPATH=os.path.join(BIN, "gopath"), GOPROXY="off", GO111MODULE="off")
+    src = os.path.join(SOURCES, "gohttp.go")
+    builds = [  # in parallel: the Go builds take most of this module's time
+        (["go", "build", "-o", os.path.join(BIN, "gohttp-cgo"), src], dict(env, CGO_ENABLED="1")),
+        (["go", "build", "-o", os.path.join(BIN, "gohttp-static"), src], dict(env, CGO_ENABLED="0")),
+        (["musl-gcc", "-static", "-O1", "-o", os.path.join(BIN, "musl_connect"),
+          os.path.join(SOURCES, "musl_connect.c")], env),
+        (["gcc", "-O1", "-o", os.path.join(BIN, "uring_connect"),
+          os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
+    ]
+    with concurrent.futures.ThreadPoolExecutor(len(builds)) as pool:
+        for f in [pool.submit(_build, argv, e, BIN) for argv, e in builds]:
+            f.result()
+
+
 class SupervisedMode(CapturesLink, IntegrationTest):
     start = ("danted", "microsocks")
 
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.bin = tempfile.mkdtemp(prefix="socksify-seccomp-")
-        cls.addClassCleanup(shutil.rmtree, cls.bin, True)
-        env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(cls.bin, "gocache"),
-                   GOPATH=os.path.join(cls.bin, "gopath"), GOPROXY="off", GO111MODULE="off")
-        src = os.path.join(SOURCES, "gohttp.go")
-        builds = [  # in parallel: the Go builds take most of this module's time
-            (["go", "build", "-o", os.path.join(cls.bin, "gohttp-cgo"), src], dict(env, CGO_ENABLED="1")),
-            (["go", "build", "-o", os.path.join(cls.bin, "gohttp-static"), src], dict(env, CGO_ENABLED="0")),
-            (["musl-gcc", "-static", "-O1", "-o", os.path.join(cls.bin, "musl_connect"),
-              os.path.join(SOURCES, "musl_connect.c")], env),
-            (["gcc", "-O1", "-o", os.path.join(cls.bin, "uring_connect"),
-              os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
-        ]
-        with concurrent.futures.ThreadPoolExecutor(len(builds)) as pool:
-            for f in [pool.submit(_build, argv, e, cls.bin) for argv, e in builds]:
-                f.result()
-        super().setUpClass()
+
+    bin = property(lambda self: BIN)
 
     def prog(self, name: str) -> str:
-        return os.path.join(self.bin, name)
+        return os.path.join(BIN, name)
 
     def test_the_built_programs_are_what_the_tests_need(self):
         # The cgo build is dynamically linked (the case LD_PRELOAD silently misses),
@@ -255,6 +262,36 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertIn(b"mode: seccomp\n", proc.stdout, describe(proc))
         self.assertIn(b"kernel: user notification, ADDFD, pidfd_open, pidfd_getfd, WAIT_KILLABLE_RECV: "
                       b"the supervised mode can run", proc.stdout, describe(proc))
+
+
+NAME = "origin.socksify.test"  # known to the proxy's /etc/hosts only
+
+
+class SupervisedRemoteDns(WatchesDns, CapturesLink, IntegrationTest):
+    """socks5h: a Go program's own resolver asks the supervisor's DNS stub
+    (its UDP connect to port 53 is redirected), gets a fake address, and its
+    connect to that address goes to danted by name. The trap resolver on
+    127.0.0.1:53 (the client's resolv.conf) sees no query."""
+    start = ()
+
+    @classmethod
+    def start_extra(cls) -> None:
+        super().start_extra()
+        cls.start_danted_resolving({NAME: netns.TARGET4})
+
+    def test_go_get_by_name_through_danted_without_a_dns_query(self):
+        url = f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"
+        for name in ("gohttp-cgo", "gohttp-static"):
+            with self.subTest(name):
+                self.http.clear()
+                since = self.danted.log_size()
+                proc = self.socksify([os.path.join(BIN, name), url],
+                                     f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+                self.assertSucceeded(proc, f"{name} by name")
+                self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+                self.assertServedByName(NAME, since)
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets("Go by name")
 
 
 if __name__ == "__main__":
