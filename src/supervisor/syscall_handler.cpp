@@ -27,6 +27,7 @@
 #include "core/session_outcome.hpp"
 #include "supervisor/dns_stub_server.hpp"
 #include "supervisor/target_memory.hpp"
+#include "supervisor/udp_relay.hpp"
 
 namespace socksify::supervisor {
 namespace {
@@ -268,7 +269,15 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
       break;
   }
   if (type != SOCK_STREAM) {
-    if (type == SOCK_DGRAM) return refuse_udp(*dst, "connect");
+    if (type == SOCK_DGRAM) {
+      if (auto st = connect_through_udp_relay(rt, copy->get(), family, route.target); !st) {
+        return error(st.error().code);
+      }
+      if (route.target.is_ip()) {
+        if (const auto ino = inode_of(copy->get())) peer_book().add(*ino, route.target);
+      }
+      return value(0);
+    }
     log::error("refusing connect to {}: socket type {} is not carried", *dst, type);
     return error(EACCES);
   }

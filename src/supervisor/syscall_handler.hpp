@@ -19,7 +19,9 @@
 // getpeername of such a socket names the destination, not the proxy.
 // Under remote DNS, a UDP connect to port 53 goes to the supervisor's DNS stub
 // (dns_stub_server.hpp): Go's own resolver then gets fake addresses.
-// Other UDP (connect, sendto, sendmsg, sendmmsg) to anything the rules do not
+// A UDP connect to a proxied destination goes through a UDP ASSOCIATE relay
+// of the supervisor's (udp_relay.hpp).
+// Unconnected UDP (sendto, sendmsg, sendmmsg) to anything the rules do not
 // allow direct fails with EACCES and one log line: not carried yet.
 #pragma once
 

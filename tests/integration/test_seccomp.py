@@ -57,6 +57,11 @@ class SupervisedMode(CapturesLink, IntegrationTest):
     start = ("danted", "microsocks")
 
 
+    @classmethod
+    def start_extra(cls) -> None:
+        super().start_extra()
+        cls.udp_echo = servers.start_udp_echo(cls.topo, cls.workdir, port=servers.ECHO_PORT)
+
     bin = property(lambda self: BIN)
 
     def prog(self, name: str) -> str:
@@ -171,13 +176,17 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEchoServed()
         self.assertNoDirectPackets("liburing program")
 
-    def test_udp_is_refused_not_sent_direct(self):
-        proc = self.socksify([self.prog("gohttp-static"), "-udp", f"{netns.TARGET4}:{servers.ECHO_PORT}"],
-                             DANTED_URL)
-        self.assertEqual(proc.returncode, 1, describe(proc))
-        self.assertIn(b"permission denied", proc.stdout, describe(proc))
-        self.assertIn(b"UDP is not carried in the supervised mode yet", proc.stderr, describe(proc))
-        self.assertNoDirectPackets("Go UDP client")
+    def test_connected_udp_goes_through_dantes_udp_relay(self):
+        since = self.danted.log_size()
+        dst = f"{netns.TARGET4}:{servers.ECHO_PORT}"
+        proc = self.socksify([self.prog("gohttp-static"), "-udp", dst], DANTED_URL,
+                             env={"GOHTTP_UDP_ECHO": "1"})
+        self.assertSucceeded(proc, "Go connected UDP")
+        self.assertEqual(proc.stdout, f"sent\necho hello from {dst}\n".encode())
+        recs = self.udp_echo.wait_records("udp", 1)
+        self.assertTrue(recs, "the UDP echo server saw nothing")
+        self.assertIn(recs[-1]["peer"], (netns.PROXY_OUT4, netns.PROXY_OUT6), recs)
+        self.assertNoDirectPackets("Go connected UDP")
 
     def test_udp_unconnected_sendto_is_refused_not_sent_direct(self):
         proc = self.socksify([self.prog("gohttp-static"), "-udpto", f"{netns.TARGET4}:{servers.ECHO_PORT}"],

@@ -4,7 +4,8 @@
 //	                  prints the first body, then "ok N" or the errors, exit 1.
 //	gohttp -lines URL one GET per line read from stdin, "ok BYTES" or
 //	                  "err TEXT" per line: for killing the supervisor mid-run.
-//	gohttp -udp HOST:PORT    one datagram on a connected UDP socket (connect, write);
+//	gohttp -udp HOST:PORT    one datagram on a connected UDP socket (connect, write),
+//	                         and with GOHTTP_UDP_ECHO=1 reads the echo;
 //	gohttp -udpto HOST:PORT  one datagram from an unconnected one (sendto);
 //	                         each prints "sent" or "err TEXT" (exit 1).
 //	gohttp -peer HOST:PORT   TCP dial; prints "peer ADDR" (RemoteAddr: getpeername).
@@ -48,6 +49,17 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println("sent")
+		if len(os.Getenv("GOHTTP_UDP_ECHO")) > 0 {
+			// The echo, and the peer as getpeername tells it.
+			buf := make([]byte, 100)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := c.Read(buf)
+			if err != nil {
+				fmt.Println("err", err)
+				os.Exit(1)
+			}
+			fmt.Printf("echo %s from %s\n", buf[:n], c.RemoteAddr())
+		}
 		return
 	}
 	if len(os.Args) == 3 && os.Args[1] == "-peer" {
