@@ -18,7 +18,8 @@ import unittest
 from harness import launcher, netns, servers
 from harness.capture import CapturesLink
 from harness.dns_sentinel import WatchesDns
-from harness.testcase import CLIENTS, DANTED_PORT, DANTED_URL, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
+from harness.socks_test_server import Mode
+from harness.testcase import CLIENTS, DANTED_PORT, DANTED_URL, TEST_SERVER_PORT, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
 
 SOURCES = os.path.join(CLIENTS, "seccomp")
 URL = f"{HTTP4}/{servers.SMALL_FILE}"
@@ -45,6 +46,8 @@ def setUpModule() -> None:
         (["go", "build", "-o", os.path.join(BIN, "gohttp-static"), src], dict(env, CGO_ENABLED="0")),
         (["musl-gcc", "-static", "-O1", "-o", os.path.join(BIN, "musl_connect"),
           os.path.join(SOURCES, "musl_connect.c")], env),
+        (["musl-gcc", "-static", "-O1", "-pthread", "-o", os.path.join(BIN, "signal_connect"),
+          os.path.join(SOURCES, "signal_connect.c")], env),
         (["gcc", "-O1", "-o", os.path.join(BIN, "uring_connect"),
           os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
     ]
@@ -162,6 +165,19 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEqual(proc.returncode, 1, describe(proc))
         self.assertEqual(proc.stdout, b"connect: Connection refused\n")
         self.assertNoDirectPackets("refused destination")
+
+    def test_signals_during_a_slow_handshake_do_not_restart_it(self):
+        # SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: once the supervisor took the
+        # call, signals (SIGURG every ms, SA_RESTART, as Go's preemption) do not
+        # interrupt it; without the flag each one restarts connect and a new
+        # handshake begins. The proxy sends each reply byte 30 ms apart.
+        server = self.start_test_server(Mode.SLOW_REPLY, delay=0.03)
+        proc = self.socksify([self.prog("signal_connect"), netns.TARGET4, str(servers.ECHO_PORT)],
+                             f"socks5://{netns.PROXY4}:{TEST_SERVER_PORT}", ["--mode", "seccomp"])
+        self.assertSucceeded(proc, "signal_connect")
+        self.assertEqual(proc.stdout, b"connected after many signals\nhello through signals\n")
+        self.assertEqual(len(server.records()), 1, server.records())
+        self.assertNoDirectPackets("signals during the handshake")
 
     def test_liburing_connect_falls_back_to_connect_through_the_proxy(self):
         # Debian's liburing 2.3 makes its system calls with inline `syscall`
