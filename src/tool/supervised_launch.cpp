@@ -197,6 +197,11 @@ int supervise(const std::string& path, char** argv) {
     fmt::print(stderr, "socksify: cannot start the supervisor: {}\n", std::strerror(errno));
     return kOwnError;
   }
+  // Orphans of the tree (a daemon's double fork) are reparented to us, not to
+  // init: they stay our descendants, which pidfd_getfd and process_vm_readv
+  // need under Yama's ptrace_scope 1 (a non-root supervisor reaches its
+  // descendants only).
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -237,9 +242,12 @@ int supervise(const std::string& path, char** argv) {
   const char go = 1;
   write_all(down[1], &go, 1);
   ::close(down[1]);
+  // Reaps the orphans handed to us as they end; done when the program ends.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return kOwnError;
+  for (;;) {
+    const pid_t got = ::waitpid(-1, &status, 0);
+    if (got == pid) break;
+    if (got < 0 && errno != EINTR) return kOwnError;
   }
   return finish_like(status);
 }

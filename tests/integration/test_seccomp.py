@@ -37,6 +37,7 @@ BIN = ""  # the built programs, set by setUpModule
 def setUpModule() -> None:
     global BIN
     BIN = tempfile.mkdtemp(prefix="socksify-seccomp-")
+    os.chmod(BIN, 0o755)  # the unprivileged test runs the programs as nobody
     unittest.addModuleCleanup(shutil.rmtree, BIN, True)
     env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(BIN, "gocache"),
                GOPATH=os.path.join(BIN, "gopath"), GOPROXY="off", GO111MODULE="off")
@@ -120,6 +121,23 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertHttpServed(f"/{servers.SMALL_FILE}", count=100)
         self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", count=100, since=since)
         self.assertNoDirectPackets("100 goroutines")
+
+    def test_an_unprivileged_user_runs_a_go_program_supervised(self):
+        # Not root: the supervisor reaches its child's descriptors and memory
+        # (pidfd_getfd, process_vm_readv) with a plain user's rights, and a
+        # daemon-style grandchild stays its descendant (child subreaper).
+        since = self.danted.log_size()
+        script = (f"d=$(mktemp -d); ( ({self.prog('gohttp-static')} {URL} > $d/out; touch $d/done) & ); "
+                  "for i in $(seq 200); do [ -e $d/done ] && break; sleep 0.1; done; cat $d/out; rm -r $d")
+        argv = launcher.command(["/bin/sh", "-c", script], DANTED_URL, ["--mode", "seccomp"])
+        proc = self.topo.run(self.topo.client, ["setpriv", "--reuid=65534", "--regid=65534",
+                                                "--clear-groups", "--", *argv],
+                             env=launcher.clean_env(), timeout=30)
+        self.assertSucceeded(proc, "supervised as nobody")
+        self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        self.assertNoDirectPackets("supervised as nobody")
 
     def test_forced_seccomp_mode_on_a_dynamic_c_program(self):
         # --mode seccomp takes any program; curl makes its connect through libc,
