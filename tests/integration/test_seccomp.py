@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import launcher, netns, servers
@@ -221,6 +222,19 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertTrue(recs, "the UDP echo server saw nothing")
         self.assertIn(recs[-1]["peer"], (netns.PROXY_OUT4, netns.PROXY_OUT6), recs)
         self.assertNoDirectPackets("Go connected UDP")
+
+    def test_quic_style_udp_fails_fast_when_the_proxy_has_no_udp(self):
+        # An http:// proxy carries no UDP: the connect fails with EOPNOTSUPP at
+        # once, before anything is sent (no proxy even listens here), so a QUIC
+        # client falls back to TCP instead of waiting.
+        started = time.monotonic()
+        proc = self.socksify([self.prog("gohttp-static"), "-udp", f"{netns.TARGET4}:443"],
+                             f"http://{netns.PROXY4}:3128")
+        elapsed = time.monotonic() - started
+        self.assertEqual(proc.returncode, 1, describe(proc))
+        self.assertIn(b"operation not supported", proc.stdout, describe(proc))
+        self.assertLess(elapsed, 10, describe(proc))  # a Go start-up under load, no timeout
+        self.assertNoDirectPackets("UDP 443 via an http proxy")
 
     def test_udp_unconnected_sendto_is_refused_not_sent_direct(self):
         proc = self.socksify([self.prog("gohttp-static"), "-udpto", f"{netns.TARGET4}:{servers.ECHO_PORT}"],
