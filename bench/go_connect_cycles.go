@@ -3,6 +3,9 @@
 //
 //	go_connect_cycles plain TARGET_HOST:PORT CYCLES MAX_SECONDS
 //	go_connect_cycles socks5 PROXY_HOST:PORT TARGET_HOST:PORT CYCLES MAX_SECONDS
+//	go_connect_cycles get [PROXY_HOST:PORT] TARGET_HOST:PORT PATH
+//	                  one HTTP/1.0 GET of PATH (go_download.py), through the
+//	                  proxy by its own SOCKS5 when PROXY is given; prints "bytes=N"
 //
 // socks5: the client speaks SOCKS5 itself (no auth, CONNECT to an IPv4
 // target), one message per round trip, as a Go program with its own proxy
@@ -11,6 +14,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -63,7 +67,58 @@ func cpuSeconds() float64 {
 	return tv(ru.Utime) + tv(ru.Stime)
 }
 
+// get: the response's bytes after the header, counted.
+func get(args []string) {
+	proxy := ""
+	if len(args) == 3 {
+		proxy, args = args[0], args[1:]
+	}
+	target, err := net.ResolveTCPAddr("tcp4", args[0])
+	if err != nil {
+		fail("target", err)
+	}
+	var c net.Conn
+	if proxy != "" {
+		c, err = socks5Dial(proxy, target)
+	} else {
+		c, err = net.DialTCP("tcp", nil, target)
+	}
+	if err != nil {
+		fail("connect", err)
+	}
+	fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", args[1], args[0])
+	buf := make([]byte, 256<<10)
+	var total int64
+	header := true
+	var head []byte
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if header {
+				head = append(head, buf[:n]...)
+				if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+					total += int64(len(head) - i - 4)
+					header = false
+				}
+			} else {
+				total += int64(n)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fail("read", err)
+		}
+	}
+	fmt.Printf("bytes=%d\n", total)
+}
+
 func main() {
+	if len(os.Args) > 3 && os.Args[1] == "get" {
+		get(os.Args[2:])
+		return
+	}
 	args := os.Args[1:]
 	if len(args) < 4 || (args[0] == "socks5" && len(args) < 5) {
 		fmt.Fprintln(os.Stderr, "usage: go_connect_cycles plain|socks5 [PROXY] TARGET CYCLES MAX_SECONDS")

