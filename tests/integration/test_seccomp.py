@@ -177,6 +177,14 @@ class SupervisedMode(CapturesLink, IntegrationTest):
                 self.assertEqual(proc.stdout, f"peer {dst}\n".encode())
         self.assertNoDirectPackets("getpeername")
 
+    def test_socket_options_set_before_connect_are_carried(self):
+        # TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF (65536: the kernel reports twice
+        # that) set on the program's socket are on the tunnel that replaces it.
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "opts"],
+                             DANTED_URL)
+        self.assertSucceeded(proc, "musl_connect opts")
+        self.assertEqual(proc.stdout, b"nodelay=1 keepalive=1 rcvbuf=131072\nhello from musl\n")
+
     def test_refused_destination_gives_the_proxy_errno(self):
         # Nothing listens on the target's port 9: danted answers "connection
         # refused" (REP 5), which the program gets as its connect's errno.
