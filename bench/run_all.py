@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt,
-event_loop_block, resolve_names, first_byte) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
+event_loop_block, resolve_names, first_byte, go_connect_cycles, go_download) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
 usage: run_all.py [NAME...]   (default: all)
 """
 
@@ -13,6 +13,8 @@ import connect_cycles  # noqa: E402
 import download  # noqa: E402
 import event_loop_block  # noqa: E402
 import first_byte  # noqa: E402
+import go_connect_cycles  # noqa: E402
+import go_download  # noqa: E402
 import resolve_names  # noqa: E402
 import udp_rtt  # noqa: E402
 import write_devnull  # noqa: E402
@@ -20,7 +22,8 @@ import write_devnull  # noqa: E402
 BENCHES = {"download": download, "connect_cycles": connect_cycles,
            "write_devnull": write_devnull, "udp_rtt": udp_rtt,
            "event_loop_block": event_loop_block, "resolve_names": resolve_names,
-           "first_byte": first_byte}
+           "first_byte": first_byte, "go_connect_cycles": go_connect_cycles,
+           "go_download": go_download}
 
 
 def main(names):

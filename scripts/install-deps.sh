@@ -22,6 +22,9 @@ packages=(
   # a local apt repository for `apt-get update` through socksify (apt-ftparchive,
   # dpkg-deb; apt itself is in every Debian)
   apt-utils dpkg-dev
+  # programs LD_PRELOAD cannot reach, for the supervised (seccomp) mode's tests:
+  # Go clients (cgo and static), a static musl program, a liburing program
+  golang-go musl-tools liburing-dev file
   # test topology (ip netns) and process tools
   iproute2 procps psmisc passwd
 )

@@ -22,6 +22,7 @@
 #include "core/upstream.hpp"
 #include "socks5/handshake.hpp"
 #include "tool/config_report.hpp"
+#include "tool/supervised_launch.hpp"
 
 namespace socksify {
 namespace {
@@ -499,6 +500,7 @@ int run_check(const CheckOptions& options) {
 
   const EffectiveSettings effective = load_effective_settings(process_environment);
   print_configuration(effective, options);
+  print_mode_report();
   Report report;
   if (!effective.settings) {
     for (const auto& e : effective.settings.error()) fmt::print("  error: {}\n", e);

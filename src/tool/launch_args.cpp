@@ -50,8 +50,21 @@ Match take_value(const ValueOption& opt, int argc, const char* const* argv, int&
 constexpr ValueOption kProxy{"-x", "--proxy", "a URL"};
 constexpr ValueOption kConfig{"-f", "--config", "a file"};
 constexpr ValueOption kTarget{"", "--check-target", "HOST:PORT"};
+constexpr ValueOption kMode{"", "--mode", "auto, preload or seccomp"};
 
 }  // namespace
+
+std::optional<LaunchMode> parse_launch_mode(std::string_view text) {
+  if (text == "auto") return LaunchMode::Auto;
+  if (text == "preload") return LaunchMode::Preload;
+  if (text == "seccomp") return LaunchMode::Seccomp;
+  return std::nullopt;
+}
+
+LaunchMode effective_mode(LaunchMode asked, bool static_elf, bool go_program) {
+  if (asked != LaunchMode::Auto) return asked;
+  return static_elf || go_program ? LaunchMode::Seccomp : LaunchMode::Preload;
+}
 
 std::vector<std::string> flag_variables(const LaunchArgs& args) {
   std::vector<std::string> names;
@@ -69,7 +82,7 @@ Result<LaunchArgs, Message> parse_launch_args(int argc, const char* const* argv)
     const std::string_view arg = argv[i];
     std::string value;
     bool matched = false;
-    for (const auto* opt : {&kProxy, &kConfig, &kTarget}) {
+    for (const auto* opt : {&kProxy, &kConfig, &kTarget, &kMode}) {
       const Match m = take_value(*opt, argc, argv, i, value);
       if (m == Match::No) continue;
       if (m == Match::MissingValue) {
@@ -81,6 +94,13 @@ Result<LaunchArgs, Message> parse_launch_args(int argc, const char* const* argv)
       }
       if (opt == &kConfig) out.env.emplace_back("SOCKSIFY_CONF_FILE", value);
       if (opt == &kTarget) out.check_target = value;
+      if (opt == &kMode) {
+        if (!parse_launch_mode(value)) {
+          return Message{
+              fmt::format("--mode wants auto, preload or seccomp, got '{}' (try --help)", value)};
+        }
+        out.env.emplace_back("SOCKSIFY_MODE", value);
+      }
       matched = true;
       break;
     }
@@ -148,6 +168,12 @@ Options:
   -v, --verbose       one line per connection, UDP association and name lookup
                       (destination, rule, proxy chain, outcome, milliseconds);
                       log_format json for one JSON object per line
+      --mode MODE     how the program's calls are reached: preload (LD_PRELOAD),
+                      seccomp (a resident supervisor answers the program's
+                      connect and send calls through seccomp user notification:
+                      Go and static programs) or auto (the default: seccomp for
+                      Go and statically linked programs, preload otherwise).
+                      Default: $SOCKSIFY_MODE
       --check         print the effective configuration and where each setting
                       came from, then test every proxy (TCP, greeting, auth,
                       CONNECT, UDP ASSOCIATE, BIND if on); exit 0 only if all pass

@@ -27,6 +27,13 @@ struct LaunchArgs {
   bool password_in_arguments = false;
 };
 
+// How the program is reached (--mode, SOCKSIFY_MODE): LD_PRELOAD, or the
+// seccomp supervisor (src/supervisor/) for what LD_PRELOAD cannot reach.
+enum class LaunchMode { Auto, Preload, Seccomp };
+std::optional<LaunchMode> parse_launch_mode(std::string_view text);
+// Auto picks seccomp for a statically linked ELF or a Go program.
+LaunchMode effective_mode(LaunchMode asked, bool static_elf, bool go_program);
+
 // The names of the variables set from flags, once each: what --check reports
 // as coming from the command line.
 std::vector<std::string> flag_variables(const LaunchArgs& args);

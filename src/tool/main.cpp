@@ -28,6 +28,7 @@
 #include "tool/name_table_region.hpp"
 #include "tool/program_lookup.hpp"
 #include "tool/resident_parent.hpp"
+#include "tool/supervised_launch.hpp"
 
 #ifndef SOCKSIFY_VERSION
 #error "SOCKSIFY_VERSION must be defined by the build"
@@ -343,6 +344,9 @@ int launch(int argc, char** argv) {
                 "bypass the proxy",
                 reason, *path);
   }
+  // Go and static programs (or any, when asked) run under the seccomp supervisor.
+  if (const auto status = run_supervised_if_chosen(*path, argv + args.program_index))
+    return *status;
   if (statically_linked(*path)) {
     fmt::print(stderr,
                "socksify: warning: {} is statically linked: LD_PRELOAD cannot reach it, its "

@@ -108,15 +108,20 @@ class LauncherContract(IntegrationTest):
         self.assertEqual(len(lines), 1, describe(proc))
         self.assertIn("SOCKSIFY_PROXY", lines[0])
 
-    def test_statically_linked_program_runs_with_a_warning(self):
+    def test_statically_linked_program_runs_with_a_warning_in_preload_mode(self):
         src = os.path.join(self.workdir, "static.c")
         exe = os.path.join(self.workdir, "static-prog")
         with open(src, "w") as fh:
             fh.write("int main(void) { return 4; }\n")
         subprocess.run(["cc", "-static", "-o", exe, src], check=True)
-        proc = self.socksify([exe], DANTED_URL)
+        proc = self.socksify([exe], DANTED_URL, ["--mode", "preload"])
         self.assertEqual(proc.returncode, 4, describe(proc))
         self.assertIn(b"statically linked", proc.stderr, describe(proc))
+        # The default (auto) runs it under the seccomp supervisor instead (test_seccomp):
+        # no warning, the program's own status.
+        supervised = self.socksify([exe], DANTED_URL)
+        self.assertEqual(supervised.returncode, 4, describe(supervised))
+        self.assertNotIn(b"statically linked", supervised.stderr, describe(supervised))
         dynamic = self.socksify(["/bin/true"], DANTED_URL)
         self.assertNotIn(b"statically linked", dynamic.stderr, describe(dynamic))
 

@@ -120,5 +120,33 @@ TEST(LaunchArgs, UsageNamesEveryOption) {
   }
 }
 
+TEST(LaunchArgs, ModeBecomesSocksifyMode) {
+  for (const char* mode : {"auto", "preload", "seccomp"}) {
+    auto r = parse({"--mode", mode, "prog"});
+    ASSERT_TRUE(r.ok()) << r.error().text;
+    EXPECT_THAT(r->env, ElementsAre(Pair("SOCKSIFY_MODE", mode)));
+    EXPECT_EQ(r->program_index, 3);
+  }
+  auto r = parse({"--mode=seccomp", "prog"});
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  EXPECT_THAT(r->env, ElementsAre(Pair("SOCKSIFY_MODE", "seccomp")));
+}
+
+TEST(LaunchArgs, AnUnknownModeIsAnError) {
+  EXPECT_EQ(error_of({"--mode", "ptrace", "prog"}),
+            "--mode wants auto, preload or seccomp, got 'ptrace' (try --help)");
+  EXPECT_EQ(error_of({"--mode"}), "option --mode needs auto, preload or seccomp (try --help)");
+}
+
+TEST(LaunchMode, AutoSupervisesGoAndStaticProgramsOnly) {
+  EXPECT_EQ(effective_mode(LaunchMode::Auto, false, false), LaunchMode::Preload);
+  EXPECT_EQ(effective_mode(LaunchMode::Auto, true, false), LaunchMode::Seccomp);
+  EXPECT_EQ(effective_mode(LaunchMode::Auto, false, true), LaunchMode::Seccomp);
+  EXPECT_EQ(effective_mode(LaunchMode::Preload, true, true), LaunchMode::Preload);
+  EXPECT_EQ(effective_mode(LaunchMode::Seccomp, false, false), LaunchMode::Seccomp);
+  EXPECT_EQ(parse_launch_mode("seccomp"), LaunchMode::Seccomp);
+  EXPECT_EQ(parse_launch_mode("SECCOMP"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace socksify
