@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/cidr.hpp"
+#include "base/endpoint.hpp"
 #include "base/log_level.hpp"
 #include "base/result.hpp"
 #include "config/direct_rule.hpp"
@@ -48,6 +49,10 @@ struct Settings {
   // Destinations reached without the proxy (SOCKSIFY_DIRECT, `direct` lines);
   // loopback is governed by direct_loopback instead. See rules.hpp.
   std::vector<DirectRule> direct_rules;
+  // Where the DNS stub sends, through the proxy over TCP, the questions it does
+  // not answer itself (MX, TXT, SRV...; core/dns_intercept.hpp). Kind::None
+  // (unset): those get an empty NOERROR answer. SOCKSIFY_DNS_UPSTREAM.
+  Endpoint dns_upstream;
 
   bool remote_dns() const { return !proxies.empty() && proxies.front().remote_dns; }
 };

@@ -42,6 +42,7 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   s->local_len = 0;
   s->udp.store(nullptr, std::memory_order_relaxed);
   s->udp_direct_peer.store(false, std::memory_order_relaxed);
+  s->dns.store(nullptr, std::memory_order_relaxed);
   s->pending.store(false, std::memory_order_relaxed);
   s->connect_error = 0;
   s->error_reported = false;
@@ -98,6 +99,9 @@ void FdTable::unref(FdState* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
     release_udp_association(udp);
+  }
+  if (DnsSocket* dns = s->dns.exchange(nullptr, std::memory_order_acq_rel)) {
+    release_dns_socket(dns);
   }
   // The eventfd is one of socksify's own descriptors (src/core/own_fds.hpp).
   if (s->done_fd.load(std::memory_order_relaxed) >= 0) close_own_fd(s->done_fd);

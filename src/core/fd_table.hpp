@@ -21,12 +21,15 @@ namespace socksify {
 
 struct UdpAssociation;  // src/core/udp_association.hpp
 struct ConnectJob;      // src/core/async_connect.cpp
+struct DnsSocket;       // src/core/dns_intercept.cpp
 
 struct FdState {
   // TcpBindCandidate: a TCP socket the program bound to port 0 of a non-loopback
   // address, with `bind on`; TcpBind: it now listens at the proxy (SOCKS BIND,
   // src/core/tcp_bind.hpp), the descriptor being the connection to the proxy.
-  enum class Kind : std::uint8_t { TcpTunnel, Udp, TcpBindCandidate, TcpBind };
+  // DnsTcp: a TCP socket the program connected to a system resolver, under
+  // remote DNS, answered by socksify (src/core/dns_intercept.hpp).
+  enum class Kind : std::uint8_t { TcpTunnel, Udp, TcpBindCandidate, TcpBind, DnsTcp };
   Kind kind = Kind::TcpTunnel;
   std::atomic<int> refs{0};
   // TcpBindCandidate, TcpBind: the address the program bound (to bind again if
@@ -47,6 +50,10 @@ struct FdState {
   // Kind::Udp: connected straight to a destination that is not proxied (the
   // kernel now filters for that peer; datagrams pass through untouched).
   std::atomic<bool> udp_direct_peer{false};
+  // Kind::Udp that sent a query to a system resolver, and Kind::DnsTcp: the
+  // DNS interception's part (src/core/dns_intercept.hpp owns it), made on first
+  // use, released with the state.
+  std::atomic<DnsSocket*> dns{nullptr};
 
   // Kind::TcpTunnel opened by a non-blocking connect(): the handshake runs on a
   // helper thread (src/core/async_connect.cpp) while the program's event loop
@@ -128,5 +135,7 @@ FdTable& fd_table() noexcept;
 // Releases what a state holds beyond itself (a UDP association's control
 // connection) when its last descriptor closes. Defined with the UDP code.
 void release_udp_association(UdpAssociation* udp) noexcept;
+// Likewise the DNS part (its stream end), defined with the DNS interception.
+void release_dns_socket(DnsSocket* dns) noexcept;
 
 }  // namespace socksify

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
@@ -25,12 +26,17 @@ using socksify::tcp_io::busy;
 using socksify::tcp_io::fast_open;
 using socksify::tcp_io::g_handshaking;
 
-// The state of a UDP socket we track, &g_handshaking for a TCP socket still in
-// its SOCKS handshake, or nullptr: pass the call through.
+// The state of a UDP socket we track or of a TCP stream to a resolver that
+// socksify answers (Kind::DnsTcp), &g_handshaking for a TCP socket still in its
+// SOCKS handshake, or nullptr: pass the call through.
+inline bool dns_stream(const FdState* s) {
+  return s != nullptr && s->kind == FdState::Kind::DnsTcp;
+}
+
 inline FdState* udp_or_handshaking(int fd) {
   FdState* s = socksify::fd_table().get(fd);
   if (s == nullptr || socksify::ReentryGuard::active()) return nullptr;
-  if (s->kind == FdState::Kind::Udp) return s;
+  if (s->kind == FdState::Kind::Udp || s->kind == FdState::Kind::DnsTcp) return s;
   return s->pending.load(std::memory_order_acquire) ? &g_handshaking : nullptr;
 }
 
@@ -59,6 +65,21 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
 }
 
+// recvfrom on a socket that may hold a DNS answer of ours: the kernel's
+// datagram, its source the resolver the query went to (dns_intercept.hpp).
+ssize_t recv_dns_answer(int fd, FdState& s, void* buf, size_t len, int flags, sockaddr* addr,
+                        socklen_t* addr_len) {
+  iovec v;
+  msghdr m = one_buffer(buf, len, v);
+  m.msg_name = addr;
+  m.msg_namelen = *addr_len;
+  const ssize_t n = REAL(recvmsg)(fd, &m, flags);
+  if (n < 0) return n;
+  socksify::keeping_errno([&] { socksify::dns_udp_received(s, m); });
+  *addr_len = m.msg_namelen;
+  return n;
+}
+
 }  // namespace
 
 // --- out ---
@@ -67,6 +88,7 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
                              socklen_t addr_len) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
+  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(sendto)(fd, buf, len, flags, addr, addr_len));
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
       iovec v;
@@ -87,6 +109,7 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
+  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(sendmsg)(fd, msg, flags));
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
         !socksify::ReentryGuard::active()) {
@@ -100,7 +123,7 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
-  if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
+  if (s == nullptr || msgs == nullptr || dns_stream(s)) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_sendmmsg(fd, *s, msgs, n, flags); }));
 }
@@ -108,6 +131,7 @@ SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
+  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(send)(fd, buf, len, flags));
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
@@ -116,6 +140,7 @@ SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
+  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(write)(fd, buf, len));
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
@@ -124,6 +149,7 @@ SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
+  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(writev)(fd, iov, count));
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
 }
@@ -135,6 +161,9 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
+      return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
+    }
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
   }
   iovec v;
@@ -152,7 +181,11 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(recvmsg)(fd, msg, flags);
+    const ssize_t n = REAL(recvmsg)(fd, msg, flags);
+    if (n >= 0 && s != nullptr && msg != nullptr && socksify::dns_udp_active(*s)) {
+      socksify::dns_udp_received(*s, *msg);
+    }
+    return n;
   }
   return recv_via_relay(fd, *s, *msg, flags);
 }
@@ -161,7 +194,11 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+    const int got = REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+    if (got > 0 && s != nullptr && socksify::dns_udp_active(*s)) {
+      for (int i = 0; i < got; ++i) socksify::dns_udp_received(*s, msgs[i].msg_hdr);
+    }
+    return got;
   }
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_recvmmsg(fd, *s, msgs, n, flags, timeout); }));
@@ -211,6 +248,10 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
   FdState* s = udp_or_handshaking(fd);
   if (s == &g_handshaking) return busy();
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
+      if (len > buflen) __chk_fail();
+      return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
+    }
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
   }
   if (len > buflen) __chk_fail();
