@@ -54,9 +54,17 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         servers.wait_listening(cls.dns, 53, "udp", what="DNS responder")
         super().start_extra()
 
-    def responder_queries(self) -> list[dict]:
+    def setUp(self):
+        super().setUp()
+        self.dns_seen = len(self.all_responder_queries())
+
+    def all_responder_queries(self) -> list[dict]:
         with open(self.dns_log) as fh:
             return [r for r in map(json.loads, fh) if r["event"] == "query"]
+
+    def responder_queries(self) -> list[dict]:
+        """The queries the server behind the proxy saw during this test."""
+        return self.all_responder_queries()[self.dns_seen:]
 
     def assertNothingLeft(self):
         self.assertNoDnsLeak()
