@@ -10,7 +10,7 @@ packages=(
   # real SOCKS5 servers the integration tests run
   dante-server microsocks tinyproxy
   # real programs the integration tests run through socksify
-  curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client
+  curl wget netcat-openbsd nodejs python3 bind9-dnsutils aria2 openssh-client
   # a real SOCKS4/4a server: OpenSSH's ssh -D (client and server in the proxy namespace)
   openssh-server
   # an FTP server for SOCKS BIND (FTP active mode)
