@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "base/endpoint.hpp"
 #include "core/errno_saver.hpp"
@@ -136,6 +137,10 @@ bool dns_is_injector(const sockaddr* addr, socklen_t len) noexcept {
     if (a[i] != 0) return false;
   }
   return a[15] == 1;
+}
+
+void dns_injector_reset_in_child() noexcept {
+  new (&g_make_mu) std::mutex;
 }
 
 }  // namespace socksify

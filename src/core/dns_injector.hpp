@@ -34,4 +34,8 @@ Status dns_inject(std::span<const std::byte> datagram, const sockaddr_storage& t
 // True when addr (a datagram's source) is one of the injectors.
 bool dns_is_injector(const sockaddr* addr, socklen_t len) noexcept;
 
+// fork: the lock that makes the injectors made anew in the child (the
+// injectors themselves are inherited and shared, as any socket).
+void dns_injector_reset_in_child() noexcept;
+
 }  // namespace socksify

@@ -425,6 +425,14 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
   return sent;
 }
 
+void dns_intercept_reset_in_child() noexcept {
+  dns_resolvers_reset_in_child();
+  dns_injector_reset_in_child();
+  fd_table().for_each_state_in_child([](FdState& s) {
+    if (DnsSocket* d = s.dns.load(std::memory_order_relaxed)) new (&d->mu) std::mutex;
+  });
+}
+
 void release_dns_socket(DnsSocket* d) noexcept {
   if (d == nullptr) return;
   if (d->server.load(std::memory_order_relaxed) >= 0) close_own_fd(d->server);

@@ -69,4 +69,9 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept;
 // The last descriptor of the socket closed (fd_table.cpp).
 void release_dns_socket(DnsSocket* d) noexcept;
 
+// In a forked child (one thread): locks another thread of the parent held at
+// the fork are made anew (the resolv.conf cache, the injector's, and each
+// socket's DNS part, reached through the fd table).
+void dns_intercept_reset_in_child() noexcept;
+
 }  // namespace socksify

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "core/errno_saver.hpp"
@@ -69,6 +70,10 @@ bool is_system_resolver(const Endpoint& dst) noexcept {
     c.seen = now;
   }
   return c.list.contains(dst);
+}
+
+void dns_resolvers_reset_in_child() noexcept {
+  new (&cache().mu) std::mutex;
 }
 
 }  // namespace socksify

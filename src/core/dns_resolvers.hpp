@@ -12,4 +12,7 @@ namespace socksify {
 // every other port. Thread-safe.
 bool is_system_resolver(const Endpoint& dst) noexcept;
 
+// fork: the cache's lock made anew in the child.
+void dns_resolvers_reset_in_child() noexcept;
+
 }  // namespace socksify

@@ -119,6 +119,12 @@ class FdTable {
   // connect. Locks are made anew, and connects in flight fail (ECONNABORTED):
   // the parent's helper finishes them for the parent, which owns them.
   void reset_in_child() noexcept;
+  // In a forked child, after reset_in_child: f(state) for every state made
+  // (live or pooled), for the owners of the parts to renew their own locks.
+  template <class F>
+  void for_each_state_in_child(F&& f) noexcept {
+    for (FdState* s = allocated_; s != nullptr; s = s->next_allocated) f(*s);
+  }
 
  private:
   void unref(FdState* s) noexcept;
