@@ -24,6 +24,7 @@ NAME = "target.test"  # known to the proxy's /etc/hosts only
 DANTED_H = f"socks5h://{netns.PROXY4}:{DANTED_PORT}"
 DANTED_LOCAL = f"socks5://{netns.PROXY4}:{DANTED_PORT}"
 SECOND_NS = "10.200.0.77"  # a second nameserver nobody runs: a packet to it is a leak
+THIRD_NS6 = "fd00:200::77"  # and an IPv6 one (dig's IPv6 sockets are IPV6_V6ONLY)
 DNS_ANSWER = "10.9.8.7"  # what the responder behind the proxy says for every A query
 TXT = "upstream-says-hello"
 FAKE_V4 = ipaddress.ip_network("240.0.0.0/4")
@@ -46,6 +47,7 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         cls.start_danted_resolving({NAME: netns.TARGET4})
         # Two system resolvers: the sentinel's address and one nobody runs.
         cls.topo.set_resolv_conf(cls.topo.client, f"nameserver 127.0.0.1\nnameserver {SECOND_NS}\n"
+                                                  f"nameserver {THIRD_NS6}\n"
                                                   "options timeout:1 attempts:1\n")
         cls.dns_log = os.path.join(cls.workdir, "dns-responder.log")
         cls.dns = cls.topo.spawn(cls.topo.target, [PYTHON, DNS_RESPONDER, "--port", "53", "--tcp",
@@ -95,6 +97,19 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         out = proc.stdout.decode()
         self.assertIn("status: NOERROR", out)
         self.assertIn("SERVER: 127.0.0.1#53(127.0.0.1)", out, describe(proc))
+        self.assertNothingLeft()
+
+    def test_dig_at_each_system_resolver_is_answered_over_udp_and_tcp(self):
+        for server in (SECOND_NS, THIRD_NS6, "127.0.0.53"):
+            for transport in ("+notcp", "+tcp"):
+                proc = self.dig(f"@{server}", transport, NAME)
+                out = proc.stdout.decode()
+                self.assertIn("status: NOERROR", out, describe(proc))
+                self.assertIn(f"SERVER: {server}#53", out, describe(proc))
+                self.assertRegex(out, r"IN\s+A\s+24\d\.", describe(proc))
+            proc = self.dig(f"@{server}", "+short", "AAAA", NAME)
+            self.assertIn(ipaddress.ip_address(proc.stdout.decode().strip()),
+                          ipaddress.ip_network("100::/64"), describe(proc))
         self.assertNothingLeft()
 
     def test_host_and_nslookup_get_fake_addresses(self):
