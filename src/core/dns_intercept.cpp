@@ -28,6 +28,7 @@
 #include "dns/dns_message.hpp"
 #include "dns/dns_stub.hpp"
 #include "dns/name_table_source.hpp"
+#include "dns/system_resolvers.hpp"
 
 namespace socksify {
 
@@ -66,8 +67,20 @@ constexpr int kStreamWaitMs = 200;
 constexpr std::size_t kMaxUdpQuery = 4096;  // a question is at most a few hundred bytes
 
 bool intercepting(const Runtime& rt, const Endpoint& dst) noexcept {
-  return rt.configured() && rt.settings().remote_dns() && rt.names() != nullptr &&
-         !rt.is_proxy(dst) && is_system_resolver(dst);
+  return dst.port() == dns::kDnsPort && rt.configured() && rt.settings().remote_dns() &&
+         rt.names() != nullptr && !rt.is_proxy(dst) && is_system_resolver(dst);
+}
+
+// Every datagram a tracked UDP socket sends asks this first: one load for
+// anything not sent to port 53.
+bool to_dns_port(const sockaddr* sa, socklen_t len) noexcept {
+  if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    return reinterpret_cast<const sockaddr_in*>(sa)->sin_port == htons(dns::kDnsPort);
+  }
+  if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    return reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port == htons(dns::kDnsPort);
+  }
+  return false;
 }
 
 dns::StubOptions stub_options(const Runtime& rt) {
@@ -157,6 +170,7 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
   if (msg.msg_name != nullptr && msg.msg_namelen != 0) {
     to = static_cast<const sockaddr*>(msg.msg_name);
     to_len = msg.msg_namelen;
+    if (!to_dns_port(to, to_len)) return std::nullopt;
     auto dst = Endpoint::from_sockaddr(to, to_len);
     if (!dst || !intercepting(rt, *dst)) return std::nullopt;
   } else if (d != nullptr && d->connected.load(std::memory_order_acquire)) {
