@@ -74,7 +74,8 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         self.assertEqual(self.responder_queries(), [], "a query reached the server behind the proxy")
 
     def assertFake(self, text: str, proc) -> None:
-        self.assertIn(ipaddress.ip_address(text), FAKE_V4, describe(proc))
+        self.assertIn(ipaddress.ip_address(text), FAKE_V4,
+                      proc if isinstance(proc, dict) else describe(proc))
 
     def dig(self, *args: str, env=None):
         proc = self.socksify(["dig", "+time=2", "+tries=1", *args], DANTED_H, env=env)
@@ -169,6 +170,20 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         self.assertEqual(r["peer"], [SECOND_NS, 53])
         self.assertTrue(r["readable"])
         self.assertEqual((r["id"], r["source"]), (0x4321, [SECOND_NS, 53]))
+        self.assertEqual(r["body"].encode(), servers.SMALL_BODY)
+        self.assertServedByName(NAME, since)
+        self.assertNothingLeft()
+
+    def test_sendmsg_sendmmsg_and_write_queries_are_answered(self):
+        since = self.danted.log_size()
+        r = self.query("calls", SECOND_NS, NAME, str(servers.HTTP_PORT))
+        self.assertEqual((r["sendmsg"]["id"], r["sendmsg"]["source"]), (0x6001, [SECOND_NS, 53]))
+        self.assertFake(r["sendmsg"]["answers"][0]["data"], r)
+        self.assertEqual((r["mmsg"]["sent"], r["mmsg"]["received"]), (2, 2), r)
+        self.assertEqual([(a["id"], a["source"]) for a in r["mmsg"]["answers"]],
+                         [(0x7000, [SECOND_NS, 53]), (0x7001, [SECOND_NS, 53])])
+        self.assertEqual(r["write"]["id"], 0x6002)
+        self.assertFake(r["write"]["answers"][0]["data"], r)
         self.assertEqual(r["body"].encode(), servers.SMALL_BODY)
         self.assertServedByName(NAME, since)
         self.assertNothingLeft()
