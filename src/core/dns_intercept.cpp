@@ -157,6 +157,20 @@ void remember(DnsSocket& d, std::span<const std::byte> query, const sockaddr* to
   e.to_len = store_sockaddr(e.to, to, len);
 }
 
+// -d: one line per query taken, saying what became of it.
+void log_query(std::span<const std::byte> message, const sockaddr* to, socklen_t to_len,
+               const dns::StubOutcome& outcome) {
+  if (!log::enabled(LogLevel::Debug)) return;
+  const dns::Query q = dns::parse_query(message);
+  const auto dst = Endpoint::from_sockaddr(to, to_len).value_or(Endpoint{});
+  const std::string_view name = q.has_question && q.question.text_ok ? q.question.name() : "?";
+  const unsigned qtype = q.has_question ? q.question.qtype : 0;
+  const char* what = outcome.action == dns::StubAction::Reply     ? "answered by socksify"
+                     : outcome.action == dns::StubAction::Forward ? "sent to dns_upstream"
+                                                                  : "dropped";
+  log::debug("DNS query for {} (type {}) to {}: {}", name, qtype, dst, what);
+}
+
 }  // namespace
 
 // --- UDP ---
@@ -199,6 +213,7 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
   // Our answers are a few records; a response that would not fit is sent truncated.
   std::byte answer[kMaxUdpQuery];
   const auto outcome = dns::answer_udp(std::span(query, n), source, stub_options(rt), answer);
+  log_query(std::span(query, n), to, to_len, outcome);
   switch (outcome.action) {
     case dns::StubAction::Reply:
       (void)dns_inject(std::span(answer, outcome.size), local, *local_len, v6only);
@@ -413,6 +428,7 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
       if (frame.status != dns::FrameStatus::Ok) break;
       used += frame.size;
       const auto outcome = dns::answer_tcp(frame.message, source, options, out);
+      log_query(frame.message, reinterpret_cast<const sockaddr*>(&d->peer), d->peer_len, outcome);
       if (outcome.action == dns::StubAction::Reply) {
         // Answers are small and the program reads them: a stream that cannot
         // take one is ended, so the program's resolver retries instead of waiting.
