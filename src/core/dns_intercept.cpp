@@ -83,6 +83,13 @@ bool to_dns_port(const sockaddr* sa, socklen_t len) noexcept {
   return false;
 }
 
+// The addresses the stub hands out: the same table getaddrinfo() answers from
+// (today the per-process NameTable; the tree-wide table of issue 10 item 1
+// plugs in here, as another AddressSource).
+dns::NameTableSource table_source(const Runtime& rt) {
+  return dns::NameTableSource(*rt.names());
+}
+
 dns::StubOptions stub_options(const Runtime& rt) {
   dns::StubOptions o;
   o.forward_other_types = rt.settings().dns_upstream.kind() != Endpoint::Kind::None;
@@ -209,7 +216,7 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
   const bool v6only = local.ss_family == AF_INET6 && ipv6_only(fd);
   // The receive side must know about this socket before the answer arrives.
   remember(*d, std::span(query, n), to, to_len);
-  dns::NameTableSource source(*rt.names());
+  dns::NameTableSource source = table_source(rt);
   // Our answers are a few records; a response that would not fit is sent truncated.
   std::byte answer[kMaxUdpQuery];
   const auto outcome = dns::answer_udp(std::span(query, n), source, stub_options(rt), answer);
@@ -421,7 +428,7 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
     }
     std::vector<std::byte> out(dns::kMaxMessage + 2);
     std::size_t used = 0;
-    dns::NameTableSource source(*rt.names());
+    dns::NameTableSource source = table_source(rt);
     const auto options = stub_options(rt);
     for (;;) {
       const auto frame = dns::next_tcp_frame(std::span(d->pending).subspan(used));
