@@ -4,8 +4,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/syscall.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,13 +14,12 @@
 #include <mutex>
 #include <new>
 
+#include "core/futex.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
-#include "core/own_fds.hpp"
 #include "core/real.hpp"
 #include "core/session.hpp"
 #include "core/socket_stream.hpp"
-#include "core/tcp_bind.hpp"
 #include "core/vfork_child.hpp"
 
 namespace socksify {
@@ -29,45 +27,20 @@ namespace socksify {
 // The handshake of one connect(), run by a pool worker on the program's own
 // descriptor number (no dup: a dup would count against the program's
 // RLIMIT_NOFILE and outlive a close()). close() of the last descriptor cancels
-// it synchronously; see close_pending().
-struct ConnectJob {
-  int fd;
+// it synchronously; see close_pending(). Its phases and references are
+// HandshakeJob's (src/core/connect_state.hpp); this adds what the pool needs.
+struct ConnectJob : HandshakeJob {
+  ConnectJob(int fd, FdState* s, const Endpoint& to, bool waits) noexcept
+      : HandshakeJob(fd), state(s), target(to), blocking(waits) {}
   FdState* state;
   Endpoint target;
-  bool blocking;  // a blocking connect() waits for it
-  // The futex word close() waits on: the worker's hold on `fd`.
-  std::atomic<std::uint32_t> phase{0};
-  std::atomic<bool> cancelled{false};
-  std::atomic<int> phase_waiters{0};  // close()s waiting on phase: wake only then
-  int refs = 1;                // the worker's, plus close() calls looking at it; under state->mu
+  bool blocking;               // a blocking connect() waits for it
   ConnectJob* next = nullptr;  // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
   ConnectJob* next_active = nullptr;  // numbers held after a close())
 };
 
 namespace {
-
-// ConnectJob::phase. Queued -> Running -> Released (fd no longer touched), or
-// Queued -> Skipped (closed before a worker took it). kHeld is or'ed in when the
-// program closed `fd` while another descriptor still refers to the socket: the
-// number then stays open, ours, until the worker is done with it.
-constexpr std::uint32_t kQueued = 0, kRunning = 1, kReleased = 2, kSkipped = 3, kHeld = 4;
-
-// libc's syscall(), called through a type that may throw: glibc declares it
-// __THROW (noexcept in C++), and a cancellation unwinding out of a call site
-// the compiler took for noexcept would terminate the program. Not through our
-// own syscall hook either (declared the same way).
-using SyscallFn = long (*)(long, ...);
-
-long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
-  const auto call = reinterpret_cast<SyscallFn>(REAL(syscall));
-  return call(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op | FUTEX_PRIVATE_FLAG, value,
-              nullptr, nullptr, 0);
-}
-
-void wake_all(std::atomic<std::uint32_t>* word) {
-  futex(word, FUTEX_WAKE, INT32_MAX);
-}
 
 std::atomic<int> g_pending{0};
 std::atomic<int> g_held{0};  // jobs whose number close() left open for them
@@ -111,20 +84,6 @@ void unlink_active(Pool& p, ConnectJob* job) {
   if (job->next_active != nullptr) job->next_active->prev_active = job->prev_active;
 }
 
-// Closes the handshake's eventfd once it is over and no poll() holds it. Called
-// with s->mu held: pollers take and leave it, and finish() ends the handshake,
-// under that lock, so whoever is last closes it, before a poll() returns to
-// the program (which must never see our descriptor outlive the handshake).
-void close_done_fd_if_idle_locked(FdState* s) {
-  if (s->pending.load() || s->pollers.load() != 0) return;
-  if (s->done_fd.load() >= 0) close_own_fd(s->done_fd);  // ours: src/core/own_fds.hpp
-}
-
-// Drops one reference to job (s->mu held); true when it was the last.
-bool unref_job_locked(ConnectJob* job) {
-  return --job->refs == 0;
-}
-
 void delete_job(ConnectJob* job) {
   Pool& p = pool();
   {
@@ -135,65 +94,37 @@ void delete_job(ConnectJob* job) {
 }
 
 // The worker's hold on job->fd ends: close() may now let the kernel free it.
-// A number close() left to us (kHeld) is closed here.
+// A number close() left to us (held) is closed here.
 void release_fd(ConnectJob* job) {
-  const int fd = job->fd;
-  const std::uint32_t old = job->phase.exchange(kReleased);
-  if (job->phase_waiters.load() != 0) wake_all(&job->phase);
-  if (old & kHeld) {
-    REAL(close)(fd);
+  if (job->release()) {
+    REAL(close)(job->fd());
     g_held.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
 // Publishes the outcome, re-arms the program's epoll registrations, then lets
-// go of the number. s->job stays set until then, so a close() meanwhile waits
-// for us (close_pending) instead of freeing a number we still use.
+// go of the number. The state keeps the job until then, so a close() meanwhile
+// waits for us (close_pending) instead of freeing a number we still use.
 // took_fd: the worker ran the handshake on job.fd (not skipped by close()).
 void finish(ConnectJob& job, int error, bool took_fd) {
-  FdState* s = job.state;
-  FdState::Watcher watchers[FdState::kMaxWatchers];
-  int n = 0;
-  {
-    // Under the lock, so that an epoll_ctl either lands in the watchers we
-    // copy here or sees the handshake over and registers for real, and a
-    // poll() either made its eventfd before (we wake it) or sees it over.
-    std::lock_guard lock(s->mu);
-    s->connect_error = error;
-    s->error_reported = false;
-    // Registrations are re-armed on job.fd only while that number is still
-    // the program's (not cancelled, not closed and held for us).
-    const bool rearm = took_fd && !job.cancelled.load(std::memory_order_acquire) &&
-                       !(job.phase.load(std::memory_order_acquire) & kHeld);
-    n = rearm ? s->n_watchers : 0;
-    for (int i = 0; i < n; ++i) watchers[i] = s->watchers[i];
-    s->n_watchers = 0;
-    s->pending.store(false);
-    s->settled.fetch_add(1, std::memory_order_release);
-    if (const int done_fd = s->done_fd.load(); done_fd >= 0) {
-      const std::uint64_t one = 1;
-      ssize_t ignored = REAL(write)(done_fd, &one, sizeof one);
-      (void)ignored;
-    }
-    close_done_fd_if_idle_locked(s);
-  }
+  ConnectState& c = job.state->connect;
+  ConnectState::Watcher watchers[ConnectState::kMaxWatchers];
+  // Registrations are re-armed on job.fd only while that number is still the
+  // program's (not cancelled, not closed and held for us).
+  const int n = c.settle(error, [&] { return took_fd && !job.cancelled() && !job.held(); },
+                         watchers);
   // A blocking connect() may be waiting for this outcome (only those wait).
-  if (s->blocking_connect) wake_all(&s->settled);
+  if (c.blocking()) futex_wake_all(&c.generation());
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
-    if (REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_ADD, job.fd, &watchers[i].ev) != 0 &&
+    if (REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_ADD, job.fd(), &watchers[i].ev) != 0 &&
         errno == EEXIST) {
-      REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_MOD, job.fd, &watchers[i].ev);
+      REAL(epoll_ctl)(watchers[i].epfd, EPOLL_CTL_MOD, job.fd(), &watchers[i].ev);
     }
   }
   if (took_fd) release_fd(&job);  // while our reference keeps job alive
-  bool last = false;
-  {
-    std::lock_guard lock(s->mu);
-    s->job.store(nullptr, std::memory_order_release);
-    last = unref_job_locked(&job);
-  }
+  const bool last = c.end_job(&job);
   // Counted until here, not until published: close_range() scans while any is.
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   if (last) delete_job(&job);
@@ -201,23 +132,20 @@ void finish(ConnectJob& job, int error, bool took_fd) {
 
 void run(ConnectJob* job) {
   // Take the job unless close() skipped it (then fd is not ours to touch).
-  std::uint32_t p = job->phase.load(std::memory_order_acquire);
-  while (p != kSkipped &&
-         !job->phase.compare_exchange_weak(p, (p & kHeld) | kRunning, std::memory_order_acq_rel)) {
-  }
   FdState* s = job->state;
-  if (p == kSkipped) {
+  if (!job->take()) {
     finish(*job, ECANCELED, false);
     fd_table().put(s);
     return;
   }
-  t_handshake_cancelled = &job->cancelled;
-  log::t_quiet_if = &job->cancelled;
-  auto reply = open_session(job->fd, socks5::Command::Connect, job->target,
+  t_handshake_cancelled = job->cancelled_flag();
+  log::t_quiet_if = job->cancelled_flag();
+  auto reply = open_session(job->fd(), socks5::Command::Connect, job->target,
                             /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
   log::t_quiet_if = nullptr;
-  if (reply) tcp_bind_remember_origin(s, reply->bound);  // before finish() publishes
+  // Before finish() publishes: getsockname may answer with it (tcp_bind.hpp).
+  if (reply) s->connect.set_proxy_end(reply->bound, s->peer.family());
   finish(*job, reply ? 0 : reply.error().code, true);
   fd_table().put(s);
 }
@@ -324,7 +252,7 @@ void forget_pending_in_child() noexcept {
   Pool& p = pool();
   if (g_held.load(std::memory_order_relaxed) != 0) {
     for (ConnectJob* job = p.active; job != nullptr; job = job->next_active) {
-      if (job->phase.load(std::memory_order_relaxed) & kHeld) REAL(close)(job->fd);
+      if (job->held()) REAL(close)(job->fd());
     }
     g_held.store(0, std::memory_order_relaxed);
   }
@@ -336,15 +264,12 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocki
   // bench/event_loop_block): the eventfd is made only if a poll() waits.
   ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, blocking};
   if (job == nullptr) return false;
-  s->connect_error = 0;
-  s->job.store(job, std::memory_order_relaxed);
-  s->pending.store(true, std::memory_order_release);
+  s->connect.begin(job, blocking);
   g_pending.fetch_add(1, std::memory_order_relaxed);
   fd_table().hold(s);
   if (dispatch(job)) return true;
 
-  s->job.store(nullptr, std::memory_order_relaxed);
-  s->pending.store(false, std::memory_order_release);
+  s->connect.abandon();
   g_pending.fetch_sub(1, std::memory_order_relaxed);
   fd_table().put(s);
   delete job;
@@ -357,9 +282,7 @@ namespace {
 // SO_ERROR again). Out of line: await_handshake's own frame must hold nothing
 // to destroy while it waits (see there).
 __attribute__((noinline)) Status take_outcome(FdState* s) noexcept {
-  std::lock_guard lock(s->mu);
-  s->error_reported = true;
-  if (s->connect_error != 0) return Errno{s->connect_error};
+  if (const int e = s->connect.take_outcome(); e != 0) return Errno{e};
   return {};
 }
 
@@ -378,8 +301,8 @@ Status await_handshake(FdState* s) {
   // the wait, no try/catch, no noexcept): the unwind has nothing of ours to undo.
   const auto set_cancel_type = reinterpret_cast<SetCancelTypeFn>(&pthread_setcanceltype);
   for (;;) {
-    const std::uint32_t seen = s->settled.load(std::memory_order_acquire);
-    if (!s->pending.load(std::memory_order_acquire)) break;
+    const std::uint32_t seen = s->connect.generation().load(std::memory_order_acquire);
+    if (!s->connect.connecting()) break;
     // A cancellation point, like the kernel's connect(): glibc acts on a
     // cancel only while the type is asynchronous, as its own blocking calls
     // set it around the syscall. FUTEX_WAIT without a timeout is restarted
@@ -391,7 +314,7 @@ Status await_handshake(FdState* s) {
     t_async_cancel_frame = &old_type;
     set_cancel_type(PTHREAD_CANCEL_ASYNCHRONOUS, &old_type);
     t_async_cancel_old_type = old_type;
-    const long rc = futex(&s->settled, FUTEX_WAIT, seen);
+    const long rc = futex(&s->connect.generation(), FUTEX_WAIT, seen);
     const int err = errno;
     set_cancel_type(old_type, &old_type);
     t_async_cancel_frame = nullptr;
@@ -402,49 +325,26 @@ Status await_handshake(FdState* s) {
 
 bool close_pending(int fd, FdState* s) noexcept {
   if (!in_owner_process()) return false;  // a vfork child: see in_owner_process
-  ConnectJob* job = nullptr;
-  bool last_descriptor = false;
-  {
-    std::lock_guard lock(s->mu);
-    s->n_watchers = 0;  // the number may be reused: its epoll registrations go
-    job = s->job.load(std::memory_order_relaxed);
-    if (job == nullptr) return false;
-    ++job->refs;
-    // Descriptors plus the worker's hold: 2 means this is the socket's last.
-    last_descriptor = s->refs.load(std::memory_order_relaxed) <= 2;
-  }
+  HandshakeJob* job = s->connect.pin_for_close();
+  if (job == nullptr) return false;
+  // Descriptors plus the worker's hold: 2 means this is the socket's last.
+  const bool last_descriptor = s->refs.load(std::memory_order_relaxed) <= 2;
   bool keep_open = false;
   if (last_descriptor) {
     // Nobody can use this handshake any more: stop it now, before the number
     // can be reused. shutdown() wakes the worker's poll() at once.
-    job->cancelled.store(true, std::memory_order_release);
-    std::uint32_t p = kQueued;
-    if (!job->phase.compare_exchange_strong(p, kSkipped, std::memory_order_acq_rel) &&
-        (p & ~kHeld) == kRunning) {
+    if (job->cancel() == HandshakeJob::Cancel::Running) {
       ::shutdown(fd, SHUT_RDWR);
-      job->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
-      while (((p = job->phase.load()) & ~kHeld) == kRunning) futex(&job->phase, FUTEX_WAIT, p);
-      job->phase_waiters.fetch_sub(1);
+      job->wait_until_released();
     }
-  } else if (job->fd == fd) {
+  } else if (job->fd() == fd && job->hold()) {
     // Another descriptor goes on with the handshake, which works on this
     // number: keep it open (ours now, close-on-exec) until the worker is done.
-    std::uint32_t p = job->phase.load(std::memory_order_acquire);
-    while ((p == kQueued || p == kRunning) &&
-           !job->phase.compare_exchange_weak(p, p | kHeld, std::memory_order_acq_rel)) {
-    }
-    if (p == kQueued || p == kRunning) {
-      keep_open = true;
-      g_held.fetch_add(1, std::memory_order_relaxed);
-      REAL(fcntl)(fd, F_SETFD, FD_CLOEXEC);
-    }
+    keep_open = true;
+    g_held.fetch_add(1, std::memory_order_relaxed);
+    REAL(fcntl)(fd, F_SETFD, FD_CLOEXEC);
   }
-  bool free_job = false;
-  {
-    std::lock_guard lock(s->mu);
-    free_job = unref_job_locked(job);
-  }
-  if (free_job) delete_job(job);
+  if (s->connect.unpin(job)) delete_job(static_cast<ConnectJob*>(job));
   return keep_open;
 }
 
@@ -461,89 +361,15 @@ void wait_for_held(unsigned first, unsigned last) noexcept {
       std::lock_guard lock(pl.mu);
       for (ConnectJob* job = pl.active; job != nullptr && found == nullptr;
            job = job->next_active) {
-        const auto n = static_cast<unsigned>(job->fd);
-        if ((job->phase.load(std::memory_order_acquire) & kHeld) && n >= first && n <= last) {
-          found = job;
-        }
+        const auto n = static_cast<unsigned>(job->fd());
+        if (job->held() && n >= first && n <= last) found = job;
       }
       if (found == nullptr) return;
-      std::lock_guard state_lock(found->state->mu);
-      ++found->refs;
+      found->state->connect.pin(found);
     }
-    std::uint32_t p;
-    found->phase_waiters.fetch_add(1);  // before the phase is read: see release_fd
-    while ((p = found->phase.load()) & kHeld) futex(&found->phase, FUTEX_WAIT, p);
-    found->phase_waiters.fetch_sub(1);
-    bool free_job = false;
-    {
-      std::lock_guard lock(found->state->mu);
-      free_job = unref_job_locked(found);
-    }
-    if (free_job) delete_job(found);
+    found->wait_until_unheld();
+    if (found->state->connect.unpin(found)) delete_job(found);
   }
-}
-
-void forget_watchers(FdState* s) noexcept {
-  std::lock_guard lock(s->mu);
-  s->n_watchers = 0;
-}
-
-int hold_done_fd(FdState* s) noexcept {
-  std::lock_guard lock(s->mu);  // against finish(): see there
-  if (!s->pending.load()) return -1;
-  int done_fd = s->done_fd.load();
-  if (done_fd < 0) {
-    // One of ours (src/core/own_fds.hpp): moved high, out of the program's reach.
-    done_fd = adopt_own_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), s->done_fd);
-    if (done_fd < 0) return -1;
-  }
-  s->pollers.fetch_add(1);
-  return done_fd;
-}
-
-void release_done_fd(FdState* s) noexcept {
-  std::lock_guard lock(s->mu);
-  s->pollers.fetch_sub(1);
-  close_done_fd_if_idle_locked(s);
-}
-
-int epoll_ctl_pending(FdState* s, int epfd, int op, int fd, epoll_event* ev) noexcept {
-  std::lock_guard lock(s->mu);
-  if (!s->pending.load(std::memory_order_acquire)) return REAL(epoll_ctl)(epfd, op, fd, ev);
-  int found = -1;
-  for (int i = 0; i < s->n_watchers; ++i) {
-    if (s->watchers[i].epfd == epfd) found = i;
-  }
-  // Until the tunnel is ready the socket is kept out of the program's epoll set
-  // entirely: epoll reports EPOLLHUP/EPOLLERR whatever the mask, and a socket
-  // not yet connected to the proxy is "hung up". The registration is recorded
-  // here and made for real when the handshake ends. Registrations made before
-  // connect() are the kernel's and pass through.
-  switch (op) {
-    case EPOLL_CTL_ADD:
-      if (ev == nullptr) break;
-      if (found >= 0) {
-        errno = EEXIST;
-        return -1;
-      }
-      if (s->n_watchers == FdState::kMaxWatchers) {
-        errno = ENOSPC;
-        return -1;
-      }
-      s->watchers[s->n_watchers++] = {epfd, *ev};
-      return 0;
-    case EPOLL_CTL_MOD:
-      if (found < 0 || ev == nullptr) break;
-      s->watchers[found].ev = *ev;
-      return 0;
-    case EPOLL_CTL_DEL:
-      if (found < 0) break;
-      s->watchers[found] = s->watchers[--s->n_watchers];
-      return 0;
-    default:
-      break;
-  }
-  return REAL(epoll_ctl)(epfd, op, fd, ev);
 }
 
 }  // namespace socksify

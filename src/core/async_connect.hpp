@@ -5,14 +5,10 @@
 // the readiness calls (poll, ppoll, select, pselect, epoll) must not report the socket writable, or
 // the program would write into the middle of the handshake: they watch an eventfd in its place
 // instead, and epoll registrations are held back and re-armed by the helper thread when it
-// finishes. SO_ERROR then reports the SOCKS outcome.
+// finishes. SO_ERROR then reports the SOCKS outcome. The socket's side of all this (connecting,
+// outcome, eventfd, held-back registrations) is its ConnectState (src/core/connect_state.hpp);
+// this file is the pool of workers and the waits.
 #pragma once
-
-#include <poll.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/select.h>
-#include <time.h>
 
 #include "base/endpoint.hpp"
 #include "base/result.hpp"
@@ -50,32 +46,8 @@ Status await_handshake(FdState* s);
 // with the handshake, which works on this number; the worker closes it later.
 bool close_pending(int fd, FdState* s) noexcept;
 
-// Whether close() must go through close_pending: a handshake queued, running,
-// or finishing (its outcome published, the worker still re-arming epoll
-// registrations on the number).
-inline bool has_handshake(const FdState* s) noexcept {
-  return s->pending.load(std::memory_order_acquire) ||
-         s->job.load(std::memory_order_acquire) != nullptr;
-}
-
 // dup2/dup3 onto, or close_range over, numbers in [first, last]: waits until no
 // worker holds one of them (see close_pending). One atomic load when none does.
 void wait_for_held(unsigned first, unsigned last) noexcept;
-
-// The program closes a descriptor whose handshake may still run: forget its
-// epoll registrations (the number may be reused) before the kernel frees it.
-void forget_watchers(FdState* s) noexcept;
-
-// For poll/select (core/pending_poll.cpp): the eventfd that stands in for a
-// pending socket inside one poll(), made on first use, readable once the
-// handshake is over. -1 when the handshake is already over (poll the socket
-// itself) or no eventfd could be had. Each descriptor returned must be given
-// back with release_done_fd(s) before the poll() returns to the program: the
-// last one out closes it once the handshake is over.
-int hold_done_fd(FdState* s) noexcept;
-void release_done_fd(FdState* s) noexcept;
-
-// epoll_ctl on a pending descriptor: registers it with readiness held back.
-int epoll_ctl_pending(FdState* s, int epfd, int op, int fd, epoll_event* ev) noexcept;
 
 }  // namespace socksify

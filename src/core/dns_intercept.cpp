@@ -97,15 +97,12 @@ dns::StubOptions stub_options(const Runtime& rt) {
 }
 
 DnsSocket* dns_part(FdState& s) {
-  DnsSocket* d = s.dns.load(std::memory_order_acquire);
-  if (d != nullptr) return d;
+  if (DnsSocket* d = s.dns.get()) return d;
   auto* made = new (std::nothrow) DnsSocket;
   if (made == nullptr) return nullptr;
-  if (!s.dns.compare_exchange_strong(d, made, std::memory_order_acq_rel)) {
-    delete made;
-    return d;
-  }
-  return made;
+  DnsSocket* in_place = s.dns.publish(made);
+  if (in_place != made) delete made;
+  return in_place;
 }
 
 bool ipv6_only(int fd) {
@@ -185,7 +182,7 @@ void log_query(std::span<const std::byte> message, const sockaddr* to, socklen_t
 std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr& msg,
                                                 int /*flags*/) {
   const Runtime& rt = Runtime::get();
-  DnsSocket* d = s.dns.load(std::memory_order_acquire);
+  DnsSocket* d = s.dns.get();
   const sockaddr* to = nullptr;
   socklen_t to_len = 0;
   if (msg.msg_name != nullptr && msg.msg_namelen != 0) {
@@ -241,11 +238,11 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
 }
 
 std::optional<Status> dns_udp_connect(int fd, FdState& s, const sockaddr* addr, socklen_t len) {
-  DnsSocket* d = s.dns.load(std::memory_order_acquire);
+  DnsSocket* d = s.dns.get();
   auto dst = Endpoint::from_sockaddr(addr, len);
   if (!dst || !intercepting(Runtime::get(), *dst)) {
     if (d != nullptr && d->connected.exchange(false, std::memory_order_acq_rel)) {
-      s.peer_len = 0;
+      s.peer.clear();
     }
     return std::nullopt;
   }
@@ -265,21 +262,21 @@ std::optional<Status> dns_udp_connect(int fd, FdState& s, const sockaddr* addr, 
   }
   d->connected.store(true, std::memory_order_release);
   // getpeername() names the resolver (shim/peer.cpp reads the state's peer).
-  s.peer_len = store_sockaddr(s.peer, addr, len);
+  s.peer.set(addr, len);
   return Status{};
 }
 
 bool dns_udp_connected(const FdState& s) noexcept {
-  const DnsSocket* d = s.dns.load(std::memory_order_acquire);
+  const DnsSocket* d = s.dns.get();
   return d != nullptr && d->connected.load(std::memory_order_acquire);
 }
 
 bool dns_udp_active(const FdState& s) noexcept {
-  return s.dns.load(std::memory_order_acquire) != nullptr;
+  return s.dns.get() != nullptr;
 }
 
 void dns_udp_received(const FdState& s, msghdr& msg) noexcept {
-  DnsSocket* d = s.dns.load(std::memory_order_acquire);
+  DnsSocket* d = s.dns.get();
   if (d == nullptr || msg.msg_name == nullptr) return;
   const auto* from = static_cast<const sockaddr*>(msg.msg_name);
   if (!dns_is_injector(from, msg.msg_namelen)) return;
@@ -396,7 +393,7 @@ std::optional<Status> dns_tcp_connect(int fd, const sockaddr* addr, socklen_t le
   }
   own_fds().hand_over(server, d->server);
   d->peer_len = store_sockaddr(d->peer, addr, len);
-  s->peer_len = store_sockaddr(s->peer, addr, len);  // getpeername() names the resolver
+  s->peer.set(addr, len);  // getpeername() names the resolver
   if (in_progress != 0) return Status(Errno{in_progress});
   return Status{};
 }
@@ -404,7 +401,7 @@ std::optional<Status> dns_tcp_connect(int fd, const sockaddr* addr, socklen_t le
 ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
   if (sent <= 0) return sent;
   ErrnoSaver keep;
-  DnsSocket* d = s.dns.load(std::memory_order_acquire);
+  DnsSocket* d = s.dns.get();
   if (d == nullptr) return sent;
   ReentryGuard guard;
   const Runtime& rt = Runtime::get();
@@ -465,9 +462,10 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
 void dns_intercept_reset_in_child() noexcept {
   dns_resolvers_reset_in_child();
   dns_injector_reset_in_child();
-  fd_table().for_each_state_in_child([](FdState& s) {
-    if (DnsSocket* d = s.dns.load(std::memory_order_relaxed)) new (&d->mu) std::mutex;
-  });
+}
+
+void dns_socket_reset_in_child(DnsSocket* d) noexcept {
+  new (&d->mu) std::mutex;
 }
 
 void release_dns_socket(DnsSocket* d) noexcept {

@@ -66,12 +66,12 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept;
 
 // --- lifecycle ---
 
-// The last descriptor of the socket closed (fd_table.cpp).
-void release_dns_socket(DnsSocket* d) noexcept;
+// (release_dns_socket and dns_socket_reset_in_child, the DNS part's life, are
+// declared in dns_state.hpp.)
 
 // In a forked child (one thread): locks another thread of the parent held at
-// the fork are made anew (the resolv.conf cache, the injector's, and each
-// socket's DNS part, reached through the fd table).
+// the fork are made anew (the resolv.conf cache's, the injector's; each
+// socket's own through FdState::reset_in_child).
 void dns_intercept_reset_in_child() noexcept;
 
 }  // namespace socksify

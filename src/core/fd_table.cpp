@@ -1,11 +1,6 @@
 #include "core/fd_table.hpp"
 
-#include <errno.h>
-
 #include <new>
-
-#include "core/own_fds.hpp"
-#include "core/real.hpp"
 
 namespace socksify {
 
@@ -33,24 +28,7 @@ FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
     s->next_allocated = allocated_;
     allocated_ = s;
   }
-  s->kind = kind;
-  s->peer = {};
-  s->peer_len = 0;
-  s->bound = {};
-  s->bound_len = 0;
-  s->local = {};
-  s->local_len = 0;
-  s->udp.store(nullptr, std::memory_order_relaxed);
-  s->udp_direct_peer.store(false, std::memory_order_relaxed);
-  s->dns.store(nullptr, std::memory_order_relaxed);
-  s->pending.store(false, std::memory_order_relaxed);
-  s->connect_error = 0;
-  s->error_reported = false;
-  s->done_fd.store(-1, std::memory_order_relaxed);
-  s->pollers.store(0, std::memory_order_relaxed);
-  s->job.store(nullptr, std::memory_order_relaxed);
-  s->blocking_connect = false;
-  s->n_watchers = 0;
+  s->reset(kind);
   s->next_free = nullptr;
   s->refs.store(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -83,28 +61,12 @@ void FdTable::release_range(unsigned first, unsigned last) noexcept {
 void FdTable::reset_in_child() noexcept {
   // The child has one thread: nothing else can touch these states now.
   new (&pool_mu_) std::mutex;
-  for (FdState* s = allocated_; s != nullptr; s = s->next_allocated) {
-    new (&s->mu) std::mutex;
-    new (&s->udp_mu) std::mutex;
-    if (s->pending.load(std::memory_order_relaxed)) {
-      s->pending.store(false, std::memory_order_relaxed);
-      s->connect_error = ECONNABORTED;
-      s->error_reported = false;
-      s->n_watchers = 0;
-    }
-  }
+  for (FdState* s = allocated_; s != nullptr; s = s->next_allocated) s->reset_in_child();
 }
 
 void FdTable::unref(FdState* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (UdpAssociation* udp = s->udp.exchange(nullptr, std::memory_order_acq_rel)) {
-    release_udp_association(udp);
-  }
-  if (DnsSocket* dns = s->dns.exchange(nullptr, std::memory_order_acq_rel)) {
-    release_dns_socket(dns);
-  }
-  // The eventfd is one of socksify's own descriptors (src/core/own_fds.hpp).
-  if (s->done_fd.load(std::memory_order_relaxed) >= 0) close_own_fd(s->done_fd);
+  s->release();
   live_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard lock(pool_mu_);
   s->next_free = free_;

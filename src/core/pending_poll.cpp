@@ -77,7 +77,7 @@ class StandIns {
       p.fd = data_[k].fd;
       p.events = data_[k].events;
       p.revents = 0;
-      release_done_fd(data_[k].state);
+      data_[k].state->connect.release_done_fd();
     }
     n_ = 0;
   }
@@ -94,7 +94,7 @@ class StandIns {
 
 bool is_pending(const pollfd& p) {
   const FdState* s = fd_table().get(p.fd);
-  return s != nullptr && s->pending.load(std::memory_order_acquire);
+  return s != nullptr && s->connecting();
 }
 
 // How many entries need a stand-in: counted first only when more than the
@@ -115,7 +115,7 @@ int poll_pending(pollfd* fds, nfds_t n, int timeout_ms, const timespec* ts, cons
   for (nfds_t i = 0; i < n && !swaps.full(); ++i) {
     if (!is_pending(fds[i])) continue;
     FdState* s = fd_table().get(fds[i].fd);
-    const int done_fd = hold_done_fd(s);
+    const int done_fd = s->connect.hold_done_fd();
     if (done_fd < 0) continue;  // over already, or no eventfd: poll the socket itself
     swaps.add(s, i, done_fd);
   }

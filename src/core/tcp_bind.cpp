@@ -27,8 +27,8 @@ socklen_t as_sockaddr(const Endpoint& ep, int family, sockaddr_storage& out) {
   return (family == AF_INET6 ? ep.v4_mapped() : ep).to_sockaddr(out);
 }
 
-std::optional<Endpoint> bound_endpoint(const FdState& s) {
-  return Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&s.bound), s.bound_len);
+std::optional<Endpoint> bound_endpoint(const BindState& b) {
+  return Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.bound()), b.bound_len());
 }
 
 // `replacement` takes fd's place: same descriptor number, same close-on-exec and
@@ -62,8 +62,8 @@ Result<int> fresh_socket(int family, const sockaddr_storage& addr, socklen_t len
 // The BIND request: a connection to the proxy replaces the program's socket,
 // and the proxy's first reply says where it listens.
 Status open_bind(int fd, FdState* s) {
-  const int family = s->bound.ss_family;
-  const auto shown = bound_endpoint(*s);
+  const int family = s->bind.family();
+  const auto shown = bound_endpoint(s->bind);
   // RFC 1928 §4: DST would be the expected peer, which a listener does not know
   // yet: the unspecified address, which proxies take as "any".
   const Endpoint any = family == AF_INET6 ? Endpoint::ipv6(std::array<std::uint8_t, 16>{}, 0)
@@ -74,7 +74,7 @@ Status open_bind(int fd, FdState* s) {
                             shown ? &*shown : nullptr);
   if (!reply) {
     REAL(close)(p);
-    s->connect_error = reply.error().code;  // getsockname no longer tries (see there)
+    s->bind.open_failed(reply.error().code);  // getsockname no longer tries (see there)
     return reply.error();
   }
   Endpoint where = reply->bound;
@@ -98,7 +98,7 @@ Status open_bind(int fd, FdState* s) {
     return Errno{EPROTO};
   }
   if (Status swapped = swap_in(fd, p); !swapped) return swapped;
-  s->local_len = store_sockaddr(s->local, &local, local_len);
+  s->bind.listening_at(local, local_len);
   s->kind = FdState::Kind::TcpBind;
   if (log::enabled(LogLevel::Debug)) log::debug("fd {} listens at the proxy: {}", fd, where);
   return {};
@@ -185,19 +185,10 @@ int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
         addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (REAL(bind)(fd, reinterpret_cast<sockaddr*>(&any), any_len) != 0) return kernels();
   }
-  FdState* s = fd_table().create(fd, FdState::Kind::TcpBindCandidate);
-  if (s != nullptr) {
-    s->bound_len = store_sockaddr(s->bound, addr, len);
+  if (FdState* s = fd_table().create(fd, FdState::Kind::TcpBindCandidate)) {
+    s->bind.remember_bound(addr, len);
   }
   return 0;
-}
-
-void tcp_bind_remember_origin(FdState* s, const Endpoint& bound) noexcept {
-  if (s == nullptr || !bound.is_ip() || bound.is_unspecified()) return;
-  if (!Runtime::get().settings().bind) return;
-  sockaddr_storage ss{};
-  const socklen_t n = as_sockaddr(bound, s->peer.ss_family, ss);
-  s->local_len = store_sockaddr(s->local, &ss, n);
 }
 
 std::optional<Status> tcp_bind_listen(int fd) noexcept {
@@ -213,16 +204,14 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
   FdState* s = fd_table().get(fd);
   if (s == nullptr) return std::nullopt;
   if (s->kind == FdState::Kind::TcpTunnel) {
-    if (s->local_len == 0 || s->pending.load(std::memory_order_acquire) || s->connect_error != 0) {
-      return std::nullopt;
-    }
-    copy_sockaddr_out(addr, len, s->local, s->local_len);
+    // The proxy's end of the tunnel (kept by the connect), once it stands.
+    if (!Runtime::get().settings().bind || !s->connect.proxy_end(addr, len)) return std::nullopt;
     return Status{};
   }
   if (s->kind != FdState::Kind::TcpBind && s->kind != FdState::Kind::TcpBindCandidate) {
     return std::nullopt;
   }
-  if (s->kind == FdState::Kind::TcpBindCandidate && s->connect_error != 0) {
+  if (s->kind == FdState::Kind::TcpBindCandidate && s->bind.open_error() != 0) {
     // listen() failed already and said so: answering for a socket that listens
     // nowhere (Python's repr() asks, at exit too) must not try, and log, again.
     return std::nullopt;
@@ -231,7 +220,7 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
   if (s->kind == FdState::Kind::TcpBindCandidate) {
     if (Status opened = open_bind(fd, s); !opened) return opened;
   }
-  copy_sockaddr_out(addr, len, s->local, s->local_len);
+  copy_sockaddr_out(addr, len, s->bind.listen_address(), s->bind.listen_len());
   return Status{};
 }
 
@@ -240,10 +229,10 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   FdState* s = fd_table().get(fd);
   if (s == nullptr || s->kind != FdState::Kind::TcpBind) return std::nullopt;
   ReentryGuard guard;
-  const int family = s->bound.ss_family;
+  const int family = s->bind.family();
+  const auto* listen_at = reinterpret_cast<const sockaddr*>(&s->bind.listen_address());
   const auto at =
-      Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&s->local), s->local_len)
-          .value_or(Endpoint{});
+      Endpoint::from_sockaddr(listen_at, s->bind.listen_len()).value_or(Endpoint{});
   auto reply = second_reply(fd);
   if (!reply) {
     const int e = reply.error().code;
@@ -277,7 +266,7 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   const socklen_t peer_len = as_sockaddr(reply->bound, family, peer);
   if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel);
       t != nullptr && peer_len != 0) {
-    t->peer_len = store_sockaddr(t->peer, &peer, peer_len);
+    t->peer.set(peer, peer_len);
   }
   if (peer_len != 0)
     copy_sockaddr_out(addr, len, peer, peer_len);
@@ -288,7 +277,7 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   return Result<int>{nfd};
 }
 
-Status tcp_bind_undo(int fd) noexcept {
+Status tcp_bind_before_connect(int fd) noexcept {
   FdState* s = fd_table().get(fd);
   if (s == nullptr) return {};
   if (s->kind == FdState::Kind::TcpBindCandidate) {
@@ -297,7 +286,7 @@ Status tcp_bind_undo(int fd) noexcept {
   }
   if (s->kind != FdState::Kind::TcpBind) return {};
   ReentryGuard guard;
-  auto q = fresh_socket(s->bound.ss_family, s->bound, s->bound_len);
+  auto q = fresh_socket(s->bind.family(), s->bind.bound(), s->bind.bound_len());
   if (!q) return q.error();
   fd_table().release(fd);
   return swap_in(fd, *q);

@@ -28,8 +28,6 @@
 
 namespace socksify {
 
-class Endpoint;
-struct FdState;
 
 // bind(): the kernel's answer, and with `bind on` a candidate remembered. An
 // address that is not local (EADDRNOTAVAIL) is accepted for port 0: FTP clients
@@ -37,24 +35,22 @@ struct FdState;
 // (below) is the proxy's; the listener is at the proxy anyway.
 int tcp_bind_bind(int fd, const sockaddr* addr, socklen_t len) noexcept;
 
-// With `bind on`: a tunnel's getsockname answers with the proxy's end of the
-// connection to the destination (BND of the CONNECT reply), the address a peer
-// beyond the proxy can reach, which FTP clients put in PORT/EPRT.
-void tcp_bind_remember_origin(FdState* s, const Endpoint& bound) noexcept;
-
 // listen(): nullopt when it is the kernel's to do.
 std::optional<Status> tcp_bind_listen(int fd) noexcept;
 
-// getsockname(): nullopt when it is the kernel's to answer (also for tunnels,
-// unless tcp_bind_remember_origin recorded an address).
+// getsockname(): nullopt when it is the kernel's to answer. With `bind on` a
+// tunnel's answers with the proxy's end of the connection to the destination
+// (BND of the CONNECT reply, ConnectState::proxy_end), the address a peer
+// beyond the proxy can reach, which FTP clients put in PORT/EPRT.
 std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) noexcept;
 
 // accept()/accept4(): the new descriptor, or nullopt when it is the kernel's.
 std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* len,
                                            int flags) noexcept;
 
-// connect() on a candidate or an open BIND: make it a plain socket again, bound
-// as the program asked. Ok when there was nothing to undo.
-Status tcp_bind_undo(int fd) noexcept;
+// connect() on a candidate or an open BIND (asked through FdState::before_connect):
+// make it a plain socket again, bound as the program asked. Ok when there was
+// nothing to undo.
+Status tcp_bind_before_connect(int fd) noexcept;
 
 }  // namespace socksify

@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 
-#include <cstring>
-
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
@@ -12,7 +10,6 @@
 #include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
-#include "core/tcp_bind.hpp"
 
 namespace socksify {
 namespace {
@@ -22,27 +19,17 @@ namespace {
 // answer as the kernel would for a plain socket. nullopt when the earlier
 // attempt failed and was reported, so a new attempt may start.
 std::optional<Status> repeated_connect(int fd, FdState* s, FdState** wait) {
-  if (s->pending.load(std::memory_order_acquire)) {
+  if (s->connect.connecting()) {
     // A blocking socket waits for the attempt in progress, as the kernel's
     // connect() does; a non-blocking one is told it is still in progress.
-    if (!s->blocking_connect) return Status{Errno{EALREADY}};
+    if (!s->connect.blocking()) return Status{Errno{EALREADY}};
     *wait = s;
     return Status{};
   }
-  if (s->connect_error == 0) return Status{Errno{EISCONN}};
-  std::lock_guard lock(s->mu);
-  if (!s->error_reported) {
-    s->error_reported = true;
-    return Status{Errno{s->connect_error}};
-  }
+  if (!s->connect.failed()) return Status{Errno{EISCONN}};
+  if (const int e = s->connect.take_error(); e != 0) return Status{Errno{e}};
   fd_table().release(fd);
   return std::nullopt;
-}
-
-void remember_peer(FdState* s, const sockaddr* addr, socklen_t len) {
-  const socklen_t n = std::min<socklen_t>(len, sizeof s->peer);
-  std::memcpy(&s->peer, addr, n);
-  s->peer_len = n;
 }
 
 }  // namespace
@@ -65,8 +52,9 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
   if (FdState* s = fd_table().get(fd); s != nullptr && s->kind == FdState::Kind::TcpTunnel) {
     if (auto answer = repeated_connect(fd, s, wait)) return *answer;
   } else if (s != nullptr) {
-    // Bound for SOCKS BIND, but it connects: a plain socket again, then as usual.
-    if (Status undone = tcp_bind_undo(fd); !undone) return undone;
+    // Another kind (bound for SOCKS BIND, say): its owner makes it a plain
+    // socket again, then it connects as usual.
+    if (Status undone = s->before_connect(fd); !undone) return undone;
   }
   Runtime& rt = Runtime::get();
   const Route route = route_for(rt, *dst);
@@ -95,14 +83,14 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
     if (Status prepared = prepare_socket(fd, addr->sa_family); !prepared) return prepared;
     s = fd_table().create(fd, FdState::Kind::TcpTunnel);
     if (s == nullptr) return Errno{ENOBUFS};
-    remember_peer(s, addr, len);
-    s->blocking_connect = !(flags & O_NONBLOCK);
-    if (!start_async_connect(fd, s, route.target, s->blocking_connect)) {
+    s->peer.set(addr, len);
+    const bool blocking = !(flags & O_NONBLOCK);
+    if (!start_async_connect(fd, s, route.target, blocking)) {
       fd_table().release(fd);
       log::error("connect to {}: no handshake worker could be started", *dst);
       return Errno{EAGAIN};
     }
-    if (!s->blocking_connect) return Errno{EINPROGRESS};
+    if (!blocking) return Errno{EINPROGRESS};
   }
   *wait = s;
   return {};

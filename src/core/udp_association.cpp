@@ -193,17 +193,17 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
 }  // namespace
 
 Result<UdpAssociation*> udp_association_for(int fd, FdState& state, const Endpoint& dst) {
-  if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  if (UdpAssociation* a = state.udp.association()) return a;
   // Two threads sending the first datagram at once: one association, the other
   // waits for it (it could not send without it anyway).
-  std::lock_guard lock(state.udp_mu);
-  if (UdpAssociation* a = state.udp.load(std::memory_order_acquire)) return a;
+  std::lock_guard lock(state.udp.open_lock());
+  if (UdpAssociation* a = state.udp.association()) return a;
   // A vfork child's control connection would be in its own descriptor table
   // (gone at its exec) and recorded in the parent's memory.
   if (refuse_in_vfork_child("a UDP association")) return Errno{EPERM};
   auto opened = open_association(fd, dst);
   if (!opened) return opened.error();
-  state.udp.store(opened.value(), std::memory_order_release);
+  state.udp.publish(opened.value());
   return opened.value();
 }
 
@@ -214,9 +214,9 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   if (udp_association_alive(dead, dst)) return &dead;  // nearly always
   // The proxy ended it: from here on it is the dead one.
 
-  std::lock_guard lock(state.udp_mu);
+  std::lock_guard lock(state.udp.open_lock());
   // Another thread sending at the same time may have re-associated already.
-  if (UdpAssociation* now = state.udp.load(std::memory_order_acquire); now != &dead) return now;
+  if (UdpAssociation* now = state.udp.association(); now != &dead) return now;
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   const std::int64_t now_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
@@ -249,7 +249,7 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   // socket (a racing sender may still read it).
   close_own_fd(dead.control_fd);
   fresh->older = &dead;
-  state.udp.store(fresh, std::memory_order_release);
+  state.udp.publish(fresh);
   log::warn("UDP to {} via {}: a new UDP association replaces the one the proxy ended", dst,
             fresh->proxy);
   return fresh;
@@ -293,7 +293,7 @@ Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
   p->target = *target;
   if (target->is_ip()) p->filter = target->unmapped();
   p->program_len = store_sockaddr(p->program_addr, program_addr, program_len);
-  std::lock_guard lock(state.udp_mu);
+  std::lock_guard lock(state.udp.open_lock());
   p->older = a.peers;
   a.peers = p;
   a.peer.store(p, std::memory_order_release);

@@ -51,7 +51,7 @@ struct UdpAssociation {
   std::atomic<const UdpPeer*> peer{nullptr};  // connected through the relay
   UdpPeer* peers = nullptr;                   // every peer published (owned)
   // When the proxy ended it: the earliest time (CLOCK_MONOTONIC ns) another
-  // association may be tried in its place (under the state's udp_mu).
+  // association may be tried in its place (under UdpState::open_lock).
   std::int64_t next_attempt_ns = 0;
   // The dead association this one replaced, kept until the socket closes: a
   // thread still sending through it reads it, never a recycled one.
@@ -84,7 +84,7 @@ Status udp_association_alive(UdpAssociation& a, const Endpoint& dst) noexcept;
 // thread of the parent at the fork.
 void udp_pool_reset_in_child() noexcept;
 
-// Publishes a connected peer (under the state's udp_mu), or clears it (nullptr
+// Publishes a connected peer (under UdpState::open_lock), or clears it (nullptr
 // target: AF_UNSPEC dissolved the connection).
 Status udp_set_peer(FdState& state, UdpAssociation& a, const Endpoint* target,
                     const sockaddr* program_addr, socklen_t program_len) noexcept;

@@ -2,9 +2,6 @@
 
 #include <errno.h>
 
-#include <cstring>
-
-#include "base/sockaddr_copy.hpp"
 #include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
@@ -30,10 +27,10 @@ FdState* udp_state_or_create(int fd) {
 }
 
 void forget_peer(FdState& s) {
-  if (UdpAssociation* a = s.udp.load(std::memory_order_acquire)) {
+  if (UdpAssociation* a = s.udp.association()) {
     (void)udp_set_peer(s, *a, nullptr, nullptr, 0);
   }
-  s.peer_len = 0;
+  s.peer.clear();
 }
 
 }  // namespace
@@ -49,7 +46,7 @@ Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
     if (auto r = real_connect(fd, addr, len); !r) return r;
     if (s != nullptr) {
       forget_peer(*s);
-      s->udp_direct_peer.store(false, std::memory_order_relaxed);
+      s->udp.set_direct_peer(false);
     }
     return {};
   }
@@ -61,7 +58,7 @@ Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
     case Route::Kind::Direct:
       if (auto r = real_connect(fd, addr, len); !r) return r;
       forget_peer(*s);
-      s->udp_direct_peer.store(true, std::memory_order_relaxed);
+      s->udp.set_direct_peer(true);
       return {};
     case Route::Kind::Refuse:
       return Errno{route.error};
@@ -85,8 +82,8 @@ Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
     return r;
   }
   if (auto p = udp_set_peer(*s, a, &route.target, addr, len); !p) return p;
-  s->udp_direct_peer.store(false, std::memory_order_relaxed);
-  s->peer_len = store_sockaddr(s->peer, addr, len);
+  s->udp.set_direct_peer(false);
+  s->peer.set(addr, len);
   return {};
 }
 

@@ -39,7 +39,7 @@ void adopt(int fd) {
   socklen_t len = sizeof peer;
   if (REAL(getpeername)(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return;
   // Connected before we were loaded: the kernel sends to that peer.
-  s->udp_direct_peer.store(true, std::memory_order_relaxed);
+  s->udp.set_direct_peer(true);
   auto dst = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), len);
   if (dst && route_for(Runtime::get(), *dst).kind != Route::Kind::Direct) {
     log::warn(

@@ -110,15 +110,15 @@ void drop_log(DropReason why, const UdpAssociation& a, const sockaddr_storage& f
 }  // namespace
 
 bool udp_receives_from_relay(const FdState& s) noexcept {
-  return s.udp.load(std::memory_order_acquire) != nullptr &&
-         !s.udp_direct_peer.load(std::memory_order_relaxed);
+  return s.udp.association() != nullptr &&
+         !s.udp.direct_peer();
 }
 
 Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {
-  UdpAssociation* a = s.udp.load(std::memory_order_acquire);
+  UdpAssociation* a = s.udp.association();
   // Unassociated, connected straight to a peer, or reading the error queue
   // (which holds no relay datagrams): the kernel's business.
-  if (a == nullptr || s.udp_direct_peer.load(std::memory_order_relaxed) || (flags & MSG_ERRQUEUE)) {
+  if (a == nullptr || s.udp.direct_peer() || (flags & MSG_ERRQUEUE)) {
     return pass_through(fd, msg, flags);
   }
   if (msg.msg_iovlen > static_cast<std::size_t>(IOV_MAX) - 2) return Errno{EMSGSIZE};
@@ -168,7 +168,7 @@ Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {
     }
     // A sender may have replaced a dead association while we waited (the
     // proxy restarted): the new relay speaks for the socket now.
-    if (UdpAssociation* now = s.udp.load(std::memory_order_acquire); now != nullptr) a = now;
+    if (UdpAssociation* now = s.udp.association(); now != nullptr) a = now;
     // RFC 1928 §7: only the relay speaks for the association.
     if (!is_relay_address(from, in.msg_namelen, a->relay)) {
       drop_log(DropReason::NotRelay, *a, from, in.msg_namelen);

@@ -32,9 +32,9 @@ struct Destination {
 }  // namespace
 
 bool udp_has_proxied_peer(const FdState& s) noexcept {
-  const UdpAssociation* a = s.udp.load(std::memory_order_acquire);
+  const UdpAssociation* a = s.udp.association();
   return (a != nullptr && a->peer.load(std::memory_order_acquire) != nullptr &&
-          !s.udp_direct_peer.load(std::memory_order_relaxed)) ||
+          !s.udp.direct_peer()) ||
          dns_udp_connected(s);
 }
 
@@ -50,10 +50,10 @@ Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags
     d.route = route_for(Runtime::get(), *dst);
     d.ipv6_address = sa->sa_family == AF_INET6;
   } else {
-    const UdpAssociation* a = s.udp.load(std::memory_order_acquire);
+    const UdpAssociation* a = s.udp.association();
     const UdpPeer* peer = a != nullptr ? a->peer.load(std::memory_order_acquire) : nullptr;
     // Unconnected (EDESTADDRREQ) or connected straight to a peer: the kernel's.
-    if (peer == nullptr || s.udp_direct_peer.load(std::memory_order_relaxed)) {
+    if (peer == nullptr || s.udp.direct_peer()) {
       return pass_through(fd, msg, flags);
     }
     d.route = {Route::Kind::Proxy, peer->target, 0};

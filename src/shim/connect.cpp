@@ -58,8 +58,10 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   }
   if (type == SOCK_DGRAM) return to_c(guarded<Status>([&] { return udp_connect(fd, addr, len); }));
   // A system resolver under remote DNS: our loopback listener answers.
-  if (auto answered = guarded<std::optional<Status>>([&] { return dns_tcp_connect(fd, addr, len); }))
+  if (auto answered =
+          guarded<std::optional<Status>>([&] { return dns_tcp_connect(fd, addr, len); })) {
     return to_c(*answered);
+  }
   FdState* wait = nullptr;
   const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait); }));
   if (wait == nullptr) return rc;

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/real.hpp"
 #include "shim/export.hpp"
 #include "tool/elf_probe.hpp"
 
@@ -30,6 +31,7 @@ extern char** environ;
 namespace {
 
 using socksify::ElfMachine;
+using socksify::real::next_symbol_cached;
 
 #if defined(__x86_64__)
 constexpr ElfMachine kOwnMachine = ElfMachine::X86_64;
@@ -137,16 +139,6 @@ bool refused_search(const char* file, char* const envp[]) {
   }
 }
 
-template <class Fn>
-Fn next(std::atomic<Fn>& slot, const char* name) {
-  Fn p = slot.load(std::memory_order_relaxed);
-  if (p == nullptr) {
-    p = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-    slot.store(p, std::memory_order_relaxed);
-  }
-  return p;
-}
-
 using execve_fn = int (*)(const char*, char* const[], char* const[]);
 using execvpe_fn = int (*)(const char*, char* const[], char* const[]);
 using fexecve_fn = int (*)(int, char* const[], char* const[]);
@@ -163,12 +155,12 @@ std::atomic<spawn_fn> g_spawnp{nullptr};
 // Found at load time: an exec often runs in a vfork child, where dlsym (which
 // may lock and allocate) must not be the first to look.
 __attribute__((constructor)) void resolve_exec_functions() {
-  next(g_execve, "execve");
-  next(g_execvpe, "execvpe");
-  next(g_fexecve, "fexecve");
-  next(g_execveat, "execveat");
-  next(g_spawn, "posix_spawn");
-  next(g_spawnp, "posix_spawnp");
+  next_symbol_cached("execve", g_execve);
+  next_symbol_cached("execvpe", g_execvpe);
+  next_symbol_cached("fexecve", g_fexecve);
+  next_symbol_cached("execveat", g_execveat);
+  next_symbol_cached("posix_spawn", g_spawn);
+  next_symbol_cached("posix_spawnp", g_spawnp);
 }
 
 int missing() {
@@ -178,13 +170,13 @@ int missing() {
 
 int do_execve(const char* path, char* const argv[], char* const envp[]) {
   if (refused_path(path, envp)) return -1;
-  auto real = next(g_execve, "execve");
+  auto real = next_symbol_cached("execve", g_execve);
   return real ? real(path, argv, envp) : missing();
 }
 
 int do_execvpe(const char* file, char* const argv[], char* const envp[]) {
   if (refused_search(file, envp)) return -1;
-  auto real = next(g_execvpe, "execvpe");
+  auto real = next_symbol_cached("execvpe", g_execvpe);
   return real ? real(file, argv, envp) : missing();
 }
 
@@ -245,7 +237,7 @@ SOCKSIFY_HOOK int execle(const char* path, const char* arg, ...) {
 
 SOCKSIFY_HOOK int fexecve(int fd, char* const argv[], char* const envp[]) {
   if (refused(machine_of_fd(fd), "(descriptor)", envp)) return -1;
-  auto real = next(g_fexecve, "fexecve");
+  auto real = next_symbol_cached("fexecve", g_fexecve);
   return real ? real(fd, argv, envp) : missing();
 }
 
@@ -262,7 +254,7 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
     m = machine_of_fd(dirfd);
   }
   if (refused(m, *path ? path : "(descriptor)", envp)) return -1;
-  auto real = next(g_execveat, "execveat");
+  auto real = next_symbol_cached("execveat", g_execveat);
   return real ? real(dirfd, path, argv, envp, flags) : missing();
 }
 
@@ -274,7 +266,7 @@ SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_fi
   const bool refuse = refused_path(path, envp);
   errno = saved;  // posix_spawn leaves errno alone
   if (refuse) return EACCES;
-  auto real = next(g_spawn, "posix_spawn");
+  auto real = next_symbol_cached("posix_spawn", g_spawn);
   return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
 }
 
@@ -285,7 +277,7 @@ SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_f
   const bool refuse = refused_search(file, envp);
   errno = saved;  // posix_spawn leaves errno alone
   if (refuse) return EACCES;
-  auto real = next(g_spawnp, "posix_spawnp");
+  auto real = next_symbol_cached("posix_spawnp", g_spawnp);
   return real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
 }
 

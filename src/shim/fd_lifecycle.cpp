@@ -64,11 +64,7 @@ void cancel_pending_in(unsigned first, unsigned last) {
       last < socksify::FdTable::kCapacity - 1u ? last : socksify::FdTable::kCapacity - 1u;
   for (unsigned fd = first; fd <= end && socksify::any_pending(); ++fd) {
     socksify::FdState* s = fd_table().get(static_cast<int>(fd));
-    if (s != nullptr && socksify::has_handshake(s)) {
-      if (socksify::close_pending(static_cast<int>(fd), s)) {
-        socksify::wait_for_held(fd, fd);
-      }
-    }
+    if (s != nullptr && s->on_close(static_cast<int>(fd))) socksify::wait_for_held(fd, fd);
   }
 }
 
@@ -78,11 +74,9 @@ void before_replace(int to) {
   if (to < 0) return;
   socksify::wait_for_held(static_cast<unsigned>(to), static_cast<unsigned>(to));
   socksify::FdState* s = fd_table().get(to);
-  if (s != nullptr && socksify::has_handshake(s)) {
-    // The number is reused at once by the dup, so it cannot be kept: any other
-    // descriptor's handshake on it has to be waited for.
-    if (socksify::close_pending(to, s)) socksify::wait_for_held(to, to);
-  }
+  // The number is reused at once by the dup, so it cannot be kept: any other
+  // descriptor's handshake on it has to be waited for.
+  if (s != nullptr && s->on_close(to)) socksify::wait_for_held(to, to);
 }
 
 // close_range/closefrom over [first, last]: the table forgets the range, and
@@ -109,7 +103,7 @@ bool close_range_around_ours(unsigned first, unsigned last, int flags, int& rc) 
   if (!socksify::in_vfork_child()) {
     // A handshake still running is cancelled (or, if another descriptor goes
     // on with it, keeps this number until it ends: see close_pending).
-    const bool held = socksify::has_handshake(s) && socksify::close_pending(fd, s);
+    const bool held = s->on_close(fd);
     fd_table().release(fd);
     if (held) return 0;
   }

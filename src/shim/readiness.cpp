@@ -22,7 +22,7 @@ bool sets_hold_pending(int nfds, const fd_set* r, const fd_set* w, const fd_set*
                        (e != nullptr && FD_ISSET(fd, e));
     if (!asked) continue;
     const socksify::FdState* s = socksify::fd_table().get(fd);
-    if (s != nullptr && s->pending.load(std::memory_order_acquire)) return true;
+    if (s != nullptr && s->connecting()) return true;
   }
   return false;
 }
@@ -63,10 +63,10 @@ SOCKSIFY_HOOK int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const times
 
 SOCKSIFY_HOOK int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
   socksify::FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || !s->pending.load(std::memory_order_acquire) || socksify::in_vfork_child()) {
+  if (s == nullptr || !s->connecting() || socksify::in_vfork_child()) {
     return REAL(epoll_ctl)(epfd, op, fd, ev);
   }
-  return socksify::epoll_ctl_pending(s, epfd, op, fd, ev);
+  return s->connect.epoll_ctl(epfd, op, fd, ev);
 }
 
 // The original SOCKS library's names for the hooks above (socksify/socksify.h).

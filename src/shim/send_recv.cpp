@@ -24,20 +24,42 @@ using socksify::FdState;
 using socksify::Result;
 using socksify::tcp_io::busy;
 using socksify::tcp_io::fast_open;
-using socksify::tcp_io::g_handshaking;
 
-// The state of a UDP socket we track or of a TCP stream to a resolver that
-// socksify answers (Kind::DnsTcp), &g_handshaking for a TCP socket still in its
-// SOCKS handshake, or nullptr: pass the call through.
-inline bool dns_stream(const FdState* s) {
-  return s != nullptr && s->kind == FdState::Kind::DnsTcp;
+// What a data call on fd is to socksify: a tracked UDP socket (udp), a TCP
+// socket still in its SOCKS handshake (no I/O yet: the program's bytes would
+// land in the middle of the exchange), a TCP stream to a system resolver that
+// socksify answers (dns: its writes are read back, core/dns_intercept.hpp), or
+// none: pass the call through.
+struct Tracked {
+  FdState* udp;
+  bool handshaking;
+  FdState* dns = nullptr;
+};
+
+inline Tracked tracked(int fd) {
+  FdState* s = socksify::fd_table().get(fd);
+  if (s == nullptr || socksify::ReentryGuard::active()) return {nullptr, false};
+  if (s->kind == FdState::Kind::Udp) return {s, false};
+  if (s->kind == FdState::Kind::DnsTcp) return {nullptr, false, s};
+  return {nullptr, s->connecting()};
 }
 
-inline FdState* udp_or_handshaking(int fd) {
-  FdState* s = socksify::fd_table().get(fd);
-  if (s == nullptr || socksify::ReentryGuard::active()) return nullptr;
-  if (s->kind == FdState::Kind::Udp || s->kind == FdState::Kind::DnsTcp) return s;
-  return s->pending.load(std::memory_order_acquire) ? &g_handshaking : nullptr;
+// recvfrom on a UDP socket that may hold a DNS answer of ours: the kernel's
+// datagram, its source the resolver the query went to (dns_intercept.hpp).
+ssize_t recv_dns_answer(int fd, FdState& s, void* buf, size_t len, int flags, sockaddr* addr,
+                        socklen_t* addr_len) {
+  iovec v;
+  v = {buf, len};
+  msghdr m{};
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  m.msg_name = addr;
+  m.msg_namelen = *addr_len;
+  const ssize_t n = REAL(recvmsg)(fd, &m, flags);
+  if (n < 0) return n;
+  socksify::keeping_errno([&] { socksify::dns_udp_received(s, m); });
+  *addr_len = m.msg_namelen;
+  return n;
 }
 
 msghdr one_buffer(const void* buf, size_t len, iovec& v) {
@@ -65,30 +87,18 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
 }
 
-// recvfrom on a socket that may hold a DNS answer of ours: the kernel's
-// datagram, its source the resolver the query went to (dns_intercept.hpp).
-ssize_t recv_dns_answer(int fd, FdState& s, void* buf, size_t len, int flags, sockaddr* addr,
-                        socklen_t* addr_len) {
-  iovec v;
-  msghdr m = one_buffer(buf, len, v);
-  m.msg_name = addr;
-  m.msg_namelen = *addr_len;
-  const ssize_t n = REAL(recvmsg)(fd, &m, flags);
-  if (n < 0) return n;
-  socksify::keeping_errno([&] { socksify::dns_udp_received(s, m); });
-  *addr_len = m.msg_namelen;
-  return n;
-}
-
 }  // namespace
 
 // --- out ---
 
 SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                              socklen_t addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(sendto)(fd, buf, len, flags, addr, addr_len));
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.dns) {
+    return socksify::dns_tcp_sent(*t.dns, REAL(sendto)(fd, buf, len, flags, addr, addr_len));
+  }
+  FdState* s = t.udp;
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
       iovec v;
@@ -107,9 +117,10 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
 }
 
 SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(sendmsg)(fd, msg, flags));
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(sendmsg)(fd, msg, flags));
+  FdState* s = t.udp;
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
         !socksify::ReentryGuard::active()) {
@@ -121,35 +132,39 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (s == nullptr || msgs == nullptr || dns_stream(s)) return REAL(sendmmsg)(fd, msgs, n, flags);
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
+  if (s == nullptr || msgs == nullptr) return REAL(sendmmsg)(fd, msgs, n, flags);
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_sendmmsg(fd, *s, msgs, n, flags); }));
 }
 
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(send)(fd, buf, len, flags));
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(send)(fd, buf, len, flags));
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
 }
 
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(write)(fd, buf, len));
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(write)(fd, buf, len));
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
   return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
 }
 
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
-  if (dns_stream(s)) return socksify::dns_tcp_sent(*s, REAL(writev)(fd, iov, count));
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(writev)(fd, iov, count));
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
 }
@@ -158,8 +173,9 @@ SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
 
 SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr,
                                socklen_t* addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
       return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
@@ -178,12 +194,13 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
 }
 
 SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
     const ssize_t n = REAL(recvmsg)(fd, msg, flags);
     if (n >= 0 && s != nullptr && msg != nullptr && socksify::dns_udp_active(*s)) {
-      socksify::dns_udp_received(*s, *msg);
+      socksify::keeping_errno([&] { socksify::dns_udp_received(*s, *msg); });
     }
     return n;
   }
@@ -191,12 +208,15 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
 }
 
 SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
     const int got = REAL(recvmmsg)(fd, msgs, n, flags, timeout);
     if (got > 0 && s != nullptr && socksify::dns_udp_active(*s)) {
-      for (int i = 0; i < got; ++i) socksify::dns_udp_received(*s, msgs[i].msg_hdr);
+      socksify::keeping_errno([&] {
+        for (int i = 0; i < got; ++i) socksify::dns_udp_received(*s, msgs[i].msg_hdr);
+      });
     }
     return got;
   }
@@ -205,8 +225,9 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 }
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s))
     return REAL(recv)(fd, buf, len, flags);
   iovec v;
@@ -215,8 +236,9 @@ SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
   msghdr m = one_buffer(buf, len, v);
@@ -224,8 +246,9 @@ SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
 }
 
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
   msghdr m = buffers(iov, count);
   return recv_via_relay(fd, *s, m, 0);
@@ -234,8 +257,9 @@ SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 // --- _FORTIFY_SOURCE variants: the same, after the same buffer check ---
 
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__recv_chk)(fd, buf, len, buflen, flags);
   }
@@ -245,8 +269,9 @@ SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, i
 
 SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
                                      sockaddr* addr, socklen_t* addr_len) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
       if (len > buflen) __chk_fail();
@@ -259,8 +284,9 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
 }
 
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
-  FdState* s = udp_or_handshaking(fd);
-  if (s == &g_handshaking) return busy();
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
     return REAL(__read_chk)(fd, buf, len, buflen);
   }

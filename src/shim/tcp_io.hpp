@@ -5,16 +5,12 @@
 
 #include <errno.h>
 #include <sys/socket.h>
-
-#include "core/fd_table.hpp"
+#include <sys/types.h>
 
 namespace socksify::tcp_io {
 
-// Stands for "a TCP socket whose non-blocking connect is still in its
-// handshake": no I/O yet, or the program's bytes would land in the middle of
-// the SOCKS exchange. The kernel answers EAGAIN on a socket still connecting.
-inline FdState g_handshaking;
-
+// I/O on a TCP socket whose non-blocking connect is still in its handshake:
+// the kernel answers EAGAIN on a socket still connecting.
 inline int busy() {
   errno = EAGAIN;
   return -1;

@@ -1,8 +1,9 @@
 #include "core/fd_table.hpp"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,14 +62,21 @@ TEST(FdTable, DupOfAnUnmanagedDescriptorOntoAManagedOneForgetsIt) {
 TEST(FdTable, ReleasedStatesAreRecycledFreshNotFreed) {
   auto t = fresh();
   FdState* first = t->create(3, FdState::Kind::TcpTunnel);
-  first->peer_len = 16;
-  first->connect_error = 111;
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  first->peer.set(reinterpret_cast<sockaddr*>(&peer), sizeof peer);
+  HandshakeJob job(3);
+  first->connect.begin(&job, false);
+  ConnectState::Watcher out[ConnectState::kMaxWatchers];
+  first->connect.settle(ECONNREFUSED, [] { return false; }, out);
+  (void)first->connect.end_job(&job);
   t->release(3);
   FdState* second = t->create(8, FdState::Kind::Udp);
   EXPECT_EQ(second, first);  // type-stable memory: a racing reader never sees freed memory
   EXPECT_EQ(second->kind, FdState::Kind::Udp);
-  EXPECT_EQ(second->peer_len, 0u);
-  EXPECT_EQ(second->connect_error, 0);
+  EXPECT_FALSE(second->peer.known());
+  EXPECT_FALSE(second->connect.failed());
+  EXPECT_EQ(second->connect.take_error(), 0);
   EXPECT_EQ(second->refs.load(), 1);
   t->release(8);
 }
@@ -104,42 +112,57 @@ namespace {
 TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
   auto t = fresh();
   FdState* s = t->create(6, FdState::Kind::TcpTunnel);
-  s->pending.store(true);
-  // Another thread holds the state's lock when the process forks.
+  HandshakeJob job(6);
+  s->connect.begin(&job, false);
+  // Another thread holds the state's lock when the process forks: the worker,
+  // settling the handshake (settle asks rearm() under the lock).
   std::atomic<bool> holding{false};
   std::thread holder([&] {
-    std::lock_guard hold(s->mu);
-    holding.store(true);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ConnectState::Watcher out[ConnectState::kMaxWatchers];
+    s->connect.settle(
+        0,
+        [&] {
+          holding.store(true);
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          return false;
+        },
+        out);
   });
   while (!holding.load()) std::this_thread::yield();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     t->reset_in_child();
-    const bool lockable = s->mu.try_lock();
-    const bool ok = lockable && !s->pending.load() && s->connect_error == ECONNABORTED;
+    // take_error() takes the lock: a deadlock here would time the test out.
+    const bool ok = !s->connecting() && !s->connect.has_handshake() &&
+                    s->connect.take_error() == ECONNABORTED;
     _exit(ok ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   holder.join();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  EXPECT_TRUE(s->pending.load());  // the parent's connect goes on
+  // The parent's connect went on: its worker settled it, with no error.
+  EXPECT_FALSE(s->connecting());
+  EXPECT_EQ(s->connect.take_outcome(), 0);
+  EXPECT_TRUE(s->connect.end_job(&job));
 }
 
 TEST(FdTable, TheLastReleaseClosesTheEventfdAsOneOfSocksifysOwn) {
   auto t = fresh();
   FdState* s = t->create(5, FdState::Kind::TcpTunnel);
   ASSERT_NE(s, nullptr);
-  const int done = adopt_own_fd(eventfd(0, EFD_CLOEXEC), s->done_fd);
+  HandshakeJob job(5);
+  s->connect.begin(&job, false);
+  const int done = s->connect.hold_done_fd();  // a poll() made it
   ASSERT_GE(done, 0);
+  s->connect.release_done_fd();  // still connecting: it stays
   EXPECT_TRUE(own_fds().is_own(done));
   t->share(5, 6);
   t->release(5);
   EXPECT_NE(fcntl(done, F_GETFD), -1) << "fd 6 still refers to the state";
   t->release(6);
-  EXPECT_EQ(s->done_fd.load(), -1);
+  EXPECT_EQ(s->connect.done_fd_for_test(), -1);
   EXPECT_EQ(fcntl(done, F_GETFD), -1);
   EXPECT_FALSE(own_fds().is_own(done));
 }
