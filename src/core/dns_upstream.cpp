@@ -141,6 +141,25 @@ void* thread_main(void* arg) {
 
 }  // namespace
 
+std::size_t UpstreamForwarder::forward(const dns::Query& q, std::span<const std::byte> query,
+                                       std::span<std::byte> out) noexcept {
+  ReentryGuard guard;
+  try {
+    const std::vector<std::byte> upstream =
+        exchange(std::vector<std::byte>(query.begin(), query.end()));
+    if (upstream.empty()) return 0;
+    return dns::relay_response(q, upstream, out, out.size());
+  } catch (...) {  // std::bad_alloc
+    return 0;
+  }
+}
+
+dns::Forwarder* dns_upstream_forwarder() noexcept {
+  static UpstreamForwarder forwarder;  // stateless
+  if (Runtime::get().settings().dns_upstream.kind() == Endpoint::Kind::None) return nullptr;
+  return &forwarder;
+}
+
 bool dns_forward(std::span<const std::byte> query, const sockaddr_storage* udp_to,
                  socklen_t udp_to_len, bool v6only, int stream_fd) noexcept {
   if (g_running.fetch_add(1, std::memory_order_relaxed) >= kMaxForwards) {

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <span>
 
+#include "dns/resolv_answer.hpp"
+
 namespace socksify {
 
 inline constexpr int kMaxForwards = 32;
@@ -36,5 +38,18 @@ struct DnsReplyTo {
 // answers SERVFAIL itself. Takes a duplicate of stream_fd for a TCP reply.
 bool dns_forward(std::span<const std::byte> query, const sockaddr_storage* udp_to,
                  socklen_t udp_to_len, bool v6only, int stream_fd) noexcept;
+
+// The same exchange in the caller's thread, for callers that wait for the
+// answer anyway (glibc's res_query and res_send, shim/resolv.cpp): the
+// upstream's response to q into out (at most out.size() bytes, truncated with
+// TC beyond), its size; 0 when there is none (the caller answers NODATA).
+class UpstreamForwarder final : public dns::Forwarder {
+ public:
+  std::size_t forward(const dns::Query& q, std::span<const std::byte> query,
+                      std::span<std::byte> out) noexcept override;
+};
+
+// The forwarder when a dns_upstream is configured, else nullptr.
+dns::Forwarder* dns_upstream_forwarder() noexcept;
 
 }  // namespace socksify

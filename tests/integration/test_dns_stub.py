@@ -11,6 +11,7 @@ the proxy."""
 import ipaddress
 import json
 import os
+import subprocess
 import unittest
 
 from harness import netns, servers
@@ -27,6 +28,8 @@ SECOND_NS = "10.200.0.77"  # a second nameserver nobody runs: a packet to it is 
 THIRD_NS6 = "fd00:200::77"  # and an IPv6 one (dig's IPv6 sockets are IPV6_V6ONLY)
 DNS_ANSWER = "10.9.8.7"  # what the responder behind the proxy says for every A query
 TXT = "upstream-says-hello"
+MX_HOST = "mail.target.test"
+NO_DATA = 4  # netdb.h h_errno
 FAKE_V4 = ipaddress.ip_network("240.0.0.0/4")
 NODE_RESOLVE = ("const dns = require('dns'); const http = require('http');"
                 "dns.resolve4(process.argv[1], (err, addrs) => {"
@@ -52,7 +55,8 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         cls.dns_log = os.path.join(cls.workdir, "dns-responder.log")
         cls.dns = cls.topo.spawn(cls.topo.target, [PYTHON, DNS_RESPONDER, "--port", "53", "--tcp",
                                                    "--log", cls.dns_log, "--answer", DNS_ANSWER,
-                                                   "--txt", TXT], log_path=cls.dns_log + ".out")
+                                                   "--txt", TXT, "--mx", MX_HOST],
+                                 log_path=cls.dns_log + ".out")
         servers.wait_listening(cls.dns, 53, "udp", what="DNS responder")
         super().start_extra()
 
@@ -219,6 +223,27 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         seen = self.responder_queries()
         self.assertEqual([(q["transport"], q["type"], q["peer"]) for q in seen],
                          [("tcp", 16, netns.PROXY_OUT4)] * 2, seen)
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets()
+
+    def test_res_query_of_other_types_asks_the_upstream_too(self):
+        # glibc's res_query runs inside libc (shim/resolv.cpp answers it): the
+        # same dns_upstream serves it, synchronously, over TCP through the proxy.
+        client = os.path.join(self.workdir, "resolv_client")
+        if not os.path.exists(client):
+            subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", client,
+                            os.path.join(CLIENTS, "resolv_client.c"), "-lresolv"], check=True)
+        argv = [client, "mx", NAME, str(servers.HTTP_PORT), servers.SMALL_FILE]
+        results = {}
+        for label, env in (("none", None), ("upstream", {"SOCKSIFY_DNS_UPSTREAM": f"{netns.TARGET4}:53"})):
+            proc = self.socksify(argv, DANTED_H, env=env)
+            self.assertSucceeded(proc, "resolv_client mx")
+            results[label] = self.json_output(proc)
+        self.assertEqual((results["none"]["rc"], results["none"]["h_errno"]), (-1, NO_DATA), results)
+        self.assertGreater(results["upstream"]["rc"], 12, results)
+        seen = self.responder_queries()
+        self.assertEqual([(q["transport"], q["type"], q["peer"]) for q in seen],
+                         [("tcp", 15, netns.PROXY_OUT4)], seen)
         self.assertNoDnsLeak()
         self.assertNoDirectPackets()
 

@@ -1,9 +1,10 @@
 """A tiny DNS responder for the UDP tests, run in the target namespace.
 
-    dns_responder.py --port 53 --log FILE --answer 10.9.8.7 [--txt TEXT] [--tcp]
+    dns_responder.py --port 53 --log FILE --answer 10.9.8.7 [--txt TEXT] [--mx HOST] [--tcp]
 
 Answers every A query with one A record (the --answer address), TXT queries
-with one TXT record holding --txt when given, every other query type with an
+with one TXT record holding --txt and MX queries with "10 HOST" when given,
+every other query type with an
 empty NOERROR answer, and logs each query as a JSON line
 {"event": "query", "peer": ..., "name": ..., "type": ..., "transport": "udp"|"tcp"}.
 Dual-stack; with --tcp it answers length-framed queries over TCP too (RFC 7766).
@@ -27,6 +28,9 @@ def parse_question(packet: bytes) -> tuple[str, int, int]:
     return ".".join(labels), qtype, i + 5
 
 
+MX_HOST: bytes | None = None  # --mx, as a wire-form name
+
+
 def answer(packet: bytes, address: bytes, txt: bytes | None) -> bytes:
     tid, flags = struct.unpack("!HH", packet[:4])
     name, qtype, end = parse_question(packet)
@@ -37,6 +41,9 @@ def answer(packet: bytes, address: bytes, txt: bytes | None) -> bytes:
     elif qtype == 16 and txt is not None:
         rdata = bytes([len(txt)]) + txt
         records = b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, len(rdata)) + rdata
+    elif qtype == 15 and MX_HOST is not None:
+        rdata = struct.pack("!H", 10) + MX_HOST
+        records = b"\xc0\x0c" + struct.pack("!HHIH", 15, 1, 60, len(rdata)) + rdata
     an = 1 if records else 0
     head = struct.pack("!HHHHHH", tid, 0x8000 | rd | 0x0080, 1, an, 0, 0)  # QR, RD copied, RA
     return head + packet[12:end] + records
@@ -83,8 +90,12 @@ def main() -> None:
     parser.add_argument("--log", required=True)
     parser.add_argument("--answer", required=True)
     parser.add_argument("--txt")
+    parser.add_argument("--mx")
     parser.add_argument("--tcp", action="store_true")
     args = parser.parse_args()
+    global MX_HOST
+    if args.mx:
+        MX_HOST = b"".join(bytes([len(p)]) + p.encode() for p in args.mx.split(".")) + b"\0"
     address = socket.inet_aton(args.answer)
     txt = args.txt.encode() if args.txt is not None else None
     log = open(args.log, "a", buffering=1)
