@@ -13,6 +13,7 @@
 #include <new>
 #include <vector>
 
+#include "base/ascii.hpp"
 #include "base/endpoint.hpp"
 #include "base/sockaddr_copy.hpp"
 #include "core/dns_injector.hpp"
@@ -24,6 +25,7 @@
 #include "core/log.hpp"
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
+#include "core/resolve_policy.hpp"
 #include "core/runtime.hpp"
 #include "dns/dns_message.hpp"
 #include "dns/dns_stub.hpp"
@@ -85,9 +87,52 @@ bool to_dns_port(const sockaddr* sa, socklen_t len) noexcept {
 
 // The addresses the stub hands out: the same table getaddrinfo() answers from
 // (today the per-process NameTable; the tree-wide table of issue 10 item 1
-// plugs in here, as another AddressSource).
-dns::NameTableSource table_source(const Runtime& rt) {
-  return dns::NameTableSource(*rt.names());
+// plugs in here, as another AddressSource), except for the names getaddrinfo()
+// does not send to the proxy either:
+// - localhost and *.localhost are the loopback addresses (RFC 6761 §6.3 lets a
+//   resolver answer them itself; a fake address would send "localhost" to the
+//   proxy, which would connect to its own loopback);
+// - a name of a direct rule is Direct: its query goes to the resolver the
+//   program chose, as getaddrinfo() of it does (the user asked for that).
+class InterceptSource final : public dns::AddressSource {
+ public:
+  explicit InterceptSource(NameTable& table) : table_(table) {}
+  Status address_for(std::string_view name, int family,
+                     std::span<std::uint8_t> out) noexcept override {
+    if (is_localhost(name)) {
+      if (family == AF_INET && out.size() >= 4) {
+        static constexpr std::uint8_t kLoop4[4] = {127, 0, 0, 1};
+        std::copy(std::begin(kLoop4), std::end(kLoop4), out.begin());
+        return Status::Found;
+      }
+      if (family == AF_INET6 && out.size() >= 16) {
+        std::fill(out.begin(), out.begin() + 16, std::uint8_t{0});
+        out[15] = 1;
+        return Status::Found;
+      }
+      return Status::NoAddress;
+    }
+    if (resolves_locally(name)) return Status::Direct;
+    return table_.address_for(name, family, out);
+  }
+  Status name_for(std::span<const std::uint8_t> addr, std::span<char> out,
+                  std::size_t* size) noexcept override {
+    return table_.name_for(addr, out, size);
+  }
+
+ private:
+  static bool is_localhost(std::string_view name) {
+    constexpr std::string_view kLocal = "localhost";
+    if (name.size() < kLocal.size()) return false;
+    const std::string_view tail = name.substr(name.size() - kLocal.size());
+    if (!ascii::iequals(tail, kLocal)) return false;
+    return name.size() == kLocal.size() || name[name.size() - kLocal.size() - 1] == '.';
+  }
+  dns::NameTableSource table_;
+};
+
+InterceptSource table_source(const Runtime& rt) {
+  return InterceptSource(*rt.names());
 }
 
 dns::StubOptions stub_options(const Runtime& rt) {
@@ -171,8 +216,16 @@ void log_query(std::span<const std::byte> message, const sockaddr* to, socklen_t
   const unsigned qtype = q.has_question ? q.question.qtype : 0;
   const char* what = outcome.action == dns::StubAction::Reply     ? "answered by socksify"
                      : outcome.action == dns::StubAction::Forward ? "sent to dns_upstream"
-                                                                  : "dropped";
+                     : outcome.action == dns::StubAction::Direct
+                         ? "a direct-rule name, left to the program's resolver"
+                         : "dropped";
   log::debug("DNS query for {} (type {}) to {}: {}", name, qtype, dst, what);
+}
+
+// REFUSED for a query whose name goes to a resolver we cannot reach for it.
+std::size_t refused(std::span<const std::byte> message, std::span<std::byte> out) {
+  const dns::Query q = dns::parse_query(message);
+  return dns::build_response(out, dns::udp_response_limit(q), q, dns::Rcode::Refused);
 }
 
 }  // namespace
@@ -180,7 +233,7 @@ void log_query(std::span<const std::byte> message, const sockaddr* to, socklen_t
 // --- UDP ---
 
 std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr& msg,
-                                                int /*flags*/) {
+                                                int flags) {
   const Runtime& rt = Runtime::get();
   DnsSocket* d = s.dns.get();
   const sockaddr* to = nullptr;
@@ -213,7 +266,7 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
   const bool v6only = local.ss_family == AF_INET6 && ipv6_only(fd);
   // The receive side must know about this socket before the answer arrives.
   remember(*d, std::span(query, n), to, to_len);
-  dns::NameTableSource source = table_source(rt);
+  InterceptSource source = table_source(rt);
   // Our answers are a few records; a response that would not fit is sent truncated.
   std::byte answer[kMaxUdpQuery];
   const auto outcome = dns::answer_udp(std::span(query, n), source, stub_options(rt), answer);
@@ -230,8 +283,21 @@ std::optional<Result<std::size_t>> dns_udp_send(int fd, FdState& s, const msghdr
         if (size != 0) (void)dns_inject(std::span(answer, size), local, *local_len, v6only);
       }
       break;
+    case dns::StubAction::Direct:
+      // A name the user sends direct: an unconnected socket's query goes to
+      // the resolver as the program sent it (its answer comes back from
+      // there). A socket connected to our injector cannot hear that resolver:
+      // REFUSED, and the program's resolver moves on.
+      if (!d->connected.load(std::memory_order_acquire)) {
+        const ssize_t sent = REAL(sendmsg)(fd, &msg, flags);
+        if (sent < 0) return Result<std::size_t>(Errno{errno});
+        return Result<std::size_t>(static_cast<std::size_t>(sent));
+      }
+      if (const std::size_t size = refused(std::span(query, n), answer)) {
+        (void)dns_inject(std::span(answer, size), local, *local_len, v6only);
+      }
+      break;
     case dns::StubAction::Drop:
-    case dns::StubAction::Direct:  // the table never says so; fail closed
       break;
   }
   return Result<std::size_t>(length);
@@ -425,7 +491,7 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
     }
     std::vector<std::byte> out(dns::kMaxMessage + 2);
     std::size_t used = 0;
-    dns::NameTableSource source = table_source(rt);
+    InterceptSource source = table_source(rt);
     const auto options = stub_options(rt);
     for (;;) {
       const auto frame = dns::next_tcp_frame(std::span(d->pending).subspan(used));
@@ -446,6 +512,13 @@ ssize_t dns_tcp_sent(FdState& s, ssize_t sent) noexcept {
           if (size != 0 && dns::put_tcp_length(out, size)) {
             (void)REAL(send)(server, out.data(), size + 2, MSG_DONTWAIT | MSG_NOSIGNAL);
           }
+        }
+      } else if (outcome.action == dns::StubAction::Direct) {
+        const dns::Query q = dns::parse_query(frame.message);
+        const std::size_t size = dns::build_response(std::span(out).subspan(2), dns::kMaxMessage,
+                                                     q, dns::Rcode::Refused);
+        if (size != 0 && dns::put_tcp_length(out, size)) {
+          (void)REAL(send)(server, out.data(), size + 2, MSG_DONTWAIT | MSG_NOSIGNAL);
         }
       } else {
         // RFC 7766 §6.2.3 lets a server close on a message it cannot handle.

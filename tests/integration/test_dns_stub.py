@@ -257,6 +257,22 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         self.assertNoDnsLeak()
         self.assertNoDirectPackets()
 
+    def test_localhost_is_loopback_and_a_direct_rule_name_asks_the_real_resolver(self):
+        proc = self.dig("+short", "localhost")
+        self.assertEqual(proc.stdout.decode().strip(), "127.0.0.1", describe(proc))
+        proc = self.dig("+short", "AAAA", "localhost")
+        self.assertEqual(proc.stdout.decode().strip(), "::1", describe(proc))
+        self.assertNoDnsLeak()
+        # A name the user sends direct is resolved where the program asks, as
+        # getaddrinfo() of it would be: the query reaches the (trap) resolver.
+        proc = self.socksify([PYTHON, os.path.join(CLIENTS, "dns_query.py"), "type", "127.0.0.1",
+                              "intranet.corp.test", "1"], DANTED_H,
+                             env={"SOCKSIFY_DIRECT": ".corp.test"}, timeout=30)
+        self.assertNotEqual(proc.returncode, 0)  # the trap never answers: a timeout
+        self.assertEqual(len(self.sentinel.names("intranet")), 1, describe(proc))
+        self.assertEqual(self.sentinel.names("target"), [])
+        self.assertNoDirectPackets()
+
     def test_local_dns_scheme_leaves_queries_alone(self):
         # socks5:// resolves locally, as before: the query goes to the sentinel.
         proc = self.socksify(["dig", "+time=1", "+tries=1", "+short", NAME], DANTED_LOCAL)
