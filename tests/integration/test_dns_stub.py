@@ -42,7 +42,10 @@ NODE_RESOLVE = ("const dns = require('dns'); const http = require('http');"
                 "});") % (servers.HTTP_PORT, servers.SMALL_FILE, servers.HTTP_PORT)
 
 
-class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
+class DnsStubSetup(CapturesLink, WatchesDns, IntegrationTest):
+    """The topology and helpers; the tests are in DnsStub (and in
+    test_dns_stub_aria2c, kept out of the ASan subset: aria2c hangs at start-up
+    with libasan preloaded alone, as curl does, see tests/run-all.sh)."""
     start = ()
 
     @classmethod
@@ -86,6 +89,9 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
         self.assertSucceeded(proc, "dig")
         return proc
 
+
+
+class DnsStub(DnsStubSetup):
     # -- programs with their own resolver -------------------------------------------
     def test_dig_without_server_gets_a_fake_address(self):
         proc = self.dig("+short", NAME)
@@ -124,20 +130,6 @@ class DnsStub(CapturesLink, WatchesDns, IntegrationTest):
             out = proc.stdout.decode()
             self.assertRegex(out, r"24\d\.\d+\.\d+\.\d+", describe(proc))
             self.assertNotIn("timed out", out)
-        self.assertNothingLeft()
-
-    def test_aria2c_downloads_by_name_with_its_async_resolver(self):
-        since = self.danted.log_size()
-        out_dir = os.path.join(self.workdir, "aria2")
-        os.makedirs(out_dir, exist_ok=True)
-        proc = self.socksify(["aria2c", "--async-dns=true", "--disable-ipv6=true", "--max-tries=1",
-                              "--timeout=10", "--allow-overwrite=true", "-d", out_dir,
-                              f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"],
-                             DANTED_H, timeout=40)
-        self.assertSucceeded(proc, "aria2c")
-        with open(os.path.join(out_dir, servers.SMALL_FILE), "rb") as fh:
-            self.assertEqual(fh.read(), servers.SMALL_BODY)
-        self.assertServedByName(NAME, since)
         self.assertNothingLeft()
 
     def test_node_dns_resolve4_answer_reaches_the_target_by_name(self):
