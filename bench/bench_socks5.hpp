@@ -85,7 +85,8 @@ inline bool write_all(int fd, const void* buf, std::size_t n) {
 //   PROG socks5 PROXY TARGET COUNT MAX_SECONDS   (the baseline speaks SOCKS5 itself)
 // Prints the usage and exits with status 2 when argv fits neither.
 struct ModeArgs {
-  bool self = false;  // socks5 mode
+  bool self = false;     // the client speaks the proxy's protocol itself
+  std::string protocol;  // then: "socks5", or (connect_cycles) "socks4" or "http"
   sockaddr_in proxy{};
   sockaddr_in target{};
   long count = 0;
@@ -95,7 +96,8 @@ struct ModeArgs {
 inline ModeArgs parse_mode_args(int argc, char** argv, const char* prog, const char* count_name) {
   const std::string mode = argc > 1 ? argv[1] : "";
   ModeArgs out;
-  out.self = mode == "socks5";
+  out.self = mode == "socks5" || mode == "socks4" || mode == "http";
+  out.protocol = mode;
   if (!((mode == "plain" && argc == 5) || (out.self && argc == 6))) {
     std::fprintf(
         stderr,

@@ -7,6 +7,8 @@
 //   socksify_bench_connect_cycles socks5 PROXY TARGET CYCLES MAX_SECONDS
 //       the same binary speaks SOCKS5 itself (RFC 1928 §3 greeting and method
 //       choice, §4 CONNECT request, §6 reply), no preload: the baseline.
+//   socksify_bench_connect_cycles socks4|http PROXY TARGET CYCLES MAX_SECONDS
+//       the same with SOCKS4 CONNECT or HTTP CONNECT (connect_cycles_upstreams.py).
 //
 // A cycle: socket, connect (plus the SOCKS5 handshake), send "ping", read the
 // echo, read the end of stream (the echo server closes first, see
@@ -50,6 +52,49 @@ void socks5_connect(int fd, const sockaddr_in& target, long cycle) {
   if (const char* step = bench::socks5_request(fd, bench::kConnect, target)) die(step, cycle);
 }
 
+// The baselines for the other upstreams (issue 13): a client speaking SOCKS4
+// (CONNECT, empty USERID) or HTTP CONNECT itself, as a program with its own
+// proxy support does, each reading the reply as such a client would.
+void socks4_connect(int fd, const sockaddr_in& target, long cycle) {
+  unsigned char req[9] = {0x04, 0x01};  // VN, CD CONNECT, DSTPORT, DSTIP, USERID "" + NUL
+  std::memcpy(req + 2, &target.sin_port, 2);
+  std::memcpy(req + 4, &target.sin_addr, 4);
+  if (!write_all(fd, req, sizeof req)) die("send SOCKS4 request", cycle);
+  unsigned char rep[8];
+  if (!read_exact(fd, rep, sizeof rep)) die("read SOCKS4 reply", cycle);
+  if (rep[0] != 0x00 || rep[1] != 90) {
+    errno = ECONNREFUSED;
+    die("SOCKS4 reply not 'granted'", cycle);
+  }
+}
+
+void http_connect(int fd, const sockaddr_in& target, long cycle) {
+  char host[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &target.sin_addr, host, sizeof host);
+  char req[160];
+  const int n = std::snprintf(req, sizeof req, "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n",
+                              host, ntohs(target.sin_port), host, ntohs(target.sin_port));
+  if (!write_all(fd, req, static_cast<std::size_t>(n))) die("send CONNECT", cycle);
+  // The target sends nothing before our ping, so whatever arrives is the
+  // proxy's reply: read until the blank line, in as few reads as it comes in.
+  char rep[4096];
+  std::size_t got = 0;
+  while (got < 4 || std::memcmp(rep + got - 4, "\r\n\r\n", 4) != 0) {
+    if (got == sizeof rep) {
+      errno = EMSGSIZE;
+      die("CONNECT reply too long", cycle);
+    }
+    const ssize_t r = read(fd, rep + got, sizeof rep - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) die("read CONNECT reply", cycle);
+    got += static_cast<std::size_t>(r);
+  }
+  if (got < 12 || std::memcmp(rep, "HTTP/1.", 7) != 0 || std::memcmp(rep + 8, " 200", 4) != 0) {
+    errno = ECONNREFUSED;
+    die("CONNECT reply not 200", cycle);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,7 +116,13 @@ int main(int argc, char** argv) {
     if (connect(fd, reinterpret_cast<const sockaddr*>(&first_hop), sizeof first_hop) != 0) {
       die("connect", done);
     }
-    if (self) socks5_connect(fd, target, done);
+    if (self && args.protocol == "socks4") {
+      socks4_connect(fd, target, done);
+    } else if (self && args.protocol == "http") {
+      http_connect(fd, target, done);
+    } else if (self) {
+      socks5_connect(fd, target, done);
+    }
     unsigned char echo[sizeof ping];
     if (!write_all(fd, ping, sizeof ping)) die("send ping", done);
     if (!read_exact(fd, echo, sizeof echo)) die("read echo", done);

@@ -4,6 +4,11 @@
 // per call in microseconds and the ratio shared / per-process (target: no
 // worse than 1.5x). Per-process, the 8 processes each have their own
 // NameTable (what they have today); shared, they all write one region.
+// The last row runs both as the library does: TreeNames per process, against
+// TreeNames attached (open /proc/<pid>/fd/<n>, mmap, index populated) in each
+// process to a region made as the launcher makes it (sealed memfd, index
+// pre-faulted: tool/name_table_region.cpp); SOCKSIFY_TREE_TABLE_PREFAULT=0
+// leaves the creator's pre-fault out.
 // A function benchmark: it links the code it measures.
 //   socksify_bench_shared_name_table [names-per-worker]
 #include "dns/shared_name_table.hpp"
@@ -24,7 +29,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/tree_names.hpp"
 #include "dns/name_table.hpp"
+#include "dns/tree_table_ref.hpp"
+#include "tool/name_table_region.hpp"
 
 namespace {
 
@@ -158,5 +166,20 @@ int main(int argc, char** argv) {
   report("8 threads, one table:", threads(n, make_local), threads(n, make_shared_table));
   report("8 processes (per-process tables vs one shared region):", processes(n, true, make_local),
          processes(n, false, make_shared_table));
+  auto own_tree_names = [&] {
+    return std::shared_ptr<TreeNames>(TreeNames::per_process(kV4, kV6, capacity));
+  };
+  auto region = create_name_table_region(kV4, kV6, capacity);
+  if (!region) {
+    std::fprintf(stderr, "%s\n", region.error().text.c_str());
+    return 1;
+  }
+  prefault_name_table_index(*region);  // as the launcher's keeper does
+  const std::string path = format_tree_table_ref({getpid(), region->fd});
+  auto attached_tree_names = [&] {
+    return std::shared_ptr<TreeNames>(TreeNames::tree(path, kV4, kV6));
+  };
+  report("8 processes as the library runs (TreeNames: own table vs attached launcher region):",
+         processes(n, true, own_tree_names), processes(n, true, attached_tree_names));
   return 0;
 }

@@ -8,9 +8,11 @@ packages=(
   # the i386 library and the 32-bit test clients (gcc -m32, libc6-i386)
   gcc-multilib g++-multilib
   # real SOCKS5 servers the integration tests run
-  dante-server microsocks tinyproxy
+  dante-server microsocks tinyproxy squid
   # real programs the integration tests run through socksify
-  curl wget netcat-openbsd nodejs python3 bind9-dnsutils aria2 openssh-client
+  curl wget netcat-openbsd nodejs python3 bind9-dnsutils aria2 openssh-client git
+  # lftp resolves in a forked child (the tree-wide name table, issue 10 item 1)
+  lftp
   # a real SOCKS4/4a server: OpenSSH's ssh -D (client and server in the proxy namespace)
   openssh-server
   # an FTP server for SOCKS BIND (FTP active mode)

@@ -29,15 +29,47 @@ Result<bool, Message> parse_bool(std::string_view v) {
   return Message{fmt::format("expected 1/true/yes/on or 0/false/no/off, got '{}'", v)};
 }
 
+// One `proxy` line: a list of URLs for the unnamed pool, or a named proxy or
+// pool ("corp http://...", "pool round_robin socks5://a socks5://b"). A name
+// defined again (the environment over the file) replaces the earlier one.
+bool proxy_line_is_definition(std::string_view line) {
+  return is_proxy_definition(line) && split_list(line).size() >= 2;
+}
+
 Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
-  d.proxy_given = true;
+  if (proxy_line_is_definition(v)) {
+    auto group = parse_proxy_definition(v);
+    if (!group) return group.error();
+    auto& named = d.settings.named_proxies;
+    for (ProxyGroup& g : named) {
+      if (g.name == group->name) {
+        g = std::move(*group);
+        return {};
+      }
+    }
+    named.push_back(std::move(*group));
+    return {};
+  }
+  d.proxy_given = true;  // one URL (apply_value splits the list)
   auto spec = parse_proxy_url(v);
   if (!spec) return spec.error();
   d.settings.proxies.push_back(std::move(*spec));
   return {};
 }
+// The unnamed list only: named proxies are definitions that routes refer to.
 void clear_proxies(Draft& d) {
   d.settings.proxies.clear();
+}
+
+Result<void, Message> apply_route(std::string_view v, Draft& d) {
+  auto rule = parse_route(v);
+  if (!rule) return rule.error();
+  rule->origin = d.where;
+  d.settings.routes.push_back(std::move(*rule));
+  return {};
+}
+void clear_routes(Draft& d) {
+  d.settings.routes.clear();
 }
 
 Result<void, Message> apply_direct(std::string_view v, Draft& d) {
@@ -51,12 +83,33 @@ void clear_direct(Draft& d) {
 }
 
 Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
-  if (ascii::iequals(v, "failover")) {
-    d.settings.proxy_mode = ProxyMode::Failover;
-  } else if (ascii::iequals(v, "chain")) {
-    d.settings.proxy_mode = ProxyMode::Chain;
+  auto mode = parse_proxy_mode(v);
+  if (!mode) return mode.error();
+  d.settings.proxy_mode = *mode;
+  return {};
+}
+
+Result<void, Message> apply_isolate(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.isolate = *b;
+  return {};
+}
+
+Result<void, Message> apply_verbose(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.verbose = *b;
+  return {};
+}
+
+Result<void, Message> apply_log_format(std::string_view v, Draft& d) {
+  if (ascii::iequals(v, "text")) {
+    d.settings.log_format = LogFormat::Text;
+  } else if (ascii::iequals(v, "json")) {
+    d.settings.log_format = LogFormat::Json;
   } else {
-    return Message{fmt::format("expected failover or chain, got '{}'", v)};
+    return Message{fmt::format("expected text or json, got '{}'", v)};
   }
   return {};
 }
@@ -240,12 +293,32 @@ Result<void, Message> apply_nothing(std::string_view, Draft&) {
 
 constexpr Option kOptions[] = {
     {"SOCKSIFY_PROXY", "proxy", "",
-     "Proxy URL socks5://[user[:password]@]host[:port] (socks5h:// for remote DNS). Several, "
-     "separated by commas or spaces, form a failover pool or a chain (see SOCKSIFY_PROXY_MODE).",
-     apply_proxy, clear_proxies, false},
+     "Proxy URL socks5://[user[:password]@]host[:port] (socks5h:// for remote DNS; also "
+     "socks4://, socks4a://, http://). Several, separated by commas or spaces, form a pool or a "
+     "chain (see SOCKSIFY_PROXY_MODE). 'NAME [MODE] URL...' defines a named proxy or pool for "
+     "route rules instead; several definitions are separated by ';'.",
+     apply_proxy, clear_proxies, false, true, proxy_line_is_definition},
     {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
-     "failover: use the first proxy that answers; chain: tunnel through every proxy in order.",
+     "failover: use the first proxy that answers; chain: tunnel through every proxy in order; "
+     "round_robin / random: start each connection at the next / a random proxy and fail over "
+     "from there (chosen per process).",
      apply_proxy_mode, nullptr, false},
+    {"SOCKSIFY_ROUTE", "route", "",
+     "Routing rules 'DESTINATION via PROXY-NAME|default|direct|block', separated by ';' (one per "
+     "line in the file), first match wins. DESTINATION: CIDR, [IPv6]/N, .domain.suffix, host, "
+     "each optionally with :PORT, :PORT alone, or *. block fails the connect with EACCES.",
+     apply_route, clear_routes, false, true},
+    {"SOCKSIFY_ISOLATE", "isolate", "off",
+     "Give each process its own SOCKS5 user name and password (socksify-PID-RANDOM) for proxies "
+     "without configured credentials, so Tor (IsolateSOCKSAuth) gives each its own circuit.",
+     apply_isolate, nullptr, false},
+    {"SOCKSIFY_VERBOSE", "verbose", "off",
+     "One line per connection, UDP association and name lookup: destination, rule, proxy chain, "
+     "outcome and milliseconds (socksify -v).",
+     apply_verbose, nullptr, false},
+    {"SOCKSIFY_LOG_FORMAT", "log_format", "text",
+     "text, or json: the verbose lines as one JSON object per line.", apply_log_format, nullptr,
+     false},
     {"SOCKSIFY_PIPELINE", "pipeline", "auto",
      "Send the SOCKS5 greeting, auth and request in one write (saves one or two round trips). "
      "auto: fall back to one message per round trip, for the rest of the process, on a proxy "
@@ -327,7 +400,16 @@ void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::str
   const auto report = [&](const Result<void, Message>& r) {
     if (!r) errors.push_back(fmt::format("{}: {}", where, r.error().text));
   };
-  if (opt.clear != nullptr) {
+  draft.where = std::string(where);
+  if (opt.clear != nullptr && opt.lines) {
+    for (const std::string_view line : split_lines(raw)) {
+      if (opt.whole_line == nullptr || opt.whole_line(line)) {
+        report(opt.apply(line, draft));
+        continue;
+      }
+      for (const std::string_view item : split_list(line)) report(opt.apply(item, draft));
+    }
+  } else if (opt.clear != nullptr) {
     for (const std::string_view item : split_list(raw)) {
       report(opt.apply(item, draft));
     }
@@ -346,6 +428,19 @@ std::vector<std::string_view> split_list(std::string_view value) {
     while (j < value.size() && !is_separator(value[j])) ++j;
     if (j > i) items.push_back(value.substr(i, j - i));
     i = j;
+  }
+  return items;
+}
+
+std::vector<std::string_view> split_lines(std::string_view value) {
+  std::vector<std::string_view> items;
+  std::size_t i = 0;
+  while (i <= value.size()) {
+    std::size_t j = i;
+    while (j < value.size() && value[j] != ';' && value[j] != '\n') ++j;
+    const std::string_view item = trim(value.substr(i, j - i));
+    if (!item.empty()) items.push_back(item);
+    i = j + 1;
   }
   return items;
 }

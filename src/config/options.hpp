@@ -24,6 +24,7 @@ struct Draft {
   std::optional<std::string> password;
   std::optional<bool> remote_dns;  // dns remote|local; nullopt: each URL's scheme decides
   bool proxy_given = false;        // a proxy was set, even if it did not parse
+  std::string where;               // where the value being applied came from (apply_value)
 };
 
 struct Option {
@@ -39,6 +40,13 @@ struct Option {
   void (*clear)(Draft& draft);
   // The value is a credential: not trimmed, not split.
   bool secret;
+  // A list option whose items are lines (`route`, `proxy NAME URL...`): values
+  // split on ';' and newlines instead of commas and whitespace.
+  bool lines = false;
+  // For a line-list option: whether a line is applied whole (true) or item by
+  // item like other lists (false). nullptr: always whole. `proxy` applies a
+  // named definition whole and a plain URL list URL by URL.
+  bool (*whole_line)(std::string_view line) = nullptr;
 };
 
 std::span<const Option> options();
@@ -62,6 +70,9 @@ ConfigScan scan_config(std::string_view text, std::string_view name);
 // Items of a list value, separated by commas and/or whitespace; empty items
 // are skipped.
 std::vector<std::string_view> split_list(std::string_view value);
+// Items of a line-list value, separated by ';' and/or newlines, trimmed; empty
+// items are skipped.
+std::vector<std::string_view> split_lines(std::string_view value);
 std::string_view trim(std::string_view s);
 
 }  // namespace socksify::config_detail

@@ -122,6 +122,14 @@ bool rule_matches(const DirectRule& rule, const Endpoint& dst) {
   return matches(rule, dst, address_of(dst));
 }
 
+std::size_t first_route(std::span<const RouteRule> routes, const Endpoint& dst) {
+  const Address addr = address_of(dst);
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    if (matches(routes[i].dest, dst, addr)) return i;
+  }
+  return kNoRoute;
+}
+
 bool is_direct(const Settings& settings, const Endpoint& dst) {
   const Address addr = address_of(dst);
   if (settings.direct_loopback) {
@@ -137,6 +145,26 @@ bool is_direct(const Settings& settings, const Endpoint& dst) {
     if (matches(rule, dst, addr)) return true;
   }
   return false;
+}
+
+}  // namespace socksify
+
+namespace socksify {
+
+RouteChoice choose_route(const Settings& settings, const Endpoint& dst) {
+  const bool onion = dst.kind() == Endpoint::Kind::Name && is_onion_name(dst.host_name());
+  if (!onion && is_direct(settings, dst)) {
+    return {RouteRule::Action::Direct, 0, kNoRoute, true};
+  }
+  const Address addr = address_of(dst);
+  const auto& routes = settings.routes;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    const RouteRule& r = routes[i];
+    if (!matches(r.dest, dst, addr)) continue;
+    if (onion && r.action == RouteRule::Action::Direct) continue;
+    return {r.action, r.group, i, false};
+  }
+  return {};
 }
 
 }  // namespace socksify

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
 #include "config/config_file.hpp"
 #include "config/options.hpp"
 
@@ -38,17 +39,68 @@ void apply_environment(const EnvLookup& env, Draft& draft, std::vector<std::stri
   }
 }
 
+// Routes name their proxy; the name is looked up once every layer is read
+// (a SOCKSIFY_ROUTE may name a proxy the file defines).
+void resolve_routes(Settings& s, std::vector<std::string>& errors) {
+  for (RouteRule& rule : s.routes) {
+    if (rule.action != RouteRule::Action::Via) continue;
+    if (ascii::iequals(rule.via, kDefaultProxyName)) {
+      rule.group = 0;
+      continue;
+    }
+    bool found = false;
+    for (std::size_t k = 0; k < s.named_proxies.size(); ++k) {
+      if (s.named_proxies[k].name == rule.via) {
+        rule.group = k + 1;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      errors.push_back(
+          fmt::format("{}: route '{}': no proxy named '{}' (define it with 'proxy {} "
+                      "URL')",
+                      rule.origin, rule.text, rule.via, rule.via));
+    }
+  }
+}
+
+bool has_catch_all(const std::vector<RouteRule>& routes) {
+  for (const RouteRule& r : routes) {
+    if (r.dest.kind == DirectRule::Kind::AnyHost && r.dest.port == 0) return true;
+  }
+  return false;
+}
+
 // Applies what needs every layer read first. `password_origin` names where the
 // password came from, for the one message that can only be found here.
 Result<Settings, std::vector<std::string>> finish(Draft draft, std::vector<std::string> errors,
                                                   std::string_view missing_proxy,
                                                   std::string_view password_origin) {
   Settings& s = draft.settings;
-  // A proxy that was given but did not parse has its own error already.
-  if (s.proxies.empty() && !draft.proxy_given) errors.emplace_back(missing_proxy);
+  resolve_routes(s, errors);
+  // A proxy that was given but did not parse has its own error already. With
+  // named proxies the unnamed list may be left out when a `route *` line
+  // catches every destination.
+  if (s.proxies.empty() && !draft.proxy_given) {
+    if (s.named_proxies.empty()) {
+      errors.emplace_back(missing_proxy);
+    } else if (!has_catch_all(s.routes)) {
+      errors.push_back(fmt::format(
+          "{}; destinations no route rule matches need one: add a 'route * via NAME' line, or a "
+          "'proxy URL' line",
+          missing_proxy));
+    }
+  }
 
   bool password_used = false;
-  for (ProxySpec& proxy : s.proxies) {
+  std::vector<ProxySpec*> all;
+  for (ProxySpec& proxy : s.proxies) all.push_back(&proxy);
+  for (ProxyGroup& g : s.named_proxies) {
+    for (ProxySpec& proxy : g.proxies) all.push_back(&proxy);
+  }
+  for (ProxySpec* p : all) {
+    ProxySpec& proxy = *p;
     if (draft.remote_dns) proxy.remote_dns = *draft.remote_dns;
     // A URL's own credentials win; the separate settings fill the gaps, so a
     // password can stay out of a URL that shows up in `ps` and logs.

@@ -18,19 +18,19 @@
 #include "base/result.hpp"
 #include "config/direct_rule.hpp"
 #include "config/proxy_spec.hpp"
+#include "config/route_rules.hpp"
 
 namespace socksify {
-
-// How several proxies are used. Failover: try them in order, first that
-// answers wins. Chain: tunnel through each in turn (the last one reaches the
-// destination).
-enum class ProxyMode : std::uint8_t { Failover, Chain };
 
 // Whether a SOCKS5 handshake sends greeting, auth and request in one write.
 // Auto: yes, and a proxy that stalls on it is asked again one message per round
 // trip on a fresh connection (and for the rest of the process); On: always;
 // Off: never.
 enum class Pipeline : std::uint8_t { Auto, On, Off };
+
+// -v lines (one per connection, association and lookup): plain text or one
+// JSON object per line.
+enum class LogFormat : std::uint8_t { Text, Json };
 
 struct Settings {
   std::vector<ProxySpec> proxies;                    // SOCKSIFY_PROXY; empty is an error at load
@@ -49,12 +49,42 @@ struct Settings {
   // Destinations reached without the proxy (SOCKSIFY_DIRECT, `direct` lines);
   // loopback is governed by direct_loopback instead. See rules.hpp.
   std::vector<DirectRule> direct_rules;
+  // Named proxies and pools (`proxy NAME [MODE] URL...`); a route's group k
+  // is named_proxies[k - 1], group 0 the unnamed list above.
+  std::vector<ProxyGroup> named_proxies;
+  // `route` lines and SOCKSIFY_ROUTE, in order: the first match wins (after
+  // loopback and the direct rules). See config/route_rules.hpp.
+  std::vector<RouteRule> routes;
+  bool isolate = false;                    // SOCKSIFY_ISOLATE: a SOCKS5 login per process
+  bool verbose = false;                    // SOCKSIFY_VERBOSE: one line per connection
+  LogFormat log_format = LogFormat::Text;  // SOCKSIFY_LOG_FORMAT
   // Where the DNS stub sends, through the proxy over TCP, the questions it does
   // not answer itself (MX, TXT, SRV...; core/dns_intercept.hpp). Kind::None
   // (unset): those get an empty NOERROR answer. SOCKSIFY_DNS_UPSTREAM.
   Endpoint dns_upstream;
 
-  bool remote_dns() const { return !proxies.empty() && proxies.front().remote_dns; }
+  // The proxies of route group g (0: the unnamed list) and how they are used.
+  const std::vector<ProxySpec>& group_proxies(std::size_t g) const {
+    return g == 0 ? proxies : named_proxies[g - 1].proxies;
+  }
+  ProxyMode group_mode(std::size_t g) const {
+    return g == 0 ? proxy_mode : named_proxies[g - 1].mode;
+  }
+  std::size_t group_count() const { return 1 + named_proxies.size(); }
+  // Whether names are handed to a proxy: some group's proxies take names
+  // (socks5h://, socks4a://, http://), so lookups get remote-DNS addresses
+  // unless their route goes to a group that resolves locally.
+  bool remote_dns() const {
+    for (std::size_t g = 0; g < group_count(); ++g) {
+      const auto& list = group_proxies(g);
+      if (!list.empty() && list.front().remote_dns) return true;
+    }
+    return false;
+  }
+  bool group_remote_dns(std::size_t g) const {
+    const auto& list = group_proxies(g);
+    return !list.empty() && list.front().remote_dns;
+  }
 };
 
 // Reads a variable; nullptr when unset. Tests pass a map; the library getenv

@@ -34,8 +34,8 @@ struct ConnectJob : HandshakeJob {
       : HandshakeJob(fd), state(s), target(to), blocking(waits) {}
   FdState* state;
   Endpoint target;
-  bool blocking;               // a blocking connect() waits for it
-  ConnectJob* next = nullptr;  // the pool's queue
+  bool blocking;                      // a blocking connect() waits for it
+  ConnectJob* next = nullptr;         // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
   ConnectJob* next_active = nullptr;  // numbers held after a close())
 };
@@ -111,8 +111,8 @@ void finish(ConnectJob& job, int error, bool took_fd) {
   ConnectState::Watcher watchers[ConnectState::kMaxWatchers];
   // Registrations are re-armed on job.fd only while that number is still the
   // program's (not cancelled, not closed and held for us).
-  const int n = c.settle(error, [&] { return took_fd && !job.cancelled() && !job.held(); },
-                         watchers);
+  const int n = c.settle(
+      error, [&] { return took_fd && !job.cancelled() && !job.held(); }, watchers);
   // A blocking connect() may be waiting for this outcome (only those wait).
   if (c.blocking()) futex_wake_all(&c.generation());
   // The registrations the program made meanwhile, made for real now: epoll

@@ -70,8 +70,7 @@ class HandshakeJob {
   // phase: Queued -> Running -> Released (fd no longer touched), or Queued ->
   // Skipped (closed before a worker took it). kHeld is or'ed in when the
   // program closed `fd` while another descriptor still refers to the socket.
-  static constexpr std::uint32_t kQueued = 0, kRunning = 1, kReleased = 2, kSkipped = 3,
-                                 kHeld = 4;
+  static constexpr std::uint32_t kQueued = 0, kRunning = 1, kReleased = 2, kSkipped = 3, kHeld = 4;
 
   int fd_;
   std::atomic<std::uint32_t> phase_{kQueued};  // also the futex word close() waits on

@@ -27,6 +27,7 @@
 #include "core/real.hpp"
 #include "core/resolve_policy.hpp"
 #include "core/runtime.hpp"
+#include "core/tree_names.hpp"
 #include "dns/dns_message.hpp"
 #include "dns/dns_stub.hpp"
 #include "dns/name_table_source.hpp"
@@ -86,9 +87,8 @@ bool to_dns_port(const sockaddr* sa, socklen_t len) noexcept {
 }
 
 // The addresses the stub hands out: the same table getaddrinfo() answers from
-// (today the per-process NameTable; the tree-wide table of issue 10 item 1
-// plugs in here, as another AddressSource), except for the names getaddrinfo()
-// does not send to the proxy either:
+// (the tree's under the launcher, core/tree_names.hpp), except for the names
+// getaddrinfo() does not send to the proxy either:
 // - localhost and *.localhost are the loopback addresses (RFC 6761 §6.3 lets a
 //   resolver answer them itself; a fake address would send "localhost" to the
 //   proxy, which would connect to its own loopback);
@@ -96,7 +96,7 @@ bool to_dns_port(const sockaddr* sa, socklen_t len) noexcept {
 //   program chose, as getaddrinfo() of it does (the user asked for that).
 class InterceptSource final : public dns::AddressSource {
  public:
-  explicit InterceptSource(NameTable& table) : table_(table) {}
+  explicit InterceptSource(FakeNames& table) : table_(table) {}
   Status address_for(std::string_view name, int family,
                      std::span<std::uint8_t> out) noexcept override {
     if (is_localhost(name)) {

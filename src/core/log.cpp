@@ -75,6 +75,18 @@ __attribute__((constructor(101))) void remember_stderr() {
   remember_file(2);
 }
 
+void write_all(const char* buf, std::size_t n) {
+  const int fd = g_fd.load(std::memory_order_relaxed);
+  if (!still_safe_to_write(fd)) return;
+  std::size_t off = 0;
+  while (off < n) {
+    ssize_t w = REAL(write)(fd, buf + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += static_cast<std::size_t>(w);
+  }
+}
+
 }  // namespace
 
 void set_level(LogLevel l) {
@@ -116,15 +128,15 @@ void vemit(LogLevel l, fmt::string_view format, fmt::format_args args) {
     n = kBad.copy(buf, kRoom);
   }
   buf[n++] = '\n';
-  const int fd = g_fd.load(std::memory_order_relaxed);
-  if (!still_safe_to_write(fd)) return;
-  std::size_t off = 0;
-  while (off < n) {
-    ssize_t w = REAL(write)(fd, buf + off, n - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += static_cast<std::size_t>(w);
-  }
+  write_all(buf, n);
+}
+
+void write_line(std::string_view line) {
+  ErrnoSaver keep_errno;
+  char buf[2048];
+  const std::size_t n = line.copy(buf, sizeof buf - 1);
+  buf[n] = '\n';
+  write_all(buf, n + 1);
 }
 
 std::string_view errno_name(int e) {

@@ -51,6 +51,11 @@ void log_at(LogLevel l, fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(l)) vemit(l, f, fmt::make_format_args(args...));
 }
 
+// One whole line (a newline is added) to the log's descriptor with one
+// write(2): no prefix, no level, no rate limit. For the -v trace, which the
+// user asked for line by line.
+void write_line(std::string_view line);
+
 // "ECONNREFUSED" for logs (strerror text may be translated and is not greppable):
 // every errno by its symbolic name, "unknown errno" for a number that has none.
 std::string_view errno_name(int e);

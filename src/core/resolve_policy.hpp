@@ -8,7 +8,7 @@
 
 namespace socksify {
 
-class NameTable;
+class FakeNames;
 
 enum class Lookup : unsigned char {
   Real,    // libc: remote DNS off, numeric host, NULL node, localhost, bypassed name
@@ -32,10 +32,10 @@ Lookup resolver_call_policy(bool report = true) noexcept;
 bool resolves_locally(std::string_view name) noexcept;
 
 // The table, when remote DNS is on.
-NameTable* name_table() noexcept;
+FakeNames* name_table() noexcept;
 
 // After the table refused a name: if that is because its ranges are used up,
 // one error line saying so (addresses are never reused, so this lookup fails).
-void report_if_used_up(const NameTable& table, const char* node) noexcept;
+void report_if_used_up(const FakeNames& table, const char* node) noexcept;
 
 }  // namespace socksify

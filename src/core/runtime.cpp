@@ -12,7 +12,9 @@
 #include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
-#include "dns/name_table.hpp"
+#include "core/trace.hpp"
+#include "core/tree_names.hpp"
+#include "dns/tree_table_ref.hpp"
 
 namespace socksify {
 namespace {
@@ -60,6 +62,7 @@ void Runtime::load(const EnvLookup& env) {
   }
   settings_ = std::move(loaded.value());
   log::set_level(settings_.log_level);
+  trace::configure(settings_);
   if (!settings_.log_file.empty()) {
     const int fd =
         ::open(settings_.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -70,12 +73,24 @@ void Runtime::load(const EnvLookup& env) {
     }
   }
   proxies_.clear();
-  for (const auto& spec : settings_.proxies) proxies_.push_back({spec, endpoint_of(spec)});
+  groups_.clear();
+  for (std::size_t g = 0; g < settings_.group_count(); ++g) {
+    groups_.push_back({proxies_.size(), settings_.group_proxies(g).size()});
+    for (const auto& spec : settings_.group_proxies(g)) {
+      proxies_.push_back({spec, endpoint_of(spec)});
+    }
+  }
   resolved_.endpoints.assign(proxies_.size(), Endpoint{});
   pipeline_ = std::make_unique<std::atomic<std::uint8_t>[]>(proxies_.size());
   for (std::size_t i = 0; i < proxies_.size(); ++i) pipeline_[i].store(0);
   if (settings_.remote_dns()) {
-    names_ = std::make_unique<NameTable>(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
+    // Under the launcher: the tree's table, attached at first use. Plain
+    // LD_PRELOAD: this process's own.
+    if (const char* tree = env(kTreeTableVariable); tree != nullptr && *tree != '\0') {
+      names_ = TreeNames::tree(tree, settings_.fake_v4, settings_.fake_v6);
+    } else {
+      names_ = TreeNames::per_process(settings_.fake_v4, settings_.fake_v6, kNameTableCapacity);
+    }
   }
   configured_ = !proxies_.empty();
   if (!configured_) config_error_ = "no proxy configured";

@@ -18,7 +18,7 @@
 
 namespace socksify {
 
-class NameTable;
+class TreeNames;
 
 // One proxy, with its address when known (a name resolves on first use).
 struct ProxyTarget {
@@ -40,9 +40,20 @@ class Runtime {
   bool configured() const { return configured_; }
   const std::string& config_error() const { return config_error_; }
   const Settings& settings() const { return settings_; }
-  std::span<const ProxyTarget> proxies() const { return proxies_; }
-  // Non-null when remote DNS is on.
-  NameTable* names() const { return names_.get(); }
+  // The unnamed proxy list (route group 0).
+  std::span<const ProxyTarget> proxies() const { return group_proxies(0); }
+  // Route group g's proxies (0: the unnamed list; k: settings().named_proxies[k-1]).
+  // Every group's proxies sit in one array: proxy_address, pipeline_memory and
+  // remember_pipeline take an index into it, group_first(g) + the position.
+  std::span<const ProxyTarget> group_proxies(std::size_t g) const {
+    if (g >= groups_.size()) return {};
+    return std::span(proxies_).subspan(groups_[g].first, groups_[g].count);
+  }
+  std::size_t group_first(std::size_t g) const { return g < groups_.size() ? groups_[g].first : 0; }
+  std::size_t group_count() const { return groups_.size(); }
+  // Non-null when remote DNS is on: the process's one name table (the tree's,
+  // under the launcher; core/tree_names.hpp).
+  TreeNames* names() const { return names_.get(); }
 
   // The address to connect to for proxy i, in the wanted family when possible
   // (AF_INET6 sockets can reach IPv4 proxies through v4-mapped addresses).
@@ -67,8 +78,13 @@ class Runtime {
   bool configured_ = false;
   std::string config_error_;
   Settings settings_;
-  std::vector<ProxyTarget> proxies_;
-  std::unique_ptr<NameTable> names_;
+  std::vector<ProxyTarget> proxies_;  // every group's, group 0 first
+  struct GroupSpan {
+    std::size_t first = 0;
+    std::size_t count = 0;
+  };
+  std::vector<GroupSpan> groups_;
+  std::unique_ptr<TreeNames> names_;
   // PipelineMemory per proxy index; a child of fork() inherits what we learnt.
   std::unique_ptr<std::atomic<std::uint8_t>[]> pipeline_;
   // Proxies named by host name, resolved on first use (index = proxy index;

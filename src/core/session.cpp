@@ -3,9 +3,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 
+#include <array>
+
+#include "core/isolate.hpp"
 #include "core/log.hpp"
+#include "core/pool_choice.hpp"
+#include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session_io.hpp"
+#include "core/trace.hpp"
 #include "core/upstream.hpp"
 
 namespace socksify {
@@ -127,7 +133,8 @@ SessionAttempt failed_handshake(std::size_t i, const ProxySpec& spec, const sock
 Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,
                                  const Endpoint& dst, const SessionOptions& options,
                                  const NonBlockingScope& nonblocking, Recorder& rec) {
-  const auto proxies = rt.proxies();
+  const auto proxies = rt.group_proxies(options.group);
+  const std::size_t base = rt.group_first(options.group);  // index in the runtime's proxies
   rec.outcome().chain = true;
   if (cmd != socks5::Command::Connect) {
     // A UDP relay at the end of a chain is not reachable from here; BIND is
@@ -142,8 +149,8 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
   // start; each one can do so once (it is remembered), so this ends.
   for (std::size_t round = 0; round <= proxies.size(); ++round) {
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c =
-            reach_proxy(rt, io, fd, 0, family, nonblocking, options.may_replace_socket, deadline);
+    if (auto c = reach_proxy(rt, io, fd, base, family, nonblocking, options.may_replace_socket,
+                             deadline);
         !c) {
       io.disconnect(fd);
       return rec.fail(
@@ -164,9 +171,11 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
         return rec.fail({i, &spec, SessionStage::Unsupported, Errno{EOPNOTSUPP}, 0,
                          upstream.refusal(cmd), false});
       }
-      const socks5::Pipelining how = pipelining_for(rt, i);
-      auto reply = upstream.open_pipelined(stream, spec, cmd, hop, how);
-      if (learn_pipelining(rt, i, spec, how, reply)) {
+      const socks5::Pipelining how = pipelining_for(rt, base + i);
+      ProxySpec login;
+      auto reply = upstream.open_pipelined(
+          stream, isolated_login(spec, rt.settings().isolate, login), cmd, hop, how);
+      if (learn_pipelining(rt, base + i, spec, how, reply)) {
         io.disconnect(fd);
         again = true;
         continue;
@@ -184,21 +193,62 @@ Result<socks5::Reply> open_chain(const Runtime& rt, SessionIo& io, int fd, socks
   return Errno{EHOSTUNREACH};  // unreachable: the last round runs every hop sequentially
 }
 
+// The -v line of one session: what it reached, by which rule, through which
+// proxies, and how it ended.
+void trace_session(const Runtime& rt, const Endpoint& target, const SessionOutcome& out,
+                   std::size_t group, int error, std::int64_t ms) {
+  const Settings& s = rt.settings();
+  std::string_view rule;
+  if (rt.configured() && !s.routes.empty()) {
+    const RouteChoice c = choose_route(s, target.unmapped());
+    if (c.rule != kNoRoute) rule = s.routes[c.rule].text;
+  }
+  std::string_view via = kDefaultProxyName;
+  if (group != 0 && group <= s.named_proxies.size()) via = s.named_proxies[group - 1].name;
+  std::array<const ProxySpec*, 8> chain{};
+  std::size_t n = 0;
+  if (out.chain) {
+    for (const ProxyTarget& p : rt.group_proxies(group)) {
+      if (n < chain.size()) chain[n++] = &p.spec;
+    }
+  } else if (out.served_spec != nullptr) {
+    chain[n++] = out.served_spec;
+  } else if (const SessionAttempt* last = out.last_failure(); last && last->spec != nullptr) {
+    chain[n++] = last->spec;
+  }
+  const SessionAttempt* last = out.last_failure();
+  trace::Event e;
+  e.kind = out.cmd == socks5::Command::UdpAssociate ? "udp"
+           : out.cmd == socks5::Command::Bind       ? "bind"
+                                                    : "connect";
+  e.dst = &target;
+  e.rule = rule;
+  e.via = via;
+  e.proxies = std::span<const ProxySpec* const>(chain.data(), n);
+  e.outcome = error == 0 ? std::string_view("ok") : log::errno_name(error);
+  if (error != 0 && last != nullptr) e.detail = last->reason;
+  e.ms = ms;
+  trace::emit(e);
+}
+
 }  // namespace
 
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family) noexcept {
-  if (!rt.configured() || family != AF_INET) return {};
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
+                      std::size_t group) noexcept {
+  if (!rt.configured() || family != AF_INET || rt.group_proxies(group).empty()) return {};
   sockaddr_storage addr;
-  if (rt.proxy_address(0, AF_INET, addr) == 0 || addr.ss_family != AF_INET6) return {};
+  if (rt.proxy_address(rt.group_first(group), AF_INET, addr) == 0 || addr.ss_family != AF_INET6) {
+    return {};
+  }
   NonBlockingScope nonblocking(io, fd);  // restores the flags on the new socket too
   if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
   nonblocking.reapply();
   return {};
 }
 
-Status prepare_socket(int fd, int family) noexcept {
+Status prepare_socket(int fd, int family, std::size_t group) noexcept {
   SystemSessionIo io;
-  return prepare_socket(Runtime::get(), io, fd, family);
+  return prepare_socket(Runtime::get(), io, fd, family, group);
 }
 
 Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,
@@ -214,15 +264,20 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
         {0, nullptr, SessionStage::Configuration, Errno{ENETUNREACH}, 0, rt.config_error(), false});
   }
   NonBlockingScope nonblocking(io, fd);
-  const auto proxies = rt.proxies();
-  if (rt.settings().proxy_mode == ProxyMode::Chain && proxies.size() > 1) {
+  const auto proxies = rt.group_proxies(options.group);
+  const std::size_t base = rt.group_first(options.group);  // index in the runtime's proxies
+  const ProxyMode mode = rt.settings().group_mode(options.group);
+  if (mode == ProxyMode::Chain && proxies.size() > 1) {
     return open_chain(rt, io, fd, cmd, dst, options, nonblocking, rec);
   }
-  // Failover pool: the first proxy that answers serves.
+  // A pool: the first proxy that answers serves, starting at the pool's choice
+  // (the first, or for round_robin/random the next or a random one).
+  const std::size_t start = pool_start(options.group, mode, proxies.size());
   int family = io.family(fd);
-  for (std::size_t i = 0; i < proxies.size(); ++i) {
+  for (std::size_t n = 0; n < proxies.size(); ++n) {
+    const std::size_t i = (start + n) % proxies.size();
     const ProxySpec& spec = proxies[i].spec;
-    const bool more = i + 1 < proxies.size();
+    const bool more = n + 1 < proxies.size();
     const Upstream& upstream = upstream_for(spec);
     if (!upstream.carries(cmd)) {
       rec.fail(
@@ -230,19 +285,21 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
       continue;
     }
     const Deadline deadline = Clock::now() + rt.settings().connect_timeout;
-    if (auto c =
-            reach_proxy(rt, io, fd, i, family, nonblocking, options.may_replace_socket, deadline);
+    if (auto c = reach_proxy(rt, io, fd, base + i, family, nonblocking, options.may_replace_socket,
+                             deadline);
         !c) {
       io.disconnect(fd);
       rec.fail({i, &spec, SessionStage::TcpConnect, c.error(), 0, kUnreachable, more});
       continue;
     }
-    const socks5::Pipelining how = pipelining_for(rt, i);
-    auto reply = upstream.open_pipelined(io.stream(fd, deadline), spec, cmd, dst, how);
-    if (learn_pipelining(rt, i, spec, how, reply)) {
+    const socks5::Pipelining how = pipelining_for(rt, base + i);
+    ProxySpec login;
+    auto reply = upstream.open_pipelined(
+        io.stream(fd, deadline), isolated_login(spec, rt.settings().isolate, login), cmd, dst, how);
+    if (learn_pipelining(rt, base + i, spec, how, reply)) {
       // The same proxy again; it is now remembered as sequential, so once.
       io.disconnect(fd);
-      --i;
+      --n;
       continue;
     }
     if (reply) {
@@ -275,9 +332,18 @@ Result<socks5::Reply> open_session(int fd, socks5::Command cmd, const Endpoint& 
                                    bool may_replace_socket, const Endpoint* subject,
                                    SessionOutcome* outcome) noexcept {
   SessionOutcome local;
+  SessionOutcome& out = outcome != nullptr ? *outcome : local;
   SystemSessionIo io;
-  return open_session(Runtime::get(), io, fd, cmd, dst, outcome != nullptr ? *outcome : local,
-                      {may_replace_socket, subject, log_session});
+  const Runtime& rt = Runtime::get();
+  SessionOptions options{may_replace_socket, subject, log_session};
+  const Endpoint& target = subject != nullptr ? *subject : dst;
+  options.group = route_group_for(rt, target);
+  if (!trace::on()) return open_session(rt, io, fd, cmd, dst, out, options);
+  const auto start = trace::Clock::now();
+  auto reply = open_session(rt, io, fd, cmd, dst, out, options);
+  trace_session(rt, target, out, options.group, reply ? 0 : reply.error().code,
+                trace::ms_since(start));
+  return reply;
 }
 
 }  // namespace socksify

@@ -19,8 +19,10 @@ class SessionIo;
 // Before a handshake that cannot swap sockets (the helper thread works on a dup):
 // give an AF_INET socket an AF_INET6 body now if the first proxy is IPv6.
 // family: the socket's (the program's sockaddr says it; saves asking the kernel).
-Status prepare_socket(int fd, int family) noexcept;
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family) noexcept;
+// group: the route group the connection goes to (core/route.hpp), whose first proxy decides.
+Status prepare_socket(int fd, int family, std::size_t group = 0) noexcept;
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
+                      std::size_t group = 0) noexcept;
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.
@@ -41,6 +43,8 @@ struct SessionOptions {
   // Told of each failed attempt as it happens (failed != null) and of the
   // success (failed == null); the library logs from here. Null: say nothing.
   void (*report)(const SessionOutcome& outcome, const SessionAttempt* failed) = nullptr;
+  // The route group whose proxies serve (core/route.hpp; 0: the unnamed list).
+  std::size_t group = 0;
 };
 
 // The session itself, on the given runtime and socket operations; `outcome`

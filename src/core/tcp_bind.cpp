@@ -231,8 +231,7 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   ReentryGuard guard;
   const int family = s->bind.family();
   const auto* listen_at = reinterpret_cast<const sockaddr*>(&s->bind.listen_address());
-  const auto at =
-      Endpoint::from_sockaddr(listen_at, s->bind.listen_len()).value_or(Endpoint{});
+  const auto at = Endpoint::from_sockaddr(listen_at, s->bind.listen_len()).value_or(Endpoint{});
   auto reply = second_reply(fd);
   if (!reply) {
     const int e = reply.error().code;

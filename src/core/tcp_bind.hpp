@@ -28,7 +28,6 @@
 
 namespace socksify {
 
-
 // bind(): the kernel's answer, and with `bind on` a candidate remembered. An
 // address that is not local (EADDRNOTAVAIL) is accepted for port 0: FTP clients
 // bind to the address getsockname gave for their control connection, which

@@ -10,6 +10,7 @@
 #include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
+#include "core/trace.hpp"
 
 namespace socksify {
 namespace {
@@ -30,6 +31,18 @@ std::optional<Status> repeated_connect(int fd, FdState* s, FdState** wait) {
   if (const int e = s->connect.take_error(); e != 0) return Status{Errno{e}};
   fd_table().release(fd);
   return std::nullopt;
+}
+
+// A direct connect under -v: timed and traced (a non-blocking one reports
+// its EINPROGRESS).
+Status traced_direct(const Runtime& rt, int fd, const sockaddr* addr, socklen_t len,
+                     const Endpoint& dst, const Route& route) {
+  const auto start = trace::Clock::now();
+  const int rc = REAL(connect)(fd, addr, len);
+  const int err = rc == 0 ? 0 : errno;
+  trace_unproxied(rt, dst, route, err, trace::ms_since(start));
+  if (rc == 0) return {};
+  return Errno{err};
 }
 
 }  // namespace
@@ -59,10 +72,13 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
   Runtime& rt = Runtime::get();
   const Route route = route_for(rt, *dst);
   switch (route.kind) {
-    case Route::Kind::Direct:
+    case Route::Kind::Direct: {
+      if (trace::on()) return traced_direct(rt, fd, addr, len, *dst, route);
       if (REAL(connect)(fd, addr, len) == 0) return {};
       return Errno{errno};
+    }
     case Route::Kind::Refuse:
+      if (trace::on()) trace_unproxied(rt, *dst, route, route.error, -1);
       return Errno{route.error};
     case Route::Kind::Proxy:
       break;
@@ -80,7 +96,9 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
     }
     const int flags = REAL(fcntl)(fd, F_GETFL);
     if (flags < 0) return Errno{errno};
-    if (Status prepared = prepare_socket(fd, addr->sa_family); !prepared) return prepared;
+    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group); !prepared) {
+      return prepared;
+    }
     s = fd_table().create(fd, FdState::Kind::TcpTunnel);
     if (s == nullptr) return Errno{ENOBUFS};
     s->peer.set(addr, len);

@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
+#include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/socket_family.hpp"
@@ -135,7 +136,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   // Which relay family to ask for: IPv4 for an IPv4 socket; IPv6 for an IPv6
   // socket that cannot use IPv4 (IPV6_V6ONLY) or that reaches the proxy over
   // IPv6 anyway; else IPv4, reached v4-mapped.
-  const auto proxies = Runtime::get().proxies();
+  const auto proxies = Runtime::get().group_proxies(route_group_for(Runtime::get(), dst));
   const bool ipv6_proxy =
       !proxies.empty() && proxies.front().endpoint.unmapped().kind() == Endpoint::Kind::IPv6;
   const bool want_ipv6_relay = family == AF_INET6 && (ipv6_only(fd) || ipv6_proxy);
@@ -176,6 +177,7 @@ Result<UdpAssociation*> open_association(int fd, const Endpoint& dst) {
   if (a == nullptr) return Errno{ENOMEM};
   a->family = family;
   a->proxy = proxy;
+  a->group = route_group_for(Runtime::get(), dst);
   a->relay_len = sockaddr_in_family(relay, family, a->relay);
   if (a->relay_len == 0) {
     recycle(a);
@@ -211,6 +213,17 @@ Result<UdpAssociation*> udp_live_association(int fd, FdState& state, const Endpo
   auto assoc = udp_association_for(fd, state, dst);
   if (!assoc) return assoc;
   UdpAssociation& dead = *assoc.value();
+  // One association per socket, at one proxy: a datagram whose route rule
+  // names another proxy cannot use it, and must not go out any other way.
+  if (const Runtime& rt = Runtime::get(); !rt.settings().routes.empty()) {
+    if (const std::size_t g = route_group_for(rt, dst); g != dead.group) {
+      log::error(
+          "refusing UDP to {}: its route leads to another proxy than the one this socket's "
+          "association is at (one association per socket; use a socket per route)",
+          dst);
+      return Errno{EHOSTUNREACH};
+    }
+  }
   if (udp_association_alive(dead, dst)) return &dead;  // nearly always
   // The proxy ended it: from here on it is the dead one.
 

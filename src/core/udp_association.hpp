@@ -40,7 +40,8 @@ struct UdpAssociation {
   // on AF_INET6 sockets).
   sockaddr_storage relay{};
   socklen_t relay_len = 0;
-  Endpoint proxy;  // the proxy's address, for log lines
+  Endpoint proxy;         // the proxy's address, for log lines
+  std::size_t group = 0;  // the route group (core/route.hpp) whose proxy holds it
   // The header length the next datagram from the relay is expected to carry,
   // learned from the last one (10 IPv4, 22 IPv6, 7+n names).
   std::atomic<std::uint16_t> expected_header{10};

@@ -18,11 +18,11 @@
 #include "core/real.hpp"
 #include "core/runtime.hpp"
 #include "core/scatter.hpp"
+#include "core/tree_names.hpp"
 #include "core/udp_address.hpp"
 #include "core/udp_association.hpp"
 #include "core/udp_datagram.hpp"
 #include "core/udp_drop_wait.hpp"
-#include "dns/name_table.hpp"
 #include "socks5/codec.hpp"
 
 namespace socksify {
@@ -63,7 +63,7 @@ socklen_t report_source(const UdpAssociation& a, const Endpoint& src, sockaddr_s
   if (src.kind() == Endpoint::Kind::Name) {
     // A relay may name the source by host name: the program knows it by its
     // remote-DNS fake address, if it resolved it through us.
-    const NameTable* names = Runtime::get().names();
+    const FakeNames* names = Runtime::get().names();
     std::uint8_t v4[4];
     std::uint8_t v6[16];
     if (names != nullptr && names->find_address(src.host_name(), AF_INET, v4)) {
@@ -110,8 +110,7 @@ void drop_log(DropReason why, const UdpAssociation& a, const sockaddr_storage& f
 }  // namespace
 
 bool udp_receives_from_relay(const FdState& s) noexcept {
-  return s.udp.association() != nullptr &&
-         !s.udp.direct_peer();
+  return s.udp.association() != nullptr && !s.udp.direct_peer();
 }
 
 Result<std::size_t> udp_recvmsg(int fd, FdState& s, msghdr& msg, int flags) {

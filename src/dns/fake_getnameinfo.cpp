@@ -74,7 +74,7 @@ int numeric_host(const Query& q, char* host, socklen_t hostlen) {
   return copy_out({text, len}, host, hostlen);
 }
 
-int host_part(const NameTable& table, const Query& q, char* host, socklen_t hostlen, int flags) {
+int host_part(const FakeNames& table, const Query& q, char* host, socklen_t hostlen, int flags) {
   if (flags & NI_NUMERICHOST) {
     // glibc: a name is required but may not be looked up.
     if (flags & NI_NAMEREQD) return EAI_NONAME;
@@ -101,7 +101,7 @@ int service_part(const Query& q, char* serv, socklen_t servlen, int flags,
 
 }  // namespace
 
-int fake_getnameinfo(const NameTable& table, const sockaddr* sa, socklen_t salen, char* host,
+int fake_getnameinfo(const FakeNames& table, const sockaddr* sa, socklen_t salen, char* host,
                      socklen_t hostlen, char* serv, socklen_t servlen, int flags, bool* handled,
                      const ServiceDb& services) noexcept {
   bool ignored = false;

@@ -56,7 +56,7 @@ std::size_t address_length(int af) {
 
 }  // namespace
 
-int fake_gethostbyname_r(NameTable& table, const char* name, int af, hostent* ret, char* buf,
+int fake_gethostbyname_r(FakeNames& table, const char* name, int af, hostent* ret, char* buf,
                          std::size_t buflen, hostent** result, int* h_errnop) noexcept {
   int ignored_h_errno = 0;
   if (h_errnop == nullptr) h_errnop = &ignored_h_errno;
@@ -101,7 +101,7 @@ int fake_gethostbyname_r(NameTable& table, const char* name, int af, hostent* re
   return 0;
 }
 
-int fake_gethostbyaddr_r(const NameTable& table, const void* addr, socklen_t len, int type,
+int fake_gethostbyaddr_r(const FakeNames& table, const void* addr, socklen_t len, int type,
                          hostent* ret, char* buf, std::size_t buflen, hostent** result,
                          int* h_errnop, bool* handled) noexcept {
   bool ignored_handled = false;

@@ -165,7 +165,7 @@ struct Addresses {
 };
 
 // The fake addresses for name in answer order; 0 or an EAI_* code.
-int plan_addresses(NameTable& table, std::string_view name, const addrinfo& hints, Addresses& out) {
+int plan_addresses(FakeNames& table, std::string_view name, const addrinfo& hints, Addresses& out) {
   const bool v4 = table.serves(AF_INET);
   const bool v6 = table.serves(AF_INET6);
   const bool mapped = (hints.ai_flags & AI_V4MAPPED) != 0;
@@ -287,7 +287,7 @@ constexpr int kKnownFlags = 0x7ff;
 // glibc's flags for hints == NULL.
 constexpr int kDefaultFlags = AI_V4MAPPED | AI_ADDRCONFIG;
 
-int getaddrinfo_impl(NameTable& table, const char* node, const char* service,
+int getaddrinfo_impl(FakeNames& table, const char* node, const char* service,
                      const addrinfo* hints_in, addrinfo** res, const ServiceDb& services) {
   addrinfo hints{};
   if (hints_in != nullptr) {
@@ -317,7 +317,7 @@ const ServiceDb& system_services() noexcept {
   return kSystem;
 }
 
-int fake_getaddrinfo(NameTable& table, const char* node, const char* service, const addrinfo* hints,
+int fake_getaddrinfo(FakeNames& table, const char* node, const char* service, const addrinfo* hints,
                      addrinfo** res, const ServiceDb& services) noexcept {
   if (res == nullptr) return EAI_FAIL;
   *res = nullptr;

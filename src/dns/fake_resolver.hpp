@@ -1,7 +1,9 @@
 // The fake resolver: what the interposed getaddrinfo, gethostbyname(2)(_r),
 // getnameinfo and gethostbyaddr(_r) answer when remote DNS is on. Names get
-// addresses from the NameTable instead of from DNS, so no query leaves the
-// machine, and the proxy later receives the name itself (RFC 1928 §5, ATYP 3).
+// addresses from a name table (FakeNames: in the library the process's
+// TreeNames, core/tree_names.hpp, i.e. the launcher's tree-wide table or the
+// process's own) instead of from DNS, so no query leaves the machine, and the
+// proxy later receives the name itself (RFC 1928 §5, ATYP 3).
 //
 // Pure but for system_services() (the NSS services files, never DNS): no socket,
 // no DNS query. lookup_policy() (core/resolve_policy.hpp) decides *whether* to
@@ -35,7 +37,7 @@
 #include <span>
 
 #include "base/endpoint.hpp"
-#include "dns/name_table.hpp"
+#include "dns/fake_names.hpp"
 
 namespace socksify {
 
@@ -89,7 +91,7 @@ const ServiceDb& system_services() noexcept;
 // The list is built like glibc's (one malloc per entry holding its sockaddr,
 // canonname malloc'ed apart), so both fake_freeaddrinfo and libc's
 // freeaddrinfo can free it, even after a program reordered the entries.
-int fake_getaddrinfo(NameTable& table, const char* node, const char* service, const addrinfo* hints,
+int fake_getaddrinfo(FakeNames& table, const char* node, const char* service, const addrinfo* hints,
                      addrinfo** res, const ServiceDb& services = system_services()) noexcept;
 
 // Frees a list from fake_getaddrinfo (NULL is fine).
@@ -109,7 +111,7 @@ bool is_fake_addrinfo(const addrinfo* ai) noexcept;
 // a larger one, and without touching the table; EAFNOSUPPORT for af other than
 // AF_INET/AF_INET6; ENOMEM on memory exhaustion. The hostent has the name as
 // given, no aliases and one address. gethostbyname_r is af = AF_INET.
-int fake_gethostbyname_r(NameTable& table, const char* name, int af, hostent* ret, char* buf,
+int fake_gethostbyname_r(FakeNames& table, const char* name, int af, hostent* ret, char* buf,
                          std::size_t buflen, hostent** result, int* h_errnop) noexcept;
 
 // A buffer that always suffices for one fake hostent (the longest name, an
@@ -138,7 +140,7 @@ struct FakeHostentStorage {
 // NI_DGRAM) or numerically; EAI_OVERFLOW when host or serv is too small;
 // EAI_BADFLAGS for unknown flags. A NULL or zero-length host or serv is not
 // asked for. NI_NOFQDN changes nothing (the names are not local).
-int fake_getnameinfo(const NameTable& table, const sockaddr* sa, socklen_t salen, char* host,
+int fake_getnameinfo(const FakeNames& table, const sockaddr* sa, socklen_t salen, char* host,
                      socklen_t hostlen, char* serv, socklen_t servlen, int flags, bool* handled,
                      const ServiceDb& services = system_services()) noexcept;
 
@@ -147,7 +149,7 @@ int fake_getnameinfo(const NameTable& table, const sockaddr* sa, socklen_t salen
 // Handled: the name with the queried address, HOST_NOT_FOUND for an unassigned
 // address (no PTR query leaves the machine for the fake ranges), ERANGE as in
 // fake_gethostbyname_r.
-int fake_gethostbyaddr_r(const NameTable& table, const void* addr, socklen_t len, int type,
+int fake_gethostbyaddr_r(const FakeNames& table, const void* addr, socklen_t len, int type,
                          hostent* ret, char* buf, std::size_t buflen, hostent** result,
                          int* h_errnop, bool* handled) noexcept;
 

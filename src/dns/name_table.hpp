@@ -35,10 +35,11 @@
 
 #include "base/cidr.hpp"
 #include "base/endpoint.hpp"
+#include "dns/fake_names.hpp"
 
 namespace socksify {
 
-class NameTable {
+class NameTable final : public FakeNames {
  public:
   // capacity: most names remembered at once (also capped by the ranges' sizes).
   // A range whose family is 0 is absent: no address of that family is handed
@@ -60,19 +61,19 @@ class NameTable {
   // AF_INET/AF_INET6, when out is not exactly 4/16 bytes, when the family's
   // range is absent, or for a new name once the ranges are used up. May throw
   // std::bad_alloc for a new name (the table is then unchanged).
-  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
+  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out) override;
 
   // Both addresses of name under one lock, so they are guaranteed to share a
   // number even while other threads churn the table. Absent ranges leave their
   // output untouched; returns false as address_for does (and when both ranges
   // are absent).
   bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                     std::span<std::uint8_t, 16> v6);
+                     std::span<std::uint8_t, 16> v6) override;
 
   // The fake address of a name the table already holds, without claiming a slot
   // or refreshing it (a datagram arriving from a name must not keep it alive).
   // False, writing nothing, when the name is not held or as address_for says.
-  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const;
+  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const override;
 
   // The name behind a fake address, as an Endpoint with the given port, if the
   // address was handed out and its name is still held (a copy without
@@ -81,11 +82,11 @@ class NameTable {
   // addr is 4 or 16 bytes; a v4-mapped IPv6 address (::ffff:a.b.c.d) is looked
   // up as its IPv4 address, since AI_V4MAPPED results hand those out.
   std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
-                                       std::uint16_t port) const;
+                                       std::uint16_t port) const override;
 
   // True when addr lies inside one of the two ranges (whether assigned or not).
   // A v4-mapped IPv6 address counts as its IPv4 address.
-  bool in_range(std::span<const std::uint8_t> addr) const;
+  bool in_range(std::span<const std::uint8_t> addr) const override;
 
   // Most names remembered at once, after capping by the ranges.
   std::size_t capacity() const { return capacity_; }
@@ -95,12 +96,12 @@ class NameTable {
 
   // How many addresses the ranges give in all (each to one name, ever), and
   // whether every one of them has been handed out: new names then fail.
-  std::uint64_t address_count() const { return addresses_; }
-  bool exhausted() const;
+  std::uint64_t address_count() const override { return addresses_; }
+  bool exhausted() const override;
 
   // True when address_for() can succeed for family: its range is present and
   // the table has room for at least one name.
-  bool serves(int family) const;
+  bool serves(int family) const override;
 
   // For pthread_atfork in the owner: lock in `prepare`, unlock in both `parent`
   // and `child` (the forking thread holds the lock, so the child may release it).

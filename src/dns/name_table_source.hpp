@@ -1,18 +1,19 @@
-// NameTableSource: the DNS stub's AddressSource over today's per-process
-// NameTable, so that queries a program sends its resolvers get the same fake
-// addresses getaddrinfo() hands out (issue 10 item 2). The tree-wide table of
-// item 1 replaces it by implementing AddressSource itself; dns_stub.hpp does
-// not change.
+// NameTableSource: the DNS stub's AddressSource over any FakeNames table, so
+// that queries a program sends its resolvers get the same fake addresses
+// getaddrinfo() hands out (issue 10 item 2). In the library it is built over
+// the process's TreeNames (core/tree_names.hpp: Runtime::names()), which is
+// the tree-wide table under the launcher with remote DNS and the per-process
+// NameTable otherwise; dns_stub.hpp does not change.
 #pragma once
 
 #include "dns/dns_stub.hpp"
-#include "dns/name_table.hpp"
+#include "dns/fake_names.hpp"
 
 namespace socksify::dns {
 
 class NameTableSource final : public AddressSource {
  public:
-  explicit NameTableSource(NameTable& table) : table_(table) {}
+  explicit NameTableSource(FakeNames& table) : table_(table) {}
 
   // Found; NoAddress when the family's range is absent but the other serves
   // (the name has only the other kind of address); Unavailable when the table
@@ -24,7 +25,7 @@ class NameTableSource final : public AddressSource {
                   std::size_t* size) noexcept override;
 
  private:
-  NameTable& table_;
+  FakeNames& table_;
 };
 
 }  // namespace socksify::dns

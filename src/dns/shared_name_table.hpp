@@ -89,17 +89,18 @@
 // they are all the user's own) can make addresses map to nothing or even to a
 // wrong name, but cannot make a reader go out of bounds.
 //
-// How children will find the region (not built yet): the launcher creates a
-// memfd (MFD_CLOEXEC, sized region_size()), calls create() on it, and stays
-// resident as the tree's parent (and PR_SET_CHILD_SUBREAPER), holding the fd.
-// It exports its pid and the fd number in the environment; a process opens
-// /proc/<pid>/fd/<n> lazily, at its first resolve or first connect to a fake
+// How children find the region (built: tool/name_table_region.hpp creates it,
+// tool/resident_parent.hpp keeps it, core/tree_names.hpp attaches it): the
+// launcher creates a sealed memfd (MFD_CLOEXEC, sized region_size()), calls
+// create() on it, and its resident keeper (the tree's subreaper) holds the
+// fd. SOCKSIFY_NAME_TABLE=/proc/<keeper>/fd/<n> (dns/tree_table_ref.hpp); a
+// process opens it lazily, at its first resolve or first connect to a fake
 // address (no fd or thread at start-up), mmaps it MAP_SHARED, closes the fd
 // and calls attach(). Programs that close every fd (close_range, closefrom)
 // lose nothing, and no file is left behind when the tree ends: the memfd dies
-// with its last mapping. Open for the wiring: a process that changed its
-// credentials (setuid, a sandbox) may be refused /proc/<pid>/fd by ptrace
-// access rules; it must then fall back (an fd passed down, or fail closed).
+// with its keeper and its last mapping. A process that changed its
+// credentials may be refused /proc/<pid>/fd by ptrace access rules: it fails
+// closed (core/tree_names.hpp says why not a table of its own).
 #pragma once
 
 #include <cstddef>
@@ -111,10 +112,11 @@
 #include "base/endpoint.hpp"
 #include "config/settings.hpp"
 #include "dns/dns_stub.hpp"
+#include "dns/fake_names.hpp"
 
 namespace socksify {
 
-class SharedNameTable {
+class SharedNameTable final : public FakeNames {
  public:
   static constexpr std::uint32_t kVersion = 1;
   static constexpr std::size_t kMaxCapacity = std::size_t{1} << 20;
@@ -145,21 +147,30 @@ class SharedNameTable {
   // As NameTable's (same arguments, same refusals), except: never throws, and
   // resolving again renews rather than refreshes (see above): the address
   // changes once the name's number is in the older half of the window.
-  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out);
+  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out) override;
   bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                     std::span<std::uint8_t, 16> v6);
-  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const;
+                     std::span<std::uint8_t, 16> v6) override;
+  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const override;
   std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
-                                       std::uint16_t port) const;
+                                       std::uint16_t port) const override;
   // The name behind addr copied into out (no allocation): its length, or 0
   // when the address maps to no name (or out is too small).
   std::size_t name_for(std::span<const std::uint8_t> addr, std::span<char> out) const;
-  bool in_range(std::span<const std::uint8_t> addr) const;
+  bool in_range(std::span<const std::uint8_t> addr) const override;
 
   std::size_t capacity() const { return capacity_; }
-  std::uint64_t address_count() const { return addresses_; }
-  bool exhausted() const;
-  bool serves(int family) const;
+  // The index part of the region: the creator pre-faults it (every name
+  // touches one random index page; the slots fill in order and are left to
+  // be backed as names arrive).
+  std::span<std::byte> index_region() const {
+    return {reinterpret_cast<std::byte*>(index_), (index_mask_ + 1) * sizeof(std::uint64_t)};
+  }
+  // The ranges the region was created with (the creator's configuration).
+  const Cidr& v4_range() const { return v4_; }
+  const Cidr& v6_range() const { return v6_; }
+  std::uint64_t address_count() const override { return addresses_; }
+  bool exhausted() const override;
+  bool serves(int family) const override;
   // Names held now: scans every slot (diagnostics and tests, not a hot path).
   std::size_t size() const;
   // Numbers handed out without an index entry (a full probe window).

@@ -56,7 +56,7 @@ using res_state_t = struct __res_state*;
 // resolver, as getaddrinfo() of it would.
 class ResolverSource final : public AddressSource {
  public:
-  explicit ResolverSource(socksify::NameTable& table) : table_(table) {}
+  explicit ResolverSource(socksify::FakeNames& table) : table_(table) {}
   Status address_for(std::string_view name, int family,
                      std::span<std::uint8_t> out) noexcept override {
     if (socksify::resolves_locally(name)) return Status::Direct;
@@ -118,7 +118,7 @@ int finish(res_state_t statp, const ResolvOutcome& r) {
 ResolvOutcome query_name(std::string_view name, int qclass, int qtype, unsigned char* answer,
                          int anslen) {
   return protect([&] {
-    socksify::NameTable* table = socksify::name_table();
+    socksify::FakeNames* table = socksify::name_table();
     if (table == nullptr) return ResolvOutcome{-1, NO_RECOVERY, 0, false};
     ResolverSource source(*table);
     const OtherTypes other = other_types();
@@ -135,7 +135,7 @@ ResolvOutcome query_name(std::string_view name, int qclass, int qtype, unsigned 
 ResolvOutcome send_message(const unsigned char* msg, int msglen, unsigned char* answer,
                            int anslen) {
   return protect([&] {
-    socksify::NameTable* table = socksify::name_table();
+    socksify::FakeNames* table = socksify::name_table();
     if (table == nullptr) return ResolvOutcome{-1, 0, ECONNREFUSED, false};
     ResolverSource source(*table);
     const OtherTypes other = other_types();

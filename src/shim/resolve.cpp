@@ -14,6 +14,7 @@
 #include "core/guard.hpp"
 #include "core/real.hpp"
 #include "core/resolve_policy.hpp"
+#include "dns/fake_names.hpp"
 #include "dns/fake_resolver.hpp"
 #include "dns/hosts_reverse.hpp"
 #include "shim/export.hpp"
@@ -216,7 +217,7 @@ SOCKSIFY_HOOK int gethostbyname_r(const char* name, hostent* ret, char* buf, siz
 SOCKSIFY_HOOK int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostlen,
                               char* serv, socklen_t servlen, int flags) {
   if (!socksify::ReentryGuard::active()) {
-    if (const socksify::NameTable* table = socksify::name_table()) {
+    if (const socksify::FakeNames* table = socksify::name_table()) {
       bool handled = false;
       const int rc = socksify::fake_getnameinfo(*table, sa, salen, host, hostlen, serv, servlen,
                                                 flags, &handled);
@@ -234,7 +235,7 @@ SOCKSIFY_HOOK int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, s
 SOCKSIFY_HOOK int gethostbyaddr_r(const void* addr, socklen_t len, int type, hostent* ret,
                                   char* buf, size_t buflen, hostent** result, int* h_errnop) {
   if (!socksify::ReentryGuard::active()) {
-    if (const socksify::NameTable* table = socksify::name_table()) {
+    if (const socksify::FakeNames* table = socksify::name_table()) {
       bool handled = false;
       const int rc = socksify::fake_gethostbyaddr_r(*table, addr, len, type, ret, buf, buflen,
                                                     result, h_errnop, &handled);
@@ -253,7 +254,7 @@ SOCKSIFY_HOOK int gethostbyaddr_r(const void* addr, socklen_t len, int type, hos
 
 SOCKSIFY_HOOK hostent* gethostbyaddr(const void* addr, socklen_t len, int type) {
   if (!socksify::ReentryGuard::active()) {
-    if (const socksify::NameTable* table = socksify::name_table()) {
+    if (const socksify::FakeNames* table = socksify::name_table()) {
       bool handled = false;
       hostent* result = nullptr;
       int err = 0;

@@ -13,6 +13,7 @@
 #include "config/config_file.hpp"
 #include "config/effective.hpp"
 #include "core/log.hpp"
+#include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/session_io.hpp"
@@ -375,19 +376,63 @@ void check_proxy(const Runtime& rt, std::size_t i, const std::optional<Endpoint>
   check_side_request(rt, i, socks5::Command::Bind, report);
 }
 
+// "corp (failover: http://10.0.0.5:3128)", "the unnamed proxies (chain: a, b)".
+std::string describe_group(const Runtime& rt, std::size_t g) {
+  const Settings& s = rt.settings();
+  std::string out = g == 0 ? std::string("the unnamed proxies") : s.named_proxies[g - 1].name;
+  out += fmt::format(" ({}:", proxy_mode_name(s.group_mode(g)));
+  for (const ProxyTarget& p : rt.group_proxies(g)) out += " " + p.spec.display();
+  return out + ")";
+}
+
+// Which rule and proxy a destination would take, as route_for decides it for
+// a program's connect() (a name as the remote-DNS table hands it back). The
+// group to try it through; nullopt when it goes direct or is refused.
+std::optional<std::size_t> print_route(const Runtime& rt, const Endpoint& target) {
+  const Settings& s = rt.settings();
+  const RouteChoice c = choose_route(s, target.unmapped());
+  const std::string rule = c.rule == kNoRoute
+                               ? std::string("no route rule matches")
+                               : fmt::format("rule {} '{}' ({})", c.rule + 1, s.routes[c.rule].text,
+                                             s.routes[c.rule].origin);
+  switch (c.action) {
+    case RouteRule::Action::Direct:
+      fmt::print("route: {} -> direct ({})\n", target,
+                 c.direct_rule ? "loopback or a 'direct' rule" : rule);
+      return std::nullopt;
+    case RouteRule::Action::Block:
+      fmt::print("route: {} -> blocked by {}: connect fails with EACCES\n", target, rule);
+      return std::nullopt;
+    case RouteRule::Action::Via:
+      break;
+  }
+  fmt::print("route: {} -> {}: {}\n", target, rule, describe_group(rt, c.group));
+  if (target.kind() == Endpoint::Kind::Name && !s.remote_dns()) {
+    fmt::print(
+        "  note: every proxy resolves names locally (socks5://, socks4://): a program connects "
+        "to an address, so only address rules match its connections\n");
+  }
+  return c.group;
+}
+
 // The library's own path (open_session): the failover pool or the chain, as a
 // program's connect() would take it.
-void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted, Report& report) {
-  const bool chain = rt.settings().proxy_mode == ProxyMode::Chain && rt.proxies().size() > 1;
-  fmt::print("{} of {} proxies, as the library connects:\n", chain ? "chain" : "pool",
-             rt.proxies().size());
+void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted, Report& report,
+                        std::size_t group = 0) {
+  const auto proxies = rt.group_proxies(group);
+  const ProxyMode mode = rt.settings().group_mode(group);
+  const bool chain = mode == ProxyMode::Chain && proxies.size() > 1;
+  std::string name;
+  if (group != 0) name = fmt::format(" ({})", rt.settings().named_proxies[group - 1].name);
+  fmt::print("{} of {} proxies{}, as the library connects:\n", chain ? "chain" : "pool",
+             proxies.size(), name);
   Endpoint target;
   if (wanted) {
     target = *wanted;
   } else {
     sockaddr_storage addr;
-    const std::size_t last = chain ? rt.proxies().size() - 1 : 0;
-    const socklen_t len = rt.proxy_address(last, AF_INET, addr);
+    const std::size_t last = chain ? proxies.size() - 1 : 0;
+    const socklen_t len = rt.proxy_address(rt.group_first(group) + last, AF_INET, addr);
     auto ep = len ? Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&addr), len) : std::nullopt;
     if (!ep) {
       report.failed("connect", "cannot resolve the proxy's host name");
@@ -406,7 +451,9 @@ void check_library_path(const Runtime& rt, const std::optional<Endpoint>& wanted
   // the verdict says what its log line would (the same formatter).
   SystemSessionIo io;
   SessionOutcome outcome;
-  auto reply = open_session(rt, io, fd, socks5::Command::Connect, target, outcome);
+  SessionOptions options;
+  options.group = group;
+  auto reply = open_session(rt, io, fd, socks5::Command::Connect, target, outcome, options);
   if (reply) {
     report.ok(step, fmt::format("bound {}", reply->bound));
   } else if (const SessionAttempt* last = outcome.last_failure()) {
@@ -472,8 +519,12 @@ int run_check(const CheckOptions& options) {
     return 1;
   }
 
+  std::optional<std::size_t> routed;
+  if (wanted) routed = print_route(rt, *wanted);
   const bool chain = rt.settings().proxy_mode == ProxyMode::Chain && rt.proxies().size() > 1;
-  if (chain) {
+  if (rt.proxies().empty()) {
+    fmt::print("no unnamed proxies: only route rules lead to proxies\n");
+  } else if (chain) {
     // Later hops are reachable only through the earlier ones: check hop 1
     // directly, the whole chain as the library builds it.
     fmt::print(
@@ -487,6 +538,8 @@ int run_check(const CheckOptions& options) {
     // target, a proxy itself, is often refused: see check_proxy).
     if (rt.proxies().size() > 1 && wanted) check_library_path(rt, wanted, report);
   }
+  // The destination's own route, through its named proxy or pool.
+  if (routed && *routed != 0) check_library_path(rt, wanted, report, *routed);
 
   if (report.failures() == 0) {
     fmt::print("result: ok (all checks passed)\n");

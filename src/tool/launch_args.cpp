@@ -89,6 +89,8 @@ Result<LaunchArgs, Message> parse_launch_args(int argc, const char* const* argv)
       out.env.emplace_back("SOCKSIFY_LOG_LEVEL", "quiet");
     } else if (arg == "-d" || arg == "--debug") {
       out.env.emplace_back("SOCKSIFY_LOG_LEVEL", "debug");
+    } else if (arg == "-v" || arg == "--verbose") {
+      out.env.emplace_back("SOCKSIFY_VERBOSE", "on");
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -131,25 +133,34 @@ Options:
                       the proxy; user is the USERID, a password is refused.
                       http://[user:pass@]host[:port] is an HTTP proxy (CONNECT,
                       Basic auth, names to the proxy; TCP only, no UDP or BIND).
-                      Several URLs separated by commas form a failover pool.
+                      Several URLs separated by commas form a failover pool
+                      (SOCKSIFY_PROXY_MODE: chain, round_robin, random).
                       Default: $SOCKSIFY_PROXY. The port defaults to 1080.
+                      Named proxies and route rules live in the config file
+                      (proxy NAME URL..., route DEST via NAME|direct|block)
+                      or in SOCKSIFY_PROXY / SOCKSIFY_ROUTE, ';'-separated.
                       A password here is visible to every user (ps): prefer
                       a config file of mode 0600 (-f), or SOCKSIFY_PASSWORD.
   -f, --config FILE   read settings from FILE (see socksify.conf(5)); passed
                       to the program as an absolute path
   -q, --quiet         print nothing, not even errors
   -d, --debug         print every decision socksify takes
+  -v, --verbose       one line per connection, UDP association and name lookup
+                      (destination, rule, proxy chain, outcome, milliseconds);
+                      log_format json for one JSON object per line
       --check         print the effective configuration and where each setting
                       came from, then test every proxy (TCP, greeting, auth,
                       CONNECT, UDP ASSOCIATE, BIND if on); exit 0 only if all pass
       --check-target HOST:PORT
                       what --check asks the proxy to CONNECT to (default: the
-                      proxy's own address and port)
+                      proxy's own address and port); also prints which route
+                      rule and proxy that destination takes
   -h, --help          show this help and exit
   -V, --version       show the version and exit
 
-Environment: SOCKSIFY_PROXY, SOCKSIFY_USERNAME, SOCKSIFY_PASSWORD,
-SOCKSIFY_LOG_LEVEL, SOCKSIFY_CONNECT_TIMEOUT and more: see socksify(1).
+Environment: SOCKSIFY_PROXY, SOCKSIFY_ROUTE, SOCKSIFY_USERNAME, SOCKSIFY_PASSWORD,
+SOCKSIFY_ISOLATE, SOCKSIFY_VERBOSE, SOCKSIFY_LOG_FORMAT, SOCKSIFY_LOG_LEVEL,
+SOCKSIFY_CONNECT_TIMEOUT and more: see socksify(1).
 Exit status: 125 if socksify itself fails, 126 if PROGRAM cannot be executed,
 127 if it is not found, else PROGRAM's own status.
 )";

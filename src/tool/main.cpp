@@ -2,7 +2,9 @@
 // reads, checks that environment with the library's own loader, finds the
 // program, refuses what LD_PRELOAD cannot reach, prepends the library to
 // LD_PRELOAD and execs the program: one exec between the user and the program
-// (bench/download measures the whole start-up).
+// (bench/download measures the whole start-up). With remote DNS (socks5h) it
+// first creates the tree's name table and stays resident as the program's
+// parent, holding it (resident_parent.hpp, name_table_region.hpp).
 // Exit codes follow env(1): 125 socksify's own error, 126 cannot execute,
 // 127 not found; otherwise the program's own status.
 #include <fcntl.h>
@@ -19,10 +21,13 @@
 #include <vector>
 
 #include "config/effective.hpp"
+#include "dns/tree_table_ref.hpp"
 #include "tool/check.hpp"
 #include "tool/elf_probe.hpp"
 #include "tool/launch_args.hpp"
+#include "tool/name_table_region.hpp"
 #include "tool/program_lookup.hpp"
+#include "tool/resident_parent.hpp"
 
 #ifndef SOCKSIFY_VERSION
 #error "SOCKSIFY_VERSION must be defined by the build"
@@ -166,7 +171,7 @@ bool warnings_shown(const EffectiveSettings& effective) {
 // It also reports, once for the whole tree, who may change the config file, and
 // marks the file as reported (kConfCheckedVariable) so the program's processes
 // do not print the same warnings again, one set each.
-bool settings_are_valid(bool password_in_arguments) {
+std::optional<Settings> valid_settings(bool password_in_arguments) {
   ::unsetenv(kConfCheckedVariable);  // an outer launcher's mark: this one reports itself
   auto effective = load_effective_settings(process_environment);
   if (warnings_shown(effective)) {
@@ -180,9 +185,9 @@ bool settings_are_valid(bool password_in_arguments) {
     }
   }
   if (effective.file) ::setenv(kConfCheckedVariable, effective.file->c_str(), 1);
-  if (effective.settings) return true;
+  if (effective.settings) return std::move(effective.settings.value());
   for (const auto& e : effective.settings.error()) fmt::print(stderr, "socksify: {}\n", e);
-  return false;
+  return std::nullopt;
 }
 
 bool statically_linked(const std::string& path) {
@@ -233,6 +238,28 @@ int run(const std::string& path, char** program_argv) {
   }
   const int e = errno;
   return fail(e == ENOENT ? 127 : kCannotExecute, "{}: {}", program_argv[0], std::strerror(e));
+}
+
+// Remote DNS: one name table for every process of the program's tree, held
+// by the resident keeper. Each process finds it through SOCKSIFY_NAME_TABLE
+// (/proc/<keeper>/fd/<n>, dns/tree_table_ref.hpp) at its first lookup.
+int run_with_tree_table(const Settings& settings, const std::string& path, char** program_argv) {
+  auto region = create_name_table_region(settings.fake_v4, settings.fake_v6, kTreeTableCapacity);
+  if (!region) return fail(kOwnError, "{}", region.error().text);
+  const int fd = above_stdio(region->fd);
+  if (fd < 0) return fail(kOwnError, "cannot keep the tree's name table: {}", std::strerror(errno));
+  ResidentProgram program;
+  program.in_keeper = [fd](pid_t keeper) {
+    ::setenv(kTreeTableVariable, format_tree_table_ref({keeper, fd}).c_str(), 1);
+  };
+  program.exec = [&] { return run(path, program_argv); };
+  program.after_start = [r = *region, fd] {
+    NameTableRegion moved = r;
+    moved.fd = fd;
+    prefault_name_table_index(moved);
+  };
+  program.keep_fds = {fd};
+  return run_resident(program);
 }
 
 int launch(int argc, char** argv) {
@@ -303,7 +330,8 @@ int launch(int argc, char** argv) {
                 "the library path {} holds a space or colon, which LD_PRELOAD cannot name",
                 *library);
   }
-  if (!settings_are_valid(args.password_in_arguments)) return kOwnError;
+  const auto settings = valid_settings(args.password_in_arguments);
+  if (!settings) return kOwnError;
 
   const char* program = argv[args.program_index];
   const char* path_variable = std::getenv("PATH");
@@ -329,7 +357,17 @@ int launch(int argc, char** argv) {
                 *path, libraries.i386_path);
   }
   set_preload(libraries.preload);
-  return run(*path, argv + args.program_index);
+  if (!settings->remote_dns()) {
+    ::unsetenv(kTreeTableVariable);  // local DNS: no table
+    return run(*path, argv + args.program_index);
+  }
+  // Inside another socksify's tree with the same ranges: its table, so that
+  // addresses mean the same names in both trees (its keeper is our ancestor).
+  if (tree_table_reusable(std::getenv(kTreeTableVariable), settings->fake_v4, settings->fake_v6)) {
+    return run(*path, argv + args.program_index);
+  }
+  ::unsetenv(kTreeTableVariable);
+  return run_with_tree_table(*settings, *path, argv + args.program_index);
 }
 
 }  // namespace

@@ -408,3 +408,79 @@ def start_tinyproxy(topo: Topology, workdir: str, port: int = TINYPROXY_PORT,
         raise ServerStartError(f"{exc}\n--- tinyproxy.log ---\n{t.log()}\n--- config ---\n"
                                + "\n".join(lines)) from None
     return t
+
+
+# -- squid (HTTP CONNECT) ---------------------------------------------------------
+
+SQUID_PORT = 3129
+
+
+@dataclass
+class Squid:
+    proc: Process
+    workdir: str
+    port: int
+
+    def access_log(self) -> str:
+        try:
+            with open(os.path.join(self.workdir, "access.log"), encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+    def connects(self, since: int = 0) -> list[str]:
+        """CONNECT targets ("host:port") squid logged, in order."""
+        out = []
+        for line in self.access_log()[since:].splitlines():
+            fields = line.split()
+            if len(fields) >= 7 and fields[5] == "CONNECT":
+                out.append(fields[6])
+        return out
+
+
+def start_squid(topo: Topology, workdir: str, port: int = SQUID_PORT,
+                auth: tuple[str, str] | None = None) -> Squid:
+    """Debian's squid on PROXY4:port in the proxy namespace: no cache, every
+    client allowed (the namespaces are the fence), CONNECT to any port, Basic
+    auth through basic_ncsa_auth when `auth` is (user, password). Runs in the
+    foreground (-N) so stopping it is one signal."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # deprecated in 3.11, present in Debian 12's python3; for the htpasswd line
+    sdir = tempfile.mkdtemp(prefix=f"squid-{port}-", dir=workdir)
+    # squid drops to the 'proxy' user for its logs: it must reach and write sdir.
+    os.chmod(workdir, os.stat(workdir).st_mode | 0o711)
+    os.chmod(sdir, 0o777)
+    lines = [f"http_port {netns.PROXY4}:{port}", "cache deny all", "cache_mem 8 MB",
+             f"pid_filename {sdir}/squid.pid", f"cache_log {sdir}/cache.log",
+             f"access_log stdio:{sdir}/access.log", "logfile_rotate 0", f"coredump_dir {sdir}",
+             "shutdown_lifetime 0 seconds", "dns_nameservers 127.0.0.1", "connect_timeout 10 seconds",
+             "forwarded_for delete", "via off"]
+    if auth is not None:
+        pw = os.path.join(sdir, "passwd")
+        with open(pw, "w", encoding="utf-8") as fh:
+            fh.write(f"{auth[0]}:{crypt.crypt(auth[1], crypt.mksalt(crypt.METHOD_MD5))}\n")
+        os.chmod(pw, 0o644)
+        lines += [f"auth_param basic program /usr/lib/squid/basic_ncsa_auth {pw}",
+                  "auth_param basic children 1 startup=1 idle=1", "auth_param basic realm socksify",
+                  "acl authed proxy_auth REQUIRED", "http_access allow authed", "http_access deny all"]
+    else:
+        lines.append("http_access allow all")
+    conf = os.path.join(sdir, "squid.conf")
+    with open(conf, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    binary = shutil.which("squid") or "/usr/sbin/squid"
+    proc = topo.spawn(topo.proxy, [binary, "-N", "-f", conf], log_path=os.path.join(sdir, "squid.stderr"))
+    s = Squid(proc, sdir, port)
+    try:
+        wait_listening(proc, port, what="squid")
+    except ServerStartError as exc:
+        cache_log = ""
+        try:
+            with open(os.path.join(sdir, "cache.log"), encoding="utf-8", errors="replace") as fh:
+                cache_log = fh.read()[-3000:]
+        except FileNotFoundError:
+            pass
+        raise ServerStartError(f"{exc}\n--- cache.log ---\n{cache_log}") from None
+    return s

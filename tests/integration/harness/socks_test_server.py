@@ -434,7 +434,8 @@ class SocksTestServer:
         (plen,) = self._recv_exact(conn, 1, rec, "auth")
         rec.password = self._recv_exact(conn, plen, rec, "auth")
         user, password = self.auth  # type: ignore[misc]
-        ok = rec.username == user.encode() and rec.password == password.encode()
+        # auth=("*", ...) takes any login, as Tor does (IsolateSOCKSAuth tells logins apart).
+        ok = user == "*" or (rec.username == user.encode() and rec.password == password.encode())
         self._send(conn, bytes([AUTH_VER, 0x00 if ok else 0x01]))
         if not ok:
             rec.outcome = "auth-failed"

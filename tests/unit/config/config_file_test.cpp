@@ -95,7 +95,11 @@ TEST(ConfigFileParse, EveryKeyIsAccepted) {
       "fake_ipv6 fd00:1::/64\n"
       "dns_upstream 1.1.1.1:53\n"
       "log_level info\n"
-      "log_file /var/log/socksify.log\n");
+      "log_file /var/log/socksify.log\n"
+      "route .corp.test via direct\n"
+      "isolate on\n"
+      "verbose on\n"
+      "log_format json\n");
   std::set<std::string> keys;
   for (const ConfigEntry& e : f.entries) keys.insert(e.key);
   for (const OptionInfo& o : option_table()) {
@@ -116,7 +120,7 @@ TEST(ConfigFileParse, ErrorsNameFileAndLine) {
       file_errors("proxy ftp://h\n"),
       ElementsAre("t.conf:1: unsupported scheme 'ftp' (use socks5://, socks5h:// or http://)"));
   EXPECT_THAT(file_errors("proxy_mode ring\n"),
-              ElementsAre("t.conf:1: expected failover or chain, got 'ring'"));
+              ElementsAre("t.conf:1: expected failover, chain, round_robin or random, got 'ring'"));
   EXPECT_THAT(file_errors("dns both\n"),
               ElementsAre("t.conf:1: expected remote or local, got 'both'"));
   EXPECT_THAT(file_errors("connect_timeout 0\n"),

@@ -218,7 +218,8 @@ TEST(LoadSettings, CollectsEveryProblemAtOnce) {
   });
   EXPECT_THAT(
       errors,
-      ElementsAre("SOCKSIFY_PROXY_MODE: expected failover or chain, got 'roundrobin'",
+      ElementsAre("SOCKSIFY_PROXY_MODE: expected failover, chain, round_robin or random, got "
+                  "'roundrobin'",
                   "SOCKSIFY_DNS: expected remote or local, got 'both'",
                   "SOCKSIFY_DIRECT_LOOPBACK: expected 1/true/yes/on or 0/false/no/off, got '2'",
                   "SOCKSIFY_UDP: expected 1/true/yes/on or 0/false/no/off, got 'maybe'",

@@ -188,7 +188,8 @@ TEST(ConnectState, CloseWhileTheWorkerRunsWaitsForItToLetGo) {
   ASSERT_EQ(c.pin_for_close(), &job);
   EXPECT_EQ(job.cancel(), HandshakeJob::Cancel::Running);  // the caller shuts the socket down
   Watchers out;
-  c.settle(ECONNABORTED, [&] { return !job.cancelled(); }, out);
+  c.settle(
+      ECONNABORTED, [&] { return !job.cancelled(); }, out);
   EXPECT_FALSE(job.release()) << "not held: the number is close()'s to free";
   job.wait_until_released();  // returns at once now
   EXPECT_EQ(job.cancel(), HandshakeJob::Cancel::Over);
@@ -205,7 +206,9 @@ TEST(ConnectState, ClosingOneOfTwoDescriptorsLeavesTheNumberToTheWorker) {
   EXPECT_TRUE(job.hold());
   EXPECT_TRUE(job.held());
   Watchers out;
-  EXPECT_EQ(c.settle(0, [&] { return !job.held(); }, out), 0);
+  EXPECT_EQ(c.settle(
+                0, [&] { return !job.held(); }, out),
+            0);
   EXPECT_TRUE(job.release()) << "held: the worker closes the number";
   EXPECT_FALSE(job.held());
   job.wait_until_unheld();  // returns at once now

@@ -68,7 +68,8 @@ TEST(FdTable, ReleasedStatesAreRecycledFreshNotFreed) {
   HandshakeJob job(3);
   first->connect.begin(&job, false);
   ConnectState::Watcher out[ConnectState::kMaxWatchers];
-  first->connect.settle(ECONNREFUSED, [] { return false; }, out);
+  first->connect.settle(
+      ECONNREFUSED, [] { return false; }, out);
   (void)first->connect.end_job(&job);
   t->release(3);
   FdState* second = t->create(8, FdState::Kind::Udp);
@@ -134,8 +135,8 @@ TEST(FdTable, AForkedChildGetsUsableLocksAndNoConnectInFlight) {
   if (pid == 0) {
     t->reset_in_child();
     // take_error() takes the lock: a deadlock here would time the test out.
-    const bool ok = !s->connecting() && !s->connect.has_handshake() &&
-                    s->connect.take_error() == ECONNABORTED;
+    const bool ok =
+        !s->connecting() && !s->connect.has_handshake() && s->connect.take_error() == ECONNABORTED;
     _exit(ok ? 0 : 1);
   }
   int status = 0;

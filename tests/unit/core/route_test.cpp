@@ -118,3 +118,52 @@ TEST(Route, LocalDnsStaysDirectWithoutRemoteDns) {
 
 }  // namespace
 }  // namespace socksify
+
+// --- route rules (issue 13) ---------------------------------------------------
+
+namespace socksify {
+namespace {
+
+using testing::runtime;
+
+TEST(RouteRules, GroupsBlockAndDirectByRule) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; corp http://10.0.0.5:3128"},
+                        {"SOCKSIFY_ROUTE",
+                         "10.20.0.0/16 via corp; :25 via block; "
+                         "10.30.0.0/16 via direct"}});
+  ASSERT_TRUE(rt.configured()) << rt.config_error();
+  const Route corp = route_for(rt, ip("10.20.1.1", 80));
+  EXPECT_EQ(corp.kind, Route::Kind::Proxy);
+  EXPECT_EQ(corp.group, 1u);
+  EXPECT_EQ(corp.rule, 0u);
+  EXPECT_EQ(route_group_for(rt, ip("10.20.1.1", 80)), 1u);
+  const Route blocked = route_for(rt, ip("10.40.1.1", 25));
+  EXPECT_EQ(blocked.kind, Route::Kind::Refuse);
+  EXPECT_EQ(blocked.error, EACCES);
+  EXPECT_EQ(route_for(rt, ip("10.30.1.1", 80)).kind, Route::Kind::Direct);
+  const Route plain = route_for(rt, ip("10.50.1.1", 80));
+  EXPECT_EQ(plain.kind, Route::Kind::Proxy);
+  EXPECT_EQ(plain.group, 0u);
+  // Every group's proxy is reached directly (the program may talk to it).
+  EXPECT_EQ(route_for(rt, ip("10.0.0.5", 3128)).kind, Route::Kind::Direct);
+}
+
+TEST(RouteRules, NameRulesMatchTheNameBehindAFakeAddress) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.0.1:1080; corp http://10.0.0.5:3128"},
+                        {"SOCKSIFY_ROUTE", ".corp.test via corp; .bad.test via block"}});
+  ASSERT_NE(rt.names(), nullptr);
+  auto fake = [&](const char* host) {
+    std::uint8_t a[4] = {};
+    EXPECT_TRUE(rt.names()->address_for(host, AF_INET, a)) << host;
+    return Endpoint::ipv4(std::span<const std::uint8_t, 4>(a, 4), 443);
+  };
+  const Route corp = route_for(rt, fake("git.corp.test"));
+  EXPECT_EQ(corp.kind, Route::Kind::Proxy);
+  EXPECT_EQ(corp.group, 1u);
+  EXPECT_EQ(corp.target.kind(), Endpoint::Kind::Name);
+  EXPECT_EQ(route_for(rt, fake("www.bad.test")).error, EACCES);
+  EXPECT_EQ(route_for(rt, fake("www.other.test")).group, 0u);
+}
+
+}  // namespace
+}  // namespace socksify

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "../socks5/wire_bytes.hpp"
+#include "core/log.hpp"
 #include "core/session_io.hpp"
 #include "core/upstream.hpp"
 #include "test_runtime.hpp"
@@ -580,6 +582,83 @@ TEST(SessionHttp, A407IsFinalAndASilentProxyIsDown) {
   ASSERT_TRUE(r.reply);
   EXPECT_EQ(r.outcome.served_by, 1u);
   EXPECT_EQ(r.outcome.attempts()[0].stage, SessionStage::Greeting);
+}
+
+}  // namespace
+}  // namespace socksify
+
+// --- route groups, pool modes, isolate (issue 13) ------------------------------
+
+namespace socksify {
+namespace {
+
+SessionRun run_group(const Runtime& rt, FakeIo& io, std::size_t group) {
+  SessionOutcome outcome;
+  SessionOptions options;
+  options.group = group;
+  auto reply = open_session(rt, io, 7, socks5::Command::Connect, kDst, outcome, options);
+  return {std::move(reply), outcome};
+}
+
+TEST(SessionGroups, ANamedGroupUsesItsOwnProxies) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; corp socks5://10.0.0.5:1080"}});
+  ASSERT_TRUE(rt.configured()) << rt.config_error();
+  FakeIo io;
+  io.proxies["10.0.0.5:1080"].answers = cat({kNoAuth, kReplyOk});
+  auto r = run_group(rt, io, 1);
+  ASSERT_TRUE(r.reply) << log::errno_name(r.reply.error().code);
+  EXPECT_EQ(io.connects, std::vector<std::string>{"10.0.0.5:1080"});
+}
+
+TEST(SessionGroups, RoundRobinSpreadsAndFailsOverFromItsStart) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY",
+                         "socks5://10.0.0.1:1080; rr round_robin socks5://10.0.0.7:1080 "
+                         "socks5://10.0.0.8:1080"}});
+  FakeIo io;
+  io.proxies["10.0.0.7:1080"].answers = cat({kNoAuth, kReplyOk});
+  io.proxies["10.0.0.8:1080"].answers = cat({kNoAuth, kReplyOk});
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(run_group(rt, io, 1).reply);
+  EXPECT_EQ(io.proxies["10.0.0.7:1080"].connections, 50u);
+  EXPECT_EQ(io.proxies["10.0.0.8:1080"].connections, 50u);
+  // One proxy down: every connection still succeeds, through the other.
+  io.proxies["10.0.0.8:1080"].connect_error = Errno{ECONNREFUSED};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(run_group(rt, io, 1).reply);
+  EXPECT_EQ(io.proxies["10.0.0.7:1080"].connections, 60u);
+}
+
+TEST(SessionGroups, RandomUsesBoth) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.7:1080, socks5://10.0.0.8:1080"},
+                        {"SOCKSIFY_PROXY_MODE", "random"}});
+  FakeIo io;
+  io.proxies["10.0.0.7:1080"].answers = cat({kNoAuth, kReplyOk});
+  io.proxies["10.0.0.8:1080"].answers = cat({kNoAuth, kReplyOk});
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(run_group(rt, io, 0).reply);
+  EXPECT_GT(io.proxies["10.0.0.7:1080"].connections, 50u);
+  EXPECT_GT(io.proxies["10.0.0.8:1080"].connections, 50u);
+}
+
+TEST(SessionGroups, PrepareLooksAtTheRoutesGroup) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080; v6 socks5://[fd00::1]:1080"}});
+  FakeIo v4;
+  ASSERT_TRUE(prepare_socket(rt, v4, 7, AF_INET, 0));
+  EXPECT_TRUE(v4.replaced_with.empty());
+  FakeIo v6;
+  ASSERT_TRUE(prepare_socket(rt, v6, 7, AF_INET, 1));
+  EXPECT_EQ(v6.replaced_with, std::vector<int>{AF_INET6});
+}
+
+TEST(SessionGroups, IsolateLogsInWithThisProcesssOwnName) {
+  Runtime rt = runtime({{"SOCKSIFY_PROXY", "socks5h://10.0.0.1:1080"}, {"SOCKSIFY_ISOLATE", "on"}});
+  FakeIo io;
+  // Method 0x02 chosen, auth ok, request ok.
+  io.proxies["10.0.0.1:1080"].answers = cat({bytes({0x05, 0x02}), bytes({0x01, 0x00}), kReplyOk});
+  auto r = run_group(rt, io, 0);
+  ASSERT_TRUE(r.reply) << log::errno_name(r.reply.error().code);
+  const Bytes& w = io.proxies["10.0.0.1:1080"].written;
+  const std::string sent(reinterpret_cast<const char*>(w.data()), w.size());
+  EXPECT_NE(sent.find(fmt::format("socksify-{}-", ::getpid())), std::string::npos) << hex(w);
+  // The configured spec is untouched (no user), and a proxy with its own user keeps it.
+  EXPECT_TRUE(rt.proxies()[0].spec.user.empty());
 }
 
 }  // namespace

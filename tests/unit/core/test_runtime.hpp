@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/runtime.hpp"
-#include "dns/name_table.hpp"  // Runtime owns one
+#include "core/tree_names.hpp"  // Runtime owns one
 
 namespace socksify::testing {
 

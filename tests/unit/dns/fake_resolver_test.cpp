@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dns/name_table.hpp"
 #include "test_cidr.hpp"
 
 namespace socksify {

@@ -1,0 +1,201 @@
+#include "core/tree_names.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "base/v4_mapped.hpp"
+#include "core/errno_saver.hpp"
+#include "core/log.hpp"
+#include "dns/fake_range.hpp"
+#include "dns/name_table.hpp"
+#include "dns/shared_name_table.hpp"
+#include "dns/tree_table_ref.hpp"
+
+namespace socksify {
+
+namespace {
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+// Every new name probes one random index entry, so without this nearly every
+// early name of a process takes a page fault on the index. The launcher's
+// keeper allocated those pages (tool/name_table_region.cpp); mapping them
+// here is one call, a read fault per 16 pages (fault-around; a shared
+// mapping of a memfd is writable from the first fault, so the CAS that
+// follows takes none), tens of microseconds, at the first lookup. Best
+// effort (EINVAL before Linux 5.14); SOCKSIFY_TREE_TABLE_PREFAULT=0 turns it
+// off (the benchmark compares).
+void prefault_index(const SharedNameTable& table) {
+  if (const char* v = ::getenv("SOCKSIFY_TREE_TABLE_PREFAULT"); v != nullptr && v[0] == '0') return;
+  const auto index = table.index_region();
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<std::uintptr_t>(index.data()) & ~(page - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(index.data() + index.size());
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ);
+}
+
+}  // namespace
+
+std::unique_ptr<TreeNames> TreeNames::per_process(const Cidr& v4, const Cidr& v6,
+                                                  std::size_t capacity) {
+  std::unique_ptr<TreeNames> t(new TreeNames);
+  t->own_ = std::make_unique<NameTable>(v4, v6, capacity);
+  t->v4_ = fake_range::normalized(v4);
+  t->v6_ = fake_range::normalized(v6);
+  return t;
+}
+
+std::unique_ptr<TreeNames> TreeNames::tree(std::string path, const Cidr& v4, const Cidr& v6) {
+  std::unique_ptr<TreeNames> t(new TreeNames);
+  t->path_ = std::move(path);
+  t->v4_ = fake_range::normalized(v4);
+  t->v6_ = fake_range::normalized(v6);
+  return t;
+}
+
+// The mapping stays for the life of the process (hooks may run during exit);
+// the Runtime that owns us is never destroyed either.
+TreeNames::~TreeNames() = default;
+
+SharedNameTable* TreeNames::shared() const {
+  if (own_) return nullptr;
+  if (SharedNameTable* t = shared_.load(std::memory_order_acquire)) return t;
+  return attach();
+}
+
+FakeNames* TreeNames::table() const {
+  if (own_) return own_.get();
+  return shared();
+}
+
+SharedNameTable* TreeNames::attach() const {
+  ErrnoSaver keep;
+  std::string_view why;
+  int err = 0;
+  SharedNameTable* result = nullptr;
+  void* map = MAP_FAILED;
+  std::size_t size = 0;
+  const auto ref = parse_tree_table_ref(path_);
+  if (!ref) {
+    why = "the variable does not name /proc/PID/fd/N";
+  } else {
+    // Raw syscalls: our own open/close hooks have nothing to do with this fd.
+    const int fd = static_cast<int>(
+        ::syscall(SYS_openat, AT_FDCWD, path_.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+    if (fd < 0) {
+      err = errno;
+      why = "cannot open it";
+    } else {
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) {
+        err = errno;
+        why = "cannot stat it";
+      } else if (!S_ISREG(st.st_mode) || !plausible_region_size(st.st_size)) {
+        why = "it is not a name table";
+      } else {
+        size = static_cast<std::size_t>(st.st_size);
+        map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+          err = errno;
+          why = "cannot map it";
+        }
+      }
+      ::syscall(SYS_close, fd);
+    }
+  }
+  if (map != MAP_FAILED) {
+    auto attached = SharedNameTable::attach(std::span(static_cast<std::byte*>(map), size));
+    if (!attached) {
+      why = "it is not a name table of this version";
+    } else if (const auto mismatch = tree_table_mismatch(*attached, v4_, v6_); !mismatch.empty()) {
+      why = mismatch;
+    } else {
+      result = new (std::nothrow) SharedNameTable(*attached);
+      if (result == nullptr) why = "out of memory";
+      if (result != nullptr) prefault_index(*result);
+    }
+  }
+  if (result == nullptr) {
+    if (map != MAP_FAILED) ::munmap(map, size);
+    if (!reported_.exchange(true)) {
+      log::error(
+          "cannot attach the tree's remote-DNS name table {}={}: {}{}{}; names fail in this "
+          "process (fail closed: no lookup leaves it)",
+          kTreeTableVariable, path_, why, err != 0 ? ": " : "",
+          err != 0 ? log::errno_name(err) : std::string_view{});
+    }
+    return nullptr;
+  }
+  SharedNameTable* expected = nullptr;
+  if (shared_.compare_exchange_strong(expected, result, std::memory_order_acq_rel)) return result;
+  // Another thread attached first: use its table, drop ours.
+  delete result;
+  ::munmap(map, size);
+  return expected;
+}
+
+bool TreeNames::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
+  FakeNames* t = table();
+  return t != nullptr && t->address_for(name, family, out);
+}
+
+bool TreeNames::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
+                              std::span<std::uint8_t, 16> v6) {
+  FakeNames* t = table();
+  return t != nullptr && t->addresses_for(name, v4, v6);
+}
+
+bool TreeNames::find_address(std::string_view name, int family, std::span<std::uint8_t> out) const {
+  const FakeNames* t = table();
+  return t != nullptr && t->find_address(name, family, out);
+}
+
+std::optional<Endpoint> TreeNames::endpoint_for(std::span<const std::uint8_t> addr,
+                                                std::uint16_t port) const {
+  if (!in_range(addr)) return std::nullopt;  // no attach for an address that is not ours
+  const FakeNames* t = table();
+  if (t == nullptr) return std::nullopt;
+  return t->endpoint_for(addr, port);
+}
+
+bool TreeNames::in_range(std::span<const std::uint8_t> addr) const {
+  if (addr.size() == 4) return fake_range::matches(v4_, addr.data(), 4);
+  if (is_v4_mapped(addr)) return fake_range::matches(v4_, addr.data() + 12, 4);
+  return addr.size() == 16 && fake_range::matches(v6_, addr.data(), 16);
+}
+
+bool TreeNames::serves(int family) const {
+  const FakeNames* t = table();
+  return t != nullptr && t->serves(family);
+}
+
+bool TreeNames::exhausted() const {
+  const FakeNames* t = table();
+  return t != nullptr && t->exhausted();
+}
+
+std::uint64_t TreeNames::address_count() const {
+  const FakeNames* t = table();
+  return t != nullptr ? t->address_count() : 0;
+}
+
+void TreeNames::lock_for_fork() {
+  if (own_) own_->lock_for_fork();
+}
+
+void TreeNames::unlock_after_fork() {
+  if (own_) own_->unlock_after_fork();
+}
+
+}  // namespace socksify
