@@ -44,8 +44,8 @@ NODE_RESOLVE = ("const dns = require('dns'); const http = require('http');"
 
 class DnsStubSetup(CapturesLink, WatchesDns, IntegrationTest):
     """The topology and helpers; the tests are in DnsStub (and in
-    test_dns_stub_aria2c, kept out of the ASan subset: aria2c hangs at start-up
-    with libasan preloaded alone, as curl does, see tests/run-all.sh)."""
+    test_dns_stub_programs, kept out of the ASan subset: aria2c and curl hang at
+    start-up with libasan preloaded alone, see tests/run-all.sh)."""
     start = ()
 
     @classmethod
