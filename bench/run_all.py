@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt,
-event_loop_block, resolve_names, first_byte, go_connect_cycles, go_download) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
+event_loop_block, resolve_names, first_byte, go_connect_cycles, go_download,
+dns_stub_query) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
 usage: run_all.py [NAME...]   (default: all)
 """
 
@@ -10,6 +11,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import connect_cycles  # noqa: E402
+import dns_stub_query  # noqa: E402
 import download  # noqa: E402
 import event_loop_block  # noqa: E402
 import first_byte  # noqa: E402
@@ -23,7 +25,7 @@ BENCHES = {"download": download, "connect_cycles": connect_cycles,
            "write_devnull": write_devnull, "udp_rtt": udp_rtt,
            "event_loop_block": event_loop_block, "resolve_names": resolve_names,
            "first_byte": first_byte, "go_connect_cycles": go_connect_cycles,
-           "go_download": go_download}
+           "go_download": go_download, "dns_stub_query": dns_stub_query}
 
 
 def main(names):

@@ -10,7 +10,7 @@ packages=(
   # real SOCKS5 servers the integration tests run
   dante-server microsocks tinyproxy squid
   # real programs the integration tests run through socksify
-  curl wget netcat-openbsd nodejs python3 bind9-dnsutils openssh-client git
+  curl wget netcat-openbsd nodejs python3 bind9-dnsutils aria2 openssh-client git
   # lftp resolves in a forked child (the tree-wide name table, issue 10 item 1)
   lftp
   # a real SOCKS4/4a/5 server: OpenSSH's ssh -D (client and server in the proxy namespace)

@@ -2,6 +2,7 @@
 // row in kOptions (plus its field in Settings).
 #include "config/options.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
 
@@ -235,6 +236,62 @@ Result<void, Message> apply_fake_v6(std::string_view v, Draft& d) {
   return {};
 }
 
+// HOST:PORT, [IPv6]:PORT, or a host alone (port 53). A host name is sent to
+// the proxy as a name (it resolves it), never looked up here.
+Result<void, Message> apply_dns_upstream(std::string_view v, Draft& d) {
+  const auto bad = [&] {
+    return Message{fmt::format("expected HOST:PORT, [IPv6]:PORT or HOST, got '{}'", v)};
+  };
+  if (v.empty()) {
+    d.settings.dns_upstream = {};
+    return {};
+  }
+  std::string_view host = v;
+  std::string_view port_text;
+  bool bracketed = false;
+  if (v.front() == '[') {
+    const std::size_t close = v.find(']');
+    if (close == std::string_view::npos) return bad();
+    host = v.substr(1, close - 1);
+    bracketed = true;
+    const std::string_view rest = v.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return bad();
+      port_text = rest.substr(1);
+      if (port_text.empty()) return bad();
+    }
+  } else if (const std::size_t colon = v.rfind(':'); colon != std::string_view::npos) {
+    if (v.find(':') != colon) return bad();  // an IPv6 address needs its brackets
+    host = v.substr(0, colon);
+    port_text = v.substr(colon + 1);
+    if (port_text.empty()) return bad();
+  }
+  std::uint64_t port = 53;
+  if (!port_text.empty()) {
+    const auto p = parse_decimal(port_text, 65535);
+    if (!p || *p == 0) return bad();
+    port = *p;
+  }
+  if (host.empty() || host.size() > Endpoint::kMaxNameLength) return bad();
+  char text[Endpoint::kMaxNameLength + 1] = {};
+  host.copy(text, host.size());
+  std::uint8_t bytes[16];
+  const auto p16 = static_cast<std::uint16_t>(port);
+  if (!bracketed && inet_pton(AF_INET, text, bytes) == 1) {
+    d.settings.dns_upstream = Endpoint::ipv4(std::span<const std::uint8_t, 4>(bytes, 4), p16);
+  } else if (bracketed) {
+    if (inet_pton(AF_INET6, text, bytes) != 1) return bad();
+    d.settings.dns_upstream = Endpoint::ipv6(std::span<const std::uint8_t, 16>(bytes, 16), p16);
+  } else {
+    for (char c : host) {
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && c != '-' && c != '.' && c != '_') return bad();
+    }
+    d.settings.dns_upstream = *Endpoint::name(host, p16);
+  }
+  return {};
+}
+
 // Read by find_config_file before any option is loaded; listed so that it is
 // documented with the rest.
 Result<void, Message> apply_nothing(std::string_view, Draft&) {
@@ -310,6 +367,11 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_FAKE_IPV6", "fake_ipv6", "100::/64",
      "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).", apply_fake_v6,
      nullptr, false},
+    {"SOCKSIFY_DNS_UPSTREAM", "dns_upstream", "",
+     "With remote DNS: DNS server (HOST:PORT, [IPv6]:PORT) that questions the built-in stub "
+     "cannot answer (MX, TXT, SRV...) are sent to, over TCP through the proxy. Unset: they get "
+     "an empty answer; nothing is ever sent to the system's resolvers.",
+     apply_dns_upstream, nullptr, false},
     {"SOCKSIFY_LOG_LEVEL", "log_level", "warn", "quiet, error, warn, info or debug.",
      apply_log_level, nullptr, false},
     {"SOCKSIFY_LOG_FILE", "log_file", "", "Append log lines to this file instead of stderr.",

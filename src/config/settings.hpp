@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/cidr.hpp"
+#include "base/endpoint.hpp"
 #include "base/log_level.hpp"
 #include "base/result.hpp"
 #include "config/direct_rule.hpp"
@@ -58,6 +59,10 @@ struct Settings {
   bool isolate = false;                    // SOCKSIFY_ISOLATE: a SOCKS5 login per process
   bool verbose = false;                    // SOCKSIFY_VERBOSE: one line per connection
   LogFormat log_format = LogFormat::Text;  // SOCKSIFY_LOG_FORMAT
+  // Where the DNS stub sends, through the proxy over TCP, the questions it does
+  // not answer itself (MX, TXT, SRV...; core/dns_intercept.hpp). Kind::None
+  // (unset): those get an empty NOERROR answer. SOCKSIFY_DNS_UPSTREAM.
+  Endpoint dns_upstream;
 
   // The proxies of route group g (0: the unnamed list) and how they are used.
   const std::vector<ProxySpec>& group_proxies(std::size_t g) const {

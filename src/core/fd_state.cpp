@@ -34,6 +34,7 @@ Status FdState::before_connect(int fd) noexcept {
       return tcp_bind_before_connect(fd);
     case Kind::TcpTunnel:
     case Kind::Udp:
+    case Kind::DnsTcp:  // connected already: the kernel says EISCONN
       break;
   }
   return {};

@@ -14,6 +14,9 @@
 //                                                    worker pool: core/async_connect.*)
 //   TcpBindCandidate, TcpBind  BindState bind        core/bind_state.hpp, core/tcp_bind.cpp
 //   Udp                        UdpState udp          core/udp_state.hpp, core/udp_association.cpp
+//   Udp, DnsTcp                DnsState dns          core/dns_state.hpp, core/dns_intercept.cpp
+//                                                    (a UDP socket that queried a system
+//                                                    resolver; a TCP stream to one)
 //
 // Every part is there in every state (not a union): states are recycled, never
 // freed, and a thread racing a close() on the same descriptor (a bug in the
@@ -35,6 +38,7 @@
 #include "base/sockaddr_copy.hpp"
 #include "core/bind_state.hpp"
 #include "core/connect_state.hpp"
+#include "core/dns_state.hpp"
 #include "core/udp_state.hpp"
 
 namespace socksify {
@@ -66,8 +70,10 @@ struct FdState {
   // a BIND). TcpBindCandidate: a TCP socket the program bound to port 0 of a
   // non-loopback address, with `bind on`; TcpBind: it now listens at the proxy
   // (SOCKS BIND, src/core/tcp_bind.hpp), the descriptor being the connection
-  // to the proxy. Udp: a UDP socket, carried through an association.
-  enum class Kind : std::uint8_t { TcpTunnel, Udp, TcpBindCandidate, TcpBind };
+  // to the proxy. Udp: a UDP socket, carried through an association. DnsTcp: a
+  // TCP socket the program connected to a system resolver under remote DNS,
+  // answered by socksify (src/core/dns_intercept.hpp).
+  enum class Kind : std::uint8_t { TcpTunnel, Udp, TcpBindCandidate, TcpBind, DnsTcp };
 
   // --- the head ---
   Kind kind = Kind::TcpTunnel;
@@ -82,6 +88,7 @@ struct FdState {
   ConnectState connect;
   BindState bind;
   UdpState udp;
+  DnsState dns;
 
   // --- the life calls (FdTable) ---
   void reset(Kind k) noexcept {
@@ -90,15 +97,18 @@ struct FdState {
     connect.reset();
     bind.reset();
     udp.reset();
+    dns.reset();
   }
   // The last descriptor closed.
   void release() noexcept {
     connect.release();
     udp.release();
+    dns.release();
   }
   void reset_in_child() noexcept {
     connect.reset_in_child();
     udp.reset_in_child();
+    dns.reset_in_child();
   }
 
   // --- what the hooks ask ---

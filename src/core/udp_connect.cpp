@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -36,6 +37,10 @@ void forget_peer(FdState& s) {
 
 Status udp_connect(int fd, const sockaddr* addr, socklen_t len) {
   FdState* s = udp_state_or_create(fd);
+  // A system resolver under remote DNS: connected to our injector instead.
+  if (s != nullptr) {
+    if (auto answered = dns_udp_connect(fd, *s, addr, len)) return *answered;
+  }
   if (addr->sa_family == AF_UNSPEC) {
     // Dissolve: the kernel forgets the relay (or the direct peer), we the rest.
     if (auto r = real_connect(fd, addr, len); !r) return r;

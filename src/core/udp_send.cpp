@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
@@ -32,10 +33,14 @@ struct Destination {
 
 bool udp_has_proxied_peer(const FdState& s) noexcept {
   const UdpAssociation* a = s.udp.association();
-  return a != nullptr && a->peer.load(std::memory_order_acquire) != nullptr && !s.udp.direct_peer();
+  return (a != nullptr && a->peer.load(std::memory_order_acquire) != nullptr &&
+          !s.udp.direct_peer()) ||
+         dns_udp_connected(s);
 }
 
 Result<std::size_t> udp_sendmsg(int fd, FdState& s, const msghdr& msg, int flags) {
+  // A query to a system resolver under remote DNS: answered by socksify.
+  if (auto answered = dns_udp_send(fd, s, msg, flags)) return *answered;
   Destination d;
   if (msg.msg_name != nullptr && msg.msg_namelen != 0) {
     const auto* sa = static_cast<const sockaddr*>(msg.msg_name);

@@ -2,6 +2,7 @@
 // every other family and type untouched.
 #include <sys/socket.h>
 
+#include "core/dns_intercept.hpp"
 #include "core/errno_saver.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
@@ -56,6 +57,11 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
     return -1;
   }
   if (type == SOCK_DGRAM) return to_c(guarded<Status>([&] { return udp_connect(fd, addr, len); }));
+  // A system resolver under remote DNS: our loopback listener answers.
+  if (auto answered =
+          guarded<std::optional<Status>>([&] { return dns_tcp_connect(fd, addr, len); })) {
+    return to_c(*answered);
+  }
   FdState* wait = nullptr;
   const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait); }));
   if (wait == nullptr) return rc;

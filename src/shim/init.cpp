@@ -5,6 +5,7 @@
 #include <unwind.h>
 
 #include "core/async_connect.hpp"
+#include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/own_fds.hpp"
@@ -34,6 +35,7 @@ void after_fork_in_child() {
   socksify::fd_table().unlock_after_fork();
   socksify::fd_table().reset_in_child();
   socksify::udp_pool_reset_in_child();
+  socksify::dns_intercept_reset_in_child();
   socksify::forget_pending_in_child();
   socksify::Runtime::get().unlock_after_fork();
 }

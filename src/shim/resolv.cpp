@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/dns_upstream.hpp"
 #include "core/errno_saver.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
@@ -71,17 +72,19 @@ class ResolverSource final : public AddressSource {
 };
 
 // THE place that decides what questions the table cannot answer (MX, SRV,
-// TXT, a PTR of a real address) get: today NODATA, an empty NOERROR, which
-// res_query reports as NO_DATA and apt, for one, takes as "no SRV record".
-// When a dns_upstream is configured (issue 10 item 2), this is where it
-// connects: options.forward_other_types = true and a Forwarder that sends the
-// query through the proxy over TCP to it.
+// TXT, a PTR of a real address) get: with a dns_upstream configured, its
+// answer, asked over TCP through the proxy (core/dns_upstream.hpp); without,
+// NODATA, an empty NOERROR, which res_query reports as NO_DATA and apt, for
+// one, takes as "no SRV record".
 struct OtherTypes {
   socksify::dns::StubOptions options;
   socksify::dns::Forwarder* forwarder = nullptr;
 };
 OtherTypes other_types() noexcept {
-  return OtherTypes{socksify::dns::StubOptions{}, nullptr};
+  OtherTypes other;
+  other.forwarder = socksify::dns_upstream_forwarder();
+  other.options.forward_other_types = other.forwarder != nullptr;
+  return other;
 }
 
 void set_h_errno(res_state_t statp, int value) {

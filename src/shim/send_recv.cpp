@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/dns_intercept.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
@@ -27,20 +28,41 @@ using socksify::tcp_io::fast_open;
 // What a data call on fd is to socksify: a tracked UDP socket (udp), a TCP
 // socket still in its SOCKS handshake (no I/O yet: the program's bytes would
 // land in the middle of the exchange), one opened with early data whose proxy
-// replies are still to be read (tcp_io::early_read/early_write first), or
-// neither: pass the call through.
+// replies are still to be read (tcp_io::early_read/early_write first), a TCP
+// stream to a system resolver that socksify answers (dns: its writes are read
+// back, core/dns_intercept.hpp), or none: pass the call through.
 struct Tracked {
   FdState* udp;
   bool handshaking;
   bool early = false;
+  FdState* dns = nullptr;
 };
 
 inline Tracked tracked(int fd) {
   FdState* s = socksify::fd_table().get(fd);
   if (s == nullptr || socksify::ReentryGuard::active()) return {nullptr, false};
   if (s->kind == FdState::Kind::Udp) return {s, false};
+  if (s->kind == FdState::Kind::DnsTcp) return {nullptr, false, false, s};
   if (s->connecting()) return {nullptr, true};
   return {nullptr, false, s->kind == FdState::Kind::TcpTunnel && s->connect.early_due()};
+}
+
+// recvfrom on a UDP socket that may hold a DNS answer of ours: the kernel's
+// datagram, its source the resolver the query went to (dns_intercept.hpp).
+ssize_t recv_dns_answer(int fd, FdState& s, void* buf, size_t len, int flags, sockaddr* addr,
+                        socklen_t* addr_len) {
+  iovec v;
+  v = {buf, len};
+  msghdr m{};
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  m.msg_name = addr;
+  m.msg_namelen = *addr_len;
+  const ssize_t n = REAL(recvmsg)(fd, &m, flags);
+  if (n < 0) return n;
+  socksify::keeping_errno([&] { socksify::dns_udp_received(s, m); });
+  *addr_len = m.msg_namelen;
+  return n;
 }
 
 msghdr one_buffer(const void* buf, size_t len, iovec& v) {
@@ -77,6 +99,9 @@ SOCKSIFY_HOOK ssize_t sendto(int fd, const void* buf, size_t len, int flags, con
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
   if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) {
+    return socksify::dns_tcp_sent(*t.dns, REAL(sendto)(fd, buf, len, flags, addr, addr_len));
+  }
   FdState* s = t.udp;
   if (s == nullptr) {
     if ((flags & MSG_FASTOPEN) && addr != nullptr && !socksify::ReentryGuard::active()) {
@@ -99,6 +124,7 @@ SOCKSIFY_HOOK ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
   if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(sendmsg)(fd, msg, flags));
   FdState* s = t.udp;
   if (s == nullptr || msg == nullptr) {
     if ((flags & MSG_FASTOPEN) && msg != nullptr && msg->msg_name != nullptr &&
@@ -124,6 +150,7 @@ SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
   if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(send)(fd, buf, len, flags));
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
@@ -134,6 +161,7 @@ SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
   if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(write)(fd, buf, len));
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
@@ -144,6 +172,7 @@ SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
   const Tracked t = tracked(fd);
   if (t.handshaking) return busy();
   if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(writev)(fd, iov, count));
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
   return send_via_relay(fd, *s, buffers(iov, count), 0);
@@ -158,6 +187,9 @@ SOCKSIFY_HOOK ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockadd
   if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
+      return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
+    }
     return REAL(recvfrom)(fd, buf, len, flags, addr, addr_len);
   }
   iovec v;
@@ -177,7 +209,11 @@ SOCKSIFY_HOOK ssize_t recvmsg(int fd, msghdr* msg, int flags) {
   if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msg == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(recvmsg)(fd, msg, flags);
+    const ssize_t n = REAL(recvmsg)(fd, msg, flags);
+    if (n >= 0 && s != nullptr && msg != nullptr && socksify::dns_udp_active(*s)) {
+      socksify::keeping_errno([&] { socksify::dns_udp_received(*s, *msg); });
+    }
+    return n;
   }
   return recv_via_relay(fd, *s, *msg, flags);
 }
@@ -188,7 +224,13 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
   if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || msgs == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+    const int got = REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+    if (got > 0 && s != nullptr && socksify::dns_udp_active(*s)) {
+      socksify::keeping_errno([&] {
+        for (int i = 0; i < got; ++i) socksify::dns_udp_received(*s, msgs[i].msg_hdr);
+      });
+    }
+    return got;
   }
   return socksify::to_c(socksify::guarded<Result<unsigned>>(
       [&] { return socksify::udp_recvmmsg(fd, *s, msgs, n, flags, timeout); }));
@@ -248,6 +290,10 @@ SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t bufle
   if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
   FdState* s = t.udp;
   if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
+    if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
+      if (len > buflen) __chk_fail();
+      return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
+    }
     return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
   }
   if (len > buflen) __chk_fail();

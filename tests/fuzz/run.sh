@@ -15,7 +15,7 @@ build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-2}"
 all_targets=(fuzz_decode_reply fuzz_decode_udp_header fuzz_decode_choice fuzz_handshake
              fuzz_proxy_url fuzz_config fuzz_direct_rule fuzz_fake_resolver fuzz_dns_stub
-             fuzz_socks4_reply fuzz_http_reply)
+             fuzz_socks4_reply fuzz_http_reply fuzz_resolv_conf)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 
 CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

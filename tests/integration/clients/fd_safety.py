@@ -72,8 +72,9 @@ def tcp_echo(t: socket.socket, tag: bytes) -> dict:
 
 
 def dns_errno(s: socket.socket) -> str:
-    # Under socks5h a datagram to a local resolver must be refused (EACCES),
-    # never sent: the test's trap resolver on 127.0.0.1:53 counts what arrives.
+    # Under socks5h a query to the system resolver is answered by socksify's
+    # DNS stub, never sent: the test's trap resolver on 127.0.0.1:53 counts
+    # what arrives. (Refused with EACCES before the stub existed.)
     try:
         s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04trap\x04test\x00\x00\x01\x00\x01",
                  ("127.0.0.1", 53))

@@ -94,6 +94,7 @@ TEST(ConfigFileParse, EveryKeyIsAccepted) {
       "connect_timeout 1000\n"
       "fake_ipv4 10.64.0.0/10\n"
       "fake_ipv6 fd00:1::/64\n"
+      "dns_upstream 1.1.1.1:53\n"
       "log_level info\n"
       "log_file /var/log/socksify.log\n"
       "route .corp.test via direct\n"

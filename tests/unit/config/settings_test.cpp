@@ -161,6 +161,29 @@ TEST(LoadSettings, TimeoutBounds) {
   }
 }
 
+TEST(LoadSettings, DnsUpstreamIsAnAddressOrNameWithPort) {
+  const auto upstream = [](const char* v) {
+    return fmt::format(
+        "{}",
+        load_ok({{"SOCKSIFY_PROXY", "socks5h://h"}, {"SOCKSIFY_DNS_UPSTREAM", v}}).dns_upstream);
+  };
+  EXPECT_EQ(load_ok({{"SOCKSIFY_PROXY", "socks5h://h"}}).dns_upstream.kind(), Endpoint::Kind::None);
+  EXPECT_EQ(upstream("1.1.1.1:53"), "1.1.1.1:53");
+  EXPECT_EQ(upstream("10.200.1.2:5353"), "10.200.1.2:5353");
+  EXPECT_EQ(upstream("9.9.9.9"), "9.9.9.9:53");
+  EXPECT_EQ(upstream("[2606:4700::1111]:853"), "[2606:4700::1111]:853");
+  EXPECT_EQ(upstream("[::1]"), "[::1]:53");
+  EXPECT_EQ(upstream("dns.example.test:53"), "dns.example.test:53");
+  for (const char* bad : {"1.1.1.1:", "1.1.1.1:0", "1.1.1.1:65536", "::1:53", "[::1", "[x]:53",
+                          "[::1]x", "a b:53", ":53", "h:5x"}) {
+    EXPECT_THAT(load_errors({{"SOCKSIFY_PROXY", "socks5h://h"}, {"SOCKSIFY_DNS_UPSTREAM", bad}}),
+                ElementsAre(std::string("SOCKSIFY_DNS_UPSTREAM: expected HOST:PORT, [IPv6]:PORT "
+                                        "or HOST, got '") +
+                            bad + "'"))
+        << bad;
+  }
+}
+
 TEST(LoadSettings, FakeRangesMustFitTheirFamilyAndSize) {
   const auto err = [](const char* name, const char* value) {
     return load_errors({{"SOCKSIFY_PROXY", "socks5h://h"}, {name, value}});
