@@ -32,34 +32,12 @@
 #include <optional>
 
 #include "base/result.hpp"
-#include "base/sockaddr_copy.hpp"
 #include "core/bind_state.hpp"
 #include "core/connect_state.hpp"
+#include "core/socket_name.hpp"
 #include "core/udp_state.hpp"
 
 namespace socksify {
-
-// A socket address as the program passed it (a fake remote-DNS address stays
-// fake), answered back as the kernel answers getpeername.
-class SocketName {
- public:
-  void set(const sockaddr* addr, socklen_t len) noexcept {
-    len_ = store_sockaddr(addr_, addr, len);
-  }
-  void set(const sockaddr_storage& addr, socklen_t len) noexcept {
-    len_ = store_sockaddr(addr_, &addr, len);
-  }
-  void clear() noexcept { len_ = 0; }
-  bool known() const noexcept { return len_ != 0; }
-  int family() const noexcept { return addr_.ss_family; }
-  void copy_out(sockaddr* addr, socklen_t* len) const noexcept {
-    copy_sockaddr_out(addr, len, addr_, len_);
-  }
-
- private:
-  sockaddr_storage addr_{};
-  socklen_t len_ = 0;
-};
 
 struct FdState {
   // TcpTunnel: connected through the proxy (by connect(), or accepted through
@@ -72,8 +50,9 @@ struct FdState {
   // --- the head ---
   Kind kind = Kind::TcpTunnel;
   std::atomic<int> refs{0};
-  // What the program connected to (TCP through the proxy, connected UDP):
-  // getpeername() answers with this.
+  // What the program connected to (TCP through the proxy, connected UDP), as
+  // it passed it (a fake remote-DNS address stays fake): getpeername() answers
+  // with this.
   SocketName peer;
   FdState* next_free = nullptr;       // pool link
   FdState* next_allocated = nullptr;  // every state ever made (for fork)

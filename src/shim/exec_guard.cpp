@@ -9,7 +9,6 @@
 // posix_spawn/posix_spawnp. system() and popen() run /bin/sh, whose own exec
 // comes here. Runs in vfork children too: no allocation, no lock, no stdio.
 #include <alloca.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -23,6 +22,7 @@
 #include <cstring>
 
 #include "shim/export.hpp"
+#include "shim/next_symbol.hpp"
 #include "tool/elf_probe.hpp"
 
 extern char** environ;
@@ -137,15 +137,7 @@ bool refused_search(const char* file, char* const envp[]) {
   }
 }
 
-template <class Fn>
-Fn next(std::atomic<Fn>& slot, const char* name) {
-  Fn p = slot.load(std::memory_order_relaxed);
-  if (p == nullptr) {
-    p = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-    slot.store(p, std::memory_order_relaxed);
-  }
-  return p;
-}
+using socksify::next_symbol;
 
 using execve_fn = int (*)(const char*, char* const[], char* const[]);
 using execvpe_fn = int (*)(const char*, char* const[], char* const[]);
@@ -163,12 +155,12 @@ std::atomic<spawn_fn> g_spawnp{nullptr};
 // Found at load time: an exec often runs in a vfork child, where dlsym (which
 // may lock and allocate) must not be the first to look.
 __attribute__((constructor)) void resolve_exec_functions() {
-  next(g_execve, "execve");
-  next(g_execvpe, "execvpe");
-  next(g_fexecve, "fexecve");
-  next(g_execveat, "execveat");
-  next(g_spawn, "posix_spawn");
-  next(g_spawnp, "posix_spawnp");
+  next_symbol(g_execve, "execve");
+  next_symbol(g_execvpe, "execvpe");
+  next_symbol(g_fexecve, "fexecve");
+  next_symbol(g_execveat, "execveat");
+  next_symbol(g_spawn, "posix_spawn");
+  next_symbol(g_spawnp, "posix_spawnp");
 }
 
 int missing() {
@@ -176,15 +168,29 @@ int missing() {
   return -1;
 }
 
+// posix_spawn and posix_spawnp report failure as their return value and leave
+// errno alone, whatever the check (refused_path or refused_search) touched.
+int spawn_unless_refused(bool (*check)(const char*, char* const[]), std::atomic<spawn_fn>& slot,
+                         const char* name, pid_t* pid, const char* what,
+                         const posix_spawn_file_actions_t* fa, const posix_spawnattr_t* attr,
+                         char* const argv[], char* const envp[]) {
+  const int saved = errno;
+  const bool refuse = check(what, envp);
+  errno = saved;
+  if (refuse) return EACCES;
+  auto real = next_symbol(slot, name);
+  return real ? real(pid, what, fa, attr, argv, envp) : ENOSYS;
+}
+
 int do_execve(const char* path, char* const argv[], char* const envp[]) {
   if (refused_path(path, envp)) return -1;
-  auto real = next(g_execve, "execve");
+  auto real = next_symbol(g_execve, "execve");
   return real ? real(path, argv, envp) : missing();
 }
 
 int do_execvpe(const char* file, char* const argv[], char* const envp[]) {
   if (refused_search(file, envp)) return -1;
-  auto real = next(g_execvpe, "execvpe");
+  auto real = next_symbol(g_execvpe, "execvpe");
   return real ? real(file, argv, envp) : missing();
 }
 
@@ -245,7 +251,7 @@ SOCKSIFY_HOOK int execle(const char* path, const char* arg, ...) {
 
 SOCKSIFY_HOOK int fexecve(int fd, char* const argv[], char* const envp[]) {
   if (refused(machine_of_fd(fd), "(descriptor)", envp)) return -1;
-  auto real = next(g_fexecve, "fexecve");
+  auto real = next_symbol(g_fexecve, "fexecve");
   return real ? real(fd, argv, envp) : missing();
 }
 
@@ -262,7 +268,7 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
     m = machine_of_fd(dirfd);
   }
   if (refused(m, *path ? path : "(descriptor)", envp)) return -1;
-  auto real = next(g_execveat, "execveat");
+  auto real = next_symbol(g_execveat, "execveat");
   return real ? real(dirfd, path, argv, envp, flags) : missing();
 }
 
@@ -270,23 +276,15 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
 SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa,
                               const posix_spawnattr_t* attr, char* const argv[],
                               char* const envp[]) {
-  const int saved = errno;
-  const bool refuse = refused_path(path, envp);
-  errno = saved;  // posix_spawn leaves errno alone
-  if (refuse) return EACCES;
-  auto real = next(g_spawn, "posix_spawn");
-  return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
+  return spawn_unless_refused(refused_path, g_spawn, "posix_spawn", pid, path, fa, attr, argv,
+                              envp);
 }
 
 SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa,
                                const posix_spawnattr_t* attr, char* const argv[],
                                char* const envp[]) {
-  const int saved = errno;
-  const bool refuse = refused_search(file, envp);
-  errno = saved;  // posix_spawn leaves errno alone
-  if (refuse) return EACCES;
-  auto real = next(g_spawnp, "posix_spawnp");
-  return real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
+  return spawn_unless_refused(refused_search, g_spawnp, "posix_spawnp", pid, file, fa, attr, argv,
+                              envp);
 }
 
 }  // extern "C"
