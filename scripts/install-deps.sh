@@ -15,6 +15,9 @@ packages=(
   openssh-server
   # an FTP server for SOCKS BIND (FTP active mode)
   python3-pyftpdlib
+  # a local apt repository for `apt-get update` through socksify (apt-ftparchive,
+  # dpkg-deb; apt itself is in every Debian)
+  apt-utils dpkg-dev
   # test topology (ip netns) and process tools
   iproute2 procps psmisc passwd
 )

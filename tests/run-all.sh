@@ -23,7 +23,7 @@ fuzz_runs="${FUZZ_RUNS:-200000}"
 # broken, so curl's own setlocale() waits forever. It happens with
 # LD_PRELOAD=libasan.so alone, without socksify. These modules cover Python,
 # nc, 50 threads, non-blocking connects, fail-closed paths, SOCKS BIND and --check.
-asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_many_pending|udp_resilience|tcp_fail_closed|tcp_bind|tcp_interrupt|check|fd_safety|launcher_config_safety|remote_dns_name_reuse)$'
+asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_many_pending|udp_resilience|tcp_fail_closed|tcp_bind|tcp_interrupt|check|fd_safety|launcher_config_safety|remote_dns_name_reuse|resolv|resolv_apt)$'
 
 failed=()
 stage() {  # stage NAME COMMAND...: runs it, remembers a failure, goes on
@@ -51,8 +51,13 @@ build_normal() {
     -DSOCKSIFY_I386_BUILD_DIR="$PWD/build-i386" &&
     cmake --build build -j"$jobs"
 }
+# The sanitizer trees build at -O1 with line tables only: a third less compile
+# time than -O2 -g (measured on the heaviest unit-test file: 44 s -> 27 s), and
+# the reports still name file and line.
+sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+                 "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 build_asan() {
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B build-asan -G Ninja "${sanitizer_flags[@]}" \
     -DSOCKSIFY_SANITIZE=address,undefined -DSOCKSIFY_BUILD_BENCH=OFF >/dev/null &&
     cmake --build build-asan -j"$jobs"
 }
@@ -62,7 +67,7 @@ test_asan() {
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -R "$asan_integration"
 }
 build_tsan() {
-  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B build-tsan -G Ninja "${sanitizer_flags[@]}" \
     -DSOCKSIFY_SANITIZE=thread -DSOCKSIFY_BUILD_BENCH=OFF >/dev/null &&
     cmake --build build-tsan -j"$jobs" --target socksify_unit_tests
 }

@@ -35,14 +35,20 @@ const void* own_object() {
   return self;
 }
 
-void* lookup(const char* name) {
+void* lookup_or_null(const char* name) {
   void* p = dlsym(RTLD_NEXT, name);
-  if (p == nullptr) die(name, "dlsym(RTLD_NEXT) found nothing");
+  if (p == nullptr) return nullptr;
   // If the next definition lives in our own object, calling it would recurse
   // forever (e.g. socksify preloaded twice, or linked statically into a program).
   if (object_of(p) == own_object()) {
     die(name, "dlsym(RTLD_NEXT) returned socksify's own hook");
   }
+  return p;
+}
+
+void* lookup(const char* name) {
+  void* p = lookup_or_null(name);
+  if (p == nullptr) die(name, "dlsym(RTLD_NEXT) found nothing");
   return p;
 }
 
@@ -60,6 +66,10 @@ void* lookup(const char* name) {
 SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DEFINE_REAL)
 #undef SOCKSIFY_DEFINE_REAL
 #pragma GCC diagnostic pop
+
+void* next_symbol(const char* name) {
+  return lookup_or_null(name);
+}
 
 void resolve_all() {
 #define SOCKSIFY_RESOLVE(name) (void)name##_fn();

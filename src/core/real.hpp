@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <type_traits>
 
 // glibc's _FORTIFY_SOURCE entry points (declared by its headers only when
 // fortification is on): programs built with it call these instead.
@@ -103,6 +104,34 @@ SOCKSIFY_REAL_SYMBOLS(SOCKSIFY_DECLARE_REAL)
 // Resolves every symbol now (called from the library constructor).
 void resolve_all();
 
+// The next definition of a symbol that is not in the list above because it
+// lives outside libc or must not be looked up at start-up (libresolv's
+// compatibility entry points, present only when a program loaded libresolv;
+// exec and spawn, looked up by exec_guard's own constructor; the time64 entry
+// points, which only 32-bit glibc 2.34+ has):
+// null when there is none; aborts, as the list does, if it is our own hook.
+void* next_symbol(const char* name);
+
+// next_symbol(name) as a function pointer, looked up on first use and kept.
+template <class F>
+F* next_symbol_cached(const char* name, std::atomic<F*>& slot) {
+  F* f = slot.load(std::memory_order_relaxed);
+  if (f == nullptr) {
+    f = reinterpret_cast<F*>(next_symbol(name));
+    slot.store(f, std::memory_order_relaxed);
+  }
+  return f;
+}
+
 }  // namespace socksify::real
 
 #define REAL(name) (::socksify::real::name##_fn())
+
+// The real function behind a hook outside SOCKSIFY_REAL_SYMBOLS (null when no
+// loaded object defines it): REAL_LAZY(res_query)(...). One slot per use.
+#define REAL_LAZY(name)                                                                        \
+  ([]() {                                                                                      \
+    static std::atomic<decltype(&name)> slot{nullptr};                                         \
+    return ::socksify::real::next_symbol_cached<std::remove_pointer_t<decltype(&name)>>(#name, \
+                                                                                        slot); \
+  }())

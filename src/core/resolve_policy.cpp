@@ -8,6 +8,7 @@
 
 #include "base/decimal.hpp"
 #include "config/rules.hpp"
+#include "core/guard.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "dns/name_table.hpp"
@@ -43,6 +44,22 @@ void report_if_used_up(const NameTable& table, const char* node) noexcept {
       "is never given to a second name, so new names fail (restart the program, or "
       "configure larger fake_ipv4/fake_ipv6 ranges)",
       node != nullptr ? node : "", table.address_count());
+}
+
+Lookup resolver_call_policy(bool report) noexcept {
+  if (ReentryGuard::active()) return Lookup::Real;
+  const Runtime& rt = Runtime::get();
+  if (!rt.configured()) {
+    if (report)
+      log::error("refusing a DNS query: socksify is not configured ({})", rt.config_error());
+    return Lookup::Refuse;
+  }
+  return rt.names() != nullptr ? Lookup::Fake : Lookup::Real;
+}
+
+bool resolves_locally(std::string_view name) noexcept {
+  auto ep = Endpoint::name(name, 0);
+  return ep && is_direct(Runtime::get().settings(), *ep);
 }
 
 Lookup lookup_policy(const char* node, const char* service, int ai_flags) noexcept {

@@ -9,6 +9,7 @@
 // posix_spawn/posix_spawnp. system() and popen() run /bin/sh, whose own exec
 // comes here. Runs in vfork children too: no allocation, no lock, no stdio.
 #include <alloca.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -21,8 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/real.hpp"
 #include "shim/export.hpp"
-#include "shim/next_symbol.hpp"
 #include "tool/elf_probe.hpp"
 
 extern char** environ;
@@ -30,6 +31,7 @@ extern char** environ;
 namespace {
 
 using socksify::ElfMachine;
+using socksify::real::next_symbol_cached;
 
 #if defined(__x86_64__)
 constexpr ElfMachine kOwnMachine = ElfMachine::X86_64;
@@ -137,8 +139,6 @@ bool refused_search(const char* file, char* const envp[]) {
   }
 }
 
-using socksify::next_symbol;
-
 using execve_fn = int (*)(const char*, char* const[], char* const[]);
 using execvpe_fn = int (*)(const char*, char* const[], char* const[]);
 using fexecve_fn = int (*)(int, char* const[], char* const[]);
@@ -155,12 +155,12 @@ std::atomic<spawn_fn> g_spawnp{nullptr};
 // Found at load time: an exec often runs in a vfork child, where dlsym (which
 // may lock and allocate) must not be the first to look.
 __attribute__((constructor)) void resolve_exec_functions() {
-  next_symbol(g_execve, "execve");
-  next_symbol(g_execvpe, "execvpe");
-  next_symbol(g_fexecve, "fexecve");
-  next_symbol(g_execveat, "execveat");
-  next_symbol(g_spawn, "posix_spawn");
-  next_symbol(g_spawnp, "posix_spawnp");
+  next_symbol_cached("execve", g_execve);
+  next_symbol_cached("execvpe", g_execvpe);
+  next_symbol_cached("fexecve", g_fexecve);
+  next_symbol_cached("execveat", g_execveat);
+  next_symbol_cached("posix_spawn", g_spawn);
+  next_symbol_cached("posix_spawnp", g_spawnp);
 }
 
 int missing() {
@@ -170,27 +170,27 @@ int missing() {
 
 // posix_spawn and posix_spawnp report failure as their return value and leave
 // errno alone, whatever the check (refused_path or refused_search) touched.
-int spawn_unless_refused(bool (*check)(const char*, char* const[]), std::atomic<spawn_fn>& slot,
-                         const char* name, pid_t* pid, const char* what,
+int spawn_unless_refused(bool (*check)(const char*, char* const[]), const char* name,
+                         std::atomic<spawn_fn>& slot, pid_t* pid, const char* what,
                          const posix_spawn_file_actions_t* fa, const posix_spawnattr_t* attr,
                          char* const argv[], char* const envp[]) {
   const int saved = errno;
   const bool refuse = check(what, envp);
   errno = saved;
   if (refuse) return EACCES;
-  auto real = next_symbol(slot, name);
+  auto real = next_symbol_cached(name, slot);
   return real ? real(pid, what, fa, attr, argv, envp) : ENOSYS;
 }
 
 int do_execve(const char* path, char* const argv[], char* const envp[]) {
   if (refused_path(path, envp)) return -1;
-  auto real = next_symbol(g_execve, "execve");
+  auto real = next_symbol_cached("execve", g_execve);
   return real ? real(path, argv, envp) : missing();
 }
 
 int do_execvpe(const char* file, char* const argv[], char* const envp[]) {
   if (refused_search(file, envp)) return -1;
-  auto real = next_symbol(g_execvpe, "execvpe");
+  auto real = next_symbol_cached("execvpe", g_execvpe);
   return real ? real(file, argv, envp) : missing();
 }
 
@@ -251,7 +251,7 @@ SOCKSIFY_HOOK int execle(const char* path, const char* arg, ...) {
 
 SOCKSIFY_HOOK int fexecve(int fd, char* const argv[], char* const envp[]) {
   if (refused(machine_of_fd(fd), "(descriptor)", envp)) return -1;
-  auto real = next_symbol(g_fexecve, "fexecve");
+  auto real = next_symbol_cached("fexecve", g_fexecve);
   return real ? real(fd, argv, envp) : missing();
 }
 
@@ -268,7 +268,7 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
     m = machine_of_fd(dirfd);
   }
   if (refused(m, *path ? path : "(descriptor)", envp)) return -1;
-  auto real = next_symbol(g_execveat, "execveat");
+  auto real = next_symbol_cached("execveat", g_execveat);
   return real ? real(dirfd, path, argv, envp, flags) : missing();
 }
 
@@ -276,14 +276,14 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
 SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa,
                               const posix_spawnattr_t* attr, char* const argv[],
                               char* const envp[]) {
-  return spawn_unless_refused(refused_path, g_spawn, "posix_spawn", pid, path, fa, attr, argv,
+  return spawn_unless_refused(refused_path, "posix_spawn", g_spawn, pid, path, fa, attr, argv,
                               envp);
 }
 
 SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa,
                                const posix_spawnattr_t* attr, char* const argv[],
                                char* const envp[]) {
-  return spawn_unless_refused(refused_search, g_spawnp, "posix_spawnp", pid, file, fa, attr, argv,
+  return spawn_unless_refused(refused_search, "posix_spawnp", g_spawnp, pid, file, fa, attr, argv,
                               envp);
 }
 

@@ -10,6 +10,7 @@
 // for every other call. Only built for i386 (x86-64 has one time_t).
 #if defined(__i386__)
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,10 +24,12 @@
 
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
+#include "core/real.hpp"
 #include "shim/export.hpp"
-#include "shim/next_symbol.hpp"
 
 namespace {
+
+using socksify::real::next_symbol_cached;
 
 // glibc's struct __timeval64 and struct __timespec64 on i386 (little-endian:
 // the nanoseconds are followed by 32 bits of padding).
@@ -46,9 +49,6 @@ using ppoll64_fn = int (*)(pollfd*, nfds_t, const Timespec64*, const sigset_t*);
 using recvmsg64_fn = ssize_t (*)(int, msghdr*, int);
 using recvmmsg64_fn = int (*)(int, mmsghdr*, unsigned, int, Timespec64*);
 
-// The next definition of each time64 symbol (shim/next_symbol.hpp): glibc
-// before 2.34 has none, and then no program calls ours.
-using socksify::next_symbol;
 std::atomic<select64_fn> g_select64{nullptr};
 std::atomic<pselect64_fn> g_pselect64{nullptr};
 std::atomic<ppoll64_fn> g_ppoll64{nullptr};
@@ -118,7 +118,7 @@ SOCKSIFY_HOOK int __getsockopt64(int fd, int level, int name, void* value, sockl
 
 SOCKSIFY_HOOK int __select64(int nfds, fd_set* r, fd_set* w, fd_set* e, Timeval64* tv) {
   if (!sets_hold_managed(nfds, r, w, e)) {
-    auto real = next_symbol(g_select64, "__select64");
+    auto real = next_symbol_cached("__select64", g_select64);
     return real ? real(nfds, r, w, e, tv) : no_symbol();
   }
   timeval narrow_tv{};
@@ -133,7 +133,7 @@ SOCKSIFY_HOOK int __select64(int nfds, fd_set* r, fd_set* w, fd_set* e, Timeval6
 SOCKSIFY_HOOK int __pselect64(int nfds, fd_set* r, fd_set* w, fd_set* e, const Timespec64* ts,
                               const sigset_t* mask) {
   if (!sets_hold_managed(nfds, r, w, e)) {
-    auto real = next_symbol(g_pselect64, "__pselect64");
+    auto real = next_symbol_cached("__pselect64", g_pselect64);
     return real ? real(nfds, r, w, e, ts, mask) : no_symbol();
   }
   const timespec narrow_ts = ts ? narrow(*ts) : timespec{};
@@ -142,7 +142,7 @@ SOCKSIFY_HOOK int __pselect64(int nfds, fd_set* r, fd_set* w, fd_set* e, const T
 
 SOCKSIFY_HOOK int __ppoll64(pollfd* fds, nfds_t n, const Timespec64* ts, const sigset_t* mask) {
   if (!fds_hold_managed(fds, n)) {
-    auto real = next_symbol(g_ppoll64, "__ppoll64");
+    auto real = next_symbol_cached("__ppoll64", g_ppoll64);
     return real ? real(fds, n, ts, mask) : no_symbol();
   }
   const timespec narrow_ts = ts ? narrow(*ts) : timespec{};
@@ -153,14 +153,14 @@ SOCKSIFY_HOOK int __ppoll64(pollfd* fds, nfds_t n, const Timespec64* ts, const s
 // (SO_TIMESTAMP*): a socket we manage gets our recvmsg, every other the real one.
 SOCKSIFY_HOOK ssize_t __recvmsg64(int fd, msghdr* msg, int flags) {
   if (managed(fd)) return recvmsg(fd, msg, flags);
-  auto real = next_symbol(g_recvmsg64, "__recvmsg64");
+  auto real = next_symbol_cached("__recvmsg64", g_recvmsg64);
   return real ? real(fd, msg, flags) : no_symbol();
 }
 
 SOCKSIFY_HOOK int __recvmmsg64(int fd, mmsghdr* msgs, unsigned int n, int flags,
                                Timespec64* timeout) {
   if (!managed(fd)) {
-    auto real = next_symbol(g_recvmmsg64, "__recvmmsg64");
+    auto real = next_symbol_cached("__recvmmsg64", g_recvmmsg64);
     return real ? real(fd, msgs, n, flags, timeout) : no_symbol();
   }
   timespec narrow_ts = timeout ? narrow(*timeout) : timespec{};

@@ -160,6 +160,11 @@ def start_http_target(topo: Topology, workdir: str, port: int = HTTP_PORT) -> tu
     return _start_target(topo, "http", port, workdir, ["--root", content.root]), content
 
 
+def start_http_root(topo: Topology, workdir: str, root: str, port: int) -> TargetServer:
+    """Another HTTP target in the target namespace, serving the files under `root`."""
+    return _start_target(topo, "http", port, workdir, ["--root", root])
+
+
 def start_tcp_echo(topo: Topology, workdir: str, port: int = ECHO_PORT, ns: str | None = None) -> TargetServer:
     """A TCP echo server, in the target namespace unless `ns` says otherwise."""
     return _start_target(topo, "tcpecho", port, workdir, [], ns)
