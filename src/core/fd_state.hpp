@@ -3,7 +3,8 @@
 // FdTable (src/core/fd_table.hpp).
 //
 // A common head (the kind, the count of references, the pool links, the peer
-// name as the program passed it) and one part per kind of socket, as libuv's
+// name as the program passed it, a SocketName: core/socket_name.hpp) and one
+// part per kind of socket, as libuv's
 // handles are a uv_handle_t head and per-type fields. Each part is a class of
 // its own whose file alone reads and writes its fields: it resets them when a
 // state is reused, releases what it holds when the socket's last descriptor
@@ -18,7 +19,9 @@
 // Every part is there in every state (not a union): states are recycled, never
 // freed, and a thread racing a close() on the same descriptor (a bug in the
 // program already) reads a stale but whole object of each part, never another
-// kind's bytes. The hooks call the small API below, not the parts' insides.
+// kind's bytes. The hooks call the small API below (connecting, the connect
+// error, the peer name, on close) or a part's own methods, never its fields;
+// the connect path asks before_connect() rather than calling BIND code.
 //
 // A new kind of socket: a Kind, its part (a class with reset/release/
 // reset_in_child) and owner file, a member here, its line in each of the
