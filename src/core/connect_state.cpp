@@ -7,7 +7,6 @@
 #include <new>
 
 #include "base/endpoint.hpp"
-#include "base/sockaddr_copy.hpp"
 #include "core/early_data.hpp"
 #include "core/futex.hpp"
 #include "core/own_fds.hpp"
@@ -85,7 +84,7 @@ void ConnectState::reset() noexcept {
   done_fd_.store(-1, std::memory_order_relaxed);
   pollers_.store(0, std::memory_order_relaxed);
   job_.store(nullptr, std::memory_order_relaxed);
-  proxy_end_len_ = 0;
+  proxy_end_.clear();
   n_watchers_ = 0;
   not_due(early_.load(std::memory_order_relaxed));
 }
@@ -125,9 +124,9 @@ int ConnectState::take(bool even_if_reported) noexcept {
 }
 
 bool ConnectState::proxy_end(sockaddr* addr, socklen_t* len) const noexcept {
-  // The length last: it was written before the outcome was published.
-  if (connecting() || failed() || proxy_end_len_ == 0) return false;
-  copy_sockaddr_out(addr, len, proxy_end_, proxy_end_len_);
+  // The name last: it was written before the outcome was published.
+  if (connecting() || failed() || !proxy_end_.known()) return false;
+  proxy_end_.copy_out(addr, len);
   return true;
 }
 
@@ -135,7 +134,7 @@ bool ConnectState::proxy_end(sockaddr* addr, socklen_t* len) const noexcept {
 
 void ConnectState::begin(HandshakeJob* job, bool blocking) noexcept {
   error_.store(0, std::memory_order_relaxed);
-  proxy_end_len_ = 0;
+  proxy_end_.clear();
   blocking_ = blocking;
   job_.store(job, std::memory_order_relaxed);
   pending_.store(true, std::memory_order_release);
@@ -146,11 +145,8 @@ void ConnectState::abandon() noexcept {
   pending_.store(false, std::memory_order_release);
 }
 
-void ConnectState::set_proxy_end(const Endpoint& bound, int family) noexcept {
-  if (!bound.is_ip() || bound.is_unspecified()) return;
-  sockaddr_storage ss{};
-  const socklen_t n = (family == AF_INET6 ? bound.v4_mapped() : bound).to_sockaddr(ss);
-  proxy_end_len_ = store_sockaddr(proxy_end_, &ss, n);
+void ConnectState::set_proxy_end(const Endpoint& bound, int family) {
+  if (bound.is_ip() && !bound.is_unspecified()) proxy_end_.set(bound, family);
 }
 
 // Under mu_, so that an epoll_ctl either lands in the watchers copied here or

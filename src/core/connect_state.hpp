@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "core/socket_name.hpp"
+
 namespace socksify {
 
 class Endpoint;
@@ -135,7 +137,7 @@ class ConnectState {
   void abandon() noexcept;
   // Before settle(0): the proxy's end of the tunnel (see proxy_end), kept in
   // the socket's family (family: AF_INET6 shows IPv4 as ::ffff:a.b.c.d).
-  void set_proxy_end(const Endpoint& bound, int family) noexcept;
+  void set_proxy_end(const Endpoint& bound, int family);
   // The handshake ended with error (0: the tunnel stands): published to every
   // reader, the eventfd made readable, the generation bumped (wake its futex
   // word when blocking()). rearm(), asked under the lock: whether the epoll
@@ -202,8 +204,7 @@ class ConnectState {
   std::atomic<std::uint32_t> settled_{0};
   std::atomic<HandshakeJob*> job_{nullptr};  // while one is queued, runs or finishes
   std::atomic<EarlyTunnel*> early_{nullptr};
-  sockaddr_storage proxy_end_{};
-  socklen_t proxy_end_len_ = 0;
+  SocketName proxy_end_;
   std::mutex mu_;  // the outcome, the watchers, the eventfd, job references
   Watcher watchers_[kMaxWatchers] = {};
   int n_watchers_ = 0;

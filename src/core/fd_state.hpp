@@ -3,7 +3,8 @@
 // FdTable (src/core/fd_table.hpp).
 //
 // A common head (the kind, the count of references, the pool links, the peer
-// name as the program passed it) and one part per kind of socket, as libuv's
+// name as the program passed it, a SocketName: core/socket_name.hpp) and one
+// part per kind of socket, as libuv's
 // handles are a uv_handle_t head and per-type fields. Each part is a class of
 // its own whose file alone reads and writes its fields: it resets them when a
 // state is reused, releases what it holds when the socket's last descriptor
@@ -21,7 +22,9 @@
 // Every part is there in every state (not a union): states are recycled, never
 // freed, and a thread racing a close() on the same descriptor (a bug in the
 // program already) reads a stale but whole object of each part, never another
-// kind's bytes. The hooks call the small API below, not the parts' insides.
+// kind's bytes. The hooks call the small API below (connecting, the connect
+// error, the peer name, on close) or a part's own methods, never its fields;
+// the connect path asks before_connect() rather than calling BIND code.
 //
 // A new kind of socket: a Kind, its part (a class with reset/release/
 // reset_in_child) and owner file, a member here, its line in each of the
@@ -35,35 +38,13 @@
 #include <optional>
 
 #include "base/result.hpp"
-#include "base/sockaddr_copy.hpp"
 #include "core/bind_state.hpp"
 #include "core/connect_state.hpp"
 #include "core/dns_state.hpp"
+#include "core/socket_name.hpp"
 #include "core/udp_state.hpp"
 
 namespace socksify {
-
-// A socket address as the program passed it (a fake remote-DNS address stays
-// fake), answered back as the kernel answers getpeername.
-class SocketName {
- public:
-  void set(const sockaddr* addr, socklen_t len) noexcept {
-    len_ = store_sockaddr(addr_, addr, len);
-  }
-  void set(const sockaddr_storage& addr, socklen_t len) noexcept {
-    len_ = store_sockaddr(addr_, &addr, len);
-  }
-  void clear() noexcept { len_ = 0; }
-  bool known() const noexcept { return len_ != 0; }
-  int family() const noexcept { return addr_.ss_family; }
-  void copy_out(sockaddr* addr, socklen_t* len) const noexcept {
-    copy_sockaddr_out(addr, len, addr_, len_);
-  }
-
- private:
-  sockaddr_storage addr_{};
-  socklen_t len_ = 0;
-};
 
 struct FdState {
   // TcpTunnel: connected through the proxy (by connect(), or accepted through
@@ -78,8 +59,9 @@ struct FdState {
   // --- the head ---
   Kind kind = Kind::TcpTunnel;
   std::atomic<int> refs{0};
-  // What the program connected to (TCP through the proxy, connected UDP):
-  // getpeername() answers with this.
+  // What the program connected to (TCP through the proxy, connected UDP), as
+  // it passed it (a fake remote-DNS address stays fake): getpeername() answers
+  // with this.
   SocketName peer;
   FdState* next_free = nullptr;       // pool link
   FdState* next_allocated = nullptr;  // every state ever made (for fork)

@@ -28,12 +28,13 @@ class FdTable {
                : nullptr;
   }
 
-  // A fresh state for fd (refs = 1), replacing whatever fd had. nullptr when fd
-  // is out of range or memory ran out.
+  // A fresh state for fd (refs = 1, every part reset: FdState::reset),
+  // replacing whatever fd had. nullptr when fd is out of range or memory ran out.
   FdState* create(int fd, FdState::Kind kind) noexcept;
   // dup: to now refers to from's state too (to's old state is released).
   void share(int from, int to) noexcept;
-  // close: fd no longer refers to its state.
+  // close: fd no longer refers to its state (released with its last
+  // reference: FdState::release, then back to the pool).
   void release(int fd) noexcept;
   // close_range(first, last).
   void release_range(unsigned first, unsigned last) noexcept;
@@ -51,8 +52,9 @@ class FdTable {
   void unlock_after_fork() noexcept { pool_mu_.unlock(); }
   // In a forked child: another thread of the parent may have held a state's
   // lock at the fork, and no helper thread exists to finish a non-blocking
-  // connect. Locks are made anew, and connects in flight fail (ECONNABORTED):
-  // the parent's helper finishes them for the parent, which owns them.
+  // connect. Each state's parts make their locks anew (FdState::reset_in_child),
+  // and connects in flight fail (ECONNABORTED): the parent's helper finishes
+  // them for the parent, which owns them.
   void reset_in_child() noexcept;
 
  private:

@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "base/endpoint.hpp"
-#include "base/sockaddr_copy.hpp"
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/log.hpp"
@@ -20,16 +19,6 @@
 
 namespace socksify {
 namespace {
-
-// An endpoint as the program's socket family shows it: an AF_INET6 socket sees
-// an IPv4 address as ::ffff:a.b.c.d, as it would from the kernel.
-socklen_t as_sockaddr(const Endpoint& ep, int family, sockaddr_storage& out) {
-  return (family == AF_INET6 ? ep.v4_mapped() : ep).to_sockaddr(out);
-}
-
-std::optional<Endpoint> bound_endpoint(const BindState& b) {
-  return Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.bound()), b.bound_len());
-}
 
 // `replacement` takes fd's place: same descriptor number, same close-on-exec and
 // non-blocking flags. replacement is closed in any case.
@@ -47,11 +36,11 @@ Status swap_in(int fd, int replacement) {
   return {};
 }
 
-// A fresh TCP socket of `family`, bound to addr (port 0: never in conflict).
-Result<int> fresh_socket(int family, const sockaddr_storage& addr, socklen_t len) {
-  const int q = REAL(socket)(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A fresh TCP socket of addr's family, bound to addr (port 0: never in conflict).
+Result<int> fresh_socket(const SocketName& addr) {
+  const int q = REAL(socket)(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (q < 0) return Errno{errno};
-  if (REAL(bind)(q, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
+  if (REAL(bind)(q, addr.addr(), addr.size()) != 0) {
     const int e = errno;
     REAL(close)(q);
     return Errno{e};
@@ -63,7 +52,7 @@ Result<int> fresh_socket(int family, const sockaddr_storage& addr, socklen_t len
 // and the proxy's first reply says where it listens.
 Status open_bind(int fd, FdState* s) {
   const int family = s->bind.family();
-  const auto shown = bound_endpoint(s->bind);
+  const auto shown = s->bind.bound().endpoint();
   // RFC 1928 §4: DST would be the expected peer, which a listener does not know
   // yet: the unspecified address, which proxies take as "any".
   const Endpoint any = family == AF_INET6 ? Endpoint::ipv6(std::array<std::uint8_t, 16>{}, 0)
@@ -90,15 +79,14 @@ Status open_bind(int fd, FdState* s) {
       }
     }
   }
-  sockaddr_storage local{};
-  const socklen_t local_len = as_sockaddr(where, family, local);
-  if (local_len == 0) {
+  SocketName local;
+  if (!local.set(where, family)) {
     REAL(close)(p);
     log::error("listen at {}: the proxy's BIND reply names no address", where);
     return Errno{EPROTO};
   }
   if (Status swapped = swap_in(fd, p); !swapped) return swapped;
-  s->bind.listening_at(local, local_len);
+  s->bind.listening_at(local);
   s->kind = FdState::Kind::TcpBind;
   if (log::enabled(LogLevel::Debug)) log::debug("fd {} listens at the proxy: {}", fd, where);
   return {};
@@ -135,14 +123,14 @@ Result<socks5::Reply> second_reply(int fd) {
 // of, so a second accept() waits (or says EAGAIN) as for a quiet listener,
 // instead of reading the connection's bytes.
 void retire_listener(int fd, int family) {
-  sockaddr_storage loop{};
+  SocketName loop;
   const Endpoint lo =
       family == AF_INET6
           ? Endpoint::ipv6(
                 std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0)
           : Endpoint::ipv4(std::array<std::uint8_t, 4>{127, 0, 0, 1}, 0);
-  const socklen_t len = lo.to_sockaddr(loop);
-  auto q = fresh_socket(family, loop, len);
+  loop.set(lo, family);
+  auto q = fresh_socket(loop);
   if (!q) return;
   if (REAL(listen)(*q, 1) != 0) {
     REAL(close)(*q);
@@ -220,7 +208,7 @@ std::optional<Status> tcp_bind_sockname(int fd, sockaddr* addr, socklen_t* len) 
   if (s->kind == FdState::Kind::TcpBindCandidate) {
     if (Status opened = open_bind(fd, s); !opened) return opened;
   }
-  copy_sockaddr_out(addr, len, s->bind.listen_address(), s->bind.listen_len());
+  s->bind.listen_address().copy_out(addr, len);
   return Status{};
 }
 
@@ -230,8 +218,7 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
   if (s == nullptr || s->kind != FdState::Kind::TcpBind) return std::nullopt;
   ReentryGuard guard;
   const int family = s->bind.family();
-  const auto* listen_at = reinterpret_cast<const sockaddr*>(&s->bind.listen_address());
-  const auto at = Endpoint::from_sockaddr(listen_at, s->bind.listen_len()).value_or(Endpoint{});
+  const auto at = s->bind.listen_address().endpoint().value_or(Endpoint{});
   auto reply = second_reply(fd);
   if (!reply) {
     const int e = reply.error().code;
@@ -261,14 +248,13 @@ std::optional<Result<int>> tcp_bind_accept(int fd, sockaddr* addr, socklen_t* le
     (nfd, F_SETFL,
      (flags & SOCK_NONBLOCK) != 0 ? status_flags | O_NONBLOCK : status_flags & ~O_NONBLOCK);
   }
-  sockaddr_storage peer{};
-  const socklen_t peer_len = as_sockaddr(reply->bound, family, peer);
-  if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel);
-      t != nullptr && peer_len != 0) {
-    t->peer.set(peer, peer_len);
+  SocketName peer;
+  const bool named = peer.set(reply->bound, family);
+  if (FdState* t = fd_table().create(nfd, FdState::Kind::TcpTunnel); t != nullptr && named) {
+    t->peer = peer;
   }
-  if (peer_len != 0)
-    copy_sockaddr_out(addr, len, peer, peer_len);
+  if (named)
+    peer.copy_out(addr, len);
   else if (len != nullptr)
     *len = 0;
   if (log::enabled(LogLevel::Debug))
@@ -285,7 +271,7 @@ Status tcp_bind_before_connect(int fd) noexcept {
   }
   if (s->kind != FdState::Kind::TcpBind) return {};
   ReentryGuard guard;
-  auto q = fresh_socket(s->bind.family(), s->bind.bound(), s->bind.bound_len());
+  auto q = fresh_socket(s->bind.bound());
   if (!q) return q.error();
   fd_table().release(fd);
   return swap_in(fd, *q);

@@ -168,6 +168,20 @@ int missing() {
   return -1;
 }
 
+// posix_spawn and posix_spawnp report failure as their return value and leave
+// errno alone, whatever the check (refused_path or refused_search) touched.
+int spawn_unless_refused(bool (*check)(const char*, char* const[]), const char* name,
+                         std::atomic<spawn_fn>& slot, pid_t* pid, const char* what,
+                         const posix_spawn_file_actions_t* fa, const posix_spawnattr_t* attr,
+                         char* const argv[], char* const envp[]) {
+  const int saved = errno;
+  const bool refuse = check(what, envp);
+  errno = saved;
+  if (refuse) return EACCES;
+  auto real = next_symbol_cached(name, slot);
+  return real ? real(pid, what, fa, attr, argv, envp) : ENOSYS;
+}
+
 int do_execve(const char* path, char* const argv[], char* const envp[]) {
   if (refused_path(path, envp)) return -1;
   auto real = next_symbol_cached("execve", g_execve);
@@ -262,23 +276,15 @@ SOCKSIFY_HOOK int execveat(int dirfd, const char* path, char* const argv[], char
 SOCKSIFY_HOOK int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa,
                               const posix_spawnattr_t* attr, char* const argv[],
                               char* const envp[]) {
-  const int saved = errno;
-  const bool refuse = refused_path(path, envp);
-  errno = saved;  // posix_spawn leaves errno alone
-  if (refuse) return EACCES;
-  auto real = next_symbol_cached("posix_spawn", g_spawn);
-  return real ? real(pid, path, fa, attr, argv, envp) : ENOSYS;
+  return spawn_unless_refused(refused_path, "posix_spawn", g_spawn, pid, path, fa, attr, argv,
+                              envp);
 }
 
 SOCKSIFY_HOOK int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa,
                                const posix_spawnattr_t* attr, char* const argv[],
                                char* const envp[]) {
-  const int saved = errno;
-  const bool refuse = refused_search(file, envp);
-  errno = saved;  // posix_spawn leaves errno alone
-  if (refuse) return EACCES;
-  auto real = next_symbol_cached("posix_spawnp", g_spawnp);
-  return real ? real(pid, file, fa, attr, argv, envp) : ENOSYS;
+  return spawn_unless_refused(refused_search, "posix_spawnp", g_spawnp, pid, file, fa, attr, argv,
+                              envp);
 }
 
 }  // extern "C"

@@ -245,6 +245,31 @@ TEST(ConnectState, NoEventfdOnceTheHandshakeIsOver) {
   EXPECT_EQ(c.done_fd_for_test(), -1);
 }
 
+TEST(SocketName, AnIpv4AddressShowsAsV4MappedOnAnIpv6SocketAndBack) {
+  SocketName n;
+  const Endpoint ep = Endpoint::ipv4(std::array<std::uint8_t, 4>{192, 0, 2, 7}, 2121);
+  ASSERT_TRUE(n.set(ep, AF_INET6));
+  EXPECT_EQ(n.family(), AF_INET6);
+  EXPECT_EQ(n.size(), sizeof(sockaddr_in6));
+  ASSERT_TRUE(n.endpoint());
+  EXPECT_EQ(n.endpoint()->unmapped(), ep);
+  ASSERT_TRUE(n.set(ep, AF_INET));
+  EXPECT_EQ(n.size(), sizeof(sockaddr_in));
+}
+
+TEST(SocketName, AShortBufferGetsWhatFitsAndTheFullLength) {
+  SocketName n;
+  const sockaddr_in a = ipv4(3, 80);
+  n.set(reinterpret_cast<const sockaddr*>(&a), sizeof a);
+  sockaddr_in got{};
+  socklen_t len = 4;
+  n.copy_out(reinterpret_cast<sockaddr*>(&got), &len);
+  EXPECT_EQ(len, sizeof a);
+  EXPECT_EQ(got.sin_family, AF_INET);
+  EXPECT_EQ(got.sin_port, a.sin_port);
+  EXPECT_EQ(got.sin_addr.s_addr, 0u) << "beyond the 4 bytes asked for";
+}
+
 // --- the head's answers (core/fd_state.hpp) ---
 
 TEST(FdStateHead, SoErrorIsZeroWhileConnectingThenTheErrorOnceThenTheKernels) {
@@ -325,12 +350,15 @@ TEST(FdStateHead, TheBindPartIsResetWhenTheStateIsReused) {
   const sockaddr_in bound = ipv4(1, 0);
   s.bind.remember_bound(reinterpret_cast<const sockaddr*>(&bound), sizeof bound);
   s.bind.open_failed(ECONNREFUSED);  // listen() failed and said so
-  sockaddr_storage at{};
-  s.bind.listening_at(at, sizeof(sockaddr_in));
+  SocketName at;
+  ASSERT_TRUE(at.set(Endpoint::ipv4(std::array<std::uint8_t, 4>{192, 0, 2, 1}, 5000), AF_INET));
+  s.bind.listening_at(at);
+  EXPECT_TRUE(s.bind.bound().known());
+  EXPECT_TRUE(s.bind.listen_address().known());
   fresh(s, FdState::Kind::TcpBindCandidate);  // the next socket, in the same memory
   EXPECT_EQ(s.bind.open_error(), 0) << "the next candidate must try its own BIND";
-  EXPECT_EQ(s.bind.bound_len(), 0u);
-  EXPECT_EQ(s.bind.listen_len(), 0u);
+  EXPECT_FALSE(s.bind.bound().known());
+  EXPECT_FALSE(s.bind.listen_address().known());
 }
 
 TEST(FdStateHead, BindFailuresAreNotConnectErrors) {
