@@ -10,7 +10,10 @@ packages=(
   # real SOCKS5 servers the integration tests run
   dante-server microsocks tinyproxy squid
   # real programs the integration tests run through socksify
-  curl wget netcat-openbsd nodejs python3 bind9-dnsutils aria2 openssh-client git
+  curl wget netcat-openbsd nodejs python3 bind9-dnsutils bind9-host aria2 openssh-client git
+  # a browser (tree-wide name table and DNS stub: it resolves in one process and
+  # connects in another, and sends its own DNS queries)
+  chromium fonts-liberation
   # lftp resolves in a forked child (the tree-wide name table, issue 10 item 1)
   lftp
   # a real SOCKS4/4a/5 server: OpenSSH's ssh -D (client and server in the proxy namespace)

@@ -7,17 +7,18 @@ queries to the resolv.conf nameserver (the DNS stub). The client namespace's
 resolver is the trap (WatchesDns) and the target is reachable only through the
 proxy (CapturesLink: no packet leaves the client for anything but the proxy).
 
-Two runs: as root with --no-sandbox, and as an unprivileged user with the
-sandbox on. If the sandbox cannot start on this kernel (no unprivileged user
-namespaces), the sandboxed test says why and fails only if socksify is what
-stopped it; the no-sandbox case still runs."""
+Two runs: as root with --no-sandbox, and socksify run by an unprivileged user
+with Chromium's sandbox on (namespaces and seccomp-bpf; the library starts no
+thread and opens no descriptor before the sandbox checks for them). If the
+sandbox cannot start on this kernel (no user namespaces), that test says why
+and is skipped; the no-sandbox case still runs."""
 
-import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
-from harness import netns, servers, users
+from harness import launcher, netns, servers, users
 from harness.capture import CapturesLink
 from harness.dns_sentinel import WatchesDns
 from harness.testcase import DANTED_PORT, IntegrationTest, describe
@@ -87,9 +88,16 @@ class ChromiumByName(CapturesLink, WatchesDns, IntegrationTest):
         since = self.danted.log_size()
         with users.TestUser() as user:
             profile = self.profile_dir(user.name)
-            proc = self.socksify(["setpriv", f"--reuid={user.name}", f"--regid={user.name}", "--init-groups",
-                                  CHROMIUM, f"--user-data-dir={profile}", *FLAGS, URL], DANTED_H,
-                                 env={"HOME": profile}, timeout=TIMEOUT_S)
+            # The user runs socksify itself: the tree's name table is then the
+            # user's (a process that changed user inside a root tree cannot
+            # open a root keeper's /proc entry, and fails closed).
+            argv = ["setpriv", f"--reuid={user.name}", f"--regid={user.name}", "--init-groups",
+                    *launcher.command([CHROMIUM, f"--user-data-dir={profile}", *FLAGS, URL], DANTED_H)]
+            try:
+                proc = self.topo.run(self.topo.client, argv, timeout=TIMEOUT_S,
+                                     env=launcher.clean_env({"HOME": profile}))
+            except subprocess.TimeoutExpired:
+                self.fail(f"timed out after {TIMEOUT_S} s: {' '.join(argv)}")
         self.assertNotIn(b"No usable sandbox", proc.stderr, f"the sandbox did not start{describe(proc)}")
         self.assertPageLoaded(proc, since)
 
