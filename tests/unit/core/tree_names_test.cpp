@@ -15,19 +15,14 @@
 #include "core/route.hpp"
 #include "dns/shared_name_table.hpp"
 #include "dns/tree_table_ref.hpp"
+#include "test_cidr.hpp"
 #include "test_runtime.hpp"
 #include "tool/name_table_region.hpp"
 
 namespace socksify {
 namespace {
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 const Cidr kV4 = cidr(AF_INET, "240.0.0.0", 4);
 const Cidr kV6 = cidr(AF_INET6, "100::", 64);

@@ -23,17 +23,12 @@
 #include "dns/dns_stub.hpp"
 #include "dns/name_table.hpp"
 #include "dns/name_table_source.hpp"
+#include "test_cidr.hpp"
 
 namespace socksify::dns {
 namespace {
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 bool wait_readable(int fd) {
   pollfd p{fd, POLLIN, 0};

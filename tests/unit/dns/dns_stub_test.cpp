@@ -12,6 +12,7 @@
 #include "dns/name_table.hpp"
 #include "dns/name_table_source.hpp"
 #include "dns_bytes.hpp"
+#include "test_cidr.hpp"
 
 namespace socksify::dns {
 namespace {
@@ -342,13 +343,7 @@ TEST(DnsStub, ALongNameStillFitsIn512BytesWithEdns) {
 
 // ---- over the real NameTable ----
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 Reply via_table(NameTable& t, const Bytes& q) {
   NameTableSource source(t);

@@ -14,6 +14,7 @@
 #include "dns/name_table.hpp"
 #include "dns/name_table_source.hpp"
 #include "dns_bytes.hpp"
+#include "test_cidr.hpp"
 
 namespace socksify::dns {
 namespace {
@@ -22,13 +23,7 @@ using testing::Bytes;
 using testing::glibc_query;
 using testing::parse_response;
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 struct Table {
   NameTable table{cidr(AF_INET, "240.0.0.0", 4), cidr(AF_INET6, "100::", 64), 100};

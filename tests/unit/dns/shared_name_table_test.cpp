@@ -18,19 +18,14 @@
 #include <vector>
 
 #include "dns_bytes.hpp"
+#include "test_cidr.hpp"
 
 namespace socksify {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 const Cidr kV4 = cidr(AF_INET, "240.0.0.0", 4);
 const Cidr kV6 = cidr(AF_INET6, "100::", 64);

@@ -5,17 +5,12 @@
 #include <sys/mman.h>
 
 #include "dns/shared_name_table.hpp"
+#include "test_cidr.hpp"
 
 namespace socksify {
 namespace {
 
-Cidr cidr(int family, const char* text, std::uint8_t prefix) {
-  Cidr c;
-  c.family = static_cast<std::uint8_t>(family);
-  c.prefix = prefix;
-  EXPECT_EQ(inet_pton(family, text, c.bytes), 1) << text;
-  return c;
-}
+using ::socksify::testing::cidr;
 
 TEST(TreeTableRef, FormatsAndParsesBack) {
   EXPECT_EQ(format_tree_table_ref({4242, 7}), "/proc/4242/fd/7");

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <optional>
 
@@ -168,8 +169,15 @@ TEST(SupervisorFilter, InstalledInAChildTrappedCallsFailWithoutASupervisor) {
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+#if defined(__x86_64__)
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+#else
+  // The i386 unit tests: the filter admits x86-64 calls only, so the 32-bit
+  // child dies of SIGSYS at its first call after installing it.
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGSYS);
+#endif
 }
 
 }  // namespace
