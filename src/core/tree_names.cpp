@@ -65,8 +65,11 @@ std::unique_ptr<TreeNames> TreeNames::tree(std::string path, const Cidr& v4, con
 }
 
 // The mapping stays for the life of the process (hooks may run during exit);
-// the Runtime that owns us is never destroyed either.
-TreeNames::~TreeNames() = default;
+// the Runtime that owns us is never destroyed either. Only the small object
+// that reads the mapping goes with us (tests destroy their TreeNames).
+TreeNames::~TreeNames() {
+  delete shared_.load(std::memory_order_acquire);
+}
 
 SharedNameTable* TreeNames::shared() const {
   if (own_) return nullptr;

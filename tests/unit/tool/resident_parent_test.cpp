@@ -105,6 +105,12 @@ TEST(ResidentParent, TheProgramStartsWithTheSignalStateSocksifyStartedWith) {
 }
 
 TEST(ResidentParent, ForwardsASignalSentToTheLauncher) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer runs a signal handler only when the call the signal
+  // interrupted returns, and the launcher is waiting in waitpid() for the
+  // program it should forward the signal to: nothing to observe here.
+  GTEST_SKIP() << "ThreadSanitizer defers the handler past the launcher's waitpid()";
+#endif
   const auto start = Clock::now();
   const pid_t launcher = fork();
   if (launcher == 0) {
