@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -407,13 +408,10 @@ Answer refuse_fastopen() {
   return error(EOPNOTSUPP);
 }
 
-Answer on_sendto(const Runtime& rt, int listener, const seccomp_notif& req) {
-  const pid_t tid = static_cast<pid_t>(req.pid);
-  const auto& a = req.data.args;
-  auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
-  if (!copy) return error(copy.error().code);
-  const int flags = static_cast<int>(a[3]);
-  switch (send_path(copy->get(), static_cast<unsigned>(flags))) {
+// The answer for a send that is not a datagram for the supervisor to carry
+// (TCP data: the kernel runs it; TCP Fast Open: refused), or nothing.
+std::optional<Answer> unless_datagram(int fd, int flags) {
+  switch (send_path(fd, static_cast<unsigned>(flags))) {
     case SendPath::Continue:
       return carry_on();
     case SendPath::Fastopen:
@@ -421,6 +419,16 @@ Answer on_sendto(const Runtime& rt, int listener, const seccomp_notif& req) {
     case SendPath::Datagram:
       break;
   }
+  return std::nullopt;
+}
+
+Answer on_sendto(const Runtime& rt, int listener, const seccomp_notif& req) {
+  const pid_t tid = static_cast<pid_t>(req.pid);
+  const auto& a = req.data.args;
+  auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
+  if (!copy) return error(copy.error().code);
+  const int flags = static_cast<int>(a[3]);
+  if (auto other = unless_datagram(copy->get(), flags)) return *other;
   Datagram d;
   auto name = read_sockaddr(tid, a[4], a[5]);
   if (!name) return error(name.error().code);
@@ -440,14 +448,7 @@ Answer on_sendmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
   auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
   if (!copy) return error(copy.error().code);
   const int flags = static_cast<int>(a[2]);
-  switch (send_path(copy->get(), static_cast<unsigned>(flags))) {
-    case SendPath::Continue:
-      return carry_on();
-    case SendPath::Fastopen:
-      return refuse_fastopen();
-    case SendPath::Datagram:
-      break;
-  }
+  if (auto other = unless_datagram(copy->get(), flags)) return *other;
   auto d = read_msghdr(tid, a[1]);
   if (!d) return error(d.error().code);
   if (!still_pending(listener, req)) return already_sent();
@@ -463,14 +464,7 @@ Answer on_sendmmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
   auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
   if (!copy) return error(copy.error().code);
   const int flags = static_cast<int>(a[3]);
-  switch (send_path(copy->get(), static_cast<unsigned>(flags))) {
-    case SendPath::Continue:
-      return carry_on();
-    case SendPath::Fastopen:
-      return refuse_fastopen();
-    case SendPath::Datagram:
-      break;
-  }
+  if (auto other = unless_datagram(copy->get(), flags)) return *other;
   const std::size_t vlen = std::min<std::uint64_t>(a[2], kMaxMmsg);
   long long sent = 0;
   for (std::size_t i = 0; i < vlen; ++i) {
