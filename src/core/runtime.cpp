@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "config/effective.hpp"
 #include "core/guard.hpp"
@@ -14,6 +15,7 @@
 #include "core/real.hpp"
 #include "core/trace.hpp"
 #include "core/tree_names.hpp"
+#include "dns/shared_name_table.hpp"
 #include "dns/tree_table_ref.hpp"
 
 namespace socksify {
@@ -31,6 +33,29 @@ Endpoint endpoint_of(const ProxySpec& p) {
     return Endpoint::ipv6(std::span<const std::uint8_t, 16>(a, 16), p.port);
   }
   return Endpoint::name(p.host, p.port).value_or(Endpoint{});
+}
+
+// The tree-wide note key for a proxy's pipelining (SharedNameTable::note()):
+// FNV-1a over what makes it another proxy to talk to (a login changes the
+// handshake); the same in every process of the tree, whatever the order of
+// its proxy list. The password itself is left out of shared memory.
+std::uint64_t pipeline_key(const ProxySpec& p) {
+  std::uint64_t h = 0xcbf29ce484222325;
+  auto add = [&h](std::string_view bytes) {
+    for (const char c : bytes) {
+      h ^= static_cast<std::uint8_t>(c);
+      h *= 0x100000001b3;
+    }
+    h ^= 0xff;  // field separator: ("ab", "c") is not ("a", "bc")
+    h *= 0x100000001b3;
+  };
+  add("pipeline");
+  const char kind[] = {static_cast<char>(p.protocol), static_cast<char>(p.password.empty()),
+                       static_cast<char>(p.port >> 8), static_cast<char>(p.port & 0xff)};
+  add({kind, sizeof kind});
+  add(p.host);
+  add(p.user);
+  return h;
 }
 
 }  // namespace
@@ -82,7 +107,11 @@ void Runtime::load(const EnvLookup& env) {
   }
   resolved_.endpoints.assign(proxies_.size(), Endpoint{});
   pipeline_ = std::make_unique<std::atomic<std::uint8_t>[]>(proxies_.size());
-  for (std::size_t i = 0; i < proxies_.size(); ++i) pipeline_[i].store(0);
+  pipeline_keys_.clear();
+  for (std::size_t i = 0; i < proxies_.size(); ++i) {
+    pipeline_[i].store(0);
+    pipeline_keys_.push_back(pipeline_key(proxies_[i].spec));
+  }
   if (settings_.remote_dns()) {
     // Under the launcher: the tree's table, attached at first use. Plain
     // LD_PRELOAD: this process's own.
@@ -145,14 +174,35 @@ void Runtime::unlock_after_fork() noexcept {
   resolved_.mu.unlock();
 }
 
+SharedNameTable* Runtime::tree_region() const noexcept {
+  // Attaches it if this process has not yet (one open and mmap, as at the
+  // first lookup); nullptr outside a remote-DNS tree or when it cannot.
+  return names_ != nullptr && names_->is_tree() ? names_->shared() : nullptr;
+}
+
 PipelineMemory Runtime::pipeline_memory(std::size_t i) const noexcept {
   if (pipeline_ == nullptr || i >= proxies_.size()) return PipelineMemory::Unknown;
-  return static_cast<PipelineMemory>(pipeline_[i].load(std::memory_order_relaxed));
+  const auto own = static_cast<PipelineMemory>(pipeline_[i].load(std::memory_order_relaxed));
+  if (own != PipelineMemory::Unknown) return own;
+  SharedNameTable* tree = tree_region();
+  if (tree == nullptr) return PipelineMemory::Unknown;
+  // Any other value (a scribbled region) is as good as nothing noted.
+  const std::uint8_t noted = tree->note(pipeline_keys_[i]);
+  if (noted != static_cast<std::uint8_t>(PipelineMemory::Takes) &&
+      noted != static_cast<std::uint8_t>(PipelineMemory::Refuses)) {
+    return PipelineMemory::Unknown;
+  }
+  pipeline_[i].store(noted, std::memory_order_relaxed);
+  return static_cast<PipelineMemory>(noted);
 }
 
 void Runtime::remember_pipeline(std::size_t i, PipelineMemory m) const noexcept {
   if (pipeline_ == nullptr || i >= proxies_.size()) return;
   pipeline_[i].store(static_cast<std::uint8_t>(m), std::memory_order_relaxed);
+  if (m == PipelineMemory::Unknown) return;
+  if (SharedNameTable* tree = tree_region()) {
+    tree->set_note(pipeline_keys_[i], static_cast<std::uint8_t>(m));
+  }
 }
 
 }  // namespace socksify

@@ -18,6 +18,7 @@
 
 namespace socksify {
 
+class SharedNameTable;
 class TreeNames;
 
 // One proxy, with its address when known (a name resolves on first use).
@@ -26,9 +27,16 @@ struct ProxyTarget {
   Endpoint endpoint;  // IP or Name: how a previous hop of a chain names it
 };
 
-// What this process learnt about a proxy and the pipelined SOCKS5 handshake
-// (settings pipeline auto). Per process only: the tree-wide memory needs the
-// shared state of issue 10, so each new program of a tree probes once again.
+// What the process tree learnt about a proxy and the pipelined SOCKS5
+// handshake (settings pipeline auto; issue 12 item 2). With remote DNS under
+// the launcher it is kept in the tree's shared region as a note
+// (SharedNameTable::note(), keyed by the proxy's protocol, host, port and
+// login), so a program the tree starts later does not probe again; each
+// process also keeps its own copy (what it read or learnt: no shared read
+// once known). Without that region (local DNS, plain LD_PRELOAD, a process
+// that cannot attach it, a tree with more than SharedNameTable::kNotes
+// proxies) it is per process: a forked child inherits it, a new program
+// probes once again.
 enum class PipelineMemory : std::uint8_t { Unknown, Takes, Refuses };
 
 class Runtime {
@@ -85,8 +93,11 @@ class Runtime {
   };
   std::vector<GroupSpan> groups_;
   std::unique_ptr<TreeNames> names_;
+  SharedNameTable* tree_region() const noexcept;
   // PipelineMemory per proxy index; a child of fork() inherits what we learnt.
   std::unique_ptr<std::atomic<std::uint8_t>[]> pipeline_;
+  // Per proxy index: the key of its note in the tree's region.
+  std::vector<std::uint64_t> pipeline_keys_;
   // Proxies named by host name, resolved on first use (index = proxy index;
   // Kind::None = not yet): the one part that changes after load(). Movable so
   // that a test can return a loaded Runtime (a move takes the names, not the lock).

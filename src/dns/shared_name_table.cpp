@@ -1,11 +1,13 @@
 #include "dns/shared_name_table.hpp"
 
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <iterator>
@@ -36,6 +38,10 @@ constexpr std::size_t kWords = 64;                    // 256 bytes: length + nam
 constexpr std::uint64_t kMaxNumbers = std::numeric_limits<std::uint32_t>::max() - 1;
 
 using Ref = std::atomic_ref<std::uint64_t>;
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 using namespace fake_range;  // the range arithmetic NameTable uses too
 
@@ -69,9 +75,11 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
   return h;
 }
 
+// At least twice the capacity: at most half full, so a probe for a new name
+// nearly always ends on the first cache line it reads.
 std::size_t index_size_for(std::size_t capacity) {
   std::size_t n = 4;
-  while (n < capacity * 4) n <<= 1;
+  while (n < capacity * 2) n <<= 1;
   return n;
 }
 
@@ -107,6 +115,9 @@ struct SharedNameTable::Header {
   std::uint64_t checksum;               // of every field above but magic
   alignas(64) std::uint64_t next;       // atomic: the next number to claim
   alignas(64) std::uint64_t unindexed;  // atomic: see unindexed()
+  // atomic: (key << 8 | value), 0 = free; see note(). On their own lines:
+  // written about once per proxy, read at each handshake.
+  alignas(64) std::uint64_t notes[SharedNameTable::kNotes];
 };
 
 // Every byte up to `next` is a field, so a flipped byte anywhere in them fails
@@ -216,6 +227,32 @@ std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region
   return t;
 }
 
+void SharedNameTable::map_ahead(std::uint64_t number) {
+  const std::uint64_t offset = kHeaderBytes + (number % capacity_) * sizeof(Slot);
+  // Nearly always: the slot lies inside the window this process mapped last
+  // (relaxed: racing threads of one process at worst both map it).
+  const std::uint64_t start = Ref(map_start_).load(std::memory_order_relaxed);
+  const std::uint64_t end = Ref(map_end_).load(std::memory_order_relaxed);
+  if ((offset >= start && offset + sizeof(Slot) <= end) || end == kNoMapping) return;
+  const auto base = reinterpret_cast<std::uintptr_t>(header_);
+  const std::uintptr_t slots_end = base + kHeaderBytes + capacity_ * sizeof(Slot);
+  const std::uintptr_t at = base + static_cast<std::uintptr_t>(offset);
+  // Page-aligned (kMapWindow is a multiple of any page size we run on) and
+  // inside the region's slots: never a byte of someone else's memory.
+  std::uintptr_t from = at & ~(std::uintptr_t{kMapWindow} - 1);
+  if (from < base) from = (base + 4095) & ~std::uintptr_t{4095};
+  const std::uintptr_t to = std::min<std::uintptr_t>(from + kMapWindow, slots_end);
+  if (to <= from) return;
+  if (::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) != 0 &&
+      errno == EINVAL) {
+    // Before Linux 5.14 (or an unaligned region): first-touch faults, as before.
+    Ref(map_end_).store(kNoMapping, std::memory_order_relaxed);
+    return;
+  }
+  Ref(map_start_).store(from - base, std::memory_order_relaxed);
+  Ref(map_end_).store(to - base, std::memory_order_relaxed);
+}
+
 bool SharedNameTable::write_slot(std::uint64_t number, std::string_view lowered) {
   const std::uint64_t tag = number + 1;
   Slot& s = slots_[number % capacity_];
@@ -265,14 +302,18 @@ int SharedNameTable::read_slot(std::uint64_t number, char* out) const {
   return static_cast<int>(length);
 }
 
-bool SharedNameTable::stale(std::uint64_t entry) const {
+// Only the numbers decide, never the slot: an entry is written only after its
+// slot was published, and the slot stops verifying only once a newer number
+// was claimed for it, which is what `next` says. Not reading the slot keeps
+// an insert off the other processes' slot pages (a probe meets another
+// name's entry at about every other insert; reading its slot cost a page
+// fault in a process that had not mapped that page yet).
+bool SharedNameTable::stale(std::uint64_t entry, std::uint64_t next) const {
   const std::uint64_t tag = entry & 0xffffffff;
   if (tag == 0) return true;
   const std::uint64_t number = tag - 1;
-  if (number >= addresses_) return true;
   // Retired: a newer number was claimed for its slot.
-  if (Ref(header_->next).load(std::memory_order_relaxed) > number + capacity_) return true;
-  return Ref(slots_[number % capacity_].state).load(std::memory_order_relaxed) != tag;
+  return number >= addresses_ || next > number + capacity_;
 }
 
 std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lowered,
@@ -299,6 +340,11 @@ std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lower
 
 std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowered) {
   const std::uint64_t hash = hash_of(lowered);
+  // The two lines a new name needs that other processes write, fetched in
+  // parallel rather than one after the other: the index entry (a random line)
+  // and the counter a new name claims its number from (for writing).
+  __builtin_prefetch(&index_[hash & index_mask_], 0);
+  __builtin_prefetch(&header_->next, 1);
   const std::uint64_t fingerprint = hash >> 32;
   const std::size_t probes = std::min(kProbes, index_mask_ + 1);
   // More than one round only when a writer of a newer number overtook ours in
@@ -318,6 +364,7 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
     }
     const std::uint64_t number = Ref(header_->next).fetch_add(1, std::memory_order_relaxed);
     if (number >= addresses_) return found;  // used up: never reuse (the old one is still good)
+    map_ahead(number);
     if (!write_slot(number, lowered)) continue;
     const std::uint64_t mine = fingerprint << 32 | (number + 1);
     if (found) {
@@ -345,7 +392,7 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
             return tag - 1;  // another thread or process won: use its number
           }
         }
-        if (e != 0 && !stale(e)) break;  // another name's: probe on
+        if (e != 0 && !stale(e, number + 1)) break;  // another name's: probe on
         if (entry.compare_exchange_strong(e, mine, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
           return number;
@@ -452,30 +499,44 @@ std::uint64_t SharedNameTable::unindexed() const {
   return Ref(header_->unindexed).load(std::memory_order_relaxed);
 }
 
-namespace dns {
+namespace {
 
-AddressSource::Status SharedNameTableSource::address_for(std::string_view name, int family,
-                                                         std::span<std::uint8_t> out) noexcept {
-  if (family != AF_INET && family != AF_INET6) return Status::Unavailable;
-  if (!table_.serves(family)) {
-    const int other = family == AF_INET ? AF_INET6 : AF_INET;
-    return table_.serves(other) ? Status::NoAddress : Status::Unavailable;
+// A note's key: the low 56 bits, never 0 (0 marks a free entry).
+std::uint64_t note_key(std::uint64_t key) {
+  key &= 0x00ffffffffffffff;
+  return key == 0 ? 1 : key;
+}
+
+}  // namespace
+
+std::uint8_t SharedNameTable::note(std::uint64_t key) const {
+  const std::uint64_t k = note_key(key);
+  for (std::size_t i = 0; i < kNotes; ++i) {
+    const std::uint64_t e =
+        Ref(header_->notes[(k + i) % kNotes]).load(std::memory_order_relaxed);
+    if (e == 0) return 0;  // entries are never freed: the key is not there
+    if (e >> 8 == k) return static_cast<std::uint8_t>(e & 0xff);
   }
-  return table_.address_for(name, family, out) ? Status::Found : Status::Unavailable;
+  return 0;
 }
 
-AddressSource::Status SharedNameTableSource::name_for(std::span<const std::uint8_t> addr,
-                                                      std::span<char> out,
-                                                      std::size_t* size) noexcept {
-  if (!table_.in_range(addr)) return Status::NotFake;
-  std::array<char, Endpoint::kMaxNameLength> name;
-  const std::size_t length = table_.name_for(addr, name);
-  if (length == 0) return Status::NoName;
-  if (length > out.size()) return Status::Unavailable;
-  std::memcpy(out.data(), name.data(), length);
-  *size = length;
-  return Status::Found;
+bool SharedNameTable::set_note(std::uint64_t key, std::uint8_t value) {
+  if (value == 0) return false;
+  const std::uint64_t k = note_key(key);
+  const std::uint64_t mine = k << 8 | value;
+  for (std::size_t i = 0; i < kNotes; ++i) {
+    Ref entry(header_->notes[(k + i) % kNotes]);
+    std::uint64_t e = entry.load(std::memory_order_relaxed);
+    // Bounded: each failed CAS means the entry changed, and an entry changes
+    // from free to a key once, then only its value (a few values per key).
+    for (int tries = 0; tries < 16; ++tries) {
+      if (e != 0 && e >> 8 != k) break;  // another key's: probe on
+      if (e == mine) return true;
+      if (entry.compare_exchange_weak(e, mine, std::memory_order_relaxed)) return true;
+    }
+    if (e == 0 || e >> 8 == k) return false;  // kept losing races: give up
+  }
+  return false;
 }
 
-}  // namespace dns
 }  // namespace socksify

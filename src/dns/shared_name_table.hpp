@@ -1,8 +1,9 @@
 // SharedNameTable: the remote-DNS name table of a whole process tree (issue 10
 // item 1), laid out entirely inside one caller-provided memory region that
 // every process of the tree maps MAP_SHARED. A fake address handed out by any
-// process maps back to its name in every other one. Pure: it never allocates,
-// opens, maps or locks anything; the caller provides the bytes.
+// process maps back to its name in every other one. It never allocates,
+// opens, maps or locks anything; the caller provides the bytes. Its one
+// system call is a best-effort madvise on those bytes (Pages, below).
 //
 // Same address policy as NameTable (name_table.hpp): the n-th claimed number
 // (n = 0, 1, ...) is the address base + 1 + n in both ranges, numbers only grow
@@ -22,15 +23,25 @@
 //            the 256 bytes of the 64 words are [length][name, lower-cased].
 //            tag = number + 1 (0: never written). state = tag of the number
 //            the slot publishes.
-//   Index    index_size (a power of two, >= 4 x capacity) words, open
+//   Index    index_size (a power of two, >= 2 x capacity) words, open
 //            addressing: (fingerprint << 32 | tag), 0 = empty. An entry never
 //            goes back to empty; a stale one is overwritten.
-// Bound: region_size(capacity) bytes, about 520 bytes per name plus 32 bytes
-// of index, fixed at init (64 Ki names: 32.5 MiB of slots, 2 MiB of index).
-// Pages are backed only once touched: a slot page holds ~8 names and each name
-// touches one index page, so a tree that resolves 100 names uses ~0.5 MiB.
-// Each process takes a minor fault on the first touch of each page it uses
-// (the benchmark's p99 is mostly those).
+//   Notes    in the header: kNotes words of tree-wide facts (note()).
+// Bound: region_size(capacity) bytes, about 520 bytes per name plus 16 bytes
+// of index, fixed at init (64 Ki names: 32.5 MiB of slots, 1 MiB of index).
+// Pages: backed only once touched. The launcher's keeper allocates the index
+// and each process maps it at attach (every name touches a random index
+// line). The slots fill in number order, ~8 names a page, and every process
+// writes some of each page (the numbers interleave), so touching them one
+// page at a time cost a page fault per ~4 names in each process (the
+// benchmark's p99 was those). Instead a writer maps a 1 MiB window of slots
+// (MADV_POPULATE_WRITE, about 2,000 names) into its process when its number
+// lands outside the window it mapped last: one call per ~2,000 numbers
+// claimed in the tree per process, which allocates the pages the first time.
+// A tree that resolves 100 names therefore backs ~2 MiB (1 MiB of index, one
+// window), never more than the region. Inserting reads no other name's slot
+// (stale() decides from the numbers), so the only slot pages a process maps
+// besides its window are those of names it looks up.
 // Threads and fork: no lock and no per-process state beyond the mapping, so
 // nothing to do at fork; a forked child shares the table through the mapping.
 //
@@ -70,9 +81,11 @@
 //   - between 3 and 4: a published number that no index entry points to. It
 //     maps back to its name; the name's next resolve claims a new number
 //     (both map back to the same name).
-//   - an index entry is only written after its slot was published, and an
-//     entry whose slot no longer verifies (or whose number was retired) is
-//     stale and reusable, so the index cannot point forever at a dead claim.
+//   - an index entry is only written after its slot was published, and a
+//     slot stops verifying only once a newer number is claimed for it: an
+//     entry whose number was so retired is stale and reusable (decided from
+//     the numbers alone, without reading the slot), so the index cannot
+//     point forever at a dead claim.
 // Two numbers for one name: possible only in rare races - a racer that reuses
 // a stale entry earlier in the probe sequence than one the other racer just
 // filled, a writer that died between 3 and 4, a full probe window (the number
@@ -111,14 +124,13 @@
 
 #include "base/endpoint.hpp"
 #include "config/settings.hpp"
-#include "dns/dns_stub.hpp"
 #include "dns/fake_names.hpp"
 
 namespace socksify {
 
 class SharedNameTable final : public FakeNames {
  public:
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
   static constexpr std::size_t kMaxCapacity = std::size_t{1} << 20;
   // Index entries probed per lookup or insert.
   static constexpr std::size_t kProbes = 64;
@@ -176,6 +188,18 @@ class SharedNameTable final : public FakeNames {
   // Numbers handed out without an index entry (a full probe window).
   std::uint64_t unindexed() const;
 
+  // Notes: a few small facts the processes of the tree share besides names
+  // (issue 12 item 2: whether a proxy takes the pipelined SOCKS5 handshake,
+  // core/runtime.cpp), so a child does not learn again what its parent
+  // learnt. Each is a value 1..255 under a key (a hash the caller makes; only
+  // its low 56 bits count), 0 meaning "nothing noted". Bounded: kNotes keys
+  // per tree, first come; set_note() returns false when the key has no room
+  // (the caller keeps its own memory then). One CAS, no lock. A process that
+  // scribbles can only make a note wrong, never a read go out of bounds.
+  static constexpr std::size_t kNotes = 32;
+  std::uint8_t note(std::uint64_t key) const;
+  bool set_note(std::uint64_t key, std::uint8_t value);
+
   struct Header;
   struct Slot;
 
@@ -189,7 +213,12 @@ class SharedNameTable final : public FakeNames {
   std::optional<std::uint64_t> find_number(std::string_view lowered, std::uint64_t hash,
                                            std::size_t* position) const;
   bool write_slot(std::uint64_t number, std::string_view lowered);
-  bool stale(std::uint64_t entry) const;
+  // Before writing number's slot: maps (MADV_POPULATE_WRITE) the kMapWindow
+  // bytes of slots around it into this process if it has not yet (see
+  // "Pages" above).
+  void map_ahead(std::uint64_t number);
+  // next: a value `next` had (at least our own claim + 1).
+  bool stale(std::uint64_t entry, std::uint64_t next) const;
   // Copies the name slot `number` publishes into out (256 bytes); its length,
   // or -1 when the slot does not verify for number.
   int read_slot(std::uint64_t number, char* out) const;
@@ -203,23 +232,11 @@ class SharedNameTable final : public FakeNames {
   std::size_t capacity_ = 0;
   std::size_t index_mask_ = 0;
   std::uint64_t addresses_ = 0;
+  // This process's mapped window of slots (region offsets), see map_ahead();
+  // reached through atomic_ref. kNoMapping: the kernel cannot populate.
+  static constexpr std::size_t kMapWindow = std::size_t{1} << 20;
+  static constexpr std::uint64_t kNoMapping = ~std::uint64_t{0};
+  std::uint64_t map_start_ = 0, map_end_ = 0;
 };
 
-namespace dns {
-
-// The DNS stub's AddressSource over the shared table, with NameTableSource's
-// answers (name_table_source.hpp).
-class SharedNameTableSource final : public AddressSource {
- public:
-  explicit SharedNameTableSource(SharedNameTable& table) : table_(table) {}
-  Status address_for(std::string_view name, int family,
-                     std::span<std::uint8_t> out) noexcept override;
-  Status name_for(std::span<const std::uint8_t> addr, std::span<char> out,
-                  std::size_t* size) noexcept override;
-
- private:
-  SharedNameTable& table_;
-};
-
-}  // namespace dns
 }  // namespace socksify

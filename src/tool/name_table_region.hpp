@@ -13,7 +13,7 @@
 namespace socksify {
 
 // Names the launcher's table holds at once (as the per-process table):
-// 64 Ki names, a 34.6 MiB region of which only touched pages are backed.
+// 64 Ki names, a 33.5 MiB region of which only touched pages are backed.
 inline constexpr std::size_t kTreeTableCapacity = std::size_t{1} << 16;
 
 struct NameTableRegion {
@@ -30,12 +30,13 @@ struct NameTableRegion {
 Result<NameTableRegion, Message> create_name_table_region(const Cidr& v4, const Cidr& v6,
                                                           std::size_t capacity);
 
-// Allocates the index pages of the region (2 MiB for 64 Ki names). Each new
+// Allocates the index pages of the region (1 MiB for 64 Ki names). Each new
 // name writes one random index entry: without this nearly every early name
 // costs a page allocation (zeroing) in the process that resolves it; with it
 // the other processes take only a mapping fault, or none (core/tree_names.cpp
-// maps the index at attach). The slots (32 MiB) fill in number order, one
-// page per 8 names, and stay unbacked until used. The keeper calls it once
+// maps the index at attach). The slots (32.5 MiB) fill in number order, one
+// page per 8 names, and are backed a 1 MiB window at a time by the writers
+// (SharedNameTable's "Pages"). The keeper calls it once
 // the program runs, so it does not delay the start (about 0.3 ms idle).
 // SOCKSIFY_TREE_TABLE_PREFAULT=0 turns it off (for the benchmark).
 void prefault_name_table_index(const NameTableRegion& region);

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "dns/name_table_source.hpp"
 #include "dns_bytes.hpp"
 #include "test_cidr.hpp"
 
@@ -556,9 +557,9 @@ TEST(SharedNameTable, AProcessKilledMidInsertLeavesTheTableUsable) {
 // offsets mirror the layout in shared_name_table.cpp (the first assertion
 // says when they no longer do).
 TEST(SharedNameTable, AWriterThatDiedMidSlotLeavesItsSlotMappingToNothingUntilReused) {
-  constexpr std::size_t kHeader = 256, kSlot = 520, kNext = 128;
+  constexpr std::size_t kHeader = 512, kSlot = 520, kNext = 128;
   Table t(4);
-  ASSERT_EQ(SharedNameTable::region_size(4), kHeader + 4 * kSlot + 16 * 8);
+  ASSERT_EQ(SharedNameTable::region_size(4), kHeader + 4 * kSlot + 8 * 8);
   for (const char* n : {"a.test", "b.test", "c.test", "d.test"}) v4_of(*t, n);
   ASSERT_EQ(name_at(*t, v4("240.0.0.1")), "a.test");
   auto word = [&](std::size_t offset) {
@@ -586,9 +587,43 @@ TEST(SharedNameTable, AWriterThatDiedMidSlotLeavesItsSlotMappingToNothingUntilRe
   EXPECT_EQ(t->size(), 4u);
 }
 
-TEST(SharedNameTableSource, AnswersAsNameTableSourceDoes) {
+TEST(SharedNameTable, NotesAreSharedAcrossProcessesAndBounded) {
+  Table t(100);
+  EXPECT_EQ(t->note(42), 0u);
+  EXPECT_FALSE(t->set_note(42, 0));  // 0 is "nothing noted"
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto mine = SharedNameTable::attach(t.region.span());
+    _exit(mine && mine->set_note(42, 2) && mine->set_note(43, 1) ? 0 : 2);
+  }
+  ASSERT_TRUE(wait_exit_ok(pid, std::chrono::seconds(10)));
+  EXPECT_EQ(t->note(42), 2u);
+  EXPECT_EQ(t->note(43), 1u);
+  EXPECT_EQ(t->note(44), 0u);
+  // Only the low 56 bits are the key.
+  EXPECT_EQ(t->note((std::uint64_t{0xab} << 56) | 42), 2u);
+  // A key's value can change; the table holds kNotes keys, then refuses new ones.
+  EXPECT_TRUE(t->set_note(42, 1));
+  EXPECT_EQ(t->note(42), 1u);
+  for (std::uint64_t k = 1000; k < 1000 + SharedNameTable::kNotes - 2; ++k) {
+    ASSERT_TRUE(t->set_note(k, 3)) << k;
+  }
+  EXPECT_FALSE(t->set_note(7, 1));
+  EXPECT_EQ(t->note(7), 0u);
+  EXPECT_EQ(t->note(42), 1u);
+  EXPECT_EQ(t->note(1000 + SharedNameTable::kNotes - 3), 3u);
+  EXPECT_TRUE(t->set_note(43, 2));  // a held key still updates when full
+  EXPECT_EQ(t->note(43), 2u);
+  // Notes are not names: the name side is untouched.
+  EXPECT_EQ(t->size(), 0u);
+  EXPECT_EQ(v4_of(*t, "a.test"), "240.0.0.1");
+}
+
+// The stub's source is the same NameTableSource as over the per-process table.
+TEST(SharedNameTableSource, AnswersAsOverThePerProcessTable) {
   Table t(100, kV4, Cidr{});
-  dns::SharedNameTableSource source(*t);
+  dns::NameTableSource source(*t);
   std::array<std::uint8_t, 4> a4{};
   std::array<std::uint8_t, 16> a6{};
   using S = dns::AddressSource::Status;
@@ -616,7 +651,7 @@ TEST(SharedNameTableSource, AStubAnswerInOneProcessMapsBackInAnother) {
   if (pid == 0) {
     auto mine = SharedNameTable::attach(t.region.span());
     if (!mine) _exit(2);
-    dns::SharedNameTableSource source(*mine);
+    dns::NameTableSource source(*mine);
     const auto q = dns::testing::query("Stub.Test", 1);  // A
     const auto r =
         dns::answer_udp(dns::testing::as_bytes(q), source, {}, {out.data() + 8, 4096 - 8});
