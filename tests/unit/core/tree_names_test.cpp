@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <map>
 #include <string>
 
 #include "core/route.hpp"
@@ -167,6 +168,37 @@ TEST(TreeNames, RuntimeUsesTheTreeTableWhenTheVariableIsSetAndRoutesByIt) {
   Runtime local = testing::runtime(
       {{"SOCKSIFY_PROXY", "socks5://10.0.0.1:1080"}, {kTreeTableVariable, region.path}});
   EXPECT_EQ(local.names(), nullptr);  // socks5://: local DNS, no table at all
+}
+
+// Issue 12 item 2: what one process of a tree learnt about a proxy's
+// pipelining, every other process (a fresh Runtime: a new program) knows.
+TEST(TreeNames, PipelineMemoryIsSharedThroughTheTreeRegion) {
+  Region region;
+  auto load = [&](const char* proxy, bool tree = true) {
+    std::map<std::string, std::string> env{{"SOCKSIFY_PROXY", proxy}};
+    if (tree) env[kTreeTableVariable] = region.path;
+    return testing::runtime(env);
+  };
+  Runtime parent = load("socks5h://10.0.0.1:1080,socks5h://10.0.0.2:1080");
+  Runtime child = load("socks5h://10.0.0.2:1080,socks5h://10.0.0.1:1080");
+  Runtime other_port = load("socks5h://10.0.0.1:1081");
+  Runtime with_login = load("socks5h://u:p@10.0.0.1:1080");
+  Runtime plain = load("socks5h://10.0.0.1:1080", false);
+  ASSERT_TRUE(parent.configured() && child.configured()) << parent.config_error();
+  EXPECT_EQ(child.pipeline_memory(1), PipelineMemory::Unknown);
+  parent.remember_pipeline(0, PipelineMemory::Refuses);
+  parent.remember_pipeline(1, PipelineMemory::Takes);
+  EXPECT_EQ(parent.pipeline_memory(0), PipelineMemory::Refuses);
+  // By proxy, not by position in the list.
+  EXPECT_EQ(child.pipeline_memory(1), PipelineMemory::Refuses);
+  EXPECT_EQ(child.pipeline_memory(0), PipelineMemory::Takes);
+  EXPECT_EQ(other_port.pipeline_memory(0), PipelineMemory::Unknown);
+  EXPECT_EQ(with_login.pipeline_memory(0), PipelineMemory::Unknown);
+  // No region (plain LD_PRELOAD): per process.
+  EXPECT_EQ(plain.pipeline_memory(0), PipelineMemory::Unknown);
+  plain.remember_pipeline(0, PipelineMemory::Takes);
+  EXPECT_EQ(plain.pipeline_memory(0), PipelineMemory::Takes);
+  EXPECT_EQ(load("socks5h://10.0.0.1:1080").pipeline_memory(0), PipelineMemory::Refuses);
 }
 
 }  // namespace
