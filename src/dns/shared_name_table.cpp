@@ -243,8 +243,13 @@ void SharedNameTable::map_ahead(std::uint64_t number) {
   if (from < base) from = (base + 4095) & ~std::uintptr_t{4095};
   const std::uintptr_t to = std::min<std::uintptr_t>(from + kMapWindow, slots_end);
   if (to <= from) return;
-  if (::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) != 0 &&
-      errno == EINVAL) {
+  // Inside the program's own calls (getaddrinfo, connect): its errno stays.
+  const int saved = errno;
+  const bool unsupported =
+      ::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) != 0 &&
+      errno == EINVAL;
+  errno = saved;
+  if (unsupported) {
     // Before Linux 5.14 (or an unaligned region): first-touch faults, as before.
     Ref(map_end_).store(kNoMapping, std::memory_order_relaxed);
     return;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -585,6 +586,24 @@ TEST(SharedNameTable, AWriterThatDiedMidSlotLeavesItsSlotMappingToNothingUntilRe
   EXPECT_EQ(v4_of(*t, "g.test"), "240.0.0.9");
   EXPECT_EQ(name_at(*t, v4("240.0.0.5")), "(none)");
   EXPECT_EQ(t->size(), 4u);
+}
+
+// Slots are mapped a window at a time (MADV_POPULATE_WRITE) as numbers
+// advance: across several windows and a wrap every name still maps back, and
+// the program's errno is untouched.
+TEST(SharedNameTable, NamesAcrossSeveralMappedWindowsAndAWrapMapBackAndKeepErrno) {
+  constexpr int kNames = 6000;  // 3 MiB of slots: three windows
+  Table t(5000);
+  std::vector<std::array<std::uint8_t, 4>> addrs(kNames);
+  for (int i = 0; i < kNames; ++i) {
+    errno = 4242;
+    ASSERT_TRUE(t->address_for("w" + std::to_string(i) + ".test", AF_INET, addrs[i]));
+    ASSERT_EQ(errno, 4242) << i;
+  }
+  for (int i = 0; i < kNames; ++i) {
+    // The first 1000 were evicted by the wrap: nothing, never another name.
+    EXPECT_EQ(name_at(*t, addrs[i]), i < 1000 ? "(none)" : "w" + std::to_string(i) + ".test");
+  }
 }
 
 TEST(SharedNameTable, NotesAreSharedAcrossProcessesAndBounded) {
