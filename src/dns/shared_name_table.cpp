@@ -271,14 +271,18 @@ bool SharedNameTable::write_slot(std::uint64_t number, std::string_view lowered)
                                std::uint64_t{bytes[k * 4 + 3]} << 24;
     const std::uint64_t desired = tag << 32 | data;
     Ref word(s.words[k]);
-    std::uint64_t seen = word.load(std::memory_order_relaxed);
+    // No load first: the first CAS guesses the word the previous number of
+    // this slot left (zero in the first lap), so a slot line is taken for
+    // writing at once instead of read and then upgraded; a wrong guess fails
+    // the CAS, which loads what is there, and the loop decides as before.
+    std::uint64_t seen = number >= capacity_ ? word.load(std::memory_order_relaxed) : 0;
     do {
       // A newer number owns the slot: we were overtaken, our number is dead.
       if (tag_of(seen) >= tag) return false;
     } while (!word.compare_exchange_weak(seen, desired, std::memory_order_relaxed));
   }
   Ref state(s.state);
-  std::uint64_t seen = state.load(std::memory_order_relaxed);
+  std::uint64_t seen = number >= capacity_ ? state.load(std::memory_order_relaxed) : 0;
   do {
     if (seen >= tag) return false;
   } while (!state.compare_exchange_weak(seen, tag, std::memory_order_release,
