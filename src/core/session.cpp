@@ -336,6 +336,23 @@ void trace_session(const Runtime& rt, const Endpoint& target, const SessionOutco
 
 }  // namespace
 
+bool session_replayable(const Runtime& rt, std::size_t group) noexcept {
+  if (!rt.configured() || rt.settings().isolate) return false;
+  const auto proxies = rt.group_proxies(group);
+  if (proxies.size() != 1) return false;
+  switch (proxies[0].spec.protocol) {
+    case ProxyProtocol::Socks4:
+    case ProxyProtocol::Socks4a:
+      return true;  // one request, one 8-byte reply
+    case ProxyProtocol::Socks5:
+      // A pipelining probe times its waits and may start over: not replayable.
+      return pipelining_for(rt, rt.group_first(group)) != socks5::Pipelining::Probe;
+    case ProxyProtocol::Http:
+      break;  // replies of any length
+  }
+  return false;
+}
+
 Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
                       std::size_t group) noexcept {
   if (!rt.configured() || family != AF_INET || rt.group_proxies(group).empty()) return {};

@@ -53,6 +53,11 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
                                    const Endpoint& dst, SessionOutcome& outcome,
                                    const SessionOptions& options = {}) noexcept;
 
+// The session for `group` can be run for a while, stopped at any wait and
+// run again by another thread over a replay of its I/O (core/inline_handshake.hpp):
+// one proxy, SOCKS5 with pipelining decided or SOCKS4, no per-process login.
+bool session_replayable(const Runtime& rt, std::size_t group) noexcept;
+
 // The library's report: one log line per failed attempt (Warn when failover
 // moves on, else Error), a Debug line on success.
 void log_session(const SessionOutcome& outcome, const SessionAttempt* failed) noexcept;
