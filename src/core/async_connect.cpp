@@ -350,11 +350,12 @@ Result<socks5::Reply> inline_session(ConnectJob* job) {
 
 }  // namespace
 
-bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags,
+bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int family,
                     std::size_t group) noexcept {
   ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, true};
   if (job == nullptr) return false;
   job->so_far.flags = flags;
+  job->so_far.family = family;
   job->so_far.group = group;
   s->connect.begin(job, true);
   g_pending.fetch_add(1, std::memory_order_relaxed);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -62,8 +64,30 @@ void InlineSessionIo::set_status_flags(int fd, int flags) {
 
 Status InlineSessionIo::connect(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) {
   so_far_.deadline = deadline;
-  auto c = connect_within(fd, addr, len, std::min(window_, deadline));
-  if (!c && window_closed(c.error().code, window_, deadline)) {
+  if (t_handshake_cancelled != nullptr && t_handshake_cancelled->load(std::memory_order_acquire)) {
+    return Errno{ECANCELED};
+  }
+  if (REAL(connect)(fd, addr, len) == 0) return {};
+  if (errno == EINPROGRESS) {
+    tcp_info info{};
+    socklen_t info_len = sizeof info;
+    if (REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
+        info.tcpi_state == TCP_ESTABLISHED) {
+      return {};
+    }
+  } else if (errno != EINTR) {
+    return Errno{errno};
+  }
+  // Still on its way: wait for it, cut at the window.
+  Status c = wait_ready(fd, POLLOUT, std::min(window_, deadline));
+  if (c) {
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return Errno{errno};
+    if (err != 0) return Errno{err};
+    return {};
+  }
+  if (window_closed(c.error().code, window_, deadline)) {
     so_far_.phase = HandshakeSoFar::Phase::Connecting;  // the kernel goes on with it
   }
   return c;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <sys/socket.h>
 #include <span>
 
 #include "base/endpoint.hpp"
@@ -45,6 +46,7 @@ struct HandshakeSoFar {
   Phase phase = Phase::None;
   bool overflow = false;       // more reply bytes than kMaxReplay: no hand-off
   int flags = 0;               // the socket's file status flags at connect()
+  int family = AF_UNSPEC;      // the socket's family, known from connect() (else asked)
   std::size_t group = 0;       // the route group (core/route.hpp)
   Deadline deadline{};         // the session's deadline (connect_timeout)
   std::size_t written = 0;
@@ -99,10 +101,15 @@ class ReplayStream final : public socks5::Stream {
 class InlineSessionIo final : public SessionIo {
  public:
   InlineSessionIo(HandshakeSoFar& so_far, Deadline window) : so_far_(so_far), window_(window) {}
-  int family(int fd) override { return sys_.family(fd); }
+  int family(int fd) override {
+    return so_far_.family != AF_UNSPEC ? so_far_.family : sys_.family(fd);
+  }
   int status_flags(int) override { return so_far_.flags; }
   void set_status_flags(int fd, int flags) override;
   Status replace_socket(int fd, int family) override { return sys_.replace_socket(fd, family); }
+  // connect_within's, but a loopback proxy is usually connected by the time
+  // connect() says EINPROGRESS: TCP_INFO tells so in one call (poll and
+  // SO_ERROR are two).
   Status connect(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) override;
   socks5::Stream& stream(int fd, Deadline deadline) override;
   void disconnect(int fd) override;

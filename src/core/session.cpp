@@ -353,8 +353,8 @@ bool session_replayable(const Runtime& rt, std::size_t group) noexcept {
   return false;
 }
 
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
-                      std::size_t group) noexcept {
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family, std::size_t group,
+                      int* replaced) noexcept {
   if (!rt.configured() || family != AF_INET || rt.group_proxies(group).empty()) return {};
   sockaddr_storage addr;
   if (rt.proxy_address(rt.group_first(group), AF_INET, addr) == 0 || addr.ss_family != AF_INET6) {
@@ -363,12 +363,16 @@ Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
   NonBlockingScope nonblocking(io, fd);  // restores the flags on the new socket too
   if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
   nonblocking.reapply();
+  if (replaced != nullptr) *replaced = AF_INET6;
   return {};
 }
 
-Status prepare_socket(int fd, int family, std::size_t group) noexcept {
+Status prepare_socket(int fd, int family, std::size_t group, int* now_family) noexcept {
   SystemSessionIo io;
-  return prepare_socket(Runtime::get(), io, fd, family, group);
+  int replaced = AF_UNSPEC;
+  Status s = prepare_socket(Runtime::get(), io, fd, family, group, &replaced);
+  if (now_family != nullptr) *now_family = replaced != AF_UNSPEC ? replaced : family;
+  return s;
 }
 
 Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,

@@ -20,9 +20,12 @@ class SessionIo;
 // give an AF_INET socket an AF_INET6 body now if the first proxy is IPv6.
 // family: the socket's (the program's sockaddr says it; saves asking the kernel).
 // group: the route group the connection goes to (core/route.hpp), whose first proxy decides.
-Status prepare_socket(int fd, int family, std::size_t group = 0) noexcept;
+// now_family, when given: the socket's family afterwards.
+Status prepare_socket(int fd, int family, std::size_t group = 0,
+                      int* now_family = nullptr) noexcept;
+// replaced, when given: set to AF_INET6 when the socket was swapped (else untouched).
 Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
-                      std::size_t group = 0) noexcept;
+                      std::size_t group = 0, int* replaced = nullptr) noexcept;
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.

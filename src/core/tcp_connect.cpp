@@ -142,7 +142,8 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait,
     }
     const int flags = REAL(fcntl)(fd, F_GETFL);
     if (flags < 0) return Errno{errno};
-    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group); !prepared) {
+    int family = AF_UNSPEC;
+    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group, &family); !prepared) {
       return prepared;
     }
     s = fd_table().create(fd, FdState::Kind::TcpTunnel);
@@ -153,7 +154,7 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait,
       // No handler may run inside the handshake (see HeldSignals); the hook
       // gives the signals back before it waits or returns.
       hold_signals(*held);
-      if (connect_inline(fd, s, route.target, flags, route.group)) {
+      if (connect_inline(fd, s, route.target, flags, family, route.group)) {
         *wait = s;
         return {};
       }
