@@ -39,7 +39,9 @@ struct ConnectJob : HandshakeJob {
   FdState* state;
   Endpoint target;
   bool blocking;                      // a blocking connect() waits for it
-  HandshakeSoFar so_far;              // begun on the caller's thread (connect_inline)
+  ~ConnectJob() { delete so_far; }
+  // Begun on the caller's thread (connect_inline): its record, 8 KiB, only then.
+  HandshakeSoFar* so_far = nullptr;
   ConnectJob* next = nullptr;         // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
   ConnectJob* next_active = nullptr;  // numbers held after a close())
@@ -156,10 +158,10 @@ bool start_early(ConnectJob* job, FdState* s) {
 
 // A session connect_inline() began, from where its window left it.
 Result<socks5::Reply> resume_session(ConnectJob* job) {
-  ResumedSessionIo io(job->so_far);
+  ResumedSessionIo io(*job->so_far);
   SessionOutcome outcome;
   SessionOptions options{/*may_replace_socket=*/false, nullptr, log_session};
-  options.group = job->so_far.group;
+  options.group = job->so_far->group;
   return open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target,
                       outcome, options);
 }
@@ -175,7 +177,7 @@ void run(ConnectJob* job) {
   t_handshake_cancelled = job->cancelled_flag();
   log::t_quiet_if = job->cancelled_flag();
   if (!job->blocking && start_early(job, s)) return;
-  auto reply = job->so_far.handed_off() ? resume_session(job)
+  auto reply = job->so_far != nullptr && job->so_far->handed_off() ? resume_session(job)
                                         : open_session(job->fd(), socks5::Command::Connect,
                                                        job->target, /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
@@ -337,11 +339,11 @@ void report_unless_handed_off(const SessionOutcome& outcome, const SessionAttemp
 }
 
 Result<socks5::Reply> inline_session(ConnectJob* job) {
-  InlineSessionIo io(job->so_far, Clock::now() + kInlineWindow);
+  InlineSessionIo io(*job->so_far, Clock::now() + kInlineWindow);
   SessionOutcome outcome;
   SessionOptions options{/*may_replace_socket=*/false, nullptr, report_unless_handed_off};
-  options.group = job->so_far.group;
-  t_inline_so_far = &job->so_far;
+  options.group = job->so_far->group;
+  t_inline_so_far = job->so_far;
   auto reply = open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target,
                             outcome, options);
   t_inline_so_far = nullptr;
@@ -354,9 +356,14 @@ bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int f
                     std::size_t group) noexcept {
   ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, true};
   if (job == nullptr) return false;
-  job->so_far.flags = flags;
-  job->so_far.family = family;
-  job->so_far.group = group;
+  job->so_far = new (std::nothrow) HandshakeSoFar;
+  if (job->so_far == nullptr) {
+    delete job;
+    return false;
+  }
+  job->so_far->flags = flags;
+  job->so_far->family = family;
+  job->so_far->group = group;
   s->connect.begin(job, true);
   g_pending.fetch_add(1, std::memory_order_relaxed);
   fd_table().hold(s);
@@ -371,7 +378,7 @@ bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int f
   t_handshake_cancelled = job->cancelled_flag();
   log::t_quiet_if = job->cancelled_flag();
   auto reply = inline_session(job);
-  if (job->so_far.handed_off()) {
+  if (job->so_far->handed_off()) {
     t_handshake_cancelled = nullptr;
     log::t_quiet_if = nullptr;
     // The worker takes over our hold on s; the job may be gone once queued.
@@ -380,7 +387,7 @@ bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int f
     // than hold the caller (and its signals) for the rest of the handshake.
     SystemSessionIo io;
     io.disconnect(fd);
-    io.set_status_flags(fd, job->so_far.flags);
+    io.set_status_flags(fd, job->so_far->flags);
     log::error("connect to {}: no handshake worker could be started", target);
     reply = Errno{EAGAIN};
   }

@@ -35,9 +35,9 @@ inline constexpr std::chrono::milliseconds kInlineWindow{10};
 
 // The record a worker goes on from. Reply bytes beyond kMaxReplay cannot be
 // replayed; the sessions that run inline (session_replayable) read at most
-// 2 + 2 + 262 (SOCKS5) or 8 (SOCKS4).
+// 2 + 2 + 262 (SOCKS5), 8 (SOCKS4) or http::kMaxResponse (HTTP CONNECT).
 struct HandshakeSoFar {
-  static constexpr std::size_t kMaxReplay = 512;
+  static constexpr std::size_t kMaxReplay = 8192;
   enum class Phase : std::uint8_t {
     None,        // not handed off
     Connecting,  // the TCP connect to the proxy is in flight
@@ -51,7 +51,7 @@ struct HandshakeSoFar {
   Deadline deadline{};         // the session's deadline (connect_timeout)
   std::size_t written = 0;
   std::size_t read = 0;
-  std::array<std::byte, kMaxReplay> replies{};
+  std::array<std::byte, kMaxReplay> replies;  // the first `read` bytes (not zeroed: 8 KiB)
 
   bool handed_off() const noexcept { return phase != Phase::None; }
 };

@@ -348,7 +348,7 @@ bool session_replayable(const Runtime& rt, std::size_t group) noexcept {
       // A pipelining probe times its waits and may start over: not replayable.
       return pipelining_for(rt, rt.group_first(group)) != socks5::Pipelining::Probe;
     case ProxyProtocol::Http:
-      break;  // replies of any length
+      return true;  // one CONNECT, one reply of at most http::kMaxResponse bytes
   }
   return false;
 }

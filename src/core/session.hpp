@@ -58,7 +58,8 @@ Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, soc
 
 // The session for `group` can be run for a while, stopped at any wait and
 // run again by another thread over a replay of its I/O (core/inline_handshake.hpp):
-// one proxy, SOCKS5 with pipelining decided or SOCKS4, no per-process login.
+// one proxy, SOCKS5 with pipelining decided, SOCKS4 or HTTP CONNECT, no
+// per-process login.
 bool session_replayable(const Runtime& rt, std::size_t group) noexcept;
 
 // The library's report: one log line per failed attempt (Warn when failover

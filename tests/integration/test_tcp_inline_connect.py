@@ -10,7 +10,10 @@ interruption cases of test_tcp_interrupt run again here with the handshake
 started inline (pipelining decided: SOCKSIFY_PIPELINE=on)."""
 
 import os
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 import test_tcp_interrupt as interrupt
@@ -139,6 +142,91 @@ class InlineHandshake(CapturesLink, IntegrationTest):
         self.assertEqual(out["so_error"], "OK", out["_describe"])
         recs = server.wait_records(2, done=False)
         self.assertEqual(len(recs), 2, out["_describe"])
+        self.assertNoDirectPackets()
+
+
+DRIBBLE_PORT = 3130
+
+
+class DribblingHttpProxy:
+    """An HTTP CONNECT proxy in the proxy namespace that answers 200 one byte per
+    `delay` seconds, then a banner (the tunnel's first bytes), then closes: the
+    inline window closes mid-reply and the worker must go on from there without
+    swallowing the banner."""
+
+    REPLY = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+    def __init__(self, topo, delay: float, banner: bytes):
+        self.delay, self.banner = delay, banner
+        self.requests: list[bytes] = []
+        self.sock = topo.socket(topo.proxy, socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((netns.PROXY4, DRIBBLE_PORT))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        deadline = time.monotonic() + 60
+        while not self.stop_flag and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data and len(data) < 65536:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.requests.append(data)
+                    for i in range(len(self.REPLY)):
+                        conn.sendall(self.REPLY[i:i + 1])
+                        time.sleep(self.delay)
+                    conn.sendall(self.banner)
+                    time.sleep(0.2)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stop_flag = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+BANNER_CLIENT = (
+    "import json, socket, sys\n"
+    "s = socket.socket()\n"
+    "rc = s.connect_ex((sys.argv[1], int(sys.argv[2])))\n"
+    "data = b''\n"
+    "while not rc and len(data) < int(sys.argv[3]):\n"
+    "    c = s.recv(100)\n"
+    "    if not c: break\n"
+    "    data += c\n"
+    "print(json.dumps({'rc': rc, 'data': data.decode('latin-1')}))\n")
+
+
+class InlineHttpConnect(CapturesLink, IntegrationTest):
+    start = ()
+
+    def test_slow_http_reply_is_handed_off_and_the_banner_kept(self):
+        # 39 reply bytes 3 ms apart: the window closes a few bytes in.
+        proxy = DribblingHttpProxy(self.topo, 0.003, b"BANNER")
+        self.addCleanup(proxy.stop)
+        proc = self.socksify([PYTHON, "-c", BANNER_CLIENT, netns.TARGET4, str(servers.ECHO_PORT), "6"],
+                             f"http://{netns.PROXY4}:{DRIBBLE_PORT}")
+        self.assertSucceeded(proc, "banner client")
+        out = self.json_output(proc)
+        self.assertEqual(out, {"rc": 0, "data": "BANNER"}, describe(proc))
+        self.assertEqual(len(proxy.requests), 1, "one CONNECT, sent once")
+        self.assertTrue(proxy.requests[0].startswith(
+            f"CONNECT {netns.TARGET4}:{servers.ECHO_PORT} HTTP/1.1\r\n".encode()), proxy.requests)
+        self.assertEqual(proxy.requests[0].count(b"CONNECT"), 1, proxy.requests)
         self.assertNoDirectPackets()
 
 

@@ -112,7 +112,7 @@ TEST(InlineHandshake, OtherFailuresAreNotHandOffs) {
 
 TEST(InlineHandshake, MoreThanTheRecordHoldsIsNeverHandedOff) {
   HandshakeSoFar so_far;
-  ScriptedStream socket(Bytes(HandshakeSoFar::kMaxReplay + 1, std::byte{0}), 4096, ETIMEDOUT);
+  ScriptedStream socket(Bytes(HandshakeSoFar::kMaxReplay + 1, std::byte{0}), 1 << 20, ETIMEDOUT);
   const Deadline now = Clock::now();
   RecordingStream recording(socket, so_far, now - std::chrono::milliseconds(1),
                             now + std::chrono::seconds(10));
