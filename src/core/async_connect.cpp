@@ -17,6 +17,7 @@
 #include "core/early_data.hpp"
 #include "core/futex.hpp"
 #include "core/guard.hpp"
+#include "core/inline_handshake.hpp"
 #include "core/log.hpp"
 #include "core/real.hpp"
 #include "core/runtime.hpp"
@@ -38,6 +39,9 @@ struct ConnectJob : HandshakeJob {
   FdState* state;
   Endpoint target;
   bool blocking;                      // a blocking connect() waits for it
+  ~ConnectJob() { delete so_far; }
+  // Begun on the caller's thread (connect_inline): its record, 8 KiB, only then.
+  HandshakeSoFar* so_far = nullptr;
   ConnectJob* next = nullptr;         // the pool's queue
   ConnectJob* prev_active = nullptr;  // every job not yet deleted (for fork and
   ConnectJob* next_active = nullptr;  // numbers held after a close())
@@ -117,7 +121,7 @@ void finish(ConnectJob& job, int error, bool took_fd) {
   const int n = c.settle(
       error, [&] { return took_fd && !job.cancelled() && !job.held(); }, watchers);
   // A blocking connect() may be waiting for this outcome (only those wait).
-  if (c.blocking()) futex_wake_all(&c.generation());
+  if (c.blocking() && c.may_have_waiters()) futex_wake_all(&c.generation());
   // The registrations the program made meanwhile, made for real now: epoll
   // looks at the socket and wakes the program's epoll_wait if it is ready.
   for (int i = 0; i < n; ++i) {
@@ -152,6 +156,16 @@ bool start_early(ConnectJob* job, FdState* s) {
   return true;
 }
 
+// A session connect_inline() began, from where its window left it.
+Result<socks5::Reply> resume_session(ConnectJob* job) {
+  ResumedSessionIo io(*job->so_far);
+  SessionOutcome outcome;
+  SessionOptions options{/*may_replace_socket=*/false, nullptr, log_session};
+  options.group = job->so_far->group;
+  return open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target,
+                      outcome, options);
+}
+
 void run(ConnectJob* job) {
   // Take the job unless close() skipped it (then fd is not ours to touch).
   FdState* s = job->state;
@@ -163,8 +177,9 @@ void run(ConnectJob* job) {
   t_handshake_cancelled = job->cancelled_flag();
   log::t_quiet_if = job->cancelled_flag();
   if (!job->blocking && start_early(job, s)) return;
-  auto reply = open_session(job->fd(), socks5::Command::Connect, job->target,
-                            /*may_replace_socket=*/false);
+  auto reply = job->so_far != nullptr && job->so_far->handed_off() ? resume_session(job)
+                                        : open_session(job->fd(), socks5::Command::Connect,
+                                                       job->target, /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
   log::t_quiet_if = nullptr;
   // Before finish() publishes: getsockname may answer with it (tcp_bind.hpp).
@@ -219,7 +234,22 @@ bool spawn_worker() {
 // Queues job for a worker, making one if none is idle and the cap allows.
 // false only if no worker exists and none can be made: nothing would ever run
 // it (the job is then off the queue again).
-bool dispatch(ConnectJob* job) {
+void link_active(Pool& p, ConnectJob* job) {
+  job->next_active = p.active;
+  if (p.active != nullptr) p.active->prev_active = job;
+  p.active = job;
+}
+
+// A job connect_inline() runs on the caller's thread is among the active ones
+// from its start (close() may hold its number: see wait_for_held).
+void add_active(ConnectJob* job) {
+  Pool& p = pool();
+  std::lock_guard lock(p.mu);
+  link_active(p, job);
+}
+
+// linked: the job is among the active ones already (add_active).
+bool dispatch(ConnectJob* job, bool linked = false) {
   Pool& p = pool();
   bool wake = false;
   {
@@ -228,9 +258,7 @@ bool dispatch(ConnectJob* job) {
     (p.tail != nullptr ? p.tail->next : p.head) = job;
     p.tail = job;
     ++p.queued;
-    job->next_active = p.active;
-    if (p.active != nullptr) p.active->prev_active = job;
-    p.active = job;
+    if (!linked) link_active(p, job);
     if (job->blocking) ++p.blocking;
     // An idle worker takes it (woken after the unlock, so it does not wake
     // only to wait for our lock), or the cap is reached and it waits its turn.
@@ -257,7 +285,7 @@ bool dispatch(ConnectJob* job) {
     if (p.tail == job) p.tail = prev;
     --p.queued;
   }
-  unlink_active(p, job);
+  if (!linked) unlink_active(p, job);
   if (job->blocking) --p.blocking;
   return false;
 }
@@ -301,6 +329,78 @@ bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocki
 
 namespace {
 
+// While connect_inline's session runs: its record, so that the failure the
+// window's end causes is not reported (the worker's session reports the real one).
+thread_local const HandshakeSoFar* t_inline_so_far = nullptr;
+
+void report_unless_handed_off(const SessionOutcome& outcome, const SessionAttempt* failed) {
+  if (t_inline_so_far != nullptr && t_inline_so_far->handed_off()) return;
+  log_session(outcome, failed);
+}
+
+Result<socks5::Reply> inline_session(ConnectJob* job) {
+  InlineSessionIo io(*job->so_far, Clock::now() + kInlineWindow);
+  SessionOutcome outcome;
+  SessionOptions options{/*may_replace_socket=*/false, nullptr, report_unless_handed_off};
+  options.group = job->so_far->group;
+  t_inline_so_far = job->so_far;
+  auto reply = open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target,
+                            outcome, options);
+  t_inline_so_far = nullptr;
+  return reply;
+}
+
+}  // namespace
+
+bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int family,
+                    std::size_t group) noexcept {
+  ConnectJob* job = new (std::nothrow) ConnectJob{fd, s, target, true};
+  if (job == nullptr) return false;
+  job->so_far = new (std::nothrow) HandshakeSoFar;
+  if (job->so_far == nullptr) {
+    delete job;
+    return false;
+  }
+  job->so_far->flags = flags;
+  job->so_far->family = family;
+  job->so_far->group = group;
+  s->connect.begin(job, true);
+  g_pending.fetch_add(1, std::memory_order_relaxed);
+  fd_table().hold(s);
+  add_active(job);
+  // This thread is the job's worker from here: a close() from another thread
+  // cancels it as it would a worker's (shutdown, then waits for release_fd).
+  if (!job->take()) {
+    finish(*job, ECANCELED, false);
+    fd_table().put(s);
+    return true;
+  }
+  t_handshake_cancelled = job->cancelled_flag();
+  log::t_quiet_if = job->cancelled_flag();
+  auto reply = inline_session(job);
+  if (job->so_far->handed_off()) {
+    t_handshake_cancelled = nullptr;
+    log::t_quiet_if = nullptr;
+    // The worker takes over our hold on s; the job may be gone once queued.
+    if (dispatch(job, /*linked=*/true)) return true;  // the caller waits (await_handshake)
+    // No worker to be had: EAGAIN, as when none is there to start with, rather
+    // than hold the caller (and its signals) for the rest of the handshake.
+    SystemSessionIo io;
+    io.disconnect(fd);
+    io.set_status_flags(fd, job->so_far->flags);
+    log::error("connect to {}: no handshake worker could be started", target);
+    reply = Errno{EAGAIN};
+  }
+  t_handshake_cancelled = nullptr;
+  log::t_quiet_if = nullptr;
+  if (reply) s->connect.set_proxy_end(reply->bound, s->peer.family());
+  finish(*job, reply ? 0 : reply.error().code, true);
+  fd_table().put(s);
+  return true;
+}
+
+namespace {
+
 // The outcome of s's finished handshake, reported by connect() itself (not by
 // SO_ERROR again). Out of line: await_handshake's own frame must hold nothing
 // to destroy while it waits (see there).
@@ -323,6 +423,7 @@ Status await_handshake(FdState* s) {
   // needs a landing pad all the same (no object with a destructor alive across
   // the wait, no try/catch, no noexcept): the unwind has nothing of ours to undo.
   const auto set_cancel_type = reinterpret_cast<SetCancelTypeFn>(&pthread_setcanceltype);
+  s->connect.add_waiter();
   for (;;) {
     const std::uint32_t seen = s->connect.generation().load(std::memory_order_acquire);
     if (!s->connect.connecting()) break;
@@ -341,8 +442,12 @@ Status await_handshake(FdState* s) {
     const int err = errno;
     set_cancel_type(old_type, &old_type);
     t_async_cancel_frame = nullptr;
-    if (rc != 0 && err == EINTR) return Errno{EINTR};
+    if (rc != 0 && err == EINTR) {
+      s->connect.remove_waiter();
+      return Errno{EINTR};
+    }
   }
+  s->connect.remove_waiter();
   return take_outcome(s);
 }
 

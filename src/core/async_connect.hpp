@@ -30,6 +30,16 @@ void forget_pending_in_child() noexcept;
 // beyond the cap: see kMaxWorkers).
 bool start_async_connect(int fd, FdState* s, const Endpoint& target, bool blocking) noexcept;
 
+// A blocking connect() of fd (state s fresh, file status flags `flags`, of
+// `family`: the kernel takes only a sockaddr of the socket's own) whose
+// session is replayable (session_replayable): runs it on this thread for up to
+// kInlineWindow (core/inline_handshake.hpp), then, if it is not over, hands
+// the rest to a pool worker. The caller blocks its signals and cancellation
+// around this and then waits with await_handshake (which returns at once when
+// the handshake ended here). false when out of memory (nothing was started).
+bool connect_inline(int fd, FdState* s, const Endpoint& target, int flags, int family,
+                    std::size_t group) noexcept;
+
 // A blocking connect(): waits for s's handshake to end and returns its outcome
 // (reported: SO_ERROR will not give it again). A signal ends the wait with
 // EINTR unless its handler was installed with SA_RESTART, and the handshake

@@ -151,6 +151,20 @@ class ConnectState {
   // Bumped when a handshake settles: the futex word a blocking connect() waits
   // on (read it, then check connecting(), then wait while it is unchanged).
   std::atomic<std::uint32_t>& generation() noexcept { return settled_; }
+  // Blocking connect()s waiting on generation(): settling wakes the word only
+  // when one may be (a connect() whose handshake ran on its own thread has
+  // nobody to wake). Counted before the waiter reads the word; a siglongjmp
+  // or cancellation out of the wait leaves the count high: a wake-up for
+  // nobody later, never one missed.
+  void add_waiter() noexcept {
+    waiters_.fetch_add(1);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  void remove_waiter() noexcept { waiters_.fetch_sub(1); }
+  bool may_have_waiters() const noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // after settle's stores
+    return waiters_.load(std::memory_order_relaxed) != 0;
+  }
 
   // References to the job, counted under this state's lock so that the job
   // outlives every close() looking at it. end_job: the worker is done (the
@@ -202,6 +216,7 @@ class ConnectState {
   std::atomic<int> done_fd_{-1};
   std::atomic<int> pollers_{0};  // poll()s inside the kernel with done_fd_
   std::atomic<std::uint32_t> settled_{0};
+  std::atomic<int> waiters_{0};  // see add_waiter
   std::atomic<HandshakeJob*> job_{nullptr};  // while one is queued, runs or finishes
   std::atomic<EarlyTunnel*> early_{nullptr};
   SocketName proxy_end_;

@@ -336,8 +336,25 @@ void trace_session(const Runtime& rt, const Endpoint& target, const SessionOutco
 
 }  // namespace
 
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
-                      std::size_t group) noexcept {
+bool session_replayable(const Runtime& rt, std::size_t group) noexcept {
+  if (!rt.configured() || rt.settings().isolate) return false;
+  const auto proxies = rt.group_proxies(group);
+  if (proxies.size() != 1) return false;
+  switch (proxies[0].spec.protocol) {
+    case ProxyProtocol::Socks4:
+    case ProxyProtocol::Socks4a:
+      return true;  // one request, one 8-byte reply
+    case ProxyProtocol::Socks5:
+      // A pipelining probe times its waits and may start over: not replayable.
+      return pipelining_for(rt, rt.group_first(group)) != socks5::Pipelining::Probe;
+    case ProxyProtocol::Http:
+      return true;  // one CONNECT, one reply of at most http::kMaxResponse bytes
+  }
+  return false;
+}
+
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family, std::size_t group,
+                      int* replaced) noexcept {
   if (!rt.configured() || family != AF_INET || rt.group_proxies(group).empty()) return {};
   sockaddr_storage addr;
   if (rt.proxy_address(rt.group_first(group), AF_INET, addr) == 0 || addr.ss_family != AF_INET6) {
@@ -346,12 +363,16 @@ Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
   NonBlockingScope nonblocking(io, fd);  // restores the flags on the new socket too
   if (auto r = io.replace_socket(fd, AF_INET6); !r) return r;
   nonblocking.reapply();
+  if (replaced != nullptr) *replaced = AF_INET6;
   return {};
 }
 
-Status prepare_socket(int fd, int family, std::size_t group) noexcept {
+Status prepare_socket(int fd, int family, std::size_t group, int* now_family) noexcept {
   SystemSessionIo io;
-  return prepare_socket(Runtime::get(), io, fd, family, group);
+  int replaced = AF_UNSPEC;
+  Status s = prepare_socket(Runtime::get(), io, fd, family, group, &replaced);
+  if (now_family != nullptr) *now_family = replaced != AF_UNSPEC ? replaced : family;
+  return s;
 }
 
 Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,

@@ -20,9 +20,12 @@ class SessionIo;
 // give an AF_INET socket an AF_INET6 body now if the first proxy is IPv6.
 // family: the socket's (the program's sockaddr says it; saves asking the kernel).
 // group: the route group the connection goes to (core/route.hpp), whose first proxy decides.
-Status prepare_socket(int fd, int family, std::size_t group = 0) noexcept;
+// now_family, when given: the socket's family afterwards.
+Status prepare_socket(int fd, int family, std::size_t group = 0,
+                      int* now_family = nullptr) noexcept;
+// replaced, when given: set to AF_INET6 when the socket was swapped (else untouched).
 Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
-                      std::size_t group = 0) noexcept;
+                      std::size_t group = 0, int* replaced = nullptr) noexcept;
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.
@@ -52,6 +55,12 @@ struct SessionOptions {
 Result<socks5::Reply> open_session(const Runtime& rt, SessionIo& io, int fd, socks5::Command cmd,
                                    const Endpoint& dst, SessionOutcome& outcome,
                                    const SessionOptions& options = {}) noexcept;
+
+// The session for `group` can be run for a while, stopped at any wait and
+// run again by another thread over a replay of its I/O (core/inline_handshake.hpp):
+// one proxy, SOCKS5 with pipelining decided, SOCKS4 or HTTP CONNECT, no
+// per-process login.
+bool session_replayable(const Runtime& rt, std::size_t group) noexcept;
 
 // The library's report: one log line per failed attempt (Warn when failover
 // moves on, else Error), a Debug line on success.

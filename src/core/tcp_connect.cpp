@@ -1,6 +1,8 @@
 #include "core/tcp_connect.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "core/async_connect.hpp"
 #include "core/fd_table.hpp"
@@ -45,7 +47,48 @@ Status traced_direct(const Runtime& rt, int fd, const sockaddr* addr, socklen_t 
   return Errno{err};
 }
 
+void hold_signals(HeldSignals& held) {
+  sigset_t all;
+  sigfillset(&all);  // glibc leaves its own (cancellation, setxid) out
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &held.cancel_state);
+  pthread_sigmask(SIG_BLOCK, &all, &held.mask);
+  held.held = true;
+}
+
+// A pending signal, not blocked by the program, that interrupts a blocking
+// call: a handler installed without SA_RESTART.
+bool interrupting_signal_pending(const sigset_t& program_mask) {
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return false;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&pending, sig) != 1 || sigismember(&program_mask, sig) == 1) continue;
+    struct sigaction sa;
+    if (sigaction(sig, nullptr, &sa) != 0) continue;
+    const bool handled = (sa.sa_flags & SA_SIGINFO) != 0
+                             ? sa.sa_sigaction != nullptr
+                             : sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+    if (handled && (sa.sa_flags & SA_RESTART) == 0) return true;
+  }
+  return false;
+}
+
+// The handshake of a blocking connect() may run on the caller's thread.
+bool runs_inline(const Runtime& rt, const Route& route) {
+  return !trace::on() && session_replayable(rt, route.group);
+}
+
 }  // namespace
+
+bool release_signals(HeldSignals& held, const FdState* s) noexcept {
+  if (!held.held) return false;
+  held.held = false;
+  const bool interrupt = s != nullptr && s->connect.connecting() &&
+                         interrupting_signal_pending(held.mask);
+  int ignored;
+  pthread_setcancelstate(held.cancel_state, &ignored);
+  pthread_sigmask(SIG_SETMASK, &held.mask, nullptr);  // pending handlers run here
+  return interrupt;
+}
 
 Status tcp_connect_wait(int fd, FdState* s) {
   const Status outcome = await_handshake(s);
@@ -55,7 +98,8 @@ Status tcp_connect_wait(int fd, FdState* s) {
   return outcome;
 }
 
-Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) noexcept {
+Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait,
+                   HeldSignals* held) noexcept {
   *wait = nullptr;
   auto dst = Endpoint::from_sockaddr(addr, len);
   if (!dst) {
@@ -86,7 +130,9 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
   // Every proxied connect is a job for the worker pool; a blocking one waits
   // for it below holding no re-entry guard and having changed no flag of the
   // socket, so a signal handler may return, siglongjmp or cancel the thread
-  // from the wait and leave nothing inconsistent behind.
+  // from the wait and leave nothing inconsistent behind. A blocking one whose
+  // session is replayable runs it here first, for a short window, with its
+  // signals held (connect_inline): done by then, it skips the pool entirely.
   FdState* s = nullptr;
   {
     ReentryGuard guard;
@@ -96,13 +142,23 @@ Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait) 
     }
     const int flags = REAL(fcntl)(fd, F_GETFL);
     if (flags < 0) return Errno{errno};
-    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group); !prepared) {
+    int family = AF_UNSPEC;
+    if (Status prepared = prepare_socket(fd, addr->sa_family, route.group, &family); !prepared) {
       return prepared;
     }
     s = fd_table().create(fd, FdState::Kind::TcpTunnel);
     if (s == nullptr) return Errno{ENOBUFS};
     s->peer.set(addr, len);
     const bool blocking = !(flags & O_NONBLOCK);
+    if (blocking && runs_inline(rt, route)) {
+      // No handler may run inside the handshake (see HeldSignals); the hook
+      // gives the signals back before it waits or returns.
+      hold_signals(*held);
+      if (connect_inline(fd, s, route.target, flags, family, route.group)) {
+        *wait = s;
+        return {};
+      }
+    }
     if (!start_async_connect(fd, s, route.target, blocking)) {
       fd_table().release(fd);
       log::error("connect to {}: no handshake worker could be started", *dst);

@@ -63,7 +63,18 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
     return to_c(*answered);
   }
   FdState* wait = nullptr;
-  const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait); }));
+  HeldSignals held;
+  const int rc = to_c(guarded<Status>([&] { return tcp_connect(fd, addr, len, &wait, &held); }));
+  if (held.held) {
+    // The handshake ran on this thread with signals held: they are delivered
+    // now, where the kernel's connect() could have been interrupted.
+    const int e = errno;
+    if (release_signals(held, wait)) {
+      errno = EINTR;
+      return -1;
+    }
+    errno = e;
+  }
   if (wait == nullptr) return rc;
   return wait_for_tunnel(fd, wait);
 }

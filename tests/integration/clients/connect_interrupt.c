@@ -19,6 +19,11 @@
  *     A thread blocked in connect() is cancelled with pthread_cancel; its
  *     cleanup handler closes the socket; the thread must end PTHREAD_CANCELED.
  *     Then the main thread connects once more (its errno is reported).
+ *   connect_interrupt handler-connects HOST PORT restart|norestart
+ *     A one-shot 3 ms timer whose SIGALRM handler (with or without SA_RESTART)
+ *     makes a blocking connect() of its own, to HOST too, while the main
+ *     connect() waits for a slow proxy. Reports both errnos, then (after
+ *     EINTR) poll() and SO_ERROR for the main one's outcome.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,6 +201,47 @@ static int run_cancel(void) {
   return 0;
 }
 
+static volatile sig_atomic_t handler_errno = -1;
+
+static void on_alarm_connect(int sig) {
+  (void)sig;
+  const int saved = errno;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  handler_errno = connect_errno(fd);
+  close(fd);
+  errno = saved;
+}
+
+static int run_handler_connects(int restart) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm_connect;
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  sigaction(SIGALRM, &sa, NULL);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  it.it_value.tv_usec = 3000;
+  const double start = now();
+  setitimer(ITIMER_REAL, &it, NULL);
+  const int e = connect_errno(fd);
+  const double connect_s = now() - start;
+  int ready = -1, so_error = -1;
+  if (e == EINTR) {
+    struct pollfd p = {fd, POLLOUT, 0};
+    ready = poll(&p, 1, 10000);
+    socklen_t len = sizeof so_error;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+  }
+  printf(
+      "{\"errno\": \"%s\", \"connect_s\": %.3f, \"handler\": \"%s\", \"ready\": %d, "
+      "\"so_error\": \"%s\"}\n",
+      name_of(e), connect_s, handler_errno < 0 ? "not run" : name_of(handler_errno), ready,
+      so_error < 0 ? "none" : name_of(so_error));
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 4) return 2;
   target.sin_family = AF_INET;
@@ -206,5 +253,8 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "alarm-restart") == 0) return run_alarm(1);
   if (strcmp(argv[1], "cancel") == 0) return run_cancel();
   if (strcmp(argv[1], "gai-longjmp") == 0 && argc == 5) return run_gai_longjmp(argv[4]);
+  if (strcmp(argv[1], "handler-connects") == 0 && argc == 5) {
+    return run_handler_connects(strcmp(argv[4], "restart") == 0);
+  }
   return 2;
 }
