@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs every benchmark (download, connect_cycles, write_devnull, udp_rtt,
 event_loop_block, resolve_names, first_byte, go_connect_cycles, go_download,
-dns_stub_query, connect_cycles_upstreams: squid and danted SOCKS4 rows) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
+dns_stub_query, shared_name_table, connect_cycles_upstreams: squid and danted SOCKS4 rows) and prints a summary table. Exit status 0 when every target is met, 1 otherwise.
 usage: run_all.py [NAME...]   (default: all)
 """
 
@@ -20,6 +20,7 @@ import first_byte  # noqa: E402
 import go_connect_cycles  # noqa: E402
 import go_download  # noqa: E402
 import resolve_names  # noqa: E402
+import shared_name_table  # noqa: E402
 import udp_rtt  # noqa: E402
 import write_devnull  # noqa: E402
 
@@ -28,6 +29,7 @@ BENCHES = {"download": download, "connect_cycles": connect_cycles,
            "event_loop_block": event_loop_block, "resolve_names": resolve_names,
            "first_byte": first_byte, "go_connect_cycles": go_connect_cycles,
            "go_download": go_download, "dns_stub_query": dns_stub_query,
+           "shared_name_table": shared_name_table,
            "connect_cycles_upstreams": types.SimpleNamespace(run=lambda: upstreams_run())}
 
 
