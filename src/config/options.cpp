@@ -433,13 +433,9 @@ void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::str
 
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> items;
-  std::size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && is_separator(value[i])) ++i;
-    std::size_t j = i;
-    while (j < value.size() && !is_separator(value[j])) ++j;
-    if (j > i) items.push_back(value.substr(i, j - i));
-    i = j;
+  for (auto w = ascii::next_word(value, is_separator); !w.empty();
+       w = ascii::next_word(value, is_separator)) {
+    items.push_back(w);
   }
   return items;
 }
@@ -458,11 +454,8 @@ std::vector<std::string_view> split_lines(std::string_view value) {
 }
 
 std::string_view trim(std::string_view s) {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && ascii::is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ascii::is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 

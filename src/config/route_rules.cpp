@@ -10,23 +10,15 @@
 namespace socksify {
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
 bool is_separator(char c) {
-  return c == ',' || is_space(c);
+  return c == ',' || ascii::is_space(c);
 }
 
 std::vector<std::string_view> words(std::string_view s, bool commas) {
   std::vector<std::string_view> out;
-  std::size_t i = 0;
-  const auto sep = [&](char c) { return commas ? is_separator(c) : is_space(c); };
-  while (i < s.size()) {
-    while (i < s.size() && sep(s[i])) ++i;
-    std::size_t j = i;
-    while (j < s.size() && !sep(s[j])) ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j;
+  const auto sep = commas ? is_separator : ascii::is_space;
+  for (auto w = ascii::next_word(s, sep); !w.empty(); w = ascii::next_word(s, sep)) {
+    out.push_back(w);
   }
   return out;
 }
