@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/ascii.hpp"
+#include "base/named.hpp"
 
 namespace socksify {
 namespace {
@@ -47,25 +48,20 @@ Result<void, Message> check_proxy_name(std::string_view name) {
 
 }  // namespace
 
+// The modes' config words (proxy_mode, route_mode).
+constexpr Named<ProxyMode> kModeNames[] = {
+    {ProxyMode::Failover, "failover"},
+    {ProxyMode::Chain, "chain"},
+    {ProxyMode::RoundRobin, "round_robin"},
+    {ProxyMode::Random, "random"},
+};
+
 std::string_view proxy_mode_name(ProxyMode m) {
-  switch (m) {
-    case ProxyMode::Failover:
-      return "failover";
-    case ProxyMode::Chain:
-      return "chain";
-    case ProxyMode::RoundRobin:
-      return "round_robin";
-    case ProxyMode::Random:
-      return "random";
-  }
-  return "";
+  return name_of(kModeNames, m);
 }
 
 Result<ProxyMode, Message> parse_proxy_mode(std::string_view text) {
-  for (const ProxyMode m :
-       {ProxyMode::Failover, ProxyMode::Chain, ProxyMode::RoundRobin, ProxyMode::Random}) {
-    if (ascii::iequals(text, proxy_mode_name(m))) return m;
-  }
+  if (const auto m = value_named(kModeNames, text)) return *m;
   return Message{fmt::format("expected failover, chain, round_robin or random, got '{}'", text)};
 }
 
