@@ -52,6 +52,12 @@ Result<E, Message> parse_word(const Named<E> (&words)[N], std::string_view v) {
   return Message{fmt::format("expected {}, got '{}'", expected, v)};
 }
 
+// A list option's clear(): forgets what a lower layer put in the list.
+template <auto field>
+void clear_list(Draft& d) {
+  (d.settings.*field).clear();
+}
+
 template <auto field, const auto& words>
 Result<void, Message> apply_word(std::string_view v, Draft& d) {
   auto w = parse_word(words, v);
@@ -96,10 +102,6 @@ Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
   d.settings.proxies.push_back(std::move(*spec));
   return {};
 }
-// The unnamed list only: named proxies are definitions that routes refer to.
-void clear_proxies(Draft& d) {
-  d.settings.proxies.clear();
-}
 
 Result<void, Message> apply_route(std::string_view v, Draft& d) {
   auto rule = parse_route(v);
@@ -108,18 +110,12 @@ Result<void, Message> apply_route(std::string_view v, Draft& d) {
   d.settings.routes.push_back(std::move(*rule));
   return {};
 }
-void clear_routes(Draft& d) {
-  d.settings.routes.clear();
-}
 
 Result<void, Message> apply_direct(std::string_view v, Draft& d) {
   auto rule = parse_direct_rule(v);
   if (!rule) return Message{fmt::format("'{}': {}", v, rule.error().text)};
   d.settings.direct_rules.push_back(std::move(*rule));
   return {};
-}
-void clear_direct(Draft& d) {
-  d.settings.direct_rules.clear();
 }
 
 Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
@@ -248,7 +244,8 @@ constexpr Option kOptions[] = {
      "socks4://, socks4a://, http://). Several, separated by commas or spaces, form a pool or a "
      "chain (see SOCKSIFY_PROXY_MODE). 'NAME [MODE] URL...' defines a named proxy or pool for "
      "route rules instead; several definitions are separated by ';'.",
-     apply_proxy, clear_proxies, false, true, proxy_line_is_definition},
+     // clear: the unnamed list only; named proxies are definitions routes refer to.
+     apply_proxy, clear_list<&Settings::proxies>, false, true, proxy_line_is_definition},
     {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
      "failover: use the first proxy that answers; chain: tunnel through every proxy in order; "
      "round_robin / random: start each connection at the next / a random proxy and fail over "
@@ -258,7 +255,7 @@ constexpr Option kOptions[] = {
      "Routing rules 'DESTINATION via PROXY-NAME|default|direct|block', separated by ';' (one per "
      "line in the file), first match wins. DESTINATION: CIDR, [IPv6]/N, .domain.suffix, host, "
      "each optionally with :PORT, :PORT alone, or *. block fails the connect with EACCES.",
-     apply_route, clear_routes, false, true},
+     apply_route, clear_list<&Settings::routes>, false, true},
     {"SOCKSIFY_ISOLATE", "isolate", "off",
      "Give each process its own SOCKS5 user name and password (socksify-PID-RANDOM) for proxies "
      "without configured credentials, so Tor (IsolateSOCKSAuth) gives each its own circuit.",
@@ -292,7 +289,7 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_DIRECT", "direct", "",
      "Destinations reached without the proxy, separated by commas or spaces: CIDR, [IPv6]/N, "
      ".domain.suffix, host, each optionally with :PORT, or :PORT alone.",
-     apply_direct, clear_direct, false},
+     apply_direct, clear_list<&Settings::direct_rules>, false},
     {"SOCKSIFY_DIRECT_LOOPBACK", "direct_loopback", "on",
      "Connect to loopback addresses directly instead of through the proxy.", apply_flag<&Settings::direct_loopback>,
      nullptr, false},
