@@ -34,4 +34,30 @@ constexpr bool looks_numeric(std::string_view s) {
   return digit;
 }
 
+// C's isspace() in the "C" locale.
+constexpr bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// The next run of characters that are not separators, removed from s with the
+// separators before it; empty when none is left. The word tokenizer of the
+// config lists, the hosts file and resolv.conf.
+constexpr std::string_view next_word(std::string_view& s, bool (*separator)(char) = is_space) {
+  std::size_t i = 0;
+  while (i < s.size() && separator(s[i])) ++i;
+  std::size_t j = i;
+  while (j < s.size() && !separator(s[j])) ++j;
+  const std::string_view word = s.substr(i, j - i);
+  s.remove_prefix(j);
+  return word;
+}
+
+// The text up to the next '\n' (without it), removed from text with the '\n'.
+constexpr std::string_view next_line(std::string_view& text) {
+  const std::size_t nl = text.find('\n');
+  const std::string_view line = text.substr(0, nl);
+  text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  return line;
+}
+
 }  // namespace socksify::ascii

@@ -3,26 +3,55 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "base/v4_mapped.hpp"
 
 namespace socksify {
 
-Endpoint Endpoint::ipv4(std::span<const std::uint8_t, 4> addr, std::uint16_t port) {
+namespace {
+
+// Where sockaddr_in and sockaddr_in6 keep what an Endpoint holds, so that one
+// reader and one writer serve both families. Both start with sa_family.
+struct Layout {
+  Endpoint::Kind kind;
+  sa_family_t family;
+  socklen_t size;
+  std::size_t port_at;
+  std::size_t addr_at;
+  std::size_t addr_size;
+};
+constexpr std::array<Layout, 2> kLayouts = {{
+    {Endpoint::Kind::IPv4, AF_INET, sizeof(sockaddr_in), offsetof(sockaddr_in, sin_port),
+     offsetof(sockaddr_in, sin_addr), sizeof(in_addr)},
+    {Endpoint::Kind::IPv6, AF_INET6, sizeof(sockaddr_in6), offsetof(sockaddr_in6, sin6_port),
+     offsetof(sockaddr_in6, sin6_addr), sizeof(in6_addr)},
+}};
+
+const Layout* layout_of(Endpoint::Kind kind) {
+  for (const Layout& l : kLayouts) {
+    if (l.kind == kind) return &l;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Endpoint Endpoint::ip(Kind kind, const void* addr, std::size_t size, std::uint16_t port) {
   Endpoint e;
-  e.kind_ = Kind::IPv4;
+  e.kind_ = kind;
   e.port_ = port;
-  std::memcpy(e.data_.data(), addr.data(), 4);
+  std::memcpy(e.data_.data(), addr, size);
   return e;
 }
 
+Endpoint Endpoint::ipv4(std::span<const std::uint8_t, 4> addr, std::uint16_t port) {
+  return ip(Kind::IPv4, addr.data(), addr.size(), port);
+}
+
 Endpoint Endpoint::ipv6(std::span<const std::uint8_t, 16> addr, std::uint16_t port) {
-  Endpoint e;
-  e.kind_ = Kind::IPv6;
-  e.port_ = port;
-  std::memcpy(e.data_.data(), addr.data(), 16);
-  return e;
+  return ip(Kind::IPv6, addr.data(), addr.size(), port);
 }
 
 std::optional<Endpoint> Endpoint::name(std::string_view host, std::uint16_t port) {
@@ -37,19 +66,12 @@ std::optional<Endpoint> Endpoint::name(std::string_view host, std::uint16_t port
 
 std::optional<Endpoint> Endpoint::from_sockaddr(const sockaddr* sa, socklen_t len) {
   if (sa == nullptr) return std::nullopt;
-  if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    sockaddr_in in;
-    std::memcpy(&in, sa, sizeof in);
-    std::array<std::uint8_t, 4> a;
-    std::memcpy(a.data(), &in.sin_addr, 4);
-    return ipv4(a, ntohs(in.sin_port));
-  }
-  if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    sockaddr_in6 in6;
-    std::memcpy(&in6, sa, sizeof in6);
-    std::array<std::uint8_t, 16> a;
-    std::memcpy(a.data(), &in6.sin6_addr, 16);
-    return ipv6(a, ntohs(in6.sin6_port));
+  for (const Layout& l : kLayouts) {
+    if (sa->sa_family != l.family || len < l.size) continue;
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(sa);
+    in_port_t port;
+    std::memcpy(&port, bytes + l.port_at, sizeof port);
+    return ip(l.kind, bytes + l.addr_at, l.addr_size, ntohs(port));
   }
   return std::nullopt;
 }
@@ -96,23 +118,15 @@ bool Endpoint::is_unspecified() const {
 
 socklen_t Endpoint::to_sockaddr(sockaddr_storage& out) const {
   std::memset(&out, 0, sizeof out);
-  if (kind_ == Kind::IPv4) {
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(port_);
-    std::memcpy(&in.sin_addr, data_.data(), 4);
-    std::memcpy(&out, &in, sizeof in);
-    return sizeof in;
-  }
-  if (kind_ == Kind::IPv6) {
-    sockaddr_in6 in6{};
-    in6.sin6_family = AF_INET6;
-    in6.sin6_port = htons(port_);
-    std::memcpy(&in6.sin6_addr, data_.data(), 16);
-    std::memcpy(&out, &in6, sizeof in6);
-    return sizeof in6;
-  }
-  return 0;
+  const Layout* l = layout_of(kind_);
+  if (l == nullptr) return 0;
+  auto* bytes = reinterpret_cast<std::uint8_t*>(&out);
+  const sa_family_t family = l->family;
+  const in_port_t port = htons(port_);
+  std::memcpy(bytes + offsetof(sockaddr, sa_family), &family, sizeof family);
+  std::memcpy(bytes + l->port_at, &port, sizeof port);
+  std::memcpy(bytes + l->addr_at, data_.data(), l->addr_size);
+  return l->size;
 }
 
 bool operator==(const Endpoint& a, const Endpoint& b) {

@@ -51,6 +51,8 @@ class Endpoint {
   friend bool operator==(const Endpoint& a, const Endpoint& b);
 
  private:
+  static Endpoint ip(Kind kind, const void* addr, std::size_t size, std::uint16_t port);
+
   Kind kind_ = Kind::None;
   std::uint8_t name_len_ = 0;
   std::uint16_t port_ = 0;

@@ -10,6 +10,7 @@
 
 #include "base/ascii.hpp"
 #include "base/decimal.hpp"
+#include "base/named.hpp"
 
 namespace socksify::config_detail {
 namespace {
@@ -28,6 +29,51 @@ Result<bool, Message> parse_bool(std::string_view v) {
   }
   return Message{fmt::format("expected 1/true/yes/on or 0/false/no/off, got '{}'", v)};
 }
+
+// An on/off setting.
+template <bool Settings::*field>
+Result<void, Message> apply_flag(std::string_view v, Draft& d) {
+  auto b = parse_bool(v);
+  if (!b) return b.error();
+  d.settings.*field = *b;
+  return {};
+}
+
+// One of the words in a table, in ASCII without case; the message lists them
+// ("expected a, b or c, got 'x'").
+template <typename E, std::size_t N>
+Result<E, Message> parse_word(const Named<E> (&words)[N], std::string_view v) {
+  if (const auto e = value_named(words, v)) return *e;
+  std::string expected;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) expected += i + 1 == N ? " or " : ", ";
+    expected += words[i].name;
+  }
+  return Message{fmt::format("expected {}, got '{}'", expected, v)};
+}
+
+// A list option's clear(): forgets what a lower layer put in the list.
+template <auto field>
+void clear_list(Draft& d) {
+  (d.settings.*field).clear();
+}
+
+template <auto field, const auto& words>
+Result<void, Message> apply_word(std::string_view v, Draft& d) {
+  auto w = parse_word(words, v);
+  if (!w) return w.error();
+  d.settings.*field = *w;
+  return {};
+}
+
+constexpr Named<LogFormat> kLogFormats[] = {{LogFormat::Text, "text"}, {LogFormat::Json, "json"}};
+constexpr Named<Pipeline> kPipelines[] = {
+    {Pipeline::Auto, "auto"}, {Pipeline::On, "on"}, {Pipeline::Off, "off"}};
+constexpr Named<LogLevel> kLogLevels[] = {
+    {LogLevel::Quiet, "quiet"}, {LogLevel::Error, "error"}, {LogLevel::Warn, "warn"},
+    {LogLevel::Info, "info"},   {LogLevel::Debug, "debug"},
+};
+constexpr Named<bool> kDnsModes[] = {{true, "remote"}, {false, "local"}};
 
 // One `proxy` line: a list of URLs for the unnamed pool, or a named proxy or
 // pool ("corp http://...", "pool round_robin socks5://a socks5://b"). A name
@@ -56,10 +102,6 @@ Result<void, Message> apply_proxy(std::string_view v, Draft& d) {
   d.settings.proxies.push_back(std::move(*spec));
   return {};
 }
-// The unnamed list only: named proxies are definitions that routes refer to.
-void clear_proxies(Draft& d) {
-  d.settings.proxies.clear();
-}
 
 Result<void, Message> apply_route(std::string_view v, Draft& d) {
   auto rule = parse_route(v);
@@ -68,18 +110,12 @@ Result<void, Message> apply_route(std::string_view v, Draft& d) {
   d.settings.routes.push_back(std::move(*rule));
   return {};
 }
-void clear_routes(Draft& d) {
-  d.settings.routes.clear();
-}
 
 Result<void, Message> apply_direct(std::string_view v, Draft& d) {
   auto rule = parse_direct_rule(v);
   if (!rule) return Message{fmt::format("'{}': {}", v, rule.error().text)};
   d.settings.direct_rules.push_back(std::move(*rule));
   return {};
-}
-void clear_direct(Draft& d) {
-  d.settings.direct_rules.clear();
 }
 
 Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
@@ -89,113 +125,28 @@ Result<void, Message> apply_proxy_mode(std::string_view v, Draft& d) {
   return {};
 }
 
-Result<void, Message> apply_isolate(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.isolate = *b;
-  return {};
-}
-
-Result<void, Message> apply_verbose(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.verbose = *b;
-  return {};
-}
-
-Result<void, Message> apply_log_format(std::string_view v, Draft& d) {
-  if (ascii::iequals(v, "text")) {
-    d.settings.log_format = LogFormat::Text;
-  } else if (ascii::iequals(v, "json")) {
-    d.settings.log_format = LogFormat::Json;
-  } else {
-    return Message{fmt::format("expected text or json, got '{}'", v)};
-  }
-  return {};
-}
-
-Result<void, Message> apply_pipeline(std::string_view v, Draft& d) {
-  if (ascii::iequals(v, "auto")) {
-    d.settings.pipeline = Pipeline::Auto;
-  } else if (ascii::iequals(v, "on")) {
-    d.settings.pipeline = Pipeline::On;
-  } else if (ascii::iequals(v, "off")) {
-    d.settings.pipeline = Pipeline::Off;
-  } else {
-    return Message{fmt::format("expected auto, on or off, got '{}'", v)};
-  }
-  return {};
-}
-
 // Credentials are never quoted back, not even the user name: messages end up
 // in bug reports, and a user name is half of a login.
-Result<void, Message> apply_username(std::string_view v, Draft& d) {
-  if (v.size() > kMaxCredential) return Message{"user name longer than 255 bytes (RFC 1929)"};
-  d.username = std::string(v);
-  return {};
-}
-
-Result<void, Message> apply_password(std::string_view v, Draft& d) {
-  if (v.size() > kMaxCredential) return Message{"password longer than 255 bytes (RFC 1929)"};
-  d.password = std::string(v);
+constexpr char kUserName[] = "user name";
+constexpr char kPassword[] = "password";
+template <std::optional<std::string> Draft::*field, const char* what>
+Result<void, Message> apply_credential(std::string_view v, Draft& d) {
+  if (v.size() > kMaxCredential) {
+    return Message{fmt::format("{} longer than 255 bytes (RFC 1929)", what)};
+  }
+  d.*field = std::string(v);
   return {};
 }
 
 Result<void, Message> apply_dns(std::string_view v, Draft& d) {
-  if (ascii::iequals(v, "remote")) {
-    d.remote_dns = true;
-  } else if (ascii::iequals(v, "local")) {
-    d.remote_dns = false;
-  } else {
-    return Message{fmt::format("expected remote or local, got '{}'", v)};
-  }
+  auto remote = parse_word(kDnsModes, v);
+  if (!remote) return remote.error();
+  d.remote_dns = *remote;
   return {};
-}
-
-Result<void, Message> apply_log_level(std::string_view v, Draft& d) {
-  static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {
-      {"quiet", LogLevel::Quiet}, {"error", LogLevel::Error}, {"warn", LogLevel::Warn},
-      {"info", LogLevel::Info},   {"debug", LogLevel::Debug},
-  };
-  for (const auto& [name, level] : kLevels) {
-    if (ascii::iequals(v, name)) {
-      d.settings.log_level = level;
-      return {};
-    }
-  }
-  return Message{fmt::format("expected quiet, error, warn, info or debug, got '{}'", v)};
 }
 
 Result<void, Message> apply_log_file(std::string_view v, Draft& d) {
   d.settings.log_file = std::string(v);
-  return {};
-}
-
-Result<void, Message> apply_direct_loopback(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.direct_loopback = *b;
-  return {};
-}
-
-Result<void, Message> apply_udp(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.udp = *b;
-  return {};
-}
-
-Result<void, Message> apply_early_data(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.early_data = *b;
-  return {};
-}
-
-Result<void, Message> apply_bind(std::string_view v, Draft& d) {
-  auto b = parse_bool(v);
-  if (!b) return b.error();
-  d.settings.bind = *b;
   return {};
 }
 
@@ -212,30 +163,19 @@ Result<void, Message> apply_connect_timeout(std::string_view v, Draft& d) {
 
 // A fake range hands out one address per name; below these sizes a busy
 // program would exhaust it and start recycling addresses it still uses.
-Result<void, Message> apply_fake_v4(std::string_view v, Draft& d) {
+template <int family, unsigned max_prefix, Cidr Settings::*field>
+Result<void, Message> apply_fake_range(std::string_view v, Draft& d) {
   auto c = parse_cidr(v);
   if (!c) return c.error();
-  if (c->family != AF_INET) return Message{fmt::format("'{}' is not an IPv4 network", v)};
-  if (c->prefix > 24) {
-    return Message{
-        fmt::format("'{}' is too small for a fake range (prefix must be /24 or shorter)", v)};
+  const int version = family == AF_INET ? 4 : 6;
+  if (c->family != family) return Message{fmt::format("'{}' is not an IPv{} network", v, version)};
+  if (c->prefix > max_prefix) {
+    return Message{fmt::format(
+        "'{}' is too small for a fake range (prefix must be /{} or shorter)", v, max_prefix)};
   }
-  d.settings.fake_v4 = *c;
+  d.settings.*field = *c;
   return {};
 }
-
-Result<void, Message> apply_fake_v6(std::string_view v, Draft& d) {
-  auto c = parse_cidr(v);
-  if (!c) return c.error();
-  if (c->family != AF_INET6) return Message{fmt::format("'{}' is not an IPv6 network", v)};
-  if (c->prefix > 120) {
-    return Message{
-        fmt::format("'{}' is too small for a fake range (prefix must be /120 or shorter)", v)};
-  }
-  d.settings.fake_v6 = *c;
-  return {};
-}
-
 // HOST:PORT, [IPv6]:PORT, or a host alone (port 53). A host name is sent to
 // the proxy as a name (it resolves it), never looked up here.
 Result<void, Message> apply_dns_upstream(std::string_view v, Draft& d) {
@@ -304,7 +244,8 @@ constexpr Option kOptions[] = {
      "socks4://, socks4a://, http://). Several, separated by commas or spaces, form a pool or a "
      "chain (see SOCKSIFY_PROXY_MODE). 'NAME [MODE] URL...' defines a named proxy or pool for "
      "route rules instead; several definitions are separated by ';'.",
-     apply_proxy, clear_proxies, false, true, proxy_line_is_definition},
+     // clear: the unnamed list only; named proxies are definitions routes refer to.
+     apply_proxy, clear_list<&Settings::proxies>, false, true, proxy_line_is_definition},
     {"SOCKSIFY_PROXY_MODE", "proxy_mode", "failover",
      "failover: use the first proxy that answers; chain: tunnel through every proxy in order; "
      "round_robin / random: start each connection at the next / a random proxy and fail over "
@@ -314,32 +255,32 @@ constexpr Option kOptions[] = {
      "Routing rules 'DESTINATION via PROXY-NAME|default|direct|block', separated by ';' (one per "
      "line in the file), first match wins. DESTINATION: CIDR, [IPv6]/N, .domain.suffix, host, "
      "each optionally with :PORT, :PORT alone, or *. block fails the connect with EACCES.",
-     apply_route, clear_routes, false, true},
+     apply_route, clear_list<&Settings::routes>, false, true},
     {"SOCKSIFY_ISOLATE", "isolate", "off",
      "Give each process its own SOCKS5 user name and password (socksify-PID-RANDOM) for proxies "
      "without configured credentials, so Tor (IsolateSOCKSAuth) gives each its own circuit.",
-     apply_isolate, nullptr, false},
+     apply_flag<&Settings::isolate>, nullptr, false},
     {"SOCKSIFY_VERBOSE", "verbose", "off",
      "One line per connection, UDP association and name lookup: destination, rule, proxy chain, "
      "outcome and milliseconds (socksify -v).",
-     apply_verbose, nullptr, false},
+     apply_flag<&Settings::verbose>, nullptr, false},
     {"SOCKSIFY_LOG_FORMAT", "log_format", "text",
-     "text, or json: the verbose lines as one JSON object per line.", apply_log_format, nullptr,
+     "text, or json: the verbose lines as one JSON object per line.", apply_word<&Settings::log_format, kLogFormats>, nullptr,
      false},
     {"SOCKSIFY_PIPELINE", "pipeline", "auto",
      "Send the SOCKS5 greeting, auth and request in one write (saves one or two round trips). "
      "auto: fall back to one message per round trip, for the rest of the process, on a proxy "
      "that stalls on it; on: never fall back; off: never pipeline.",
-     apply_pipeline, nullptr, false},
+     apply_word<&Settings::pipeline, kPipelines>, nullptr, false},
     {"SOCKSIFY_EARLY_DATA", "early_data", "off",
      "A non-blocking connect through a single SOCKS5 proxy is writable as soon as the pipelined "
      "handshake is sent, so the program's first bytes follow the request in the same round trip; "
      "a refused CONNECT then shows on the first read or write, not at connect.",
-     apply_early_data, nullptr, false},
+     apply_flag<&Settings::early_data>, nullptr, false},
     {"SOCKSIFY_USERNAME", "username", "", "User name for proxies whose URL has none (RFC 1929).",
-     apply_username, nullptr, true},
+     apply_credential<&Draft::username, kUserName>, nullptr, true},
     {"SOCKSIFY_PASSWORD", "password", "",
-     "Password for proxies whose URL has none; keeps it out of the URL.", apply_password, nullptr,
+     "Password for proxies whose URL has none; keeps it out of the URL.", apply_credential<&Draft::password, kPassword>, nullptr,
      true},
     {"SOCKSIFY_DNS", "dns", "",
      "remote: proxy resolves names for every proxy (like socks5h://); local: resolve here. "
@@ -348,24 +289,24 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_DIRECT", "direct", "",
      "Destinations reached without the proxy, separated by commas or spaces: CIDR, [IPv6]/N, "
      ".domain.suffix, host, each optionally with :PORT, or :PORT alone.",
-     apply_direct, clear_direct, false},
+     apply_direct, clear_list<&Settings::direct_rules>, false},
     {"SOCKSIFY_DIRECT_LOOPBACK", "direct_loopback", "on",
-     "Connect to loopback addresses directly instead of through the proxy.", apply_direct_loopback,
+     "Connect to loopback addresses directly instead of through the proxy.", apply_flag<&Settings::direct_loopback>,
      nullptr, false},
-    {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).", apply_udp,
+    {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).", apply_flag<&Settings::udp>,
      nullptr, false},
     {"SOCKSIFY_BIND", "bind", "off",
      "Accept incoming connections through the proxy (SOCKS BIND) on TCP sockets bound to port 0 "
      "of a non-loopback address, as FTP active mode uses; one connection per socket.",
-     apply_bind, nullptr, false},
+     apply_flag<&Settings::bind>, nullptr, false},
     {"SOCKSIFY_CONNECT_TIMEOUT", "connect_timeout", "15000",
      "Milliseconds allowed for reaching the proxy and its handshake (1..3600000).",
      apply_connect_timeout, nullptr, false},
     {"SOCKSIFY_FAKE_IPV4", "fake_ipv4", "240.0.0.0/4",
-     "IPv4 range for remote-DNS placeholder addresses (prefix /24 or shorter).", apply_fake_v4,
+     "IPv4 range for remote-DNS placeholder addresses (prefix /24 or shorter).", apply_fake_range<AF_INET, 24, &Settings::fake_v4>,
      nullptr, false},
     {"SOCKSIFY_FAKE_IPV6", "fake_ipv6", "100::/64",
-     "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).", apply_fake_v6,
+     "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).", apply_fake_range<AF_INET6, 120, &Settings::fake_v6>,
      nullptr, false},
     {"SOCKSIFY_DNS_UPSTREAM", "dns_upstream", "",
      "With remote DNS: DNS server (HOST:PORT, [IPv6]:PORT) that questions the built-in stub "
@@ -373,7 +314,7 @@ constexpr Option kOptions[] = {
      "an empty answer; nothing is ever sent to the system's resolvers.",
      apply_dns_upstream, nullptr, false},
     {"SOCKSIFY_LOG_LEVEL", "log_level", "warn", "quiet, error, warn, info or debug.",
-     apply_log_level, nullptr, false},
+     apply_word<&Settings::log_level, kLogLevels>, nullptr, false},
     {"SOCKSIFY_LOG_FILE", "log_file", "", "Append log lines to this file instead of stderr.",
      apply_log_file, nullptr, false},
     {"SOCKSIFY_CONF_FILE", "", "",
@@ -433,13 +374,9 @@ void apply_value(const Option& opt, std::string_view raw, Draft& draft, std::str
 
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> items;
-  std::size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && is_separator(value[i])) ++i;
-    std::size_t j = i;
-    while (j < value.size() && !is_separator(value[j])) ++j;
-    if (j > i) items.push_back(value.substr(i, j - i));
-    i = j;
+  for (auto w = ascii::next_word(value, is_separator); !w.empty();
+       w = ascii::next_word(value, is_separator)) {
+    items.push_back(w);
   }
   return items;
 }
@@ -458,11 +395,8 @@ std::vector<std::string_view> split_lines(std::string_view value) {
 }
 
 std::string_view trim(std::string_view s) {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && ascii::is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ascii::is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 

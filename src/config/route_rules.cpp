@@ -6,27 +6,20 @@
 #include <fmt/format.h>
 
 #include "base/ascii.hpp"
+#include "base/named.hpp"
 
 namespace socksify {
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
 bool is_separator(char c) {
-  return c == ',' || is_space(c);
+  return c == ',' || ascii::is_space(c);
 }
 
 std::vector<std::string_view> words(std::string_view s, bool commas) {
   std::vector<std::string_view> out;
-  std::size_t i = 0;
-  const auto sep = [&](char c) { return commas ? is_separator(c) : is_space(c); };
-  while (i < s.size()) {
-    while (i < s.size() && sep(s[i])) ++i;
-    std::size_t j = i;
-    while (j < s.size() && !sep(s[j])) ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j;
+  const auto sep = commas ? is_separator : ascii::is_space;
+  for (auto w = ascii::next_word(s, sep); !w.empty(); w = ascii::next_word(s, sep)) {
+    out.push_back(w);
   }
   return out;
 }
@@ -55,25 +48,20 @@ Result<void, Message> check_proxy_name(std::string_view name) {
 
 }  // namespace
 
+// The modes' config words (proxy_mode, route_mode).
+constexpr Named<ProxyMode> kModeNames[] = {
+    {ProxyMode::Failover, "failover"},
+    {ProxyMode::Chain, "chain"},
+    {ProxyMode::RoundRobin, "round_robin"},
+    {ProxyMode::Random, "random"},
+};
+
 std::string_view proxy_mode_name(ProxyMode m) {
-  switch (m) {
-    case ProxyMode::Failover:
-      return "failover";
-    case ProxyMode::Chain:
-      return "chain";
-    case ProxyMode::RoundRobin:
-      return "round_robin";
-    case ProxyMode::Random:
-      return "random";
-  }
-  return "";
+  return name_of(kModeNames, m);
 }
 
 Result<ProxyMode, Message> parse_proxy_mode(std::string_view text) {
-  for (const ProxyMode m :
-       {ProxyMode::Failover, ProxyMode::Chain, ProxyMode::RoundRobin, ProxyMode::Random}) {
-    if (ascii::iequals(text, proxy_mode_name(m))) return m;
-  }
+  if (const auto m = value_named(kModeNames, text)) return *m;
   return Message{fmt::format("expected failover, chain, round_robin or random, got '{}'", text)};
 }
 

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "base/endpoint.hpp"
+#include "base/loopback.hpp"
 #include "core/errno_saver.hpp"
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
@@ -35,18 +36,7 @@ Injector* injector(bool ipv6) noexcept {
   const int fd = REAL(socket)(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return nullptr;
   sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (ipv6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof *a;
-  }
+  socklen_t len = loopback_sockaddr(ipv6, ss);
   // Nothing is meant to arrive here (a datagram the program's socket sends to
   // its "resolver" past our hooks, a raw syscall, lands here and nowhere else):
   // the smallest receive buffer the kernel allows keeps that from costing memory.

@@ -15,6 +15,7 @@
 
 #include "base/ascii.hpp"
 #include "base/endpoint.hpp"
+#include "base/loopback.hpp"
 #include "base/sockaddr_copy.hpp"
 #include "core/dns_injector.hpp"
 #include "core/dns_resolvers.hpp"
@@ -407,18 +408,7 @@ std::optional<Status> dns_tcp_connect(int fd, const sockaddr* addr, socklen_t le
   } close_listener{listener};
   if (listener.load() < 0) return Status(Errno{errno});
   sockaddr_storage bind_to{};
-  socklen_t bind_len = 0;
-  if (listen_v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&bind_to);
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    bind_len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&bind_to);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind_len = sizeof *a;
-  }
+  const socklen_t bind_len = loopback_sockaddr(listen_v6, bind_to);
   socklen_t got_len = sizeof bind_to;
   if (REAL(bind)(listener.load(), reinterpret_cast<sockaddr*>(&bind_to), bind_len) != 0 ||
       REAL(listen)(listener.load(), 1) != 0 ||

@@ -27,16 +27,6 @@ bool applies(const Runtime& rt) {
   return rt.pipeline_memory(0) != PipelineMemory::Refuses;
 }
 
-Status write_all(socks5::Stream& stream, std::span<const std::byte> bytes) {
-  while (!bytes.empty()) {
-    auto n = stream.write_some(bytes);
-    if (!n) return n.error();
-    if (*n == 0 || *n > bytes.size()) return Errno{EIO};
-    bytes = bytes.subspan(*n);
-  }
-  return {};
-}
-
 // The outcome once the replies are whole: remembered for the pool, logged as
 // a session's line would be (a failure at Error: the program sees it).
 void settle(EarlyTunnel& t) {
@@ -91,7 +81,7 @@ Result<EarlyTunnel*> send_early(const Runtime& rt, SessionIo& io, int fd, const 
   } else {
     t = new (std::nothrow) EarlyTunnel(!spec.user.empty(), dst, 0);
   }
-  if (t == nullptr || !write_all(io.stream(fd, deadline), std::span(out).first(*len))) {
+  if (t == nullptr || !socks5::write_all(io.stream(fd, deadline), std::span(out).first(*len))) {
     // The session starts over on this socket, which it finds unconnected.
     if (t != reuse) delete t;
     io.disconnect(fd);

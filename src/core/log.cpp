@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "base/named.hpp"
 #include "core/errno_saver.hpp"
 #include "core/line_budget.hpp"
 #include "core/real.hpp"
@@ -27,20 +28,16 @@ std::int64_t now_ns() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Quiet has no lines, so no name.
+constexpr Named<LogLevel> kLevelNames[] = {
+    {LogLevel::Error, "error"},
+    {LogLevel::Warn, "warning"},
+    {LogLevel::Info, "info"},
+    {LogLevel::Debug, "debug"},
+};
+
 std::string_view level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::Error:
-      return "error";
-    case LogLevel::Warn:
-      return "warning";
-    case LogLevel::Info:
-      return "info";
-    case LogLevel::Debug:
-      return "debug";
-    case LogLevel::Quiet:
-      break;
-  }
-  return "";
+  return name_of(kLevelNames, l);
 }
 
 // Which file the log descriptor was when it was chosen. A daemon that closes

@@ -3,23 +3,33 @@
 #include <cstring>
 #include <iterator>
 
+#include "base/named.hpp"
 #include "core/log.hpp"
 
 namespace socksify {
 namespace {
 
 // What the program was doing, as the failure lines say it.
+constexpr Named<socks5::Command> kVerbs[] = {
+    {socks5::Command::Connect, "connect to"},
+    {socks5::Command::UdpAssociate, "UDP to"},
+    {socks5::Command::Bind, "listen at"},
+};
+
 std::string_view verb(socks5::Command cmd) {
-  switch (cmd) {
-    case socks5::Command::UdpAssociate:
-      return "UDP to";
-    case socks5::Command::Bind:
-      return "listen at";
-    case socks5::Command::Connect:
-      break;
-  }
-  return "connect to";
+  return name_of(kVerbs, cmd, "connect to");
 }
+
+constexpr Named<SessionStage> kStageNames[] = {
+    {SessionStage::Configuration, "configuration"},
+    {SessionStage::Unsupported, "unsupported"},
+    {SessionStage::TcpConnect, "tcp connect"},
+    {SessionStage::Greeting, "greeting"},
+    {SessionStage::Method, "method"},
+    {SessionStage::Auth, "auth"},
+    {SessionStage::Request, "request"},
+    {SessionStage::Reply, "reply"},
+};
 
 }  // namespace
 
@@ -40,25 +50,7 @@ SessionStage session_stage(socks5::Stage s) {
 }
 
 std::string_view stage_name(SessionStage s) {
-  switch (s) {
-    case SessionStage::Configuration:
-      return "configuration";
-    case SessionStage::Unsupported:
-      return "unsupported";
-    case SessionStage::TcpConnect:
-      return "tcp connect";
-    case SessionStage::Greeting:
-      return "greeting";
-    case SessionStage::Method:
-      return "method";
-    case SessionStage::Auth:
-      return "auth";
-    case SessionStage::Request:
-      return "request";
-    case SessionStage::Reply:
-      return "reply";
-  }
-  return "?";
+  return name_of(kStageNames, s, "?");
 }
 
 LogLevel attempt_level(const SessionAttempt& a) {

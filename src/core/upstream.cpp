@@ -24,29 +24,16 @@ class Socks5Upstream final : public Upstream {
                                                         socks5::Pipelining how) const override {
     return socks5::handshake(stream, {proxy.user, proxy.password}, cmd, dst, how);
   }
-
-  // Hung up or never answered the greeting. A proxy that chose a method, or
-  // refused one, is up and has answered.
-  bool is_down(const socks5::Failure& f) const noexcept override {
-    if (f.stage != socks5::Stage::Greeting) return false;
-    const int e = f.error.code;
-    return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
-  }
 };
 
 // SOCKS4 (names refused) and SOCKS4a (names sent): CONNECT only. BIND would
 // need its second reply read by tcp_bind, which speaks SOCKS5's; UDP does not exist.
-class Socks4Upstream final : public Upstream {
+class Socks4Upstream final : public ConnectOnlyUpstream {
  public:
-  explicit constexpr Socks4Upstream(bool names) : names_(names) {}
-  bool carries(socks5::Command cmd) const noexcept override {
-    return cmd == socks5::Command::Connect;
-  }
-  std::string_view refusal(socks5::Command cmd) const noexcept override {
-    return cmd == socks5::Command::UdpAssociate
-               ? "a SOCKS4 proxy carries TCP only (CONNECT): UDP refused, not sent direct"
-               : "BIND over SOCKS4 is not supported";
-  }
+  explicit constexpr Socks4Upstream(bool names)
+      : ConnectOnlyUpstream("a SOCKS4 proxy carries TCP only (CONNECT): UDP refused, not sent direct",
+                            "BIND over SOCKS4 is not supported"),
+        names_(names) {}
 
   Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream, const ProxySpec& proxy,
                                               socks5::Command cmd,
@@ -61,13 +48,6 @@ class Socks4Upstream final : public Upstream {
     return socks4::handshake(stream, proxy.user, socks4::Command::Connect, dst, names_);
   }
 
-  // Hung up or failed before a reply byte (socks4::handshake's Greeting stage).
-  bool is_down(const socks5::Failure& f) const noexcept override {
-    if (f.stage != socks5::Stage::Greeting) return false;
-    const int e = f.error.code;
-    return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
-  }
-
  private:
   bool names_;
 };
@@ -78,6 +58,12 @@ constinit const Socks4Upstream kSocks4{false};
 constinit const Socks4Upstream kSocks4a{true};
 
 }  // namespace
+
+bool Upstream::is_down(const socks5::Failure& f) const noexcept {
+  if (f.stage != socks5::Stage::Greeting) return false;
+  const int e = f.error.code;
+  return e == ECONNRESET || e == ETIMEDOUT || e == EPIPE || e == ECONNREFUSED;
+}
 
 const Upstream& upstream_for(const ProxySpec& proxy) noexcept {
   switch (proxy.protocol) {

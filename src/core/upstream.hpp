@@ -45,11 +45,35 @@ class Upstream {
     return open(stream, proxy, cmd, dst);
   }
   // A proxy that failed this way said nothing (it is down or not there):
-  // failover may try the next. Anything it answered is final.
-  virtual bool is_down(const socks5::Failure& f) const noexcept = 0;
+  // failover may try the next. Anything it answered is final. By default: it
+  // hung up or never answered the first message (the Greeting stage: SOCKS5's
+  // greeting, SOCKS4's request, HTTP's CONNECT); a SOCKS5 proxy that chose a
+  // method, or refused one, is up and has answered.
+  virtual bool is_down(const socks5::Failure& f) const noexcept;
 
  protected:
   ~Upstream() = default;  // static instances only
+};
+
+// A protocol with CONNECT alone (SOCKS4, HTTP CONNECT): no UDP relay and no
+// BIND, each refused in the protocol's own words.
+class ConnectOnlyUpstream : public Upstream {
+ public:
+  constexpr ConnectOnlyUpstream(std::string_view no_udp, std::string_view no_bind) noexcept
+      : no_udp_(no_udp), no_bind_(no_bind) {}
+  bool carries(socks5::Command cmd) const noexcept final {
+    return cmd == socks5::Command::Connect;
+  }
+  std::string_view refusal(socks5::Command cmd) const noexcept final {
+    return cmd == socks5::Command::UdpAssociate ? no_udp_ : no_bind_;
+  }
+
+ protected:
+  ~ConnectOnlyUpstream() = default;
+
+ private:
+  std::string_view no_udp_;
+  std::string_view no_bind_;
 };
 
 // The Upstream for the proxy's protocol; a static object, never allocated.

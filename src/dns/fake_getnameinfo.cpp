@@ -6,8 +6,10 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
+#include "base/endpoint.hpp"
 #include "dns/fake_resolver.hpp"
 
 namespace socksify {
@@ -25,44 +27,31 @@ int copy_out(std::string_view text, char* out, socklen_t outlen) {
   return 0;
 }
 
+// An AF_INET/AF_INET6 address and port, and an IPv6 scope id (0 for IPv4).
 struct Query {
-  int family;
-  std::array<std::uint8_t, 16> bytes;
-  std::size_t len;
-  std::uint16_t port;  // host byte order
+  Endpoint ep;
   std::uint32_t scope_id;
+
+  int family() const { return ep.kind() == Endpoint::Kind::IPv4 ? AF_INET : AF_INET6; }
 };
 
 // The address in sa when it is a whole sockaddr_in or sockaddr_in6.
 std::optional<Query> read_sockaddr(const sockaddr* sa, socklen_t salen) {
-  if (sa == nullptr) return std::nullopt;
-  Query q{};
-  if (sa->sa_family == AF_INET && salen >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    sockaddr_in in;
-    std::memcpy(&in, sa, sizeof in);
-    q.family = AF_INET;
-    q.len = 4;
-    std::memcpy(q.bytes.data(), &in.sin_addr, 4);
-    q.port = ntohs(in.sin_port);
-    return q;
-  }
-  if (sa->sa_family == AF_INET6 && salen >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+  const auto ep = Endpoint::from_sockaddr(sa, salen);
+  if (!ep) return std::nullopt;
+  Query q{*ep, 0};
+  if (sa->sa_family == AF_INET6) {
     sockaddr_in6 in6;
     std::memcpy(&in6, sa, sizeof in6);
-    q.family = AF_INET6;
-    q.len = 16;
-    std::memcpy(q.bytes.data(), &in6.sin6_addr, 16);
-    q.port = ntohs(in6.sin6_port);
     q.scope_id = in6.sin6_scope_id;
-    return q;
   }
-  return std::nullopt;
+  return q;
 }
 
 int numeric_host(const Query& q, char* host, socklen_t hostlen) {
   // An IPv6 text form, '%', and a 10-digit scope id.
   char text[INET6_ADDRSTRLEN + 12] = {};
-  if (inet_ntop(q.family, q.bytes.data(), text, sizeof text) == nullptr) return EAI_FAIL;
+  if (inet_ntop(q.family(), q.ep.address().data(), text, sizeof text) == nullptr) return EAI_FAIL;
   std::size_t len = std::strlen(text);
   if (q.scope_id != 0) {
     // As glibc for a scope that is not link-local: the number (the fake
@@ -80,7 +69,7 @@ int host_part(const FakeNames& table, const Query& q, char* host, socklen_t host
     if (flags & NI_NAMEREQD) return EAI_NONAME;
     return numeric_host(q, host, hostlen);
   }
-  const auto ep = table.endpoint_for(std::span<const std::uint8_t>(q.bytes.data(), q.len), q.port);
+  const auto ep = table.endpoint_for(q.ep.address(), q.ep.port());
   if (ep) return copy_out(ep->host_name(), host, hostlen);
   // In range but unassigned (or forgotten): like a failed PTR lookup.
   if (flags & NI_NAMEREQD) return EAI_NONAME;
@@ -91,11 +80,11 @@ int service_part(const Query& q, char* serv, socklen_t servlen, int flags,
                  const ServiceDb& services) {
   if (!(flags & NI_NUMERICSERV) && services.name_of != nullptr) {
     const char* proto = (flags & NI_DGRAM) ? "udp" : "tcp";
-    const int len = services.name_of(q.port, proto, std::span<char>(serv, servlen));
+    const int len = services.name_of(q.ep.port(), proto, std::span<char>(serv, servlen));
     if (len >= 0) return static_cast<socklen_t>(len) < servlen ? 0 : EAI_OVERFLOW;
   }
   char digits[8];
-  const auto end = std::to_chars(digits, digits + sizeof digits, q.port).ptr;
+  const auto end = std::to_chars(digits, digits + sizeof digits, q.ep.port()).ptr;
   return copy_out({digits, static_cast<std::size_t>(end - digits)}, serv, servlen);
 }
 
@@ -108,7 +97,7 @@ int fake_getnameinfo(const FakeNames& table, const sockaddr* sa, socklen_t salen
   if (handled == nullptr) handled = &ignored;
   *handled = false;
   const auto q = read_sockaddr(sa, salen);
-  if (!q || !table.in_range(std::span<const std::uint8_t>(q->bytes.data(), q->len))) return 0;
+  if (!q || !table.in_range(q->ep.address())) return 0;
 
   *handled = true;
   if (flags & ~kKnownFlags) return EAI_BADFLAGS;

@@ -4,22 +4,10 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
+
 namespace socksify::dns {
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string_view next_word(std::string_view& line) {
-  std::size_t i = 0;
-  while (i < line.size() && is_space(line[i])) ++i;
-  std::size_t j = i;
-  while (j < line.size() && !is_space(line[j])) ++j;
-  std::string_view word = line.substr(i, j - i);
-  line.remove_prefix(j);
-  return word;
-}
 
 // An IPv4 or IPv6 literal on port 53; Kind::None otherwise.
 Endpoint parse_address(std::string_view word) {
@@ -55,13 +43,11 @@ void SystemResolvers::add(const Endpoint& ep, std::size_t limit) noexcept {
 SystemResolvers SystemResolvers::parse(std::string_view text) {
   SystemResolvers r;
   while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::string_view line = ascii::next_line(text);
     // A comment starts with '#' or ';' in the first column (resolv.conf(5)).
     if (!line.empty() && (line[0] == '#' || line[0] == ';')) continue;
-    if (next_word(line) != "nameserver") continue;
-    r.add(parse_address(next_word(line)), kMax);
+    if (ascii::next_word(line) != "nameserver") continue;
+    r.add(parse_address(ascii::next_word(line)), kMax);
   }
   const bool none = r.count_ == 0;
   r.add(literal("127.0.0.53"), r.list_.size());

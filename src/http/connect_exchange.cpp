@@ -20,12 +20,8 @@ Result<socks5::Reply, socks5::Failure> connect(socks5::Stream& stream, std::stri
   std::array<std::byte, kMaxRequest> request{};
   auto len = encode_connect(request, dst, user, password);
   if (!len) return fail(len.error().code, Stage::Request, "destination cannot be named in HTTP");
-  std::span<const std::byte> pending = std::span(request).first(*len);
-  while (!pending.empty()) {
-    auto n = stream.write_some(pending);
-    if (!n) return socks5::Failure{n.error(), Stage::Greeting, 0, "sending CONNECT failed"};
-    if (*n == 0 || *n > pending.size()) return fail(EIO, Stage::Greeting, "stream misbehaved");
-    pending = pending.subspan(*n);
+  if (auto sent = socks5::write_all(stream, std::span(request).first(*len)); !sent) {
+    return socks5::Failure{sent.error(), Stage::Greeting, 0, "sending CONNECT failed"};
   }
 
   std::array<std::byte, kMaxResponse> in{};

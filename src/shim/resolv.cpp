@@ -230,6 +230,15 @@ hostent* no_libresolv() {
   return nullptr;
 }
 
+// What every res_* hook returns: the stub's answer (rc), or, for kRunReal, the
+// original call, run with our hooks off. The original is looked up only then.
+template <typename RunReal>
+int answered_or_real(int rc, RunReal run_real) {
+  if (rc != kRunReal) return rc;
+  socksify::ReentryGuard guard;
+  return run_real();
+}
+
 }  // namespace
 
 // Declared here, not by <resolv.h> (see the top of the file).
@@ -249,73 +258,66 @@ hostent* res_gethostbyaddr(const void*, socklen_t, int);
 
 SOCKSIFY_HOOK int res_query(const char* name, int qclass, int qtype, unsigned char* answer,
                             int anslen) {
-  const int rc = nquery(__res_state(), name, qclass, qtype, answer, anslen, false);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_query)(name, qclass, qtype, answer, anslen);
+  return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, false), [&] {
+    return REAL_LAZY(res_query)(name, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_query, __res_query)
 
 SOCKSIFY_HOOK int res_nquery(res_state_t statp, const char* name, int qclass, int qtype,
                              unsigned char* answer, int anslen) {
-  const int rc = nquery(statp, name, qclass, qtype, answer, anslen, false);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_nquery)(statp, name, qclass, qtype, answer, anslen);
+  return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, false), [&] {
+    return REAL_LAZY(res_nquery)(statp, name, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_nquery, __res_nquery)
 
 SOCKSIFY_HOOK int res_search(const char* name, int qclass, int qtype, unsigned char* answer,
                              int anslen) {
-  const int rc = nquery(__res_state(), name, qclass, qtype, answer, anslen, true);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_search)(name, qclass, qtype, answer, anslen);
+  return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, true), [&] {
+    return REAL_LAZY(res_search)(name, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_search, __res_search)
 
 SOCKSIFY_HOOK int res_nsearch(res_state_t statp, const char* name, int qclass, int qtype,
                               unsigned char* answer, int anslen) {
-  const int rc = nquery(statp, name, qclass, qtype, answer, anslen, true);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_nsearch)(statp, name, qclass, qtype, answer, anslen);
+  return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, true), [&] {
+    return REAL_LAZY(res_nsearch)(statp, name, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_nsearch, __res_nsearch)
 
 SOCKSIFY_HOOK int res_querydomain(const char* name, const char* domain, int qclass, int qtype,
                                   unsigned char* answer, int anslen) {
   const int rc = nquerydomain(__res_state(), name, domain, qclass, qtype, answer, anslen);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_querydomain)(name, domain, qclass, qtype, answer, anslen);
+  return answered_or_real(rc, [&] {
+    return REAL_LAZY(res_querydomain)(name, domain, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_querydomain, __res_querydomain)
 
 SOCKSIFY_HOOK int res_nquerydomain(res_state_t statp, const char* name, const char* domain,
                                    int qclass, int qtype, unsigned char* answer, int anslen) {
-  const int rc = nquerydomain(statp, name, domain, qclass, qtype, answer, anslen);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_nquerydomain)(statp, name, domain, qclass, qtype, answer, anslen);
+  return answered_or_real(nquerydomain(statp, name, domain, qclass, qtype, answer, anslen), [&] {
+    return REAL_LAZY(res_nquerydomain)(statp, name, domain, qclass, qtype, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_nquerydomain, __res_nquerydomain)
 
 SOCKSIFY_HOOK int res_send(const unsigned char* msg, int msglen, unsigned char* answer,
                            int anslen) {
-  const int rc = nsend(msg, msglen, answer, anslen);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_send)(msg, msglen, answer, anslen);
+  return answered_or_real(nsend(msg, msglen, answer, anslen), [&] {
+    return REAL_LAZY(res_send)(msg, msglen, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_send, __res_send)
 
 SOCKSIFY_HOOK int res_nsend(res_state_t statp, const unsigned char* msg, int msglen,
                             unsigned char* answer, int anslen) {
-  const int rc = nsend(msg, msglen, answer, anslen);
-  if (rc != kRunReal) return rc;
-  socksify::ReentryGuard guard;
-  return REAL_LAZY(res_nsend)(statp, msg, msglen, answer, anslen);
+  return answered_or_real(nsend(msg, msglen, answer, anslen), [&] {
+    return REAL_LAZY(res_nsend)(statp, msg, msglen, answer, anslen);
+  });
 }
 SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 

@@ -155,19 +155,6 @@ SOCKSIFY_HOOK void freeaddrinfo(addrinfo* ai) {
   REAL(freeaddrinfo)(ai);
 }
 
-SOCKSIFY_HOOK hostent* gethostbyname(const char* name) {
-  switch (policy(name)) {
-    case Lookup::Fake:
-      return by_name(name, AF_INET);
-    case Lookup::Refuse:
-      h_errno = NO_RECOVERY;
-      return nullptr;
-    case Lookup::Real:
-      break;
-  }
-  socksify::ReentryGuard guard;
-  return REAL(gethostbyname)(name);
-}
 
 SOCKSIFY_HOOK hostent* gethostbyname2(const char* name, int af) {
   switch (policy(name)) {
@@ -181,6 +168,13 @@ SOCKSIFY_HOOK hostent* gethostbyname2(const char* name, int af) {
   }
   socksify::ReentryGuard guard;
   return REAL(gethostbyname2)(name, af);
+}
+
+// gethostbyname2's IPv4 form, as gethostbyname_r below is gethostbyname2_r's.
+SOCKSIFY_HOOK hostent* gethostbyname(const char* name) {
+  if (policy(name) != Lookup::Real) return gethostbyname2(name, AF_INET);
+  socksify::ReentryGuard guard;
+  return REAL(gethostbyname)(name);
 }
 
 SOCKSIFY_HOOK int gethostbyname2_r(const char* name, int af, hostent* ret, char* buf, size_t buflen,

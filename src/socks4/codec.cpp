@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/named.hpp"
+
 namespace socksify::socks4 {
 
 Result<std::size_t> encode_request(std::span<std::byte> out, Command cmd, const Endpoint& dst,
@@ -73,32 +75,24 @@ socks5::Decoded<Reply> decode_reply(std::span<const std::byte> in) {
   return d;
 }
 
+namespace {
+
+// What each reply code (CD) means, as an errno and as text.
+constexpr CodeMeaning<ReplyCode> kReplies[] = {
+    {ReplyCode::Granted, 0, "request granted"},
+    {ReplyCode::Rejected, ECONNREFUSED, "SOCKS4 request rejected or failed"},
+    {ReplyCode::NoIdentd, EACCES, "SOCKS4 proxy cannot reach identd on this host"},
+    {ReplyCode::IdentdMismatch, EACCES, "SOCKS4 proxy's identd check does not match the user id"},
+};
+
+}  // namespace
+
 int reply_errno(std::uint8_t cd) {
-  switch (static_cast<ReplyCode>(cd)) {
-    case ReplyCode::Granted:
-      return 0;
-    case ReplyCode::Rejected:
-      return ECONNREFUSED;
-    case ReplyCode::NoIdentd:
-      return EACCES;
-    case ReplyCode::IdentdMismatch:
-      return EACCES;
-  }
-  return EPROTO;
+  return error_of(kReplies, static_cast<ReplyCode>(cd), EPROTO);
 }
 
 std::string_view reply_text(std::uint8_t cd) {
-  switch (static_cast<ReplyCode>(cd)) {
-    case ReplyCode::Granted:
-      return "request granted";
-    case ReplyCode::Rejected:
-      return "SOCKS4 request rejected or failed";
-    case ReplyCode::NoIdentd:
-      return "SOCKS4 proxy cannot reach identd on this host";
-    case ReplyCode::IdentdMismatch:
-      return "SOCKS4 proxy's identd check does not match the user id";
-  }
-  return "unknown SOCKS4 reply code";
+  return text_of(kReplies, static_cast<ReplyCode>(cd), "unknown SOCKS4 reply code");
 }
 
 }  // namespace socksify::socks4

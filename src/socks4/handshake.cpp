@@ -32,12 +32,8 @@ Result<socks5::Reply, socks5::Failure> handshake(socks5::Stream& stream, std::st
   auto len = encode_request(request, cmd, dst, user_id);
   if (!len) return fail(len.error().code, Stage::Request, "user id or destination unusable");
 
-  std::span<const std::byte> out = std::span(request).first(*len);
-  while (!out.empty()) {
-    auto n = stream.write_some(out);
-    if (!n) return Failure{n.error(), Stage::Greeting, 0, "sending request failed"};
-    if (*n == 0 || *n > out.size()) return fail(EIO, Stage::Greeting, "sending request failed");
-    out = out.subspan(*n);
+  if (auto sent = socks5::write_all(stream, std::span(request).first(*len)); !sent) {
+    return Failure{sent.error(), Stage::Greeting, 0, "sending request failed"};
   }
 
   std::array<std::byte, kReplySize> in{};

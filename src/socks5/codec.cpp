@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/named.hpp"
+
 namespace socksify::socks5 {
 namespace {
 
@@ -248,53 +250,30 @@ Decoded<UdpHeader> decode_udp_header(std::span<const std::byte> in) {
   return {DecodeStatus::Ok, kFixed + a.size, UdpHeader{u8(in[2]), a.endpoint}};
 }
 
+namespace {
+
+// RFC 1928 §6: what each reply code means, as an errno and as text.
+constexpr CodeMeaning<ReplyCode> kReplies[] = {
+    {ReplyCode::Succeeded, 0, "succeeded"},
+    {ReplyCode::GeneralFailure, ECONNABORTED, "general proxy server failure"},
+    {ReplyCode::NotAllowed, EACCES, "connection not allowed by proxy rules"},
+    {ReplyCode::NetworkUnreachable, ENETUNREACH, "network unreachable from proxy"},
+    {ReplyCode::HostUnreachable, EHOSTUNREACH, "host unreachable from proxy"},
+    {ReplyCode::ConnectionRefused, ECONNREFUSED, "connection refused by destination host"},
+    {ReplyCode::TtlExpired, ETIMEDOUT, "TTL expired on the way to destination"},
+    {ReplyCode::CommandNotSupported, EOPNOTSUPP, "command not supported by proxy"},
+    {ReplyCode::AddressTypeNotSupported, EAFNOSUPPORT, "address type not supported by proxy"},
+};
+
+}  // namespace
+
 int reply_errno(std::uint8_t rep) {
-  switch (static_cast<ReplyCode>(rep)) {
-    case ReplyCode::Succeeded:
-      return 0;
-    case ReplyCode::GeneralFailure:
-      return ECONNABORTED;
-    case ReplyCode::NotAllowed:
-      return EACCES;
-    case ReplyCode::NetworkUnreachable:
-      return ENETUNREACH;
-    case ReplyCode::HostUnreachable:
-      return EHOSTUNREACH;
-    case ReplyCode::ConnectionRefused:
-      return ECONNREFUSED;
-    case ReplyCode::TtlExpired:
-      return ETIMEDOUT;
-    case ReplyCode::CommandNotSupported:
-      return EOPNOTSUPP;
-    case ReplyCode::AddressTypeNotSupported:
-      return EAFNOSUPPORT;
-  }
-  // RFC 1928 §6: X'09' to X'FF' are unassigned; the proxy still refused.
-  return ECONNABORTED;
+  // X'09' to X'FF' are unassigned; the proxy still refused.
+  return error_of(kReplies, static_cast<ReplyCode>(rep), ECONNABORTED);
 }
 
 std::string_view reply_text(std::uint8_t rep) {
-  switch (static_cast<ReplyCode>(rep)) {
-    case ReplyCode::Succeeded:
-      return "succeeded";
-    case ReplyCode::GeneralFailure:
-      return "general proxy server failure";
-    case ReplyCode::NotAllowed:
-      return "connection not allowed by proxy rules";
-    case ReplyCode::NetworkUnreachable:
-      return "network unreachable from proxy";
-    case ReplyCode::HostUnreachable:
-      return "host unreachable from proxy";
-    case ReplyCode::ConnectionRefused:
-      return "connection refused by destination host";
-    case ReplyCode::TtlExpired:
-      return "TTL expired on the way to destination";
-    case ReplyCode::CommandNotSupported:
-      return "command not supported by proxy";
-    case ReplyCode::AddressTypeNotSupported:
-      return "address type not supported by proxy";
-  }
-  return "unassigned reply code";
+  return text_of(kReplies, static_cast<ReplyCode>(rep), "unassigned reply code");
 }
 
 }  // namespace socksify::socks5

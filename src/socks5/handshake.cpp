@@ -13,19 +13,6 @@ Failure fail(int code, Stage stage, std::string_view what) {
   return Failure{Errno{code}, stage, 0, what};
 }
 
-// Sends all of `bytes`: write_some may take fewer than offered (a socket
-// buffer, a signal), so loop until done or the stream reports an error.
-Status write_all(Stream& stream, std::span<const std::byte> bytes) {
-  while (!bytes.empty()) {
-    auto n = stream.write_some(bytes);
-    if (!n) return n.error();
-    // The contract promises 1..size bytes; anything else would spin or overrun.
-    if (*n == 0 || *n > bytes.size()) return Errno{EIO};
-    bytes = bytes.subspan(*n);
-  }
-  return {};
-}
-
 // Reads one server message into `buf` by asking `decode` how many bytes it
 // needs and reading no more than that, so bytes that follow the message (the
 // application's data after a CONNECT reply) stay in the socket.
@@ -205,6 +192,17 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     return Failure{Errno{reply_errno(rep)}, Stage::Reply, rep, reply_text(rep)};
   }
   return reply->value;
+}
+
+Status write_all(Stream& stream, std::span<const std::byte> bytes) {
+  while (!bytes.empty()) {
+    auto n = stream.write_some(bytes);
+    if (!n) return n.error();
+    // The contract promises 1..size bytes; anything else would spin or overrun.
+    if (*n == 0 || *n > bytes.size()) return Errno{EIO};
+    bytes = bytes.subspan(*n);
+  }
+  return {};
 }
 
 }  // namespace socksify::socks5

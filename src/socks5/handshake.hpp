@@ -29,6 +29,11 @@ class Stream {
   virtual void limit_waits(std::chrono::milliseconds limit) { (void)limit; }
 };
 
+// Sends all of `bytes`: write_some may take fewer than offered (a socket
+// buffer, a signal), so it loops until done or the stream reports an error. A
+// stream that breaks its contract (0 bytes, more than offered) is Errno{EIO}.
+Status write_all(Stream& stream, std::span<const std::byte> bytes);
+
 struct Credentials {
   std::string_view user;  // empty: offer no-auth only
   std::string_view password;

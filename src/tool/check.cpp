@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/decimal.hpp"
+#include "base/named.hpp"
 #include "config/config_file.hpp"
 #include "config/effective.hpp"
 #include "core/log.hpp"
@@ -73,18 +74,15 @@ class RecordingStream final : public socks5::Stream {
   std::size_t seen_ = 0;
 };
 
+constexpr Named<socks5::Method> kMethodNames[] = {
+    {socks5::Method::NoAuth, "no authentication"},
+    {socks5::Method::UserPassword, "username/password"},
+    {socks5::Method::Gssapi, "GSSAPI"},
+    {socks5::Method::NoAcceptable, "none acceptable"},
+};
+
 std::string_view method_name(socks5::Method m) {
-  switch (m) {
-    case socks5::Method::NoAuth:
-      return "no authentication";
-    case socks5::Method::UserPassword:
-      return "username/password";
-    case socks5::Method::Gssapi:
-      return "GSSAPI";
-    case socks5::Method::NoAcceptable:
-      return "none acceptable";
-  }
-  return "unknown";
+  return name_of(kMethodNames, m, "unknown");
 }
 
 // One verdict line per step; remembers whether any failed.
