@@ -89,23 +89,12 @@ Status reach_proxy(const Runtime& rt, SessionIo& io, int fd, std::size_t i, int&
 // The handshake's pipelining for proxy i: the setting, and under auto what
 // this process learnt about the proxy (Probe until it is known).
 socks5::Pipelining pipelining_for(const Runtime& rt, std::size_t i) {
-  switch (rt.settings().pipeline) {
-    case Pipeline::On:
-      return socks5::Pipelining::On;
-    case Pipeline::Off:
-      return socks5::Pipelining::Off;
-    case Pipeline::Auto:
-      break;
+  if (const Pipeline set = rt.settings().pipeline; set != Pipeline::Auto) {
+    return set == Pipeline::On ? socks5::Pipelining::On : socks5::Pipelining::Off;
   }
-  switch (rt.pipeline_memory(i)) {
-    case PipelineMemory::Takes:
-      return socks5::Pipelining::On;
-    case PipelineMemory::Refuses:
-      return socks5::Pipelining::Off;
-    case PipelineMemory::Unknown:
-      break;
-  }
-  return socks5::Pipelining::Probe;
+  const PipelineMemory learnt = rt.pipeline_memory(i);
+  if (learnt == PipelineMemory::Unknown) return socks5::Pipelining::Probe;
+  return learnt == PipelineMemory::Takes ? socks5::Pipelining::On : socks5::Pipelining::Off;
 }
 
 // Notes when the last write left and the last read came back, so that the
