@@ -2,6 +2,8 @@
 
 #include <new>
 
+#include "core/own_fds.hpp"
+
 namespace socksify {
 
 FdTable& fd_table() noexcept {
@@ -13,6 +15,10 @@ FdTable& fd_table() noexcept {
 
 FdState* FdTable::create(int fd, FdState::Kind kind) noexcept {
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kCapacity)) return nullptr;
+  // The first socket socksify manages: room for the descriptors it may open
+  // for it (a pending connect's eventfd, a UDP association's control
+  // connection) before its first helper thread exists (own_fds.hpp).
+  own_fds().make_room(fd);
   FdState* s = nullptr;
   {
     std::lock_guard lock(pool_mu_);

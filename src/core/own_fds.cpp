@@ -23,25 +23,24 @@ namespace {
 // select() takes descriptors below FD_SETSIZE only: a program that uses it
 // must find every one of those numbers free for itself.
 constexpr int kSelectLimit = 1024;
-// Numbers kept for us under the limit when it is large. We hold one per UDP
-// association and per polled pending connect; beyond that many, F_DUPFD
-// takes the next free number above the floor anyway.
-constexpr int kWindow = 4096;
 
 }  // namespace
 
-// Programs take the lowest free number, so ours go to the top of the range
-// they may use: the soft limit minus a window when that is above 1024 (no
-// number select() could use is taken, and the program meets ours only when it
-// is about to run out anyway), else the upper half (the limit is small: 1024
-// by default, 64 under `ulimit -n 64`; a program reaches half of it rarely,
-// and then only skips our numbers).
+// Programs take the lowest free number, so ours go above the numbers they use
+// first: from 1024 when the limit is above 1024 + 256 (no number select()
+// could use is taken), else the upper half (the limit is small: 1024 by
+// default, 64 under `ulimit -n 64`; a program reaches half of it rarely, and
+// then only skips our numbers). Not nearer the limit: the kernel's table of
+// descriptors grows to the highest number in use, and under a limit of 2^20
+// (containers) one of ours near the top made every program hold an 8 MiB table
+// (a program that holds more than 1024 files meets ours early and only skips
+// them, as it would under a smaller limit).
 int own_fd_floor_for(rlim_t soft_limit, int capacity) noexcept {
   rlim_t limit =
       soft_limit == 0 || soft_limit == RLIM_INFINITY ? static_cast<rlim_t>(capacity) : soft_limit;
   limit = std::min(limit, static_cast<rlim_t>(capacity));
   const int n = static_cast<int>(limit);
-  if (n >= kSelectLimit + 256) return std::max(kSelectLimit, n - kWindow);
+  if (n >= kSelectLimit + 256) return kSelectLimit;
   return std::max(3, n / 2);
 }
 
@@ -116,6 +115,15 @@ int OwnFds::move_high_locked(int fd) noexcept {
   if (high < 0) return fd;
   REAL(close)(fd);
   return high;
+}
+
+void OwnFds::make_room(int fd) noexcept {
+  if (room_made_.load(std::memory_order_relaxed) || room_made_.exchange(true)) return;
+  ErrnoSaver keep;
+  // A number at the floor makes the table that large; the number itself is
+  // not kept (REAL close: never the program's, F_DUPFD chose a free one).
+  const int d = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, high_floor());
+  if (d >= 0) REAL(close)(d);
 }
 
 void OwnFds::record_locked(int fd, Entry& e, std::atomic<int>* holder) noexcept {

@@ -78,6 +78,18 @@ class OwnFds {
   // CLOSE_RANGE_CLOEXEC), done as calls around our descriptors. 0 or -1/errno.
   int close_range_sparing(unsigned first, unsigned last, int flags) noexcept;
 
+  // Makes the kernel's table of descriptors reach the numbers adopt() moves
+  // ours to, now, while the process most likely has one thread (fd: any open
+  // descriptor; once per process, FdTable::create calls it). Growing the table
+  // once a thread shares it waits for an RCU grace period (expand_fdtable's
+  // synchronize_rcu), 6-40 ms measured here: the first poll of a pending
+  // connect, whose eventfd adopt() moves high with our connect worker running,
+  // made every proxied curl download that much slower. Here it is one fcntl
+  // and one close, ~10 us, and a table of at most 2048 slots (16 KiB).
+  void make_room(int fd) noexcept;
+  // A forked child's table is sized to the descriptors open at the fork.
+  void reset_in_child() noexcept { room_made_.store(false, std::memory_order_relaxed); }
+
   int count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
   // pthread_atfork: the registry is consistent in the child (its descriptors
@@ -111,6 +123,7 @@ class OwnFds {
   std::atomic<int> floor_{INT_MAX};  // lowest number recorded since count_ was last 0
   int ceiling_ = -1;                 // highest, likewise (under mu_)
   std::atomic<int> count_{0};
+  std::atomic<bool> room_made_{false};  // make_room() ran in this process
   std::mutex mu_;
   // Two levels, chunks made on first use and never freed (a racing is_own()
   // reads a live chunk): our numbers cluster, so one or two chunks exist.

@@ -32,6 +32,7 @@ void after_fork_in_parent() {
 void after_fork_in_child() {
   socksify::remember_owner_process();  // memory of its own now
   socksify::own_fds().unlock_after_fork();
+  socksify::own_fds().reset_in_child();
   socksify::fd_table().unlock_after_fork();
   socksify::fd_table().reset_in_child();
   socksify::udp_pool_reset_in_child();

@@ -44,7 +44,8 @@ namespace socksify {
 struct ResidentProgram {
   // Runs in K before P is forked: e.g. export a variable naming K's pid.
   std::function<void(pid_t keeper)> in_keeper;
-  // Runs in K once P has been forked (work that need not delay P's start).
+  // Runs in K once P has been forked, on a thread of its own at idle priority
+  // (work that must delay neither P's start nor its status).
   std::function<void()> after_start;
   // Runs in P, and must exec; returns only if that fails, with the exit
   // status for P (126/127 as env(1)).

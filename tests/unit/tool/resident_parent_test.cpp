@@ -4,6 +4,7 @@
 #include "tool/resident_parent.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -129,6 +130,46 @@ TEST(ResidentParent, ForwardsASignalSentToTheLauncher) {
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGUSR1);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST(ResidentParent, TheProgramsStatusDoesNotWaitForAfterStart) {
+  // after_start (the tree table's prefault) runs beside the keeper's reaping:
+  // a program that ends first is reported at once.
+  const auto start = Clock::now();
+  const int status = in_launcher([] {
+    ResidentProgram p;
+    p.after_start = [] { usleep(2000000); };
+    p.exec = [] { return 7; };
+    return run_resident(p);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 7);
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000))
+      << "the launcher waited for after_start";
+}
+
+TEST(ResidentParent, AfterStartRunsAtIdlePriorityInTheKeeper) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const int status = in_launcher([&] {
+    ResidentProgram p;
+    p.keep_fds = {pipefd[1]};
+    p.after_start = [&] {
+      const int policy = sched_getscheduler(0);
+      (void)!write(pipefd[1], &policy, sizeof policy);
+    };
+    p.exec = [] {
+      usleep(200000);  // the keeper's thread reports meanwhile
+      return 0;
+    };
+    return run_resident(p);
+  });
+  close(pipefd[1]);
+  ASSERT_TRUE(WIFEXITED(status));
+  int policy = -1;
+  ASSERT_EQ(read(pipefd[0], &policy, sizeof policy), static_cast<ssize_t>(sizeof policy));
+  close(pipefd[0]);
+  EXPECT_EQ(policy, SCHED_IDLE);
 }
 
 TEST(ResidentParent, TheLauncherReturnsWhileTheKeeperWaitsForADaemon) {
