@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -256,6 +257,13 @@ int supervise(const std::string& path, char** argv) {
 }  // namespace
 
 std::optional<int> run_supervised_if_chosen(const std::string& path, char** program_argv) {
+  // Where we are, for the library's exec guard: a Go or static program exec'd
+  // later by a preloaded one of the tree is handed to us in this mode.
+  char self[PATH_MAX];
+  if (const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1); n > 0) {
+    self[n] = '\0';
+    ::setenv("SOCKSIFY_LAUNCHER_PATH", self, 1);
+  }
   const Kind kind = kind_of(path);
   const LaunchMode mode = effective_mode(asked_mode(), kind.elf_static, kind.go);
   if (mode == LaunchMode::Preload) {
