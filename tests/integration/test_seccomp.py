@@ -409,6 +409,27 @@ class SupervisedRemoteDns(WatchesDns, CapturesLink, IntegrationTest):
         self.assertNoDnsLeak()
         self.assertNoDirectPackets("static musl program exec'd by python")
 
+    def test_a_supervised_child_shares_the_trees_name_table(self):
+        # A preloaded python resolves NAME (a fake address of the tree's table),
+        # then runs the static Go client on that address: its supervisor (handed
+        # the exec) attaches the same table through SOCKSIFY_NAME_TABLE, so the
+        # address still means NAME and danted resolves it. With a table of its
+        # own the supervisor would know no name behind the address.
+        script = ("import socket, subprocess, sys; "
+                  f"a = socket.getaddrinfo({NAME!r}, {servers.HTTP_PORT}, socket.AF_INET, "
+                  "socket.SOCK_STREAM)[0][4][0]; print('fake', a, flush=True); "
+                  f"sys.exit(subprocess.run([{os.path.join(BIN, 'gohttp-static')!r}, "
+                  f"'http://%s:{servers.HTTP_PORT}/{servers.SMALL_FILE}' % a]).returncode)")
+        proc = self.socksify(["/usr/bin/python3", "-c", script],
+                             f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+        self.assertSucceeded(proc, "python -> gohttp-static on a fake address")
+        fake = proc.stdout.split(b"\n", 1)[0].split()[-1].decode()
+        self.assertNotEqual(fake, netns.TARGET4, describe(proc))
+        self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets("supervised child on the tree's fake address")
+
     def test_without_a_known_launcher_the_exec_is_refused(self):
         # The library cannot hand the exec over: one line, EACCES, nothing sent.
         prog = os.path.join(BIN, "musl_connect")
