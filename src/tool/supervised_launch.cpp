@@ -25,6 +25,7 @@
 #include "tool/elf_go.hpp"
 #include "tool/elf_probe.hpp"
 #include "tool/launch_args.hpp"
+#include "tool/program_lookup.hpp"
 
 namespace socksify {
 namespace {
@@ -123,18 +124,7 @@ bool read_all(int fd, void* p, std::size_t n) {
   ::close(static_cast<int>(listener));
   ::close(to_parent);
   ::close(from_parent);
-  ::execv(path.c_str(), argv);
-  if (errno == ENOEXEC) {
-    // A script without "#!": the shell runs it, as in the preload mode.
-    int n = 0;
-    while (argv[n] != nullptr) ++n;
-    std::vector<char*> sh;  // allocation after fork: single-threaded parent, safe
-    sh.push_back(const_cast<char*>("/bin/sh"));
-    sh.push_back(const_cast<char*>(path.c_str()));
-    for (int i = 1; i < n; ++i) sh.push_back(argv[i]);
-    sh.push_back(nullptr);
-    ::execv("/bin/sh", sh.data());
-  }
+  exec_program(path, argv);  // allocates after fork: the parent is single-threaded, safe
   const int e = errno;
   fmt::print(stderr, "socksify: {}: {}\n", argv[0], std::strerror(e));
   ::_exit(e == ENOENT ? 127 : kCannotExecute);
