@@ -335,10 +335,16 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEqual(proc.stdout, b"0\n", describe(proc))
 
     def test_preload_mode_on_go_programs_warns(self):
-        proc = self.socksify([self.prog("gohttp-static"), URL], DANTED_URL, ["--mode", "preload"])
+        # Unproxied, as warned: a loopback port nothing listens on fails at once
+        # (the target, reachable through the proxy only, cost the 20 s timeout).
+        closed = "http://127.0.0.1:9/"
+        proc = self.socksify([self.prog("gohttp-static"), closed], DANTED_URL, ["--mode", "preload"])
         self.assertIn(b"is statically linked: LD_PRELOAD cannot reach it", proc.stderr, describe(proc))
-        proc = self.socksify([self.prog("gohttp-cgo"), URL], DANTED_URL, ["--mode", "preload"])
+        self.assertIn(b"connection refused", proc.stdout + proc.stderr, describe(proc))
+        proc = self.socksify([self.prog("gohttp-cgo"), closed], DANTED_URL, ["--mode", "preload"])
         self.assertIn(b"is a Go program: it makes its own system calls", proc.stderr, describe(proc))
+        self.assertIn(b"connection refused", proc.stdout + proc.stderr, describe(proc))
+        self.assertNoDirectPackets("Go programs in preload mode, to loopback")
 
     def test_check_shows_the_mode_and_kernel_features(self):
         proc = self.socksify([], DANTED_URL, ["--mode", "seccomp", "--check"])
