@@ -222,14 +222,18 @@ void launcher_argv(const char* launcher, const char* path, char* const program_a
 }
 
 // Fills `out` (count_of(envp) + 1 slots) with envp less our LD_PRELOAD entry;
-// `buf` holds the rewritten LD_PRELOAD (as long as the old one).
+// `buf` holds the rewritten LD_PRELOAD (as long as the first one, which
+// env_value finds and the loader reads; later ones are dropped).
 void launcher_envp(char* const envp[], char** out, char* buf) {
   std::size_t k = 0;
+  bool seen = false;
   for (char* const* e = envp; e && *e; ++e) {
     if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) {
       out[k++] = *e;
       continue;
     }
+    if (seen) continue;  // the loader reads the first; one buffer for it
+    seen = true;
     char* const one[] = {*e, nullptr};
     std::size_t len = 0;
     const char* entry = our_entry(one, len);
