@@ -422,38 +422,45 @@ std::optional<Answer> unless_datagram(int fd, int flags) {
   return std::nullopt;
 }
 
-Answer on_sendto(const Runtime& rt, int listener, const seccomp_notif& req) {
+// The course sendto and sendmsg share: the program's descriptor, the
+// socket's kind (TCP data runs in the kernel), then the datagram `read` takes
+// from the program's memory, checked and sent here with those bytes.
+template <class ReadDatagram>
+Answer send_for_program(const Runtime& rt, int listener, const seccomp_notif& req, int flags,
+                        const char* call, ReadDatagram read) {
   const pid_t tid = static_cast<pid_t>(req.pid);
-  const auto& a = req.data.args;
-  auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
+  auto copy = copy_descriptor(tid, static_cast<int>(req.data.args[0]));
   if (!copy) return error(copy.error().code);
-  const int flags = static_cast<int>(a[3]);
   if (auto other = unless_datagram(copy->get(), flags)) return *other;
-  Datagram d;
-  auto name = read_sockaddr(tid, a[4], a[5]);
-  if (!name) return error(name.error().code);
-  d.name = *name;
-  d.has_name = true;
-  if (a[2] > kMaxDatagram) return error(EMSGSIZE);
-  d.data.resize(a[2]);
-  if (auto st = read_memory(tid, a[1], d.data); !st) return error(st.error().code);
-  if (!still_pending(listener, req)) return already_sent();
-  if (auto refused = check_datagram(rt, copy->get(), d, "sendto")) return *refused;
-  return result_of(send_datagram(copy->get(), d, flags));
-}
-
-Answer on_sendmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
-  const pid_t tid = static_cast<pid_t>(req.pid);
-  const auto& a = req.data.args;
-  auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
-  if (!copy) return error(copy.error().code);
-  const int flags = static_cast<int>(a[2]);
-  if (auto other = unless_datagram(copy->get(), flags)) return *other;
-  auto d = read_msghdr(tid, a[1]);
+  Result<Datagram> d = read(tid);
   if (!d) return error(d.error().code);
   if (!still_pending(listener, req)) return already_sent();
-  if (auto refused = check_datagram(rt, copy->get(), *d, "sendmsg")) return *refused;
+  if (auto refused = check_datagram(rt, copy->get(), *d, call)) return *refused;
   return result_of(send_datagram(copy->get(), *d, flags));
+}
+
+// sendto(fd, buf, len, flags, addr, addrlen)
+Answer on_sendto(const Runtime& rt, int listener, const seccomp_notif& req) {
+  const auto& a = req.data.args;
+  return send_for_program(rt, listener, req, static_cast<int>(a[3]), "sendto",
+                          [&a](pid_t tid) -> Result<Datagram> {
+                            Datagram d;
+                            auto name = read_sockaddr(tid, a[4], a[5]);
+                            if (!name) return name.error();
+                            d.name = *name;
+                            d.has_name = true;
+                            if (a[2] > kMaxDatagram) return Errno{EMSGSIZE};
+                            d.data.resize(a[2]);
+                            if (auto st = read_memory(tid, a[1], d.data); !st) return st.error();
+                            return d;
+                          });
+}
+
+// sendmsg(fd, msg, flags)
+Answer on_sendmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
+  const auto& a = req.data.args;
+  return send_for_program(rt, listener, req, static_cast<int>(a[2]), "sendmsg",
+                          [&a](pid_t tid) { return read_msghdr(tid, a[1]); });
 }
 
 // sendmmsg(fd, msgvec, vlen, flags): each message as sendmsg, msg_len written

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -74,10 +75,24 @@ OwnedFd::~OwnedFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<OwnedFd> copy_descriptor(pid_t tid, int fd) noexcept {
+// A pidfd for the thread itself (Linux 6.9, PIDFD_THREAD): pidfd_getfd then
+// reaches the descriptor table its process shares, with no /proc read to find
+// the thread group leader first. Older kernels say EINVAL: the leader's pidfd.
+OwnedFd pidfd_of(pid_t tid) noexcept {
+  constexpr unsigned kPidfdThread = O_EXCL;  // linux/pidfd.h, not in every libc's headers
+  static std::atomic<bool> thread_pidfds{true};
+  if (thread_pidfds.load(std::memory_order_relaxed)) {
+    OwnedFd fd(static_cast<int>(::syscall(SYS_pidfd_open, tid, kPidfdThread)));
+    if (fd || errno != EINVAL) return fd;
+    thread_pidfds.store(false, std::memory_order_relaxed);
+  }
   const auto pid = process_of(tid);
-  if (!pid) return Errno{ESRCH};
-  OwnedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+  if (!pid) return OwnedFd();
+  return OwnedFd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+}
+
+Result<OwnedFd> copy_descriptor(pid_t tid, int fd) noexcept {
+  OwnedFd pidfd = pidfd_of(tid);
   if (!pidfd) return Errno{ESRCH};
   const long copy = ::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0);
   if (copy < 0) return Errno{errno == EBADF ? EBADF : ESRCH};
@@ -85,12 +100,22 @@ Result<OwnedFd> copy_descriptor(pid_t tid, int fd) noexcept {
 }
 
 bool close_on_exec(pid_t tid, int fd) noexcept {
-  const auto pid = process_of(tid);
-  if (!pid) return false;
+  // /proc/TID/ names any thread (not only a leader), and every thread of the
+  // process shares its descriptor table: no look-up of the process first.
   char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(*pid), fd);
-  const auto flags = proc_field(path, "flags:", 8);  // octal
-  return flags && (*flags & O_CLOEXEC) != 0;
+  std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(tid), fd);
+  const int f = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (f < 0) return false;
+  char text[512];  // "pos:", "flags:" come first
+  const ssize_t n = ::read(f, text, sizeof text - 1);
+  ::close(f);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  const char* at = std::strstr(text, "flags:");
+  if (at == nullptr) return false;
+  char* end = nullptr;
+  const long flags = std::strtol(at + 6, &end, 8);  // octal
+  return end != at + 6 && (flags & O_CLOEXEC) != 0;
 }
 
 }  // namespace socksify::supervisor

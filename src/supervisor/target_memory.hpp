@@ -1,7 +1,8 @@
 // Reaching into a trapped process from the supervisor: its memory (the
 // sockaddr and msghdr a call points at) and its descriptors. The notification
-// names a thread (its tid in our pid namespace); pidfd_open wants the thread
-// group leader, so the process is found through /proc/TID/status first.
+// names a thread (its tid in our pid namespace); pidfd_open takes it as is
+// with PIDFD_THREAD (Linux 6.9), older kernels want the thread group leader,
+// found through /proc/TID/status first.
 #pragma once
 
 #include <sys/types.h>

@@ -5,6 +5,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <vector>
+
 namespace socksify {
 namespace {
 
@@ -65,6 +68,19 @@ std::string_view secure_mode_reason(const std::string& path) {
   // Debian gives ping cap_net_raw this way; the kernel sets AT_SECURE for it too.
   if (::getxattr(path.c_str(), "security.capability", nullptr, 0) > 0) return "file capabilities";
   return {};
+}
+
+void exec_program(const std::string& path, char** argv) {
+  ::execv(path.c_str(), argv);
+  if (errno != ENOEXEC) return;
+  int n = 0;
+  while (argv[n] != nullptr) ++n;
+  std::vector<char*> sh;
+  sh.push_back(const_cast<char*>("/bin/sh"));
+  sh.push_back(const_cast<char*>(path.c_str()));
+  for (int i = 1; i < n; ++i) sh.push_back(argv[i]);
+  sh.push_back(nullptr);
+  ::execv("/bin/sh", sh.data());
 }
 
 }  // namespace socksify

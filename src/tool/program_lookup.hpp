@@ -25,4 +25,9 @@ Result<std::string, ProgramLookupFailure> find_program(std::string_view program,
 // given file capabilities. "setuid", "setgid", "file capabilities" or empty.
 std::string_view secure_mode_reason(const std::string& path);
 
+// execv(path, argv); a script without "#!" (ENOEXEC) is run by /bin/sh, as
+// execvp(3) and the shells do. Returns only on failure, with errno set.
+// Allocates: for a single-threaded process (the launcher, or its child after fork).
+void exec_program(const std::string& path, char** argv);
+
 }  // namespace socksify

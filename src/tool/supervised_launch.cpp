@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "tool/elf_go.hpp"
 #include "tool/elf_probe.hpp"
 #include "tool/launch_args.hpp"
+#include "tool/program_lookup.hpp"
 
 namespace socksify {
 namespace {
@@ -122,18 +124,7 @@ bool read_all(int fd, void* p, std::size_t n) {
   ::close(static_cast<int>(listener));
   ::close(to_parent);
   ::close(from_parent);
-  ::execv(path.c_str(), argv);
-  if (errno == ENOEXEC) {
-    // A script without "#!": the shell runs it, as in the preload mode.
-    int n = 0;
-    while (argv[n] != nullptr) ++n;
-    std::vector<char*> sh;  // allocation after fork: single-threaded parent, safe
-    sh.push_back(const_cast<char*>("/bin/sh"));
-    sh.push_back(const_cast<char*>(path.c_str()));
-    for (int i = 1; i < n; ++i) sh.push_back(argv[i]);
-    sh.push_back(nullptr);
-    ::execv("/bin/sh", sh.data());
-  }
+  exec_program(path, argv);  // allocates after fork: the parent is single-threaded, safe
   const int e = errno;
   fmt::print(stderr, "socksify: {}: {}\n", argv[0], std::strerror(e));
   ::_exit(e == ENOENT ? 127 : kCannotExecute);
@@ -256,6 +247,13 @@ int supervise(const std::string& path, char** argv) {
 }  // namespace
 
 std::optional<int> run_supervised_if_chosen(const std::string& path, char** program_argv) {
+  // Where we are, for the library's exec guard: a Go or static program exec'd
+  // later by a preloaded one of the tree is handed to us in this mode.
+  char self[PATH_MAX];
+  if (const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1); n > 0) {
+    self[n] = '\0';
+    ::setenv("SOCKSIFY_LAUNCHER_PATH", self, 1);
+  }
   const Kind kind = kind_of(path);
   const LaunchMode mode = effective_mode(asked_mode(), kind.elf_static, kind.go);
   if (mode == LaunchMode::Preload) {

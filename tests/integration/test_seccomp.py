@@ -35,17 +35,29 @@ def _build(argv: list[str], env: dict[str, str], cwd: str) -> None:
 BIN = ""  # the built programs, set by setUpModule
 
 
+def go_cache() -> str:
+    """A Go build cache that outlives the run (in the build tree): a cold one
+    compiles net/http and its dependencies, most of this module's time; the
+    cache is content-addressed, so sharing it between runs is safe."""
+    if os.environ.get("GOCACHE"):
+        return os.environ["GOCACHE"]
+    build_dir = os.environ.get("SOCKSIFY_BUILD_DIR") or os.path.join(launcher.REPO_ROOT, "build")
+    return os.path.join(build_dir, "go-cache")
+
+
 def setUpModule() -> None:
     global BIN
     BIN = tempfile.mkdtemp(prefix="socksify-seccomp-")
     os.chmod(BIN, 0o755)  # the unprivileged test runs the programs as nobody
     unittest.addModuleCleanup(shutil.rmtree, BIN, True)
-    env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=os.path.join(BIN, "gocache"),
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOCACHE=go_cache(),
                GOPATH=os.path.join(BIN, "gopath"), GOPROXY="off", GO111MODULE="off")
     src = os.path.join(SOURCES, "gohttp.go")
-    builds = [  # in parallel: the Go builds take most of this module's time
-        (["go", "build", "-o", os.path.join(BIN, "gohttp-cgo"), src], dict(env, CGO_ENABLED="1")),
+    go_builds = [  # one after the other: the second reuses most of what the first compiled
         (["go", "build", "-o", os.path.join(BIN, "gohttp-static"), src], dict(env, CGO_ENABLED="0")),
+        (["go", "build", "-o", os.path.join(BIN, "gohttp-cgo"), src], dict(env, CGO_ENABLED="1")),
+    ]
+    c_builds = [  # beside the Go ones
         (["musl-gcc", "-static", "-O1", "-o", os.path.join(BIN, "musl_connect"),
           os.path.join(SOURCES, "musl_connect.c")], env),
         (["musl-gcc", "-static", "-O1", "-pthread", "-o", os.path.join(BIN, "signal_connect"),
@@ -53,8 +65,14 @@ def setUpModule() -> None:
         (["gcc", "-O1", "-o", os.path.join(BIN, "uring_connect"),
           os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
     ]
-    with concurrent.futures.ThreadPoolExecutor(len(builds)) as pool:
-        for f in [pool.submit(_build, argv, e, BIN) for argv, e in builds]:
+
+    def go_in_turn() -> None:
+        for argv, e in go_builds:
+            _build(argv, e, BIN)
+
+    with concurrent.futures.ThreadPoolExecutor(1 + len(c_builds)) as pool:
+        futures = [pool.submit(go_in_turn)] + [pool.submit(_build, argv, e, BIN) for argv, e in c_builds]
+        for f in futures:
             f.result()
 
 
@@ -317,10 +335,16 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEqual(proc.stdout, b"0\n", describe(proc))
 
     def test_preload_mode_on_go_programs_warns(self):
-        proc = self.socksify([self.prog("gohttp-static"), URL], DANTED_URL, ["--mode", "preload"])
+        # Unproxied, as warned: a loopback port nothing listens on fails at once
+        # (the target, reachable through the proxy only, cost the 20 s timeout).
+        closed = "http://127.0.0.1:9/"
+        proc = self.socksify([self.prog("gohttp-static"), closed], DANTED_URL, ["--mode", "preload"])
         self.assertIn(b"is statically linked: LD_PRELOAD cannot reach it", proc.stderr, describe(proc))
-        proc = self.socksify([self.prog("gohttp-cgo"), URL], DANTED_URL, ["--mode", "preload"])
+        self.assertIn(b"connection refused", proc.stdout + proc.stderr, describe(proc))
+        proc = self.socksify([self.prog("gohttp-cgo"), closed], DANTED_URL, ["--mode", "preload"])
         self.assertIn(b"is a Go program: it makes its own system calls", proc.stderr, describe(proc))
+        self.assertIn(b"connection refused", proc.stdout + proc.stderr, describe(proc))
+        self.assertNoDirectPackets("Go programs in preload mode, to loopback")
 
     def test_check_shows_the_mode_and_kernel_features(self):
         proc = self.socksify([], DANTED_URL, ["--mode", "seccomp", "--check"])
@@ -357,6 +381,74 @@ class SupervisedRemoteDns(WatchesDns, CapturesLink, IntegrationTest):
                 self.assertServedByName(NAME, since)
         self.assertNoDnsLeak()
         self.assertNoDirectPackets("Go by name")
+
+    # A Go or static program exec'd by a preloaded (dynamic) one: the library's
+    # exec guard hands it to `socksify --mode seccomp` (before: it ran unproxied).
+    def test_go_programs_run_by_a_preloaded_shell_are_supervised(self):
+        by_name = f"http://{NAME}:{servers.HTTP_PORT}/{servers.SMALL_FILE}"
+        for name, url in (("gohttp-static", by_name), ("gohttp-cgo", URL)):
+            with self.subTest(name):
+                self.http.clear()
+                since = self.danted.log_size()
+                proc = self.socksify(["/bin/sh", "-c", f"{os.path.join(BIN, name)} {url}"],
+                                     f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+                self.assertSucceeded(proc, f"sh -c {name}")
+                self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+                self.assertIn(b"ok 1", proc.stdout, describe(proc))
+                if url == by_name:
+                    self.assertServedByName(NAME, since)
+                else:
+                    self.assertHttpServed(f"/{servers.SMALL_FILE}")
+                    self.assertDantedCarried(f"{netns.TARGET4}.{servers.HTTP_PORT}", since=since)
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets("Go programs exec'd by a preloaded shell")
+
+    def test_python_subprocess_of_a_static_musl_program_is_supervised(self):
+        script = ("import subprocess, sys; "
+                  f"sys.exit(subprocess.run([{os.path.join(BIN, 'musl_connect')!r}, "
+                  f"{netns.TARGET4!r}, {str(servers.ECHO_PORT)!r}]).returncode)")
+        proc = self.socksify(["/usr/bin/python3", "-c", script],
+                             f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+        self.assertSucceeded(proc, "python -> musl_connect")
+        self.assertEqual(proc.stdout, b"hello from musl\n", describe(proc))
+        self.assertEchoServed()
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets("static musl program exec'd by python")
+
+    def test_a_supervised_child_shares_the_trees_name_table(self):
+        # A preloaded python resolves NAME (a fake address of the tree's table),
+        # then runs the static Go client on that address: its supervisor (handed
+        # the exec) attaches the same table through SOCKSIFY_NAME_TABLE, so the
+        # address still means NAME and danted resolves it. With a table of its
+        # own the supervisor would know no name behind the address.
+        script = ("import socket, subprocess, sys; "
+                  f"a = socket.getaddrinfo({NAME!r}, {servers.HTTP_PORT}, socket.AF_INET, "
+                  "socket.SOCK_STREAM)[0][4][0]; print('fake', a, flush=True); "
+                  f"sys.exit(subprocess.run([{os.path.join(BIN, 'gohttp-static')!r}, "
+                  f"'http://%s:{servers.HTTP_PORT}/{servers.SMALL_FILE}' % a]).returncode)")
+        proc = self.socksify(["/usr/bin/python3", "-c", script],
+                             f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+        self.assertSucceeded(proc, "python -> gohttp-static on a fake address")
+        fake = proc.stdout.split(b"\n", 1)[0].split()[-1].decode()
+        self.assertNotEqual(fake, netns.TARGET4, describe(proc))
+        self.assertIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+        self.assertHttpServed(f"/{servers.SMALL_FILE}")
+        self.assertNoDnsLeak()
+        self.assertNoDirectPackets("supervised child on the tree's fake address")
+
+    def test_without_a_known_launcher_the_exec_is_refused(self):
+        # The library cannot hand the exec over: one line, EACCES, nothing sent.
+        prog = os.path.join(BIN, "musl_connect")
+        proc = self.socksify(["/usr/bin/env", "-u", "SOCKSIFY_LAUNCHER_PATH", "/bin/sh", "-c",
+                              f"{prog} {netns.TARGET4} {servers.ECHO_PORT}"],
+                             f"socks5h://{netns.PROXY4}:{DANTED_PORT}")
+        self.assertNotEqual(proc.returncode, 0, describe(proc))
+        self.assertEqual(proc.stdout, b"", describe(proc))
+        self.assertIn(f"socksify: refusing to exec {prog}: it is statically linked, which LD_PRELOAD "
+                      "cannot reach, and the socksify launcher is not known (SOCKSIFY_LAUNCHER_PATH)".encode(), proc.stderr,
+                      describe(proc))
+        self.assertEqual(self.echo.records(), [], "the echo server was reached")
+        self.assertNoDirectPackets("refused exec")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,23 @@ TEST(ElfGo, TheGoBuildIdNoteOrBuildInfoMakesAGoProgram) {
   EXPECT_TRUE(elf_is_go(reader(info)));
 }
 
+TEST(ElfGo, FoundPastTheFirstChunkOfHeadersAndInALongNameTable) {
+  // The headers are read 32 at a time and a name table over 4 KiB name by
+  // name (no allocation: exec_guard asks in vfork children).
+  std::vector<std::string> names;
+  for (int i = 0; i < 70; ++i) names.push_back(".section." + std::to_string(i));
+  names.push_back(".go.buildinfo");
+  EXPECT_TRUE(elf_is_go(reader(elf_with_sections(names))));
+  names.back() = ".go.buildinfo.not";
+  EXPECT_FALSE(elf_is_go(reader(elf_with_sections(names))));
+  std::vector<std::string> long_names;
+  for (int i = 0; i < 40; ++i) long_names.push_back(std::string(150, 'x') + std::to_string(i));
+  long_names.push_back(".note.go.buildid");
+  EXPECT_TRUE(elf_is_go(reader(elf_with_sections(long_names))));
+  long_names.back() = ".note.go.buildidX";
+  EXPECT_FALSE(elf_is_go(reader(elf_with_sections(long_names))));
+}
+
 TEST(ElfGo, OtherProgramsAreNot) {
   const auto c = elf_with_sections({".text", ".note.gnu.build-id", ".gopclntab.x"});
   EXPECT_FALSE(elf_is_go(reader(c)));
