@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "core/real.hpp"
 #include "core/socket_family.hpp"
@@ -25,7 +26,10 @@ void SystemSessionIo::set_status_flags(int fd, int flags) {
 
 // An AF_INET socket cannot reach an IPv6 proxy: put a socket of the proxy's
 // family in its place, under the same descriptor number, with the options a
-// program commonly sets carried over.
+// program commonly sets carried over. Only an option whose value differs from
+// the fresh socket's is set: setting SO_RCVBUF/SO_SNDBUF at all turns off the
+// kernel's buffer auto-tuning (a download then runs at the default window),
+// and the kernel reports those two doubled, so they are set back at half.
 Status SystemSessionIo::replace_socket(int fd, int family) {
   const int nfd = REAL(socket)(family, SOCK_STREAM, IPPROTO_TCP);
   if (nfd < 0) return Errno{errno};
@@ -34,10 +38,23 @@ Status SystemSessionIo::replace_socket(int fd, int family) {
   } kCarried[] = {{SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_RCVBUF}, {SOL_SOCKET, SO_SNDBUF},
                   {SOL_SOCKET, SO_LINGER},    {SOL_SOCKET, SO_MARK},   {IPPROTO_TCP, TCP_NODELAY}};
   for (const auto& o : kCarried) {
-    char value[sizeof(linger)];
+    char value[sizeof(linger)] = {};
+    char fresh[sizeof(linger)] = {};
     socklen_t len = sizeof value;
-    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) == 0)
-      setsockopt(nfd, o.level, o.name, value, len);
+    socklen_t fresh_len = sizeof fresh;
+    if (REAL(getsockopt)(fd, o.level, o.name, value, &len) != 0) continue;
+    if (REAL(getsockopt)(nfd, o.level, o.name, fresh, &fresh_len) == 0 && fresh_len == len &&
+        std::memcmp(value, fresh, len) == 0) {
+      continue;
+    }
+    if (o.level == SOL_SOCKET && (o.name == SO_RCVBUF || o.name == SO_SNDBUF) &&
+        len == sizeof(int)) {
+      int size = 0;
+      std::memcpy(&size, value, sizeof size);
+      size /= 2;
+      std::memcpy(value, &size, sizeof size);
+    }
+    setsockopt(nfd, o.level, o.name, value, len);
   }
   const int fd_flags = REAL(fcntl)(fd, F_GETFD);
   const int rc = REAL(dup3)(nfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);

@@ -225,18 +225,7 @@ void set_preload(const std::string& library) {
 }
 
 int run(const std::string& path, char** program_argv) {
-  ::execv(path.c_str(), program_argv);
-  if (errno == ENOEXEC) {
-    // A script without "#!": run it with the shell, as execvp(3) and the shells do.
-    int n = 0;
-    while (program_argv[n] != nullptr) ++n;
-    std::vector<char*> sh_argv;
-    sh_argv.push_back(const_cast<char*>("/bin/sh"));
-    sh_argv.push_back(const_cast<char*>(path.c_str()));
-    for (int i = 1; i < n; ++i) sh_argv.push_back(program_argv[i]);
-    sh_argv.push_back(nullptr);
-    ::execv("/bin/sh", sh_argv.data());
-  }
+  exec_program(path, program_argv);
   const int e = errno;
   return fail(e == ENOENT ? 127 : kCannotExecute, "{}: {}", program_argv[0], std::strerror(e));
 }
