@@ -124,7 +124,8 @@ Stats threads(int n, Make make) {
   }
   for (auto& t : ts) t.join();
   Stats s = stats_of(lat.data(), lat.size());
-  s.faults = static_cast<double>(minor_faults(RUSAGE_SELF) - before) / static_cast<double>(lat.size());
+  s.faults =
+      static_cast<double>(minor_faults(RUSAGE_SELF) - before) / static_cast<double>(lat.size());
   return s;
 }
 
@@ -216,8 +217,9 @@ int main(int argc, char** argv) {
       report("8 processes as the library runs (TreeNames: own table vs attached launcher region):",
              processes(n, true, own_tree_names), processes(n, true, attached_tree_names));
   const bool ok = threads_ok && processes_ok;
-  std::printf("%s: 8 threads and 8 processes (as the library runs) within %.1fx of the "
-              "per-process table, median and p99\n",
-              ok ? "PASS" : "FAIL", kTarget);
+  std::printf(
+      "%s: 8 threads and 8 processes (as the library runs) within %.1fx of the "
+      "per-process table, median and p99\n",
+      ok ? "PASS" : "FAIL", kTarget);
   return ok ? 0 : 2;
 }

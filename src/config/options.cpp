@@ -170,8 +170,8 @@ Result<void, Message> apply_fake_range(std::string_view v, Draft& d) {
   const int version = family == AF_INET ? 4 : 6;
   if (c->family != family) return Message{fmt::format("'{}' is not an IPv{} network", v, version)};
   if (c->prefix > max_prefix) {
-    return Message{fmt::format(
-        "'{}' is too small for a fake range (prefix must be /{} or shorter)", v, max_prefix)};
+    return Message{fmt::format("'{}' is too small for a fake range (prefix must be /{} or shorter)",
+                               v, max_prefix)};
   }
   d.settings.*field = *c;
   return {};
@@ -265,8 +265,8 @@ constexpr Option kOptions[] = {
      "outcome and milliseconds (socksify -v).",
      apply_flag<&Settings::verbose>, nullptr, false},
     {"SOCKSIFY_LOG_FORMAT", "log_format", "text",
-     "text, or json: the verbose lines as one JSON object per line.", apply_word<&Settings::log_format, kLogFormats>, nullptr,
-     false},
+     "text, or json: the verbose lines as one JSON object per line.",
+     apply_word<&Settings::log_format, kLogFormats>, nullptr, false},
     {"SOCKSIFY_PIPELINE", "pipeline", "auto",
      "Send the SOCKS5 greeting, auth and request in one write (saves one or two round trips). "
      "auto: fall back to one message per round trip, for the rest of the process, on a proxy "
@@ -280,8 +280,8 @@ constexpr Option kOptions[] = {
     {"SOCKSIFY_USERNAME", "username", "", "User name for proxies whose URL has none (RFC 1929).",
      apply_credential<&Draft::username, kUserName>, nullptr, true},
     {"SOCKSIFY_PASSWORD", "password", "",
-     "Password for proxies whose URL has none; keeps it out of the URL.", apply_credential<&Draft::password, kPassword>, nullptr,
-     true},
+     "Password for proxies whose URL has none; keeps it out of the URL.",
+     apply_credential<&Draft::password, kPassword>, nullptr, true},
     {"SOCKSIFY_DNS", "dns", "",
      "remote: proxy resolves names for every proxy (like socks5h://); local: resolve here. "
      "Unset: each URL's scheme decides.",
@@ -291,10 +291,10 @@ constexpr Option kOptions[] = {
      ".domain.suffix, host, each optionally with :PORT, or :PORT alone.",
      apply_direct, clear_list<&Settings::direct_rules>, false},
     {"SOCKSIFY_DIRECT_LOOPBACK", "direct_loopback", "on",
-     "Connect to loopback addresses directly instead of through the proxy.", apply_flag<&Settings::direct_loopback>,
-     nullptr, false},
-    {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).", apply_flag<&Settings::udp>,
-     nullptr, false},
+     "Connect to loopback addresses directly instead of through the proxy.",
+     apply_flag<&Settings::direct_loopback>, nullptr, false},
+    {"SOCKSIFY_UDP", "udp", "on", "Relay UDP through the proxy (UDP ASSOCIATE).",
+     apply_flag<&Settings::udp>, nullptr, false},
     {"SOCKSIFY_BIND", "bind", "off",
      "Accept incoming connections through the proxy (SOCKS BIND) on TCP sockets bound to port 0 "
      "of a non-loopback address, as FTP active mode uses; one connection per socket.",
@@ -303,11 +303,11 @@ constexpr Option kOptions[] = {
      "Milliseconds allowed for reaching the proxy and its handshake (1..3600000).",
      apply_connect_timeout, nullptr, false},
     {"SOCKSIFY_FAKE_IPV4", "fake_ipv4", "240.0.0.0/4",
-     "IPv4 range for remote-DNS placeholder addresses (prefix /24 or shorter).", apply_fake_range<AF_INET, 24, &Settings::fake_v4>,
-     nullptr, false},
+     "IPv4 range for remote-DNS placeholder addresses (prefix /24 or shorter).",
+     apply_fake_range<AF_INET, 24, &Settings::fake_v4>, nullptr, false},
     {"SOCKSIFY_FAKE_IPV6", "fake_ipv6", "100::/64",
-     "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).", apply_fake_range<AF_INET6, 120, &Settings::fake_v6>,
-     nullptr, false},
+     "IPv6 range for remote-DNS placeholder addresses (prefix /120 or shorter).",
+     apply_fake_range<AF_INET6, 120, &Settings::fake_v6>, nullptr, false},
     {"SOCKSIFY_DNS_UPSTREAM", "dns_upstream", "",
      "With remote DNS: DNS server (HOST:PORT, [IPv6]:PORT) that questions the built-in stub "
      "cannot answer (MX, TXT, SRV...) are sent to, over TCP through the proxy. Unset: they get "

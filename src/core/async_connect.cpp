@@ -38,7 +38,7 @@ struct ConnectJob : HandshakeJob {
       : HandshakeJob(fd), state(s), target(to), blocking(waits) {}
   FdState* state;
   Endpoint target;
-  bool blocking;                      // a blocking connect() waits for it
+  bool blocking;  // a blocking connect() waits for it
   ~ConnectJob() { delete so_far; }
   // Begun on the caller's thread (connect_inline): its record, 8 KiB, only then.
   HandshakeSoFar* so_far = nullptr;
@@ -162,8 +162,8 @@ Result<socks5::Reply> resume_session(ConnectJob* job) {
   SessionOutcome outcome;
   SessionOptions options{/*may_replace_socket=*/false, nullptr, log_session};
   options.group = job->so_far->group;
-  return open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target,
-                      outcome, options);
+  return open_session(Runtime::get(), io, job->fd(), socks5::Command::Connect, job->target, outcome,
+                      options);
 }
 
 void run(ConnectJob* job) {
@@ -177,9 +177,10 @@ void run(ConnectJob* job) {
   t_handshake_cancelled = job->cancelled_flag();
   log::t_quiet_if = job->cancelled_flag();
   if (!job->blocking && start_early(job, s)) return;
-  auto reply = job->so_far != nullptr && job->so_far->handed_off() ? resume_session(job)
-                                        : open_session(job->fd(), socks5::Command::Connect,
-                                                       job->target, /*may_replace_socket=*/false);
+  auto reply = job->so_far != nullptr && job->so_far->handed_off()
+                   ? resume_session(job)
+                   : open_session(job->fd(), socks5::Command::Connect, job->target,
+                                  /*may_replace_socket=*/false);
   t_handshake_cancelled = nullptr;
   log::t_quiet_if = nullptr;
   // Before finish() publishes: getsockname may answer with it (tcp_bind.hpp).

@@ -216,7 +216,7 @@ class ConnectState {
   std::atomic<int> done_fd_{-1};
   std::atomic<int> pollers_{0};  // poll()s inside the kernel with done_fd_
   std::atomic<std::uint32_t> settled_{0};
-  std::atomic<int> waiters_{0};  // see add_waiter
+  std::atomic<int> waiters_{0};              // see add_waiter
   std::atomic<HandshakeJob*> job_{nullptr};  // while one is queued, runs or finishes
   std::atomic<EarlyTunnel*> early_{nullptr};
   SocketName proxy_end_;

@@ -13,12 +13,13 @@
 // proxy sees one handshake and the destination one connection.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <sys/socket.h>
 #include <span>
 
 #include "base/endpoint.hpp"
@@ -44,11 +45,11 @@ struct HandshakeSoFar {
     Talking,     // connected; `written` bytes sent, `read` reply bytes taken
   };
   Phase phase = Phase::None;
-  bool overflow = false;       // more reply bytes than kMaxReplay: no hand-off
-  int flags = 0;               // the socket's file status flags at connect()
-  int family = AF_UNSPEC;      // the socket's family, known from connect() (else asked)
-  std::size_t group = 0;       // the route group (core/route.hpp)
-  Deadline deadline{};         // the session's deadline (connect_timeout)
+  bool overflow = false;   // more reply bytes than kMaxReplay: no hand-off
+  int flags = 0;           // the socket's file status flags at connect()
+  int family = AF_UNSPEC;  // the socket's family, known from connect() (else asked)
+  std::size_t group = 0;   // the route group (core/route.hpp)
+  Deadline deadline{};     // the session's deadline (connect_timeout)
   std::size_t written = 0;
   std::size_t read = 0;
   std::array<std::byte, kMaxReplay> replies;  // the first `read` bytes (not zeroed: 8 KiB)
@@ -60,8 +61,7 @@ struct HandshakeSoFar {
 class RecordingStream final : public socks5::Stream {
  public:
   // window < deadline: a wait that times out at the window hands off (Talking).
-  RecordingStream(socks5::Stream& inner, HandshakeSoFar& so_far, Deadline window,
-                  Deadline deadline)
+  RecordingStream(socks5::Stream& inner, HandshakeSoFar& so_far, Deadline window, Deadline deadline)
       : inner_(inner), so_far_(so_far), window_(window), deadline_(deadline) {}
   Result<std::size_t> read_some(std::span<std::byte> buf) override;
   Result<std::size_t> write_some(std::span<const std::byte> buf) override;
@@ -90,7 +90,7 @@ class ReplayStream final : public socks5::Stream {
  private:
   socks5::Stream& inner_;
   const HandshakeSoFar& so_far_;
-  std::size_t unsent_;      // recorded bytes the session has yet to "write"
+  std::size_t unsent_;  // recorded bytes the session has yet to "write"
   std::size_t replayed_ = 0;
 };
 

@@ -152,7 +152,8 @@ void decide_stall(const Runtime& rt, Stall& stall, const ProxySpec& spec,
     rt.remember_pipeline(i, PipelineMemory::Refuses);
     log::info(
         "proxy {}: does not take a pipelined handshake (one message per round trip it "
-        "answered the request in {} ms); remembered (for the tree when it shares a region, see socksify.conf(5))",
+        "answered the request in {} ms); remembered (for the tree when it shares a region, see "
+        "socksify.conf(5))",
         spec.display(), took.count());
   } else {
     log::info(

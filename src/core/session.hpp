@@ -24,8 +24,8 @@ class SessionIo;
 Status prepare_socket(int fd, int family, std::size_t group = 0,
                       int* now_family = nullptr) noexcept;
 // replaced, when given: set to AF_INET6 when the socket was swapped (else untouched).
-Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family,
-                      std::size_t group = 0, int* replaced = nullptr) noexcept;
+Status prepare_socket(const Runtime& rt, SessionIo& io, int fd, int family, std::size_t group = 0,
+                      int* replaced = nullptr) noexcept;
 
 // On failure the socket is left unconnected, one line says why (destination,
 // proxy, reason; never a password), and the error is the errno the program gets.

@@ -82,8 +82,8 @@ bool runs_inline(const Runtime& rt, const Route& route) {
 bool release_signals(HeldSignals& held, const FdState* s) noexcept {
   if (!held.held) return false;
   held.held = false;
-  const bool interrupt = s != nullptr && s->connect.connecting() &&
-                         interrupting_signal_pending(held.mask);
+  const bool interrupt =
+      s != nullptr && s->connect.connecting() && interrupting_signal_pending(held.mask);
   int ignored;
   pthread_setcancelstate(held.cancel_state, &ignored);
   pthread_sigmask(SIG_SETMASK, &held.mask, nullptr);  // pending handlers run here

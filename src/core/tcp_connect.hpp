@@ -33,8 +33,8 @@ bool release_signals(HeldSignals& held, const FdState* s) noexcept;
 // errno to report. The handshake runs on a pool worker: a non-blocking socket
 // gets EINPROGRESS at once. A blocking one may run it here first
 // (connect_inline; *held then says what to give back with release_signals).
-// For a blocking one *wait is set and the caller must then call tcp_connect_wait (outside any frame of its own that holds
-// something to destroy: see await_handshake).
+// For a blocking one *wait is set and the caller must then call tcp_connect_wait (outside any frame
+// of its own that holds something to destroy: see await_handshake).
 Status tcp_connect(int fd, const sockaddr* addr, socklen_t len, FdState** wait,
                    HeldSignals* held) noexcept;
 

@@ -31,8 +31,9 @@ class Socks5Upstream final : public Upstream {
 class Socks4Upstream final : public ConnectOnlyUpstream {
  public:
   explicit constexpr Socks4Upstream(bool names)
-      : ConnectOnlyUpstream("a SOCKS4 proxy carries TCP only (CONNECT): UDP refused, not sent direct",
-                            "BIND over SOCKS4 is not supported"),
+      : ConnectOnlyUpstream(
+            "a SOCKS4 proxy carries TCP only (CONNECT): UDP refused, not sent direct",
+            "BIND over SOCKS4 is not supported"),
         names_(names) {}
 
   Result<socks5::Reply, socks5::Failure> open(socks5::Stream& stream, const ProxySpec& proxy,

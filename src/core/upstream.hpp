@@ -61,9 +61,7 @@ class ConnectOnlyUpstream : public Upstream {
  public:
   constexpr ConnectOnlyUpstream(std::string_view no_udp, std::string_view no_bind) noexcept
       : no_udp_(no_udp), no_bind_(no_bind) {}
-  bool carries(socks5::Command cmd) const noexcept final {
-    return cmd == socks5::Command::Connect;
-  }
+  bool carries(socks5::Command cmd) const noexcept final { return cmd == socks5::Command::Connect; }
   std::string_view refusal(socks5::Command cmd) const noexcept final {
     return cmd == socks5::Command::UdpAssociate ? no_udp_ : no_bind_;
   }

@@ -521,8 +521,7 @@ std::uint64_t note_key(std::uint64_t key) {
 std::uint8_t SharedNameTable::note(std::uint64_t key) const {
   const std::uint64_t k = note_key(key);
   for (std::size_t i = 0; i < kNotes; ++i) {
-    const std::uint64_t e =
-        Ref(header_->notes[(k + i) % kNotes]).load(std::memory_order_relaxed);
+    const std::uint64_t e = Ref(header_->notes[(k + i) % kNotes]).load(std::memory_order_relaxed);
     if (e == 0) return 0;  // entries are never freed: the key is not there
     if (e >> 8 == k) return static_cast<std::uint8_t>(e & 0xff);
   }

@@ -169,7 +169,8 @@ ExecPlan plan_exec(const Program& p, const char* what, char* const envp[], bool 
   std::size_t len = 0;
   if (our_entry(envp, len) == nullptr) return ExecPlan::AsAsked;  // not ours to judge
   const char* kind = p.go ? "it is a Go program" : "it is statically linked";
-  if (const char* mode = env_value(envp, "SOCKSIFY_MODE"); mode && std::strcmp(mode, "preload") == 0) {
+  if (const char* mode = env_value(envp, "SOCKSIFY_MODE");
+      mode && std::strcmp(mode, "preload") == 0) {
     for (const char* s : {"socksify: warning: ", what, ": ", kind,
                           ": LD_PRELOAD cannot reach it, its traffic will NOT go through the proxy "
                           "(--mode preload)\n"}) {
@@ -181,14 +182,17 @@ ExecPlan plan_exec(const Program& p, const char* what, char* const envp[], bool 
   const char* why = nullptr;
   const char* launcher = env_value(envp, "SOCKSIFY_LAUNCHER_PATH");
   if (p.machine != ElfMachine::X86_64) {
-    why = " and not an x86-64 program: the supervised mode cannot run it; its traffic would "
-          "bypass the proxy";
+    why =
+        " and not an x86-64 program: the supervised mode cannot run it; its traffic would "
+        "bypass the proxy";
   } else if (!by_path) {
-    why = ", exec'd by descriptor: cannot hand it to the supervised mode; its traffic would "
-          "bypass the proxy";
+    why =
+        ", exec'd by descriptor: cannot hand it to the supervised mode; its traffic would "
+        "bypass the proxy";
   } else if (launcher == nullptr || *launcher != '/' || ::access(launcher, X_OK) != 0) {
-    why = ", which LD_PRELOAD cannot reach, and the socksify launcher is not known "
-          "(SOCKSIFY_LAUNCHER_PATH) to supervise it; its traffic would bypass the proxy";
+    why =
+        ", which LD_PRELOAD cannot reach, and the socksify launcher is not known "
+        "(SOCKSIFY_LAUNCHER_PATH) to supervise it; its traffic would bypass the proxy";
   }
   if (why != nullptr) {
     say(what, kind, why);
@@ -258,12 +262,12 @@ std::size_t preload_length(char* const envp[]) {
 }
 
 // Declares `handoff` (a Handoff on this stack frame) for an exec of `path`.
-#define SOCKSIFY_HANDOFF(handoff, path, program_argv, envp)                                   \
-  Handoff handoff{env_value(envp, "SOCKSIFY_LAUNCHER_PATH"), nullptr, nullptr};                    \
-  handoff.argv = static_cast<char**>(                                                         \
-      alloca((count_of(program_argv) + kLauncherArgs + 2) * sizeof(char*)));                  \
-  handoff.envp = static_cast<char**>(alloca((count_of(envp) + 1) * sizeof(char*)));           \
-  launcher_argv(handoff.launcher, path, program_argv, handoff.argv);                          \
+#define SOCKSIFY_HANDOFF(handoff, path, program_argv, envp)                                      \
+  Handoff handoff{env_value(envp, "SOCKSIFY_LAUNCHER_PATH"), nullptr, nullptr};                  \
+  handoff.argv =                                                                                 \
+      static_cast<char**>(alloca((count_of(program_argv) + kLauncherArgs + 2) * sizeof(char*))); \
+  handoff.envp = static_cast<char**>(alloca((count_of(envp) + 1) * sizeof(char*)));              \
+  launcher_argv(handoff.launcher, path, program_argv, handoff.argv);                             \
   launcher_envp(envp, handoff.envp, static_cast<char*>(alloca(preload_length(envp))));
 
 // execvp's search, to know which file it will run (it runs the first

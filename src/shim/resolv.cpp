@@ -291,9 +291,8 @@ SOCKSIFY_ALIAS(res_nsearch, __res_nsearch)
 SOCKSIFY_HOOK int res_querydomain(const char* name, const char* domain, int qclass, int qtype,
                                   unsigned char* answer, int anslen) {
   const int rc = nquerydomain(__res_state(), name, domain, qclass, qtype, answer, anslen);
-  return answered_or_real(rc, [&] {
-    return REAL_LAZY(res_querydomain)(name, domain, qclass, qtype, answer, anslen);
-  });
+  return answered_or_real(
+      rc, [&] { return REAL_LAZY(res_querydomain)(name, domain, qclass, qtype, answer, anslen); });
 }
 SOCKSIFY_ALIAS(res_querydomain, __res_querydomain)
 
@@ -307,17 +306,15 @@ SOCKSIFY_ALIAS(res_nquerydomain, __res_nquerydomain)
 
 SOCKSIFY_HOOK int res_send(const unsigned char* msg, int msglen, unsigned char* answer,
                            int anslen) {
-  return answered_or_real(nsend(msg, msglen, answer, anslen), [&] {
-    return REAL_LAZY(res_send)(msg, msglen, answer, anslen);
-  });
+  return answered_or_real(nsend(msg, msglen, answer, anslen),
+                          [&] { return REAL_LAZY(res_send)(msg, msglen, answer, anslen); });
 }
 SOCKSIFY_ALIAS(res_send, __res_send)
 
 SOCKSIFY_HOOK int res_nsend(res_state_t statp, const unsigned char* msg, int msglen,
                             unsigned char* answer, int anslen) {
-  return answered_or_real(nsend(msg, msglen, answer, anslen), [&] {
-    return REAL_LAZY(res_nsend)(statp, msg, msglen, answer, anslen);
-  });
+  return answered_or_real(nsend(msg, msglen, answer, anslen),
+                          [&] { return REAL_LAZY(res_nsend)(statp, msg, msglen, answer, anslen); });
 }
 SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 

@@ -155,7 +155,6 @@ SOCKSIFY_HOOK void freeaddrinfo(addrinfo* ai) {
   REAL(freeaddrinfo)(ai);
 }
 
-
 SOCKSIFY_HOOK hostent* gethostbyname2(const char* name, int af) {
   switch (policy(name)) {
     case Lookup::Fake:

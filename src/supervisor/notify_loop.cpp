@@ -21,7 +21,7 @@ void NotifyLoop::start() {
   // not throughput, is what a connect-heavy program feels. EINVAL on older
   // kernels: ordinary wake-ups.
   constexpr unsigned long kSetFlags = SECCOMP_IOW(4, __u64);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
-  constexpr unsigned long kSyncWakeUp = 1;  // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+  constexpr unsigned long kSyncWakeUp = 1;                    // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
   ::ioctl(listener_, kSetFlags, kSyncWakeUp);
   std::lock_guard lock(mu_);
   add_receiver_if_needed();

@@ -41,7 +41,8 @@ bool elf_is_go(const ReadAt& read_at) {
   // seen), else each candidate's on its own.
   char strtab[4096];
   const bool whole = names.sh_size <= sizeof strtab;
-  if (whole && !read_at(names.sh_offset, std::as_writable_bytes(std::span(strtab, names.sh_size)))) {
+  if (whole &&
+      !read_at(names.sh_offset, std::as_writable_bytes(std::span(strtab, names.sh_size)))) {
     return false;
   }
   Elf64_Shdr chunk[32];

@@ -123,7 +123,7 @@ TEST(OwnFdsRoom, MakeRoomGrowsTheKernelTableToTheFloorAndKeepsNoDescriptor) {
     OwnFds& own = *fresh();
     const int floor = current_floor();
     const int before = kernel_fd_table_size();
-    if (before < 0) _exit(10);  // no /proc: nothing to see
+    if (before < 0) _exit(10);      // no /proc: nothing to see
     if (before > floor) _exit(11);  // already large: the test would prove nothing
     Pipe any;
     const int open_before = open_count();
