@@ -15,9 +15,9 @@ build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-2}"
 # Slowest first (fuzz_config, fuzz_http_reply: most of the stage), so the other
 # core takes the short ones meanwhile.
-all_targets=(fuzz_config fuzz_http_reply fuzz_decode_reply fuzz_decode_udp_header fuzz_decode_choice fuzz_handshake
-             fuzz_proxy_url fuzz_direct_rule fuzz_fake_resolver fuzz_dns_stub
-             fuzz_socks4_reply fuzz_http_reply fuzz_resolv_conf)
+all_targets=(fuzz_config fuzz_http_reply fuzz_resolv_conf fuzz_decode_reply fuzz_decode_udp_header
+             fuzz_decode_choice fuzz_handshake fuzz_proxy_url fuzz_direct_rule fuzz_fake_resolver
+             fuzz_dns_stub fuzz_socks4_reply)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 
 CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
