@@ -13,6 +13,9 @@
 #include "core/upstream.hpp"
 
 namespace socksify {
+// Named: the unit tests build in unity batches, and kNoAuth/kReplyOk are also
+// another test file's file-local names.
+namespace inline_handshake_test {
 namespace {
 
 using socks5::testing::Bytes;
@@ -155,4 +158,5 @@ TEST(InlineHandshake, ReplayGivesBackShortReadsInOrder) {
 }
 
 }  // namespace
+}  // namespace inline_handshake_test
 }  // namespace socksify
