@@ -23,7 +23,7 @@ fuzz_runs="${FUZZ_RUNS:-200000}"
 # broken, so curl's own setlocale() waits forever. It happens with
 # LD_PRELOAD=libasan.so alone, without socksify. These modules cover Python,
 # nc, 50 threads, non-blocking connects, fail-closed paths, SOCKS BIND and --check.
-asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_many_pending|udp_resilience|tcp_fail_closed|tcp_bind|tcp_interrupt|tcp_inline_connect|check|fd_safety|launcher_config_safety|remote_dns_name_reuse|resolv|resolv_apt|remote_dns_tree|dns_stub)$'
+asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_many_pending|udp_resilience|tcp_fail_closed|tcp_bind|tcp_interrupt|tcp_inline_connect|check|fd_safety|launcher_config_safety|remote_dns_name_reuse|resolv|resolv_apt|remote_dns_tree|dns_stub|routes|tree_pipeline)$'
 
 failed=()
 stage() {  # stage NAME COMMAND...: runs it, remembers a failure, goes on
