@@ -225,12 +225,12 @@ class ScriptedHttpProxy:
     bytes up to CRLFCRLF, answers `reply`, then sends `banner` as the tunnel's
     first bytes and closes."""
 
-    def __init__(self, topo, reply: bytes, banner: bytes = b""):
+    def __init__(self, topo, reply: bytes, banner: bytes = b"", port: int = SCRIPTED_PORT):
         self.reply, self.banner = reply, banner
         self.requests: list[bytes] = []
         self.sock = topo.socket(topo.proxy, socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((netns.PROXY4, SCRIPTED_PORT))
+        self.sock.bind((netns.PROXY4, port))
         self.sock.listen(8)
         self.sock.settimeout(0.2)
         self.stop_flag = False
@@ -254,11 +254,14 @@ class ScriptedHttpProxy:
                             break
                         data += chunk
                     self.requests.append(data)
-                    # reply and banner in one segment: the client must not swallow the banner
-                    conn.sendall(self.reply + self.banner)
+                    self.respond(conn)
                     time.sleep(0.2)
                 except OSError:
                     pass
+
+    def respond(self, conn) -> None:
+        # reply and banner in one segment: the client must not swallow the banner
+        conn.sendall(self.reply + self.banner)
 
     def stop(self):
         self.stop_flag = True

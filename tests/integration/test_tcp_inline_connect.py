@@ -10,13 +10,11 @@ interruption cases of test_tcp_interrupt run again here with the handshake
 started inline (pipelining decided: SOCKSIFY_PIPELINE=on)."""
 
 import os
-import socket
-import subprocess
-import threading
 import time
 import unittest
 
 import test_tcp_interrupt as interrupt
+from test_tcp_http_connect import ScriptedHttpProxy
 from harness import netns, servers
 from harness.capture import CapturesLink
 from harness.socks_test_server import Mode
@@ -64,9 +62,7 @@ class InlineHandshake(CapturesLink, IntegrationTest):
     @classmethod
     def start_extra(cls):
         super().start_extra()
-        cls.client = os.path.join(cls.workdir, "connect_interrupt")
-        subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
-                        os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+        cls.client = interrupt.build_connect_interrupt(cls.workdir)
 
     def echoes(self, server, n: int, scheme: str = "socks5") -> dict:
         proc = self.socksify([PYTHON, "-c", BLOCKING_ECHOES, netns.TARGET4, str(servers.ECHO_PORT),
@@ -148,55 +144,22 @@ class InlineHandshake(CapturesLink, IntegrationTest):
 DRIBBLE_PORT = 3130
 
 
-class DribblingHttpProxy:
+class DribblingHttpProxy(ScriptedHttpProxy):
     """An HTTP CONNECT proxy in the proxy namespace that answers 200 one byte per
     `delay` seconds, then a banner (the tunnel's first bytes), then closes: the
     inline window closes mid-reply and the worker must go on from there without
     swallowing the banner."""
 
-    REPLY = b"HTTP/1.1 200 Connection established\r\n\r\n"
-
     def __init__(self, topo, delay: float, banner: bytes):
-        self.delay, self.banner = delay, banner
-        self.requests: list[bytes] = []
-        self.sock = topo.socket(topo.proxy, socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((netns.PROXY4, DRIBBLE_PORT))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        self.delay = delay
+        super().__init__(topo, b"HTTP/1.1 200 Connection established\r\n\r\n", banner,
+                         port=DRIBBLE_PORT)
 
-    def serve(self):
-        deadline = time.monotonic() + 60
-        while not self.stop_flag and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                try:
-                    while b"\r\n\r\n" not in data and len(data) < 65536:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                    self.requests.append(data)
-                    for i in range(len(self.REPLY)):
-                        conn.sendall(self.REPLY[i:i + 1])
-                        time.sleep(self.delay)
-                    conn.sendall(self.banner)
-                    time.sleep(0.2)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.stop_flag = True
-        self.thread.join(5)
-        self.sock.close()
+    def respond(self, conn) -> None:
+        for i in range(len(self.reply)):
+            conn.sendall(self.reply[i:i + 1])
+            time.sleep(self.delay)
+        conn.sendall(self.banner)
 
 
 BANNER_CLIENT = (

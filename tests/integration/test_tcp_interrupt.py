@@ -24,15 +24,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PORT = str(servers.HTTP_PORT)
 
 
+def build_connect_interrupt(workdir: str) -> str:
+    """Compiles clients/connect_interrupt.c into workdir; returns its path."""
+    client = os.path.join(workdir, "connect_interrupt")
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", client,
+                    os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+    return client
+
+
 class InterruptedConnect(CapturesLink, IntegrationTest):
     start = ()
 
     @classmethod
     def start_extra(cls):
         super().start_extra()
-        cls.client = os.path.join(cls.workdir, "connect_interrupt")
-        subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
-                        os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+        cls.client = build_connect_interrupt(cls.workdir)
 
     def run_client(self, mode: str, server, env=None, timeout: float = 30) -> dict:
         proc = self.socksify([self.client, mode, netns.TARGET4, PORT], server.url(), env=env,
@@ -102,9 +108,7 @@ class ResolverInterrupted(WatchesDns, CapturesLink, IntegrationTest):
     def start_extra(cls):
         super().start_extra()
         cls.topo.set_resolv_conf(cls.topo.client, "nameserver 127.0.0.1\noptions timeout:5 attempts:1\n")
-        cls.client = os.path.join(cls.workdir, "connect_interrupt")
-        subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", cls.client,
-                        os.path.join(HERE, "clients", "connect_interrupt.c")], check=True)
+        cls.client = build_connect_interrupt(cls.workdir)
 
     def test_siglongjmp_out_of_getaddrinfo_leaves_the_next_connect_proxied(self):
         server = self.start_test_server(Mode.NORMAL)
