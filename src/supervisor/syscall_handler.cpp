@@ -227,13 +227,54 @@ void carry_options(int from, int family, int to) {
   }
 }
 
+// Whether the session can run on the program's own socket (the copy shares
+// its file description): only when no proxy of the group needs the socket
+// swapped for one of another family, which would swap our copy, not the
+// program's descriptor. An AF_INET socket cannot reach an IPv6 proxy; an
+// IPV6_V6ONLY one cannot reach an IPv4 proxy (its v4-mapped address).
+bool session_fits_program_socket(const Runtime& rt, int copy, int family, std::size_t group) {
+  const std::size_t first = rt.group_first(group);
+  const std::size_t n = rt.group_proxies(group).size();
+  const bool v6only = family == AF_INET6 && sockopt_int(copy, IPPROTO_IPV6, IPV6_V6ONLY) != 0;
+  if (family == AF_INET6 && !v6only) return true;
+  for (std::size_t i = 0; i < n; ++i) {
+    sockaddr_storage a;
+    if (rt.proxy_address(first + i, family, a) == 0) continue;  // unreachable either way
+    if (family == AF_INET && a.ss_family != AF_INET) return false;
+    if (family == AF_INET6 &&
+        (a.ss_family != AF_INET6 ||
+         IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// connect() through the proxy on the program's own socket, through our copy
+// of its descriptor: the session connects it to the proxy and runs the
+// handshake (open_session keeps its status flags as it found them and leaves
+// it unconnected on failure), so its options, O_NONBLOCK and close-on-exec
+// stay its own, and there is nothing to install: no new socket, no option
+// copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which waits for the
+// trapped thread to install the descriptor: two more context switches).
+Answer connect_program_socket(const Runtime& rt, int copy, const Endpoint& target) {
+  SystemSessionIo io;
+  SessionOutcome outcome;
+  SessionOptions options;
+  options.report = log_session;
+  options.may_replace_socket = false;  // it would replace our copy: checked before
+  auto reply = open_session(rt, io, copy, socks5::Command::Connect, target, outcome, options);
+  if (!reply) return error(reply.error().code);
+  // Before the answer: the program may ask getpeername as soon as connect returns.
+  if (target.is_ip()) {
+    if (const auto ino = inode_of(copy)) peer_book().add(*ino, target);
+  }
+  return value(0);
+}
+
 // connect() through the proxy: see syscall_handler.hpp.
 Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_notif& req, int copy,
                              int program_fd, int family, const Endpoint& target) {
-  sockaddr_storage peer;
-  socklen_t peer_len = sizeof peer;
-  if (::getpeername(copy, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
-    return error(EISCONN);
   const int program_flags = ::fcntl(copy, F_GETFL);
   const bool cloexec = close_on_exec(static_cast<pid_t>(req.pid), program_fd);
   // Our socket is made in the program's blocking mode: open_session keeps a
@@ -339,6 +380,16 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
     }
     log::error("refusing connect to {}: socket type {} is not carried", *dst, type);
     return error(EACCES);
+  }
+  {
+    sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    if (::getpeername(copy->get(), reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
+      return error(EISCONN);
+    }
+  }
+  if (session_fits_program_socket(rt, copy->get(), family, 0)) {
+    return connect_program_socket(rt, copy->get(), route.target);
   }
   return connect_through_proxy(rt, listener, req, copy->get(), fd, family, route.target);
 }
