@@ -177,7 +177,7 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertNoDirectPackets("static musl program")
 
     def test_nonblocking_cloexec_socket_keeps_its_flags_after_the_swap(self):
-        # The supervisor installs its own socket under the program's number: the
+        # The session runs on the program's own socket (an IPv4 proxy): the
         # program still sees O_NONBLOCK and FD_CLOEXEC, writability, SO_ERROR 0.
         proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "nonblock"],
                              DANTED_URL)
@@ -211,7 +211,7 @@ class SupervisedMode(CapturesLink, IntegrationTest):
 
     def test_socket_options_set_before_connect_are_carried(self):
         # TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF (65536: the kernel reports twice
-        # that) set on the program's socket are on the tunnel that replaces it.
+        # that) set on the program's socket are on the tunnel (its own socket).
         proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "opts"],
                              DANTED_URL)
         self.assertSucceeded(proc, "musl_connect opts")
