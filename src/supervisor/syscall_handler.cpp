@@ -10,9 +10,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -155,24 +157,63 @@ std::optional<ino_t> inode_of(int fd) {
 
 // The options a program commonly sets before connect, carried to our socket
 // (as SystemSessionIo::replace_socket does in the library).
-void carry_options(int from, int to) {
-  static constexpr struct {
-    int level, name;
-  } kCarried[] = {{SOL_SOCKET, SO_KEEPALIVE},   {SOL_SOCKET, SO_RCVBUF},
-                  {SOL_SOCKET, SO_SNDBUF},      {SOL_SOCKET, SO_LINGER},
-                  {SOL_SOCKET, SO_MARK},        {SOL_SOCKET, SO_PRIORITY},
-                  {IPPROTO_TCP, TCP_NODELAY},   {IPPROTO_TCP, TCP_KEEPIDLE},
-                  {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}};
+struct CarriedOption {
+  int level, name;
+};
+constexpr CarriedOption kCarried[] = {{SOL_SOCKET, SO_KEEPALIVE},   {SOL_SOCKET, SO_RCVBUF},
+                                      {SOL_SOCKET, SO_SNDBUF},      {SOL_SOCKET, SO_LINGER},
+                                      {SOL_SOCKET, SO_MARK},        {SOL_SOCKET, SO_PRIORITY},
+                                      {IPPROTO_TCP, TCP_NODELAY},   {IPPROTO_TCP, TCP_KEEPIDLE},
+                                      {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}};
+constexpr std::size_t kCarriedCount = std::size(kCarried);
+
+struct OptionValue {
+  char bytes[sizeof(linger)];
+  socklen_t len = 0;
+  bool known = false;
+};
+
+// What a fresh TCP socket of `family` says for each carried option: the
+// socket we make for each connect starts with exactly these, so comparing the
+// program's values with them once saves asking our own socket ten times per
+// connect. (Should net.ipv4.tcp_rmem or tcp_wmem change while we run, the
+// buffer sizes look set and we set them: the cost is autotuning, never a leak.)
+const std::array<OptionValue, kCarriedCount>& fresh_values(int family) {
+  static const auto kFor = [](int f) {
+    std::array<OptionValue, kCarriedCount> out{};
+    OwnedFd s(::socket(f, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
+    if (!s) return out;
+    for (std::size_t i = 0; i < kCarriedCount; ++i) {
+      out[i].len = sizeof out[i].bytes;
+      out[i].known =
+          ::getsockopt(s.get(), kCarried[i].level, kCarried[i].name, out[i].bytes, &out[i].len) == 0;
+    }
+    return out;
+  };
+  static const auto v4 = kFor(AF_INET);
+  static const auto v6 = kFor(AF_INET6);
+  return family == AF_INET6 ? v6 : v4;
+}
+
+void carry_options(int from, int family, int to) {
+  const auto& fresh = fresh_values(family);
   // Only values the program changed: setting SO_RCVBUF or SO_SNDBUF, even to
   // the default, locks the buffer size and ends the kernel's autotuning (a
   // 100 MiB download took 20% longer).
-  for (const auto& o : kCarried) {
-    char v[sizeof(linger)], ours[sizeof(linger)];
-    socklen_t len = sizeof v, ours_len = sizeof ours;
+  for (std::size_t i = 0; i < kCarriedCount; ++i) {
+    const auto& o = kCarried[i];
+    char v[sizeof(linger)];
+    socklen_t len = sizeof v;
     if (::getsockopt(from, o.level, o.name, v, &len) != 0) continue;
-    if (::getsockopt(to, o.level, o.name, ours, &ours_len) == 0 && ours_len == len &&
-        std::memcmp(v, ours, len) == 0) {
-      continue;
+    if (fresh[i].known) {
+      if (fresh[i].len == len && std::memcmp(v, fresh[i].bytes, len) == 0) continue;
+    } else {  // no fresh value to compare with: our own socket's, asked now
+      char ours[sizeof(linger)];
+      socklen_t ours_len = sizeof ours;
+      if (::getsockopt(to, o.level, o.name, ours, &ours_len) == 0 && ours_len == len &&
+          std::memcmp(v, ours, len) == 0) {
+        continue;
+      }
     }
     // The kernel reports twice the buffer size that was set (socket(7)).
     if (o.level == SOL_SOCKET && (o.name == SO_RCVBUF || o.name == SO_SNDBUF) &&
@@ -186,29 +227,70 @@ void carry_options(int from, int to) {
   }
 }
 
+// Whether the session can run on the program's own socket (the copy shares
+// its file description): only when no proxy of the group needs the socket
+// swapped for one of another family, which would swap our copy, not the
+// program's descriptor. An AF_INET socket cannot reach an IPv6 proxy; an
+// IPV6_V6ONLY one cannot reach an IPv4 proxy (its v4-mapped address).
+bool session_fits_program_socket(const Runtime& rt, int copy, int family, std::size_t group) {
+  const std::size_t first = rt.group_first(group);
+  const std::size_t n = rt.group_proxies(group).size();
+  const bool v6only = family == AF_INET6 && sockopt_int(copy, IPPROTO_IPV6, IPV6_V6ONLY) != 0;
+  if (family == AF_INET6 && !v6only) return true;
+  for (std::size_t i = 0; i < n; ++i) {
+    sockaddr_storage a;
+    if (rt.proxy_address(first + i, family, a) == 0) continue;  // unreachable either way
+    if (family == AF_INET && a.ss_family != AF_INET) return false;
+    if (family == AF_INET6 &&
+        (a.ss_family != AF_INET6 ||
+         IN6_IS_ADDR_V4MAPPED(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// connect() through the proxy on the program's own socket, through our copy
+// of its descriptor: the session connects it to the proxy and runs the
+// handshake (open_session keeps its status flags as it found them and leaves
+// it unconnected on failure), so its options, O_NONBLOCK and close-on-exec
+// stay its own, and there is nothing to install: no new socket, no option
+// copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which waits for the
+// trapped thread to install the descriptor: two more context switches).
+Answer connect_program_socket(const Runtime& rt, int copy, const Endpoint& target) {
+  SystemSessionIo io;
+  SessionOutcome outcome;
+  SessionOptions options;
+  options.report = log_session;
+  options.may_replace_socket = false;  // it would replace our copy: checked before
+  auto reply = open_session(rt, io, copy, socks5::Command::Connect, target, outcome, options);
+  if (!reply) return error(reply.error().code);
+  // Before the answer: the program may ask getpeername as soon as connect returns.
+  if (target.is_ip()) {
+    if (const auto ino = inode_of(copy)) peer_book().add(*ino, target);
+  }
+  return value(0);
+}
+
 // connect() through the proxy: see syscall_handler.hpp.
 Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_notif& req, int copy,
                              int program_fd, int family, const Endpoint& target) {
-  sockaddr_storage peer;
-  socklen_t peer_len = sizeof peer;
-  if (::getpeername(copy, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
-    return error(EISCONN);
   const int program_flags = ::fcntl(copy, F_GETFL);
   const bool cloexec = close_on_exec(static_cast<pid_t>(req.pid), program_fd);
-  OwnedFd ours(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
+  // Our socket is made in the program's blocking mode: open_session keeps a
+  // socket's status flags as it found them (a non-blocking one needs no
+  // F_SETFL there, nor one here to put O_NONBLOCK back afterwards).
+  const bool nonblocking = program_flags >= 0 && (program_flags & O_NONBLOCK);
+  OwnedFd ours(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0),
+                        IPPROTO_TCP));
   if (!ours) return error(errno);
-  carry_options(copy, ours.get());
+  carry_options(copy, family, ours.get());
   SystemSessionIo io;
   SessionOutcome outcome;
   SessionOptions options;
   options.report = log_session;
   auto reply = open_session(rt, io, ours.get(), socks5::Command::Connect, target, outcome, options);
   if (!reply) return error(reply.error().code);
-  // The program's blocking mode on our file description (open_session left
-  // it as we made it: blocking).
-  if (program_flags >= 0 && (program_flags & O_NONBLOCK)) {
-    ::fcntl(ours.get(), F_SETFL, ::fcntl(ours.get(), F_GETFL) | O_NONBLOCK);
-  }
   seccomp_notif_addfd addfd{};
   addfd.id = req.id;
   addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
@@ -298,6 +380,16 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
     }
     log::error("refusing connect to {}: socket type {} is not carried", *dst, type);
     return error(EACCES);
+  }
+  {
+    sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    if (::getpeername(copy->get(), reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
+      return error(EISCONN);
+    }
+  }
+  if (session_fits_program_socket(rt, copy->get(), family, 0)) {
+    return connect_program_socket(rt, copy->get(), route.target);
   }
   return connect_through_proxy(rt, listener, req, copy->get(), fd, family, route.target);
 }
@@ -531,10 +623,10 @@ Answer on_getpeername(int listener, const seccomp_notif& req) {
   // The thread is still the one that asked (its id was not reused): only then
   // is its memory the program's.
   if (!still_pending(listener, req)) return already_sent();
-  if (auto st = write_memory(tid, a[1], std::as_bytes(std::span(&ss, 1)).first(n)); !st) {
-    return error(EFAULT);
-  }
-  if (auto st = write_memory(tid, a[2], std::as_bytes(std::span(&full, 1))); !st) {
+  // The address, then its length: one call.
+  if (auto st = write_memory(tid, a[1], std::as_bytes(std::span(&ss, 1)).first(n), a[2],
+                             std::as_bytes(std::span(&full, 1)));
+      !st) {
     return error(EFAULT);
   }
   return value(0);

@@ -10,12 +10,14 @@
 // AF_INET6 (a Unix socket's path is resolved in the program's own root).
 //
 // connect() of an AF_INET/AF_INET6 stream socket to a destination the
-// library's rules send through the proxy: a fresh socket of ours connects to
-// the proxy and runs the library's own session (failover, chains, auth), then
-// goes in place of the program's descriptor (SECCOMP_IOCTL_NOTIF_ADDFD with
+// library's rules send through the proxy: the library's own session
+// (failover, chains, auth) runs on the program's socket itself, through our
+// copy, and connect returns 0, which Go's poller and non-blocking C callers
+// take as connected. Only when a proxy needs a socket of another family (an
+// AF_INET socket, an IPv6 proxy) does a fresh socket of ours run the session
+// and go in place of the program's descriptor (SECCOMP_IOCTL_NOTIF_ADDFD with
 // SETFD, keeping its number, close-on-exec flag, O_NONBLOCK and common
-// socket options) and connect returns 0, which Go's poller and non-blocking
-// C callers take as connected.
+// socket options).
 // getpeername of such a socket names the destination, not the proxy.
 // Under remote DNS, a UDP connect to port 53 goes to the supervisor's DNS stub
 // (dns_stub_server.hpp): Go's own resolver then gets fake addresses.

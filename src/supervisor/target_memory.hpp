@@ -20,6 +20,10 @@ namespace socksify::supervisor {
 // EFAULT when the range is not all mapped (what the kernel would have said).
 Status read_memory(pid_t tid, std::uint64_t address, std::span<std::byte> out) noexcept;
 Status write_memory(pid_t tid, std::uint64_t address, std::span<const std::byte> in) noexcept;
+// Two writes in one process_vm_writev, in order: the second is not made when
+// the first faults (EFAULT either way).
+Status write_memory(pid_t tid, std::uint64_t address, std::span<const std::byte> in,
+                    std::uint64_t address2, std::span<const std::byte> in2) noexcept;
 
 template <class T>
 Status read_object(pid_t tid, std::uint64_t address, T& out) noexcept {

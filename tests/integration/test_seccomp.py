@@ -20,7 +20,7 @@ from harness import launcher, netns, servers
 from harness.capture import CapturesLink
 from harness.dns_sentinel import WatchesDns
 from harness.socks_test_server import Mode
-from harness.testcase import CLIENTS, DANTED_PORT, DANTED_URL, TEST_SERVER_PORT, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
+from harness.testcase import CLIENTS, DANTED6_URL, DANTED_PORT, DANTED_URL, TEST_SERVER_PORT, HTTP4, MICROSOCKS_URL, IntegrationTest, describe
 
 SOURCES = os.path.join(CLIENTS, "seccomp")
 URL = f"{HTTP4}/{servers.SMALL_FILE}"
@@ -177,7 +177,7 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertNoDirectPackets("static musl program")
 
     def test_nonblocking_cloexec_socket_keeps_its_flags_after_the_swap(self):
-        # The supervisor installs its own socket under the program's number: the
+        # The session runs on the program's own socket (an IPv4 proxy): the
         # program still sees O_NONBLOCK and FD_CLOEXEC, writability, SO_ERROR 0.
         proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "nonblock"],
                              DANTED_URL)
@@ -185,6 +185,20 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEqual(proc.stdout, b"connect returned 0\nflags nonblock=1 cloexec=1\nhello from musl\n")
         self.assertEchoServed()
         self.assertNoDirectPackets("non-blocking static musl program")
+
+    def test_ipv4_socket_through_an_ipv6_proxy_is_swapped_with_its_flags_and_options(self):
+        # The session runs on the program's own socket unless the proxy needs
+        # another family: an AF_INET socket and an IPv6 proxy take the swap
+        # path (our AF_INET6 socket installed under the program's number).
+        for mode, expected in (("nonblock", b"connect returned 0\nflags nonblock=1 cloexec=1\nhello from musl\n"),
+                               ("opts", b"nodelay=1 keepalive=1 rcvbuf=131072\nhello from musl\n")):
+            with self.subTest(mode):
+                proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), mode],
+                                     DANTED6_URL)
+                self.assertSucceeded(proc, f"musl_connect {mode} via the IPv6 proxy")
+                self.assertEqual(proc.stdout, expected)
+        self.assertEchoServed()
+        self.assertNoDirectPackets("IPv4 socket through the IPv6 proxy")
 
     def test_getpeername_names_the_destination_not_the_proxy(self):
         # Go reads the peer with getpeername right after connect (RemoteAddr).
@@ -197,7 +211,7 @@ class SupervisedMode(CapturesLink, IntegrationTest):
 
     def test_socket_options_set_before_connect_are_carried(self):
         # TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF (65536: the kernel reports twice
-        # that) set on the program's socket are on the tunnel that replaces it.
+        # that) set on the program's socket are on the tunnel (its own socket).
         proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "opts"],
                              DANTED_URL)
         self.assertSucceeded(proc, "musl_connect opts")
