@@ -14,6 +14,10 @@
 #include <limits>
 #include <new>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "base/ascii.hpp"
 #include "base/v4_mapped.hpp"
 #include "dns/fake_range.hpp"
@@ -213,6 +217,30 @@ std::optional<SharedNameTable> SharedNameTable::attach(std::span<std::byte> regi
   return bind(region, h);
 }
 
+namespace {
+
+// A prefetch for writing: the line comes exclusive in one transfer, where a
+// read prefetch followed by the CAS takes two when another core holds it (a
+// shared index line last written by another process). GCC emits PREFETCHW
+// only under -mprfchw, which the build does not assume (an x86 without it
+// need not treat it as a no-op): written out, executed only when CPUID says
+// the processor has it (volatile: a prefetch alone is no side effect to GCC).
+#if defined(__x86_64__) || defined(__i386__)
+inline void prefetch_for_writing(const void* p) {
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+}
+
+bool can_prefetch_for_writing() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(0x80000001, &a, &b, &c, &d) != 0 && (c & bit_PRFCHW) != 0;
+}
+#else
+void prefetch_for_writing(const void* p) { __builtin_prefetch(p, 1); }
+bool can_prefetch_for_writing() { return true; }
+#endif
+
+}  // namespace
+
 std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region, const Header& h) {
   SharedNameTable t;
   t.header_ = reinterpret_cast<Header*>(region.data());
@@ -224,6 +252,7 @@ std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region
   t.v4_ = h.v4;
   t.v6_ = h.v6;
   t.addresses_ = h.address_count;
+  t.prefetch_for_writing_ = can_prefetch_for_writing();
   t.max_batch_ = std::clamp<std::uint64_t>(t.capacity_ / 1024, 1, kMaxBatch);
   return t;
 }
@@ -385,9 +414,16 @@ std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lower
 std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowered) {
   const std::uint64_t hash = hash_of(lowered);
   // The two lines a new name needs that other processes write, fetched in
-  // parallel rather than one after the other: the index entry (a random line)
-  // and the counter a new name claims its number from (for writing).
-  __builtin_prefetch(&index_[hash & index_mask_], 0);
+  // parallel rather than one after the other: the index entry (a random line;
+  // for writing, as a new name CASes its entry there: a name already held
+  // takes the line from the other cores' caches, one transfer that its
+  // caller, a resolve, hardly notices) and the counter this process's batch
+  // is checked against (read: written once per batch, see claim()).
+  if (prefetch_for_writing_) {
+    prefetch_for_writing(&index_[hash & index_mask_]);
+  } else {
+    __builtin_prefetch(&index_[hash & index_mask_], 0);
+  }
   __builtin_prefetch(&header_->next, 0);
   const std::uint64_t fingerprint = hash >> 32;
   const std::size_t probes = std::min(kProbes, index_mask_ + 1);

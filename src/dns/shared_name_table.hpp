@@ -269,6 +269,8 @@ class SharedNameTable final : public FakeNames {
   // the object (or a forked child) copies them too: see "Batches".
   static constexpr std::uint64_t kMaxBatch = 64;
   std::uint64_t batch_ = 0, batch_size_ = 0, max_batch_ = 1;
+  // PREFETCHW exists here (x86: CPUID; see number_for()).
+  bool prefetch_for_writing_ = false;
 };
 
 }  // namespace socksify
