@@ -48,8 +48,9 @@
 // Insert (no lock anywhere, so no lock a crashed process can leave held):
 //   1. look the name up in the index (probing at most kProbes entries); an
 //      entry counts only if its slot verifies (below);
-//   2. claim a number with fetch_add on `next`; number >= address count:
-//      exhausted, no address. Its slot is number mod capacity;
+//   2. take a number from this process's batch, claimed from `next` with
+//      fetch_add (see Batches below); number >= address count: exhausted,
+//      no address. Its slot is number mod capacity;
 //   3. write the words, each by CAS that refuses to replace a word carrying a
 //      newer tag (so a writer stalled past its turn never clobbers a newer
 //      name), then publish: CAS state up to our tag (release);
