@@ -14,6 +14,10 @@
 #include <limits>
 #include <new>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "base/ascii.hpp"
 #include "base/v4_mapped.hpp"
 #include "dns/fake_range.hpp"
@@ -213,6 +217,30 @@ std::optional<SharedNameTable> SharedNameTable::attach(std::span<std::byte> regi
   return bind(region, h);
 }
 
+namespace {
+
+// A prefetch for writing: the line comes exclusive in one transfer, where a
+// read prefetch followed by the CAS takes two when another core holds it (a
+// shared index line last written by another process). GCC emits PREFETCHW
+// only under -mprfchw, which the build does not assume (an x86 without it
+// need not treat it as a no-op): written out, executed only when CPUID says
+// the processor has it (volatile: a prefetch alone is no side effect to GCC).
+#if defined(__x86_64__) || defined(__i386__)
+inline void prefetch_for_writing(const void* p) {
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+}
+
+bool can_prefetch_for_writing() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(0x80000001, &a, &b, &c, &d) != 0 && (c & bit_PRFCHW) != 0;
+}
+#else
+void prefetch_for_writing(const void* p) { __builtin_prefetch(p, 1); }
+bool can_prefetch_for_writing() { return true; }
+#endif
+
+}  // namespace
+
 std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region, const Header& h) {
   SharedNameTable t;
   t.header_ = reinterpret_cast<Header*>(region.data());
@@ -224,7 +252,43 @@ std::optional<SharedNameTable> SharedNameTable::bind(std::span<std::byte> region
   t.v4_ = h.v4;
   t.v6_ = h.v6;
   t.addresses_ = h.address_count;
+  t.prefetch_for_writing_ = can_prefetch_for_writing();
+  t.max_batch_ = std::clamp<std::uint64_t>(t.capacity_ / 1024, 1, kMaxBatch);
   return t;
+}
+
+std::uint64_t SharedNameTable::claim() {
+  Ref batch(batch_);
+  std::uint64_t seen = batch.load(std::memory_order_relaxed);
+  while ((seen & 0xffffffff) < (seen >> 32)) {
+    if (!batch.compare_exchange_weak(seen, seen + 1, std::memory_order_relaxed)) continue;
+    const std::uint64_t number = seen & 0xffffffff;
+    // The capacity/2 promise (see renewal): a number of a batch that aged
+    // (this process resolved nothing while the tree claimed many) is not
+    // handed out. A load, not a write: the counter's line stays shared
+    // between the cores while every process works from its batch.
+    if (Ref(header_->next).load(std::memory_order_relaxed) - number <= capacity_ / 2) {
+      return number;
+    }
+    seen += 1;
+    if (batch.compare_exchange_strong(seen, 0, std::memory_order_relaxed)) seen = 0;
+    break;
+  }
+  // Refill. Doubling: a process that resolves one name claims one number.
+  Ref size_ref(batch_size_);
+  const std::uint64_t size =
+      std::clamp<std::uint64_t>(size_ref.load(std::memory_order_relaxed) * 2, 1, max_batch_);
+  size_ref.store(size, std::memory_order_relaxed);
+  const std::uint64_t first = Ref(header_->next).fetch_add(size, std::memory_order_relaxed);
+  if (first >= addresses_) return first;  // used up
+  // addresses_ < 2^32 - 1: both halves fit 32 bits.
+  const std::uint64_t end = std::min(first + size, addresses_);
+  // Another thread of this process may have refilled meanwhile: then the
+  // rest of ours goes unused (never handed out, no name behind it).
+  if (first + 1 < end) {
+    batch.compare_exchange_strong(seen, end << 32 | (first + 1), std::memory_order_relaxed);
+  }
+  return first;
 }
 
 void SharedNameTable::map_ahead(std::uint64_t number) {
@@ -350,10 +414,17 @@ std::optional<std::uint64_t> SharedNameTable::find_number(std::string_view lower
 std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowered) {
   const std::uint64_t hash = hash_of(lowered);
   // The two lines a new name needs that other processes write, fetched in
-  // parallel rather than one after the other: the index entry (a random line)
-  // and the counter a new name claims its number from (for writing).
-  __builtin_prefetch(&index_[hash & index_mask_], 0);
-  __builtin_prefetch(&header_->next, 1);
+  // parallel rather than one after the other: the index entry (a random line;
+  // for writing, as a new name CASes its entry there: a name already held
+  // takes the line from the other cores' caches, one transfer that its
+  // caller, a resolve, hardly notices) and the counter this process's batch
+  // is checked against (read: written once per batch, see claim()).
+  if (prefetch_for_writing_) {
+    prefetch_for_writing(&index_[hash & index_mask_]);
+  } else {
+    __builtin_prefetch(&index_[hash & index_mask_], 0);
+  }
+  __builtin_prefetch(&header_->next, 0);
   const std::uint64_t fingerprint = hash >> 32;
   const std::size_t probes = std::min(kProbes, index_mask_ + 1);
   // More than one round only when a writer of a newer number overtook ours in
@@ -371,10 +442,15 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
       const std::uint64_t next = Ref(header_->next).load(std::memory_order_relaxed);
       if (capacity_ < 2 || next - *found <= capacity_ / 2 || next >= addresses_) return found;
     }
-    const std::uint64_t number = Ref(header_->next).fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t number = claim();
     if (number >= addresses_) return found;  // used up: never reuse (the old one is still good)
     map_ahead(number);
-    if (!write_slot(number, lowered)) continue;
+    if (!write_slot(number, lowered)) {
+      // Overtaken, or the number was also in a forked sibling's copy of the
+      // batch and it wrote first: the rest of the batch is as suspect.
+      drop_batch();
+      continue;
+    }
     const std::uint64_t mine = fingerprint << 32 | (number + 1);
     if (found) {
       // Replace the old entry in place, or lose to whoever renewed (or
@@ -484,6 +560,11 @@ bool SharedNameTable::in_range(std::span<const std::uint8_t> addr) const {
 }
 
 bool SharedNameTable::exhausted() const {
+  // const: the batch is only read. Numbers left in it still serve new names.
+  const std::uint64_t batch =
+      std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(batch_)).load(
+          std::memory_order_relaxed);
+  if ((batch & 0xffffffff) < (batch >> 32)) return false;
   return Ref(header_->next).load(std::memory_order_relaxed) >= addresses_;
 }
 

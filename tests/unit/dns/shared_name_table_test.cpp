@@ -606,6 +606,148 @@ TEST(SharedNameTable, NamesAcrossSeveralMappedWindowsAndAWrapMapBackAndKeepErrno
   }
 }
 
+// Batches (64 Ki names: up to 64 numbers a claim). Two attachments of one
+// region stand for two processes: each has its own batch.
+std::uint32_t number_for(SharedNameTable& t, const std::string& name) {
+  std::array<std::uint8_t, 4> a{};
+  EXPECT_TRUE(t.address_for(name, AF_INET, a)) << name;
+  return number_of(a);
+}
+
+TEST(SharedNameTable, BatchedClaimsDoubleUpTo64AndEveryNameGetsItsOwnNumber) {
+  Table t(65536);
+  auto b = SharedNameTable::attach(t.region.span());
+  ASSERT_TRUE(b);
+  // Batch sizes 1, 2, 4, ...: a process that resolves one name claims one.
+  EXPECT_EQ(number_for(*t, "a0.test"), 0u);
+  EXPECT_EQ(number_for(*b, "b0.test"), 1u);
+  EXPECT_EQ(number_for(*t, "a1.test"), 2u);  // a's batch: 2, 3
+  EXPECT_EQ(number_for(*b, "b1.test"), 4u);  // b's batch: 4, 5
+  EXPECT_EQ(number_for(*t, "a2.test"), 3u);
+  EXPECT_EQ(number_for(*b, "b2.test"), 5u);
+  EXPECT_EQ(number_for(*t, "a3.test"), 6u);  // a's batch: 6 .. 9
+  std::set<std::uint32_t> numbers = {0, 1, 2, 3, 4, 5, 6};
+  constexpr int kNames = 3000;
+  std::uint32_t last = 6;
+  int jumps = 0;
+  for (int i = 0; i < kNames; ++i) {
+    SharedNameTable& who = i % 2 == 0 ? *b : *t;
+    const std::string name = "n" + std::to_string(i) + ".test";
+    const std::uint32_t n = number_for(who, name);
+    EXPECT_TRUE(numbers.insert(n).second) << name << " got a number already handed out: " << n;
+    EXPECT_EQ(name_at(*t, address_of_number(n)), name);
+    EXPECT_EQ(name_at(*b, address_of_number(n)), name);
+    // One claim per name would interleave t's and b's numbers: every step a jump.
+    if (i >= 2000 && i % 2 == 1 && n - last != 1) ++jumps;
+    if (i % 2 == 1) last = n;
+  }
+  EXPECT_LE(jumps, 500 / 64 + 1);  // runs of 64
+  // Unused numbers: at most what is left in the two batches (64 each).
+  EXPECT_LT(*numbers.rbegin(), static_cast<std::uint32_t>(kNames + 7 + 2 * 64));
+  EXPECT_EQ(number_for(*t, "a0.test"), 0u);  // found, from either table
+  EXPECT_EQ(number_for(*b, "a3.test"), 6u);
+}
+
+TEST(SharedNameTable, BatchedClaimsAcrossAWrapEvictByNumber) {
+  constexpr std::size_t kCapacity = 65536;
+  Table t(kCapacity);
+  auto b = SharedNameTable::attach(t.region.span());
+  ASSERT_TRUE(b);
+  constexpr int kNames = 70000;
+  std::vector<std::uint32_t> got(kNames);
+  std::set<std::uint32_t> numbers;
+  for (int i = 0; i < kNames; ++i) {
+    got[i] = number_for(i % 2 == 0 ? *t : *b, "w" + std::to_string(i) + ".test");
+    ASSERT_TRUE(numbers.insert(got[i]).second) << i;
+  }
+  const std::uint32_t top = *numbers.rbegin();
+  for (int i = 0; i < kNames; i += 7) {
+    const std::string name = name_at(*t, address_of_number(got[i]));
+    if (got[i] + kCapacity > top) {
+      EXPECT_EQ(name, "w" + std::to_string(i) + ".test") << i;
+    } else if (numbers.count(got[i] + kCapacity) != 0) {
+      EXPECT_EQ(name, "(none)") << i;  // its slot went to a newer name
+    }  // else its successor sits unused in a batch: it may still map back
+  }
+  EXPECT_EQ(t->unindexed(), 0u);
+}
+
+TEST(SharedNameTable, AnAgedBatchIsDroppedSoANewAddressKeepsHalfTheWindow) {
+  constexpr std::size_t kCapacity = 65536;
+  Table t(kCapacity);
+  auto b = SharedNameTable::attach(t.region.span());
+  ASSERT_TRUE(b);
+  // 1 + 2 + 4 + ... + 32 + 1 names: t holds 63 unused numbers of a batch of 64.
+  for (int i = 0; i < 64; ++i) number_for(*t, "t" + std::to_string(i) + ".test");
+  std::uint32_t last = 0;
+  for (int i = 0; i < 40000; ++i) last = number_for(*b, "b" + std::to_string(i) + ".test");
+  const std::uint32_t late = number_for(*t, "late.test");
+  EXPECT_GT(late, last);  // not 64: that one would be forgotten within 25,536 names
+  EXPECT_EQ(name_at(*b, address_of_number(late)), "late.test");
+}
+
+TEST(SharedNameTable, AForkedChildsCopyOfTheBatchNeverGivesANumberToTwoNames) {
+  Table t(65536);
+  // 1 + 2 + ... + 32 + 1 names: t's batch holds 64 .. 126, more than the
+  // 8 rounds an insert tries before it gives up.
+  for (int i = 0; i < 64; ++i) number_for(*t, "p" + std::to_string(i) + ".test");
+  constexpr int kNames = 100;
+  Region results(sizeof(std::uint32_t) * kNames);
+  auto* got = reinterpret_cast<std::uint32_t*>(results.data());
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child uses the parent's object as fork left it: the same batch.
+    for (int i = 0; i < kNames; ++i) {
+      std::array<std::uint8_t, 4> a{};
+      if (!t->address_for("child" + std::to_string(i) + ".test", AF_INET, a)) _exit(3);
+      got[i] = number_of(a);
+    }
+    _exit(0);
+  }
+  ASSERT_TRUE(wait_exit_ok(pid, std::chrono::seconds(30)));
+  std::set<std::uint32_t> numbers(got, got + kNames);
+  ASSERT_EQ(numbers.size(), static_cast<std::size_t>(kNames));
+  EXPECT_EQ(numbers.count(64), 1u);  // the child took the batch's next number first
+  for (int i = 0; i < kNames; ++i) {
+    const std::string name = "parent" + std::to_string(i) + ".test";
+    std::array<std::uint8_t, 4> a{};
+    ASSERT_TRUE(t->address_for(name, AF_INET, a)) << name;  // the copy lost, claims afresh
+    EXPECT_TRUE(numbers.insert(number_of(a)).second) << name << " got a child's number";
+    EXPECT_EQ(name_at(*t, a), name);
+  }
+  for (int i = 0; i < kNames; ++i) {
+    EXPECT_EQ(name_at(*t, address_of_number(got[i])), "child" + std::to_string(i) + ".test");
+  }
+}
+
+TEST(SharedNameTable, BatchedClaimsUseEveryAddressOfAUsedUpRangeOnce) {
+  const Cidr small = cidr(AF_INET, "240.0.0.0", 16);
+  Table t(65536, small, Cidr{});
+  ASSERT_TRUE(t.table);
+  const std::uint64_t count = t->address_count();
+  ASSERT_GE(t->capacity(), 64u * 1024 - 2);  // batches of up to 63
+  auto b = SharedNameTable::attach(t.region.span());
+  ASSERT_TRUE(b);
+  std::set<std::uint32_t> numbers;
+  bool t_done = false, b_done = false;
+  for (int i = 0; i < 70000 && !(t_done && b_done); ++i) {
+    SharedNameTable& who = i % 2 == 0 ? *t : *b;
+    bool& done = i % 2 == 0 ? t_done : b_done;
+    if (done) continue;
+    std::array<std::uint8_t, 4> a{};
+    if (!who.address_for("x" + std::to_string(i) + ".test", AF_INET, a)) {
+      EXPECT_TRUE(who.exhausted());
+      done = true;
+      continue;
+    }
+    EXPECT_TRUE(numbers.insert(number_of(a)).second) << i;
+  }
+  EXPECT_TRUE(t_done && b_done);
+  EXPECT_EQ(numbers.size(), count);  // none lost at the end: each batch was used up
+  EXPECT_LT(*numbers.rbegin(), count);
+}
+
 TEST(SharedNameTable, NotesAreSharedAcrossProcessesAndBounded) {
   Table t(100);
   EXPECT_EQ(t->note(42), 0u);
