@@ -235,8 +235,12 @@ bool can_prefetch_for_writing() {
   return __get_cpuid(0x80000001, &a, &b, &c, &d) != 0 && (c & bit_PRFCHW) != 0;
 }
 #else
-void prefetch_for_writing(const void* p) { __builtin_prefetch(p, 1); }
-bool can_prefetch_for_writing() { return true; }
+void prefetch_for_writing(const void* p) {
+  __builtin_prefetch(p, 1);
+}
+bool can_prefetch_for_writing() {
+  return true;
+}
 #endif
 
 }  // namespace
@@ -561,9 +565,8 @@ bool SharedNameTable::in_range(std::span<const std::uint8_t> addr) const {
 
 bool SharedNameTable::exhausted() const {
   // const: the batch is only read. Numbers left in it still serve new names.
-  const std::uint64_t batch =
-      std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(batch_)).load(
-          std::memory_order_relaxed);
+  const std::uint64_t batch = std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(batch_))
+                                  .load(std::memory_order_relaxed);
   if ((batch & 0xffffffff) < (batch >> 32)) return false;
   return Ref(header_->next).load(std::memory_order_relaxed) >= addresses_;
 }

@@ -185,8 +185,8 @@ const std::array<OptionValue, kCarriedCount>& fresh_values(int family) {
     if (!s) return out;
     for (std::size_t i = 0; i < kCarriedCount; ++i) {
       out[i].len = sizeof out[i].bytes;
-      out[i].known =
-          ::getsockopt(s.get(), kCarried[i].level, kCarried[i].name, out[i].bytes, &out[i].len) == 0;
+      out[i].known = ::getsockopt(s.get(), kCarried[i].level, kCarried[i].name, out[i].bytes,
+                                  &out[i].len) == 0;
     }
     return out;
   };
