@@ -257,12 +257,14 @@ bool session_fits_program_socket(const Runtime& rt, int copy, int family, std::s
 // stay its own, and there is nothing to install: no new socket, no option
 // copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which waits for the
 // trapped thread to install the descriptor: two more context switches).
-Answer connect_program_socket(const Runtime& rt, int copy, const Endpoint& target) {
+Answer connect_program_socket(const Runtime& rt, int copy, const Route& route) {
+  const Endpoint& target = route.target;
   SystemSessionIo io;
   SessionOutcome outcome;
   SessionOptions options;
   options.report = log_session;
   options.may_replace_socket = false;  // it would replace our copy: checked before
+  options.group = route.group;
   auto reply = open_session(rt, io, copy, socks5::Command::Connect, target, outcome, options);
   if (!reply) return error(reply.error().code);
   // Before the answer: the program may ask getpeername as soon as connect returns.
@@ -274,7 +276,8 @@ Answer connect_program_socket(const Runtime& rt, int copy, const Endpoint& targe
 
 // connect() through the proxy: see syscall_handler.hpp.
 Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_notif& req, int copy,
-                             int program_fd, int family, const Endpoint& target) {
+                             int program_fd, int family, const Route& route) {
+  const Endpoint& target = route.target;
   const int program_flags = ::fcntl(copy, F_GETFL);
   const bool cloexec = close_on_exec(static_cast<pid_t>(req.pid), program_fd);
   // Our socket is made in the program's blocking mode: open_session keeps a
@@ -289,6 +292,7 @@ Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_noti
   SessionOutcome outcome;
   SessionOptions options;
   options.report = log_session;
+  options.group = route.group;
   auto reply = open_session(rt, io, ours.get(), socks5::Command::Connect, target, outcome, options);
   if (!reply) return error(reply.error().code);
   seccomp_notif_addfd addfd{};
@@ -388,10 +392,10 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
       return error(EISCONN);
     }
   }
-  if (session_fits_program_socket(rt, copy->get(), family, 0)) {
-    return connect_program_socket(rt, copy->get(), route.target);
+  if (session_fits_program_socket(rt, copy->get(), family, route.group)) {
+    return connect_program_socket(rt, copy->get(), route);
   }
-  return connect_through_proxy(rt, listener, req, copy->get(), fd, family, route.target);
+  return connect_through_proxy(rt, listener, req, copy->get(), fd, family, route);
 }
 
 // A datagram we may send for the program (it goes direct, by the rules):

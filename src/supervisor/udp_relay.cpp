@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/route.hpp"
 #include "core/runtime.hpp"
 #include "core/session.hpp"
 #include "core/session_io.hpp"
@@ -112,7 +113,8 @@ Status open_relay(const Runtime& rt, Relay& r) {
   SessionOptions options;
   options.report = log_session;
   options.subject = &r.dst;
-  options.may_replace_socket = false;  // an IPv4 relay socket: the proxy must be IPv4 too
+  options.group = route_group_for(rt, r.dst);  // `route ... via NAME` as for TCP
+  options.may_replace_socket = false;          // an IPv4 relay socket: the proxy must be IPv4 too
   auto reply = open_session(rt, io, r.control.get(), socks5::Command::UdpAssociate, request,
                             outcome, options);
   if (!reply) return Errno{reply.error().code};

@@ -200,6 +200,20 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEchoServed()
         self.assertNoDirectPackets("IPv4 socket through the IPv6 proxy")
 
+    def test_a_route_to_a_named_ipv6_proxy_takes_the_swap_path(self):
+        # The unnamed list's proxy is IPv4, the route's group's an IPv6 one:
+        # whether the program's AF_INET socket can carry the session is judged
+        # against the route's group, not the unnamed list.
+        since = self.danted.log_size()
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT)], None,
+                             env={"SOCKSIFY_PROXY": f"{DANTED_URL}; six {DANTED6_URL}",
+                                  "SOCKSIFY_ROUTE": f":{servers.ECHO_PORT} via six"})
+        self.assertSucceeded(proc, "musl_connect routed to the IPv6 proxy")
+        self.assertEqual(proc.stdout, b"hello from musl\n")
+        (session,) = self.assertDantedCarried(f"{netns.TARGET4}.{servers.ECHO_PORT}", since=since)
+        self.assertEqual(session.client_host, netns.CLIENT6, session)  # the route's proxy
+        self.assertNoDirectPackets("a route to a named IPv6 proxy")
+
     def test_getpeername_names_the_destination_not_the_proxy(self):
         # Go reads the peer with getpeername right after connect (RemoteAddr).
         for dst in (f"{netns.TARGET4}:{servers.ECHO_PORT}", f"[{netns.TARGET6}]:{servers.ECHO_PORT}"):
@@ -262,6 +276,21 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertTrue(recs, "the UDP echo server saw nothing")
         self.assertIn(recs[-1]["peer"], (netns.PROXY_OUT4, netns.PROXY_OUT6), recs)
         self.assertNoDirectPackets("Go connected UDP")
+
+    def test_connected_udp_follows_a_route_to_a_named_proxy(self):
+        # The unnamed list's proxy (microsocks) has no UDP ASSOCIATE; the route
+        # sends this destination to danted, which relays it.
+        dst = f"{netns.TARGET4}:{servers.ECHO_PORT}"
+        proc = self.socksify([self.prog("gohttp-static"), "-udp", dst], None,
+                             env={"GOHTTP_UDP_ECHO": "1",
+                                  "SOCKSIFY_PROXY": f"{MICROSOCKS_URL}; relay {DANTED_URL}",
+                                  "SOCKSIFY_ROUTE": f":{servers.ECHO_PORT} via relay"})
+        self.assertSucceeded(proc, "Go connected UDP routed to danted")
+        self.assertEqual(proc.stdout, f"sent\necho hello from {dst}\n".encode())
+        recs = self.udp_echo.wait_records("udp", 1)
+        self.assertTrue(recs, "the UDP echo server saw nothing")
+        self.assertIn(recs[-1]["peer"], (netns.PROXY_OUT4, netns.PROXY_OUT6), recs)
+        self.assertNoDirectPackets("Go connected UDP routed to a named proxy")
 
     def test_quic_style_udp_fails_fast_when_the_proxy_has_no_udp(self):
         # An http:// proxy carries no UDP: the connect fails with EOPNOTSUPP at
