@@ -28,7 +28,10 @@ URLPATH = f":{servers.HTTP_PORT}/{servers.SMALL_FILE}"
 NO_NAME = b"no name behind it"
 
 
-class RemoteDnsTree(CapturesLink, WatchesDns, IntegrationTest):
+class TreeTableTest(CapturesLink, WatchesDns, IntegrationTest):
+    """What both tree-table modules share (test_remote_dns_tree_programs too):
+    danted resolving NAME, the tree_programs.py client, the clean-run checks.
+    No tests of its own."""
     start = ()
 
     @classmethod
@@ -44,6 +47,8 @@ class RemoteDnsTree(CapturesLink, WatchesDns, IntegrationTest):
         self.assertNoDirectPackets()
         self.assertNoDnsLeak()
 
+
+class RemoteDnsTree(TreeTableTest):
     # -- processes of one tree
     def test_fork_exec_loop_connects_to_50_names_resolved_by_the_parent(self):
         names = {f"n{i}.loop.test": netns.TARGET4 for i in range(50)}

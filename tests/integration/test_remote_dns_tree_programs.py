@@ -8,36 +8,14 @@ a trap (0 queries), the targets are reachable only through the proxy, and
 nothing leaves the client but for the proxy. Before the tree table, the
 second process said "a remote-DNS address with no name behind it"."""
 
-import os
 import unittest
 
 from harness import netns, servers
-from harness.capture import CapturesLink
-from harness.dns_sentinel import WatchesDns
-from harness.testcase import CLIENTS, DANTED_PORT, PYTHON, IntegrationTest, describe
-
-NAME = "origin.tree.test"  # known to the proxy only
-DANTED_H = f"socks5h://{netns.PROXY4}:{DANTED_PORT}"
-URLPATH = f":{servers.HTTP_PORT}/{servers.SMALL_FILE}"
-NO_NAME = b"no name behind it"
+from harness.testcase import PYTHON
+from test_remote_dns_tree import DANTED_H, NAME, URLPATH, TreeTableTest
 
 
-class RemoteDnsTreePrograms(CapturesLink, WatchesDns, IntegrationTest):
-    start = ()
-
-    @classmethod
-    def start_extra(cls):
-        super().start_extra()
-        cls.start_danted_resolving({NAME: netns.TARGET4})
-
-    def tree(self, *args) -> list[str]:
-        return [PYTHON, os.path.join(CLIENTS, "tree_programs.py"), *map(str, args)]
-
-    def assertClean(self, proc):
-        self.assertNotIn(NO_NAME, proc.stderr, describe(proc))
-        self.assertNoDirectPackets()
-        self.assertNoDnsLeak()
-
+class RemoteDnsTreePrograms(TreeTableTest):
     # -- the issue's cases
     def test_python_resolves_and_a_subprocess_curl_connects_by_its_address(self):
         script = ("import socket, subprocess, sys\n"
