@@ -25,16 +25,25 @@ fuzz_runs="${FUZZ_RUNS:-200000}"
 # nc, 50 threads, non-blocking connects, fail-closed paths, SOCKS BIND and --check.
 asan_integration='^integration\.(tcp_python_echo|tcp_nc|tcp_concurrency|tcp_nonblocking|tcp_many_pending|udp_resilience|tcp_fail_closed|tcp_bind|tcp_interrupt|tcp_inline_connect|check|fd_safety|launcher_config_safety|remote_dns_name_reuse|resolv|resolv_apt|remote_dns_tree|dns_stub|routes|tree_pipeline)$'
 
-failed=()
+failed=() failed_logs=() stages=0
+# Each stage's output also goes to build-logs/N.log, so that a failed stage's
+# errors can be repeated after the final ctest summary: CI may keep only the
+# tail of the output, and that tail must say what failed.
+logs="$PWD/build-logs"
+rm -rf "$logs" && mkdir -p "$logs"
 stage() {  # stage NAME COMMAND...: runs it, remembers a failure, goes on
-  local name="$1" start=$SECONDS
+  local name="$1" start=$SECONDS log="$logs/$stages.log" rc
   shift
+  stages=$((stages + 1))
   echo "=== $name"
-  if "$@"; then
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 0 ]; then
     echo "=== $name: ok ($((SECONDS - start)) s)"
   else
     echo "=== $name: FAILED ($((SECONDS - start)) s)"
     failed+=("$name")
+    failed_logs+=("$log")
   fi
 }
 
@@ -103,5 +112,15 @@ fi
 # Last: the full suite of the normal build; its summary closes the output.
 ctest --test-dir build --output-on-failure -j"$jobs"
 status=$?
-[ ${#failed[@]} -eq 0 ] || exit 1
+if [ ${#failed[@]} -gt 0 ]; then
+  # Again, after the summary: what each failed stage reported.
+  for i in "${!failed[@]}"; do
+    echo "=== FAILED stage: ${failed[$i]} (whole output: ${failed_logs[$i]}); its error lines:"
+    lines=$(grep -E -i 'error|fail|SUMMARY|Sanitizer|deadly|timeout' "${failed_logs[$i]}" |
+              grep -v -E ' Passed |: ok' | head -40)
+    if [ -n "$lines" ]; then echo "$lines"; else tail -40 "${failed_logs[$i]}"; fi
+  done
+  echo "=== FAILED stages: ${failed[*]}"
+  exit 1
+fi
 exit $status

@@ -29,22 +29,19 @@ inline bool enabled(LogLevel l) {
 
 void vemit(LogLevel l, fmt::string_view format, fmt::format_args args);
 
-template <class... Args>
-void error(fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(LogLevel::Error)) vemit(LogLevel::Error, f, fmt::make_format_args(args...));
-}
-template <class... Args>
-void warn(fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(LogLevel::Warn)) vemit(LogLevel::Warn, f, fmt::make_format_args(args...));
-}
-template <class... Args>
-void info(fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(LogLevel::Info)) vemit(LogLevel::Info, f, fmt::make_format_args(args...));
-}
-template <class... Args>
-void debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(LogLevel::Debug)) vemit(LogLevel::Debug, f, fmt::make_format_args(args...));
-}
+// log::error(...), log::warn(...), log::info(...), log::debug(...): one line at
+// that level, formatted only when the level is enabled.
+template <LogLevel L>
+struct At {
+  template <class... Args>
+  void operator()(fmt::format_string<Args...> f, Args&&... args) const {
+    if (enabled(L)) vemit(L, f, fmt::make_format_args(args...));
+  }
+};
+inline constexpr At<LogLevel::Error> error;
+inline constexpr At<LogLevel::Warn> warn;
+inline constexpr At<LogLevel::Info> info;
+inline constexpr At<LogLevel::Debug> debug;
 
 template <class... Args>
 void log_at(LogLevel l, fmt::format_string<Args...> f, Args&&... args) {

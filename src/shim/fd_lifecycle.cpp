@@ -142,23 +142,20 @@ SOCKSIFY_HOOK int dup3(int from, int to, int flags) {
   return r >= 0 ? after_dup(from, r) : r;
 }
 
-// fcntl's third argument is an int or a pointer; reading it as a pointer is
-// what libc itself does on every ABI we build for.
-SOCKSIFY_HOOK int fcntl(int fd, int cmd, ...) {
-  va_list ap;
-  va_start(ap, cmd);
-  void* arg = va_arg(ap, void*);
-  va_end(ap);
-  return fcntl_common(fd, cmd, arg, false);
-}
-
-SOCKSIFY_HOOK int fcntl64(int fd, int cmd, ...) {
-  va_list ap;
-  va_start(ap, cmd);
-  void* arg = va_arg(ap, void*);
-  va_end(ap);
-  return fcntl_common(fd, cmd, arg, true);
-}
+// fcntl and fcntl64 differ only in the real function they end in. The third
+// argument is an int or a pointer; reading it as a pointer is what libc itself
+// does on every ABI we build for.
+#define SOCKSIFY_FCNTL_HOOK(NAME, LARGE)         \
+  SOCKSIFY_HOOK int NAME(int fd, int cmd, ...) { \
+    va_list ap;                                  \
+    va_start(ap, cmd);                           \
+    void* arg = va_arg(ap, void*);               \
+    va_end(ap);                                  \
+    return fcntl_common(fd, cmd, arg, LARGE);    \
+  }
+SOCKSIFY_FCNTL_HOOK(fcntl, false)
+SOCKSIFY_FCNTL_HOOK(fcntl64, true)
+#undef SOCKSIFY_FCNTL_HOOK
 
 SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
   int rc = 0;

@@ -230,6 +230,16 @@ hostent* no_libresolv() {
   return nullptr;
 }
 
+// libresolv's res_gethostbyname family: ours (the gethostbyname family's
+// R-name) under remote DNS, else the real one, looked up (real()) only then.
+template <typename Ours, typename LookUpReal, typename... Args>
+hostent* ours_or_libresolv(Ours ours, LookUpReal real, Args... args) {
+  if (socksify::resolver_call_policy() != Lookup::Real) return ours(args...);
+  socksify::ReentryGuard guard;
+  auto* fn = real();
+  return fn != nullptr ? fn(args...) : no_libresolv();
+}
+
 // What every res_* hook returns: the stub's answer (rc), or, for kRunReal, the
 // original call, run with our hooks off. The original is looked up only then.
 template <typename RunReal>
@@ -256,37 +266,25 @@ hostent* res_gethostbyname2(const char*, int);
 hostent* res_gethostbyaddr(const void*, socklen_t, int);
 }
 
-SOCKSIFY_HOOK int res_query(const char* name, int qclass, int qtype, unsigned char* answer,
-                            int anslen) {
-  return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, false), [&] {
-    return REAL_LAZY(res_query)(name, qclass, qtype, answer, anslen);
-  });
-}
-SOCKSIFY_ALIAS(res_query, __res_query)
-
-SOCKSIFY_HOOK int res_nquery(res_state_t statp, const char* name, int qclass, int qtype,
-                             unsigned char* answer, int anslen) {
-  return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, false), [&] {
-    return REAL_LAZY(res_nquery)(statp, name, qclass, qtype, answer, anslen);
-  });
-}
-SOCKSIFY_ALIAS(res_nquery, __res_nquery)
-
-SOCKSIFY_HOOK int res_search(const char* name, int qclass, int qtype, unsigned char* answer,
-                             int anslen) {
-  return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, true), [&] {
-    return REAL_LAZY(res_search)(name, qclass, qtype, answer, anslen);
-  });
-}
-SOCKSIFY_ALIAS(res_search, __res_search)
-
-SOCKSIFY_HOOK int res_nsearch(res_state_t statp, const char* name, int qclass, int qtype,
-                              unsigned char* answer, int anslen) {
-  return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, true), [&] {
-    return REAL_LAZY(res_nsearch)(statp, name, qclass, qtype, answer, anslen);
-  });
-}
-SOCKSIFY_ALIAS(res_nsearch, __res_nsearch)
+// res_query and res_search, each with its res_n form: alike but for nquery's
+// search flag and the real function each ends in.
+#define SOCKSIFY_QUERY_HOOKS(WHAT, SEARCH)                                                      \
+  SOCKSIFY_HOOK int res_##WHAT(const char* name, int qclass, int qtype, unsigned char* answer,   \
+                               int anslen) {                                                     \
+    return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, SEARCH),  \
+                            [&] { return REAL_LAZY(res_##WHAT)(name, qclass, qtype, answer, anslen); }); \
+  }                                                                                              \
+  SOCKSIFY_ALIAS(res_##WHAT, __res_##WHAT)                                                       \
+  SOCKSIFY_HOOK int res_n##WHAT(res_state_t statp, const char* name, int qclass, int qtype,      \
+                                unsigned char* answer, int anslen) {                             \
+    return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, SEARCH), [&] {    \
+      return REAL_LAZY(res_n##WHAT)(statp, name, qclass, qtype, answer, anslen);                 \
+    });                                                                                          \
+  }                                                                                              \
+  SOCKSIFY_ALIAS(res_n##WHAT, __res_n##WHAT)
+SOCKSIFY_QUERY_HOOKS(query, false)
+SOCKSIFY_QUERY_HOOKS(search, true)
+#undef SOCKSIFY_QUERY_HOOKS
 
 SOCKSIFY_HOOK int res_querydomain(const char* name, const char* domain, int qclass, int qtype,
                                   unsigned char* answer, int anslen) {
@@ -323,22 +321,14 @@ SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 // our gethostbyname family (shim/resolve.cpp), which also sends localhost and
 // direct names to libc.
 SOCKSIFY_HOOK hostent* res_gethostbyname(const char* name) {
-  if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyname(name);
-  socksify::ReentryGuard guard;
-  auto* real = REAL_LAZY(res_gethostbyname);
-  return real != nullptr ? real(name) : no_libresolv();
+  return ours_or_libresolv(Rgethostbyname, [] { return REAL_LAZY(res_gethostbyname); }, name);
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyname2(const char* name, int af) {
-  if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyname2(name, af);
-  socksify::ReentryGuard guard;
-  auto* real = REAL_LAZY(res_gethostbyname2);
-  return real != nullptr ? real(name, af) : no_libresolv();
+  return ours_or_libresolv(Rgethostbyname2, [] { return REAL_LAZY(res_gethostbyname2); }, name, af);
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyaddr(const void* addr, socklen_t len, int af) {
-  if (socksify::resolver_call_policy() != Lookup::Real) return Rgethostbyaddr(addr, len, af);
-  socksify::ReentryGuard guard;
-  auto* real = REAL_LAZY(res_gethostbyaddr);
-  return real != nullptr ? real(addr, len, af) : no_libresolv();
+  return ours_or_libresolv(Rgethostbyaddr, [] { return REAL_LAZY(res_gethostbyaddr); }, addr, len,
+                           af);
 }

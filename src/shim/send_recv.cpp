@@ -90,6 +90,20 @@ ssize_t recv_via_relay(int fd, FdState& s, msghdr& m, int flags) {
       [&] { return socksify::udp_recvmsg(fd, s, m, flags); }));
 }
 
+// send, write and writev: writes without a destination, alike but for the
+// real call (real(), run for every descriptor socksify passes through) and the
+// buffers (message(), built only for a UDP socket's relay).
+template <typename Real, typename Message>
+ssize_t connected_write(int fd, int flags, Real real, Message message) {
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
+  if (t.dns) return socksify::dns_tcp_sent(*t.dns, real());
+  FdState* s = t.udp;
+  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return real();
+  return send_via_relay(fd, *s, message(), flags);
+}
+
 }  // namespace
 
 // --- out ---
@@ -147,35 +161,21 @@ SOCKSIFY_HOOK int sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
 }
 
 SOCKSIFY_HOOK ssize_t send(int fd, const void* buf, size_t len, int flags) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
-  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(send)(fd, buf, len, flags));
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(send)(fd, buf, len, flags);
   iovec v;
-  return send_via_relay(fd, *s, one_buffer(buf, len, v), flags);
+  return connected_write(
+      fd, flags, [&] { return REAL(send)(fd, buf, len, flags); },
+      [&] { return one_buffer(buf, len, v); });
 }
 
 SOCKSIFY_HOOK ssize_t write(int fd, const void* buf, size_t len) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
-  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(write)(fd, buf, len));
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(write)(fd, buf, len);
   iovec v;
-  return send_via_relay(fd, *s, one_buffer(buf, len, v), 0);
+  return connected_write(
+      fd, 0, [&] { return REAL(write)(fd, buf, len); }, [&] { return one_buffer(buf, len, v); });
 }
 
 SOCKSIFY_HOOK ssize_t writev(int fd, const iovec* iov, int count) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_write(fd) != 0) return -1;
-  if (t.dns) return socksify::dns_tcp_sent(*t.dns, REAL(writev)(fd, iov, count));
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_has_proxied_peer(*s)) return REAL(writev)(fd, iov, count);
-  return send_via_relay(fd, *s, buffers(iov, count), 0);
+  return connected_write(
+      fd, 0, [&] { return REAL(writev)(fd, iov, count); }, [&] { return buffers(iov, count); });
 }
 
 // --- in ---

@@ -603,7 +603,7 @@ Answer on_sendmmsg(const Runtime& rt, int listener, const seccomp_notif& req) {
 // program asked for (in its socket's family: v4-mapped on an AF_INET6 one),
 // truncated to *addrlen as the kernel does, *addrlen set to the full length.
 // Anything else: the kernel's answer (it only writes the program's memory).
-Answer on_getpeername(int listener, const seccomp_notif& req) {
+Answer on_getpeername(const Runtime&, int listener, const seccomp_notif& req) {
   const pid_t tid = static_cast<pid_t>(req.pid);
   const auto& a = req.data.args;
   auto copy = copy_descriptor(tid, static_cast<int>(a[0]));
@@ -636,30 +636,24 @@ Answer on_getpeername(int listener, const seccomp_notif& req) {
   return value(0);
 }
 
+// The calls the filter sends us (supervisor/bpf_filter.cpp), each to its handler.
+struct Handler {
+  long nr;
+  Answer (*handle)(const Runtime&, int, const seccomp_notif&);
+};
+constexpr Handler kHandlers[] = {
+    {SYS_connect, on_connect},   {SYS_sendto, on_sendto},           {SYS_sendmsg, on_sendmsg},
+    {SYS_sendmmsg, on_sendmmsg}, {SYS_getpeername, on_getpeername},
+};
+
 }  // namespace
 
 void handle_notification(const Runtime& rt, int listener, const seccomp_notif& req) noexcept {
   Answer a = error(ENOSYS);
   try {
     if (req.data.arch == AUDIT_ARCH_X86_64) {
-      switch (req.data.nr) {
-        case SYS_connect:
-          a = on_connect(rt, listener, req);
-          break;
-        case SYS_sendto:
-          a = on_sendto(rt, listener, req);
-          break;
-        case SYS_sendmsg:
-          a = on_sendmsg(rt, listener, req);
-          break;
-        case SYS_sendmmsg:
-          a = on_sendmmsg(rt, listener, req);
-          break;
-        case SYS_getpeername:
-          a = on_getpeername(listener, req);
-          break;
-        default:
-          break;
+      for (const Handler& h : kHandlers) {
+        if (h.nr == req.data.nr) a = h.handle(rt, listener, req);
       }
     }
   } catch (...) {
