@@ -268,19 +268,20 @@ hostent* res_gethostbyaddr(const void*, socklen_t, int);
 
 // res_query and res_search, each with its res_n form: alike but for nquery's
 // search flag and the real function each ends in.
-#define SOCKSIFY_QUERY_HOOKS(WHAT, SEARCH)                                                      \
-  SOCKSIFY_HOOK int res_##WHAT(const char* name, int qclass, int qtype, unsigned char* answer,   \
-                               int anslen) {                                                     \
-    return answered_or_real(nquery(__res_state(), name, qclass, qtype, answer, anslen, SEARCH),  \
-                            [&] { return REAL_LAZY(res_##WHAT)(name, qclass, qtype, answer, anslen); }); \
-  }                                                                                              \
-  SOCKSIFY_ALIAS(res_##WHAT, __res_##WHAT)                                                       \
-  SOCKSIFY_HOOK int res_n##WHAT(res_state_t statp, const char* name, int qclass, int qtype,      \
-                                unsigned char* answer, int anslen) {                             \
-    return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, SEARCH), [&] {    \
-      return REAL_LAZY(res_n##WHAT)(statp, name, qclass, qtype, answer, anslen);                 \
-    });                                                                                          \
-  }                                                                                              \
+#define SOCKSIFY_QUERY_HOOKS(WHAT, SEARCH)                                                     \
+  SOCKSIFY_HOOK int res_##WHAT(const char* name, int qclass, int qtype, unsigned char* answer, \
+                               int anslen) {                                                   \
+    return answered_or_real(                                                                   \
+        nquery(__res_state(), name, qclass, qtype, answer, anslen, SEARCH),                    \
+        [&] { return REAL_LAZY(res_##WHAT)(name, qclass, qtype, answer, anslen); });           \
+  }                                                                                            \
+  SOCKSIFY_ALIAS(res_##WHAT, __res_##WHAT)                                                     \
+  SOCKSIFY_HOOK int res_n##WHAT(res_state_t statp, const char* name, int qclass, int qtype,    \
+                                unsigned char* answer, int anslen) {                           \
+    return answered_or_real(nquery(statp, name, qclass, qtype, answer, anslen, SEARCH), [&] {  \
+      return REAL_LAZY(res_n##WHAT)(statp, name, qclass, qtype, answer, anslen);               \
+    });                                                                                        \
+  }                                                                                            \
   SOCKSIFY_ALIAS(res_n##WHAT, __res_n##WHAT)
 SOCKSIFY_QUERY_HOOKS(query, false)
 SOCKSIFY_QUERY_HOOKS(search, true)
@@ -321,14 +322,16 @@ SOCKSIFY_ALIAS(res_nsend, __res_nsend)
 // our gethostbyname family (shim/resolve.cpp), which also sends localhost and
 // direct names to libc.
 SOCKSIFY_HOOK hostent* res_gethostbyname(const char* name) {
-  return ours_or_libresolv(Rgethostbyname, [] { return REAL_LAZY(res_gethostbyname); }, name);
+  return ours_or_libresolv(
+      Rgethostbyname, [] { return REAL_LAZY(res_gethostbyname); }, name);
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyname2(const char* name, int af) {
-  return ours_or_libresolv(Rgethostbyname2, [] { return REAL_LAZY(res_gethostbyname2); }, name, af);
+  return ours_or_libresolv(
+      Rgethostbyname2, [] { return REAL_LAZY(res_gethostbyname2); }, name, af);
 }
 
 SOCKSIFY_HOOK hostent* res_gethostbyaddr(const void* addr, socklen_t len, int af) {
-  return ours_or_libresolv(Rgethostbyaddr, [] { return REAL_LAZY(res_gethostbyaddr); }, addr, len,
-                           af);
+  return ours_or_libresolv(
+      Rgethostbyaddr, [] { return REAL_LAZY(res_gethostbyaddr); }, addr, len, af);
 }
