@@ -65,9 +65,6 @@ ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
   X(recvmsg)                     \
   X(sendmmsg)                    \
   X(recvmmsg)                    \
-  X(__recv_chk)                  \
-  X(__recvfrom_chk)              \
-  X(__read_chk)                  \
   X(syscall)                     \
   X(getaddrinfo)                 \
   X(freeaddrinfo)                \

@@ -18,6 +18,7 @@
 #include <netdb.h>
 
 #include <atomic>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -165,16 +166,25 @@ int refused(res_state_t statp) {
   return -1;
 }
 
-int nquery(res_state_t statp, const char* name, int qclass, int qtype, unsigned char* answer,
-           int anslen, bool search) {
+// What the policy leaves a res_* helper to do: nullopt when socksify answers
+// (remote DNS), else the hook's return: refusal() for a broken configuration,
+// kRunReal for local DNS.
+template <typename Refusal>
+std::optional<int> unless_answered(Refusal refusal) {
   switch (socksify::resolver_call_policy()) {
     case Lookup::Refuse:
-      return refused(statp);
+      return refusal();
     case Lookup::Real:
       return kRunReal;
     case Lookup::Fake:
       break;
   }
+  return std::nullopt;
+}
+
+int nquery(res_state_t statp, const char* name, int qclass, int qtype, unsigned char* answer,
+           int anslen, bool search) {
+  if (const auto rc = unless_answered([&] { return refused(statp); })) return *rc;
   if (search) errno = 0;  // res_search does so before its first query
   if (name == nullptr) return refused(statp);
   if (goes_direct(name)) return kRunReal;
@@ -184,14 +194,7 @@ int nquery(res_state_t statp, const char* name, int qclass, int qtype, unsigned 
 
 int nquerydomain(res_state_t statp, const char* name, const char* domain, int qclass, int qtype,
                  unsigned char* answer, int anslen) {
-  switch (socksify::resolver_call_policy()) {
-    case Lookup::Refuse:
-      return refused(statp);
-    case Lookup::Real:
-      return kRunReal;
-    case Lookup::Fake:
-      break;
-  }
+  if (const auto rc = unless_answered([&] { return refused(statp); })) return *rc;
   char joined[socksify::dns::kResolvMaxName];
   std::size_t size = 0;
   if (!socksify::dns::join_query_name(name, domain, joined, &size)) return refused(statp);
@@ -202,14 +205,11 @@ int nquerydomain(res_state_t statp, const char* name, const char* domain, int qc
 }
 
 int nsend(const unsigned char* msg, int msglen, unsigned char* answer, int anslen) {
-  switch (socksify::resolver_call_policy()) {
-    case Lookup::Refuse:
-      errno = ECONNREFUSED;
-      return -1;
-    case Lookup::Real:
-      return kRunReal;
-    case Lookup::Fake:
-      break;
+  if (const auto rc = unless_answered([] {
+        errno = ECONNREFUSED;
+        return -1;
+      })) {
+    return *rc;
   }
   if (msg != nullptr && msglen > 0) {
     const auto q =

@@ -104,6 +104,19 @@ ssize_t connected_write(int fd, int flags, Real real, Message message) {
   return send_via_relay(fd, *s, message(), flags);
 }
 
+// recv, read and readv: reads without a source address, alike but for the
+// real call and the buffers (message(), built only for a UDP socket's relay).
+template <typename Real, typename Message>
+ssize_t connected_read(int fd, int flags, Real real, Message message) {
+  const Tracked t = tracked(fd);
+  if (t.handshaking) return busy();
+  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
+  FdState* s = t.udp;
+  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return real();
+  msghdr m = message();
+  return recv_via_relay(fd, *s, m, flags);
+}
+
 }  // namespace
 
 // --- out ---
@@ -237,77 +250,38 @@ SOCKSIFY_HOOK int recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, tim
 }
 
 SOCKSIFY_HOOK ssize_t recv(int fd, void* buf, size_t len, int flags) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s))
-    return REAL(recv)(fd, buf, len, flags);
   iovec v;
-  msghdr m = one_buffer(buf, len, v);
-  return recv_via_relay(fd, *s, m, flags);
+  return connected_read(
+      fd, flags, [&] { return REAL(recv)(fd, buf, len, flags); },
+      [&] { return one_buffer(buf, len, v); });
 }
 
 SOCKSIFY_HOOK ssize_t read(int fd, void* buf, size_t len) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(read)(fd, buf, len);
   iovec v;
-  msghdr m = one_buffer(buf, len, v);
-  return recv_via_relay(fd, *s, m, 0);
+  return connected_read(
+      fd, 0, [&] { return REAL(read)(fd, buf, len); }, [&] { return one_buffer(buf, len, v); });
 }
 
 SOCKSIFY_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) return REAL(readv)(fd, iov, count);
-  msghdr m = buffers(iov, count);
-  return recv_via_relay(fd, *s, m, 0);
+  return connected_read(
+      fd, 0, [&] { return REAL(readv)(fd, iov, count); }, [&] { return buffers(iov, count); });
 }
 
-// --- _FORTIFY_SOURCE variants: the same, after the same buffer check ---
+// --- _FORTIFY_SOURCE variants: libc's buffer check, then the hook above (as
+// libc's own __recv_chk and friends do: check, then the plain call) ---
 
 SOCKSIFY_HOOK ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(__recv_chk)(fd, buf, len, buflen, flags);
-  }
   if (len > buflen) __chk_fail();
   return recv(fd, buf, len, flags);
 }
 
 SOCKSIFY_HOOK ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
                                      sockaddr* addr, socklen_t* addr_len) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, flags) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    if (s != nullptr && socksify::dns_udp_active(*s) && addr != nullptr && addr_len != nullptr) {
-      if (len > buflen) __chk_fail();
-      return recv_dns_answer(fd, *s, buf, len, flags, addr, addr_len);
-    }
-    return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addr_len);
-  }
   if (len > buflen) __chk_fail();
   return recvfrom(fd, buf, len, flags, addr, addr_len);
 }
 
 SOCKSIFY_HOOK ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
-  const Tracked t = tracked(fd);
-  if (t.handshaking) return busy();
-  if (t.early && socksify::tcp_io::early_read(fd, 0) != 0) return -1;
-  FdState* s = t.udp;
-  if (s == nullptr || !socksify::udp_receives_from_relay(*s)) {
-    return REAL(__read_chk)(fd, buf, len, buflen);
-  }
   if (len > buflen) __chk_fail();
   return read(fd, buf, len);
 }
