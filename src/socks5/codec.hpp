@@ -46,6 +46,8 @@ inline constexpr std::size_t kMaxGreeting = 2 + 255;
 inline constexpr std::size_t kMaxAuthRequest = 3 + 255 + 255;
 inline constexpr std::size_t kMaxRequest = 4 + 1 + 255 + 2;  // domain ATYP is the longest
 inline constexpr std::size_t kMaxReply = kMaxRequest;
+// The shortest reply: a one-byte name (RFC 1928 §6; an empty one is malformed).
+inline constexpr std::size_t kShortestReply = 4 + 1 + 1 + 2;
 inline constexpr std::size_t kMaxUdpHeader = 4 + 1 + 255 + 2;
 
 enum class DecodeStatus : std::uint8_t { Ok, NeedMore, Malformed };

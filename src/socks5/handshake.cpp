@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "socks5/early_replies.hpp"
 
@@ -13,31 +14,49 @@ Failure fail(int code, Stage stage, std::string_view what) {
   return Failure{Errno{code}, stage, 0, what};
 }
 
-// Reads one server message into `buf` by asking `decode` how many bytes it
-// needs and reading no more than that, so bytes that follow the message (the
-// application's data after a CONNECT reply) stay in the socket.
+// Server bytes read but not yet taken by a message.
+struct Inbox {
+  std::span<std::byte> buf;
+  std::size_t have = 0;
+
+  void take(std::size_t n) {
+    std::memmove(buf.data(), buf.data() + n, have - n);
+    have -= n;
+  }
+};
+
+// Reads one server message through `in` by asking `decode` how many bytes it
+// needs and reading no more than that plus `ahead`: the shortest form of the
+// messages that surely follow it (pipelined, the proxy answers every message
+// we sent), so a read can bring two replies at once while the bytes after the
+// handshake (the application's data after a CONNECT reply) stay in the socket.
 // `stage` names stream failures, `malformed_stage` bytes that do not decode.
-// `on_bytes` runs after every read that brought bytes.
+// `on_bytes` runs after every read that brought bytes, and at once when bytes
+// of this message came with an earlier read.
 template <class T, class Decode, class OnBytes = void (*)()>
 Result<Decoded<T>, Failure> read_message(
-    Stream& stream, std::span<std::byte> buf, Decode decode, Stage stage,
+    Stream& stream, Inbox& in, std::size_t ahead, Decode decode, Stage stage,
     std::string_view malformed_what, Stage malformed_stage, OnBytes on_bytes = [] {}) {
-  std::size_t have = 0;
+  if (in.have > 0) on_bytes();
   for (;;) {
-    Decoded<T> d = decode(std::span<const std::byte>(buf.data(), have));
-    if (d.status == DecodeStatus::Ok) return d;
+    Decoded<T> d = decode(std::span<const std::byte>(in.buf.data(), in.have));
+    if (d.status == DecodeStatus::Ok) {
+      in.take(d.size);
+      return d;
+    }
     // NeedMore never exceeds the largest message, but a broken decoder must
     // not turn into a buffer overrun.
-    if (d.status == DecodeStatus::Malformed || d.size <= have || d.size > buf.size()) {
+    if (d.status == DecodeStatus::Malformed || d.size <= in.have ||
+        d.size + ahead > in.buf.size()) {
       return fail(EPROTO, malformed_stage, malformed_what);
     }
-    const std::span<std::byte> room = buf.subspan(have, d.size - have);
+    const std::span<std::byte> room = in.buf.subspan(in.have, d.size + ahead - in.have);
     auto n = stream.read_some(room);
     if (!n) return Failure{n.error(), stage, 0, "proxy connection failed"};
     // 0 bytes means the peer closed, whatever the stream calls it.
     if (*n == 0) return fail(ECONNRESET, stage, "proxy closed the connection");
     if (*n > room.size()) return fail(EIO, stage, "stream returned more than asked");
-    have += *n;
+    in.have += *n;
     on_bytes();
   }
 }
@@ -129,8 +148,13 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     request = request_room.first(*request_len);
   }
 
-  // One buffer serves every server message; the largest is the reply.
-  std::array<std::byte, kMaxReply> in{};
+  // One buffer serves every server message: the largest is the reply, and
+  // the method choice may bring an auth reply and a reply's shortest form.
+  std::array<std::byte, 2 + 2 + kMaxReply> buf{};
+  Inbox in{buf};
+  // Pipelined, what surely follows the method choice and the auth reply.
+  const std::size_t reply_ahead = pipelined ? kShortestReply : 0;
+  const std::size_t choice_ahead = pipelined && with_password ? 2 + kShortestReply : reply_ahead;
   ProbeScope probe(stream);
 
   // RFC 1928 §3: greeting and method choice.
@@ -140,8 +164,8 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   }
   // Bytes that are not a method choice are the proxy's answer (Method); a
   // proxy that hangs up first never answered (Greeting).
-  auto choice = read_message<Method>(stream, in, decode_method_choice, Stage::Greeting,
-                                     "malformed method choice", Stage::Method);
+  auto choice = read_message<Method>(stream, in, choice_ahead, decode_method_choice,
+                                     Stage::Greeting, "malformed method choice", Stage::Method);
   if (!choice) return choice.error();
   const Method method = choice->value;
   // RFC 1928 §3: X'FF' means none of ours is acceptable, and we must close.
@@ -168,7 +192,7 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
     }
     // The first byte of the answer shows that the proxy read past the
     // greeting: the rest may take as long as it likes.
-    auto status = read_message<bool>(stream, in, decode_auth_reply, Stage::Auth,
+    auto status = read_message<bool>(stream, in, reply_ahead, decode_auth_reply, Stage::Auth,
                                      "malformed auth reply", Stage::Auth, [&] { probe.lift(); });
     if (!status) return stalled(status.error(), probe);
     // RFC 1929 §2: a non-zero STATUS is a failure and the server closes.
@@ -184,7 +208,7 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
       return Failure{s.error(), Stage::Request, 0, "sending request failed"};
     }
   }
-  auto reply = read_message<Reply>(stream, in, decode_reply, Stage::Reply, "malformed reply",
+  auto reply = read_message<Reply>(stream, in, 0, decode_reply, Stage::Reply, "malformed reply",
                                    Stage::Reply, [&] { probe.lift(); });
   if (!reply) return stalled(reply.error(), probe);
   const std::uint8_t rep = reply->value.code;

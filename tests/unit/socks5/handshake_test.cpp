@@ -424,6 +424,41 @@ TEST(Socks5Pipelined, NoAuthSendsGreetingAndRequestInOneWriteThenReadsRepliesInO
   EXPECT_TRUE(s.limits.empty());  // On never bounds a wait
 }
 
+TEST(Socks5Pipelined, RepliesArriveInAtMostTwoReadsAndNothingPastThemIsRead) {
+  // Pipelined, the proxy answers every message we sent: the read of the method
+  // choice also takes the auth reply and a reply's shortest form (8 bytes),
+  // so a one-byte name's reply needs no second read, and no read reaches the
+  // application's bytes.
+  const Bytes v6_reply =
+      cat({bytes({0x05, 0x00, 0x00, 0x04}), Bytes(16, std::byte{0x20}), bytes({0x00, 0x50})});
+  const Bytes name_reply =
+      cat({bytes({0x05, 0x00, 0x00, 0x03, 10}), text("relay.test"), bytes({0x04, 0x38})});
+  const Bytes shortest_reply = cat({bytes({0x05, 0x00, 0x00, 0x03, 1}), text("r"), bytes({0, 1})});
+  ASSERT_EQ(shortest_reply.size(), kShortestReply);
+  for (const Bytes& reply : {kReplyOk, v6_reply, name_reply, shortest_reply}) {
+    for (const bool password : {false, true}) {
+      ScriptedStream s(password ? cat({kChoosePassword, kAuthOk, reply, kAppBytes})
+                                : cat({kChooseNoAuth, reply, kAppBytes}));
+      const auto r = handshake(s, password ? kAlice : Credentials{}, Command::Connect, kTarget,
+                               Pipelining::On);
+      ASSERT_TRUE(r) << r.error().what;
+      EXPECT_EQ(hex(s.unread()), hex(kAppBytes)) << hex(reply) << " password " << password;
+      EXPECT_EQ(s.reads, reply.size() == kShortestReply ? 1 : 2)
+          << hex(reply) << " password " << password;
+    }
+  }
+}
+
+TEST(Socks5Pipelined, RefusedMethodChoiceAloneIsReadWithoutWaitingForMore) {
+  // The proxy refuses our only method and closes: the first read brings two
+  // bytes of the ten it may take, and that is the answer.
+  ScriptedStream s(bytes({0x05, 0xff}));
+  const auto r = handshake(s, {}, Command::Connect, kTarget, Pipelining::On);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error.code, EACCES);
+  EXPECT_EQ(s.reads, 1);
+}
+
 TEST(Socks5Pipelined, PasswordOffersOnlyUserPasswordAndSendsAuthAndRequestInTheSameWrite) {
   ScriptedStream s(cat({kChoosePassword, kAuthOk, kReplyOk}));
   s.read_chunk = 1;  // replies split anywhere are still read in order
