@@ -148,34 +148,21 @@ SharedNameTable* TreeNames::attach() const {
   return expected;
 }
 
-bool TreeNames::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
+// The table's side, from the table in use; with none (the tree's cannot be
+// attached) every name fails: fail closed.
+std::optional<std::uint64_t> TreeNames::number_for(std::string_view lowered) {
   FakeNames* t = table();
-  return t != nullptr && t->address_for(name, family, out);
+  return t != nullptr ? t->number_for(lowered) : std::nullopt;
 }
 
-bool TreeNames::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                              std::span<std::uint8_t, 16> v6) {
-  FakeNames* t = table();
-  return t != nullptr && t->addresses_for(name, v4, v6);
-}
-
-bool TreeNames::find_address(std::string_view name, int family, std::span<std::uint8_t> out) const {
+std::optional<std::uint64_t> TreeNames::held_number(std::string_view lowered) const {
   const FakeNames* t = table();
-  return t != nullptr && t->find_address(name, family, out);
+  return t != nullptr ? t->held_number(lowered) : std::nullopt;
 }
 
-std::optional<Endpoint> TreeNames::endpoint_for(std::span<const std::uint8_t> addr,
-                                                std::uint16_t port) const {
-  if (!in_range(addr)) return std::nullopt;  // no attach for an address that is not ours
+std::size_t TreeNames::name_of(std::uint64_t number, std::span<char> out) const {
   const FakeNames* t = table();
-  if (t == nullptr) return std::nullopt;
-  return t->endpoint_for(addr, port);
-}
-
-bool TreeNames::in_range(std::span<const std::uint8_t> addr) const {
-  if (addr.size() == 4) return fake_range::matches(v4_, addr.data(), 4);
-  if (is_v4_mapped(addr)) return fake_range::matches(v4_, addr.data() + 12, 4);
-  return addr.size() == 16 && fake_range::matches(v6_, addr.data(), 16);
+  return t != nullptr ? t->name_of(number, out) : 0;
 }
 
 bool TreeNames::serves(int family) const {

@@ -26,8 +26,9 @@
 //     rule that an address never leads to a second name.
 //   - per process: plain LD_PRELOAD without the launcher (or its variable):
 //     a NameTable of this process only, as before the tree table.
-// in_range() answers from the configured ranges without attaching, so the
-// routing of non-fake addresses never touches the table.
+// in_range(), and endpoint_for() of an address outside the ranges, answer
+// from the configured ranges (FakeNames) without attaching, so the routing of
+// non-fake addresses never touches the table.
 #pragma once
 
 #include <atomic>
@@ -51,13 +52,9 @@ class TreeNames final : public FakeNames {
   static std::unique_ptr<TreeNames> tree(std::string path, const Cidr& v4, const Cidr& v6);
   ~TreeNames() override;
 
-  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out) override;
-  bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                     std::span<std::uint8_t, 16> v6) override;
-  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const override;
-  std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
-                                       std::uint16_t port) const override;
-  bool in_range(std::span<const std::uint8_t> addr) const override;
+  std::optional<std::uint64_t> number_for(std::string_view lowered) override;
+  std::optional<std::uint64_t> held_number(std::string_view lowered) const override;
+  std::size_t name_of(std::uint64_t number, std::span<char> out) const override;
   bool serves(int family) const override;
   bool exhausted() const override;
   std::uint64_t address_count() const override;
@@ -79,7 +76,6 @@ class TreeNames final : public FakeNames {
 
   std::unique_ptr<NameTable> own_;
   std::string path_;
-  Cidr v4_{}, v6_{};  // normalized, for in_range() without attaching
   mutable std::atomic<SharedNameTable*> shared_{nullptr};
   mutable std::atomic<bool> reported_{false};
 };

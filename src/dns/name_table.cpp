@@ -18,22 +18,10 @@ namespace {
 
 using namespace fake_range;
 
-// What both lookups check first: the range serving `family`, if `out` holds
-// one of its addresses and `name` can be sent to a proxy; `name` lower-cased
-// into `buf` (DNS names compare case-insensitively). nullptr: refuse.
-const Cidr* prepare_lookup(const Cidr& v4, const Cidr& v6, int family, std::size_t out_size,
-                           std::string_view name, std::array<char, Endpoint::kMaxNameLength>& buf) {
-  const Cidr* range = family == AF_INET ? &v4 : family == AF_INET6 ? &v6 : nullptr;
-  if (range == nullptr || is_absent(*range) || out_size != address_size(*range)) return nullptr;
-  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return nullptr;
-  std::transform(name.begin(), name.end(), buf.begin(), ascii::lower);
-  return range;
-}
-
 }  // namespace
 
 NameTable::NameTable(const Cidr& v4_range, const Cidr& v6_range, std::size_t capacity)
-    : v4_(normalized(v4_range)), v6_(normalized(v6_range)), capacity_(0) {
+    : FakeNames(v4_range, v6_range), capacity_(0) {
   const bool v4_ok = is_absent(v4_) || (v4_.family == AF_INET && is_valid(v4_));
   const bool v6_ok = is_absent(v6_) || (v6_.family == AF_INET6 && is_valid(v6_));
   if (!v4_ok || !v6_ok || (is_absent(v4_) && is_absent(v6_))) return;
@@ -117,61 +105,28 @@ std::uint32_t NameTable::slot_for_locked(std::string_view lowered) {
   return i;
 }
 
-bool NameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  const Cidr* range = prepare_lookup(v4_, v6_, family, out.size(), name, lowered);
-  if (range == nullptr) return false;
+std::optional<std::uint64_t> NameTable::number_for(std::string_view lowered) {
   std::lock_guard lock(mu_);
-  const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
-  if (i == kNone) return false;
-  write_address(*range, slots_[i].number, out);
-  return true;
+  const std::uint32_t i = slot_for_locked(lowered);
+  if (i == kNone) return std::nullopt;
+  return slots_[i].number;
 }
 
-bool NameTable::find_address(std::string_view name, int family, std::span<std::uint8_t> out) const {
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  const Cidr* range = prepare_lookup(v4_, v6_, family, out.size(), name, lowered);
-  if (range == nullptr) return false;
+std::optional<std::uint64_t> NameTable::held_number(std::string_view lowered) const {
   std::lock_guard lock(mu_);
-  const auto it = index_.find(std::string_view(lowered.data(), name.size()));
-  if (it == index_.end()) return false;
-  write_address(*range, slots_[it->second].number, out);
-  return true;
+  const auto it = index_.find(lowered);
+  if (it == index_.end()) return std::nullopt;
+  return slots_[it->second].number;
 }
 
-bool NameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                              std::span<std::uint8_t, 16> v6) {
-  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
-  if (is_absent(v4_) && is_absent(v6_)) return false;
-
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  std::transform(name.begin(), name.end(), lowered.begin(), ascii::lower);
+std::size_t NameTable::name_of(std::uint64_t number, std::span<char> out) const {
   std::lock_guard lock(mu_);
-  const std::uint32_t i = slot_for_locked({lowered.data(), name.size()});
-  if (i == kNone) return false;
-  if (!is_absent(v4_)) write_address(v4_, slots_[i].number, v4);
-  if (!is_absent(v6_)) write_address(v6_, slots_[i].number, v6);
-  return true;
-}
-
-std::optional<std::uint64_t> NameTable::number_of(std::span<const std::uint8_t> addr) const {
-  return fake_range::number_of(v4_, v6_, addr);
-}
-
-std::optional<Endpoint> NameTable::endpoint_for(std::span<const std::uint8_t> addr,
-                                                std::uint16_t port) const {
-  const auto number = number_of(addr);
-  if (!number) return std::nullopt;
-  std::lock_guard lock(mu_);
-  const auto it = by_number_.find(*number);
-  if (it == by_number_.end()) return std::nullopt;  // never handed out, or forgotten
-  return Endpoint::name(*slots_[it->second].name, port);
-}
-
-bool NameTable::in_range(std::span<const std::uint8_t> addr) const {
-  if (addr.size() == 4) return matches(v4_, addr.data(), 4);
-  if (is_v4_mapped(addr)) return matches(v4_, addr.data() + 12, 4);
-  return addr.size() == 16 && matches(v6_, addr.data(), 16);
+  const auto it = by_number_.find(number);
+  if (it == by_number_.end()) return 0;  // never handed out, or forgotten
+  const std::string& name = *slots_[it->second].name;
+  if (name.size() > out.size()) return 0;
+  std::copy(name.begin(), name.end(), out.begin());
+  return name.size();
 }
 
 std::size_t NameTable::size() const {
@@ -185,10 +140,7 @@ bool NameTable::exhausted() const {
 }
 
 bool NameTable::serves(int family) const {
-  if (capacity_ == 0) return false;
-  if (family == AF_INET) return !is_absent(v4_);
-  if (family == AF_INET6) return !is_absent(v6_);
-  return false;
+  return capacity_ != 0 && FakeNames::serves(family);
 }
 
 void NameTable::lock_for_fork() {

@@ -51,42 +51,18 @@ class NameTable final : public FakeNames {
   NameTable(const NameTable&) = delete;
   NameTable& operator=(const NameTable&) = delete;
 
-  // The fake address (4 or 16 bytes written to out) for name, allocating one if
-  // new. The same name always gets the same address while it is remembered, and
-  // its v4 and v6 addresses share the number. When `capacity` names are held, the
-  // least recently used one is forgotten; its address is never handed out again.
-  // Names are compared case-insensitively (DNS names are, RFC 4343) and stored
-  // lower-cased. Returns false, writing nothing, for an empty name or one longer
-  // than 255 bytes (RFC 1928 §5 cannot carry it), for a family other than
-  // AF_INET/AF_INET6, when out is not exactly 4/16 bytes, when the family's
-  // range is absent, or for a new name once the ranges are used up. May throw
-  // std::bad_alloc for a new name (the table is then unchanged).
-  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out) override;
-
-  // Both addresses of name under one lock, so they are guaranteed to share a
-  // number even while other threads churn the table. Absent ranges leave their
-  // output untouched; returns false as address_for does (and when both ranges
-  // are absent).
-  bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                     std::span<std::uint8_t, 16> v6) override;
-
-  // The fake address of a name the table already holds, without claiming a slot
-  // or refreshing it (a datagram arriving from a name must not keep it alive).
-  // False, writing nothing, when the name is not held or as address_for says.
-  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const override;
-
-  // The name behind a fake address, as an Endpoint with the given port, if the
-  // address was handed out and its name is still held (a copy without
-  // allocation). Empty for an address whose name was forgotten: it is never
-  // given to another name, so "empty" is the only other answer.
-  // addr is 4 or 16 bytes; a v4-mapped IPv6 address (::ffff:a.b.c.d) is looked
-  // up as its IPv4 address, since AI_V4MAPPED results hand those out.
-  std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
-                                       std::uint16_t port) const override;
-
-  // True when addr lies inside one of the two ranges (whether assigned or not).
-  // A v4-mapped IPv6 address counts as its IPv4 address.
-  bool in_range(std::span<const std::uint8_t> addr) const override;
+  // FakeNames' address side over this table: the same name always gets the
+  // same number while it is remembered, and its v4 and v6 addresses share it.
+  // When `capacity` names are held, the least recently resolved one is
+  // forgotten; its number is never handed out again. Names are stored
+  // lower-cased. number_for() may throw std::bad_alloc for a new name (the
+  // table is then unchanged). held_number() neither claims nor refreshes (a
+  // datagram arriving from a name must not keep it alive); name_of() is empty
+  // for a number whose name was forgotten: it is never given to another name,
+  // so "empty" is the only other answer.
+  std::optional<std::uint64_t> number_for(std::string_view lowered) override;
+  std::optional<std::uint64_t> held_number(std::string_view lowered) const override;
+  std::size_t name_of(std::uint64_t number, std::span<char> out) const override;
 
   // Most names remembered at once, after capping by the ranges.
   std::size_t capacity() const { return capacity_; }
@@ -135,10 +111,7 @@ class NameTable final : public FakeNames {
   std::uint32_t slot_for_locked(std::string_view lowered);
   void unlink_locked(std::uint32_t i);
   void push_front_locked(std::uint32_t i);
-  // The address number an address carries (it may never have been handed out).
-  std::optional<std::uint64_t> number_of(std::span<const std::uint8_t> addr) const;
 
-  Cidr v4_, v6_;
   std::size_t capacity_;
   std::uint64_t addresses_ = 0;  // numbers 0 .. addresses_-1 fit both ranges
   mutable std::mutex mu_;

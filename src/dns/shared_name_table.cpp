@@ -91,12 +91,6 @@ constexpr std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
 }
 
-bool lower_into(std::string_view name, std::array<char, Endpoint::kMaxNameLength>& buf) {
-  if (name.empty() || name.size() > Endpoint::kMaxNameLength) return false;
-  std::transform(name.begin(), name.end(), buf.begin(), ascii::lower);
-  return true;
-}
-
 std::uint64_t tag_of(std::uint64_t word) {
   return word >> 32;
 }
@@ -497,70 +491,17 @@ std::optional<std::uint64_t> SharedNameTable::number_for(std::string_view lowere
   return std::nullopt;
 }
 
-bool SharedNameTable::address_for(std::string_view name, int family, std::span<std::uint8_t> out) {
-  const Cidr* range = family == AF_INET ? &v4_ : family == AF_INET6 ? &v6_ : nullptr;
-  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  if (!lower_into(name, lowered)) return false;
-  const auto number = number_for({lowered.data(), name.size()});
-  if (!number) return false;
-  write_address(*range, *number, out);
-  return true;
+std::optional<std::uint64_t> SharedNameTable::held_number(std::string_view lowered) const {
+  return find_number(lowered, hash_of(lowered), nullptr);
 }
 
-bool SharedNameTable::addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                                    std::span<std::uint8_t, 16> v6) {
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  if (!lower_into(name, lowered)) return false;
-  const auto number = number_for({lowered.data(), name.size()});
-  if (!number) return false;
-  if (!is_absent(v4_)) write_address(v4_, *number, v4);
-  if (!is_absent(v6_)) write_address(v6_, *number, v6);
-  return true;
-}
-
-bool SharedNameTable::find_address(std::string_view name, int family,
-                                   std::span<std::uint8_t> out) const {
-  const Cidr* range = family == AF_INET ? &v4_ : family == AF_INET6 ? &v6_ : nullptr;
-  if (range == nullptr || is_absent(*range) || out.size() != address_size(*range)) return false;
-  std::array<char, Endpoint::kMaxNameLength> lowered;
-  if (!lower_into(name, lowered)) return false;
-  const std::string_view l(lowered.data(), name.size());
-  const auto number = find_number(l, hash_of(l), nullptr);
-  if (!number) return false;
-  write_address(*range, *number, out);
-  return true;
-}
-
-std::optional<std::uint64_t> SharedNameTable::number_of(std::span<const std::uint8_t> addr) const {
-  const auto n = fake_range::number_of(v4_, v6_, addr);
-  if (!n || *n >= addresses_) return std::nullopt;
-  return n;
-}
-
-std::size_t SharedNameTable::name_for(std::span<const std::uint8_t> addr,
-                                      std::span<char> out) const {
-  const auto number = number_of(addr);
-  if (!number) return 0;
+std::size_t SharedNameTable::name_of(std::uint64_t number, std::span<char> out) const {
+  if (number >= addresses_) return 0;
   std::array<char, kWords * 4> name;
-  const int length = read_slot(*number, name.data());
+  const int length = read_slot(number, name.data());
   if (length <= 0 || static_cast<std::size_t>(length) > out.size()) return 0;
   std::memcpy(out.data(), name.data(), static_cast<std::size_t>(length));
   return static_cast<std::size_t>(length);
-}
-
-std::optional<Endpoint> SharedNameTable::endpoint_for(std::span<const std::uint8_t> addr,
-                                                      std::uint16_t port) const {
-  std::array<char, Endpoint::kMaxNameLength> name;
-  const std::size_t length = name_for(addr, name);
-  if (length == 0) return std::nullopt;
-  return Endpoint::name({name.data(), length}, port);
-}
-
-bool SharedNameTable::in_range(std::span<const std::uint8_t> addr) const {
-  if (addr.size() == 4) return matches(v4_, addr.data(), 4);
-  if (is_v4_mapped(addr)) return matches(v4_, addr.data() + 12, 4);
-  return addr.size() == 16 && matches(v6_, addr.data(), 16);
 }
 
 bool SharedNameTable::exhausted() const {
@@ -569,12 +510,6 @@ bool SharedNameTable::exhausted() const {
                                   .load(std::memory_order_relaxed);
   if ((batch & 0xffffffff) < (batch >> 32)) return false;
   return Ref(header_->next).load(std::memory_order_relaxed) >= addresses_;
-}
-
-bool SharedNameTable::serves(int family) const {
-  if (family == AF_INET) return !is_absent(v4_);
-  if (family == AF_INET6) return !is_absent(v6_);
-  return false;
 }
 
 std::size_t SharedNameTable::size() const {

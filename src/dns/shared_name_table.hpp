@@ -178,19 +178,12 @@ class SharedNameTable final : public FakeNames {
   // checksum, ranges) and rejects a corrupt, foreign or truncated region.
   static std::optional<SharedNameTable> attach(std::span<std::byte> region);
 
-  // As NameTable's (same arguments, same refusals), except: never throws, and
+  // FakeNames' table side, as NameTable's, except: never throws, and
   // resolving again renews rather than refreshes (see above): the address
   // changes once the name's number is in the older half of the window.
-  bool address_for(std::string_view name, int family, std::span<std::uint8_t> out) override;
-  bool addresses_for(std::string_view name, std::span<std::uint8_t, 4> v4,
-                     std::span<std::uint8_t, 16> v6) override;
-  bool find_address(std::string_view name, int family, std::span<std::uint8_t> out) const override;
-  std::optional<Endpoint> endpoint_for(std::span<const std::uint8_t> addr,
-                                       std::uint16_t port) const override;
-  // The name behind addr copied into out (no allocation): its length, or 0
-  // when the address maps to no name (or out is too small).
-  std::size_t name_for(std::span<const std::uint8_t> addr, std::span<char> out) const;
-  bool in_range(std::span<const std::uint8_t> addr) const override;
+  std::optional<std::uint64_t> number_for(std::string_view lowered) override;
+  std::optional<std::uint64_t> held_number(std::string_view lowered) const override;
+  std::size_t name_of(std::uint64_t number, std::span<char> out) const override;
 
   std::size_t capacity() const { return capacity_; }
   // The index part of the region: the creator pre-faults it (every name
@@ -199,12 +192,10 @@ class SharedNameTable final : public FakeNames {
   std::span<std::byte> index_region() const {
     return {reinterpret_cast<std::byte*>(index_), (index_mask_ + 1) * sizeof(std::uint64_t)};
   }
-  // The ranges the region was created with (the creator's configuration).
-  const Cidr& v4_range() const { return v4_; }
-  const Cidr& v6_range() const { return v6_; }
+  // v4_range(), v6_range(): the ranges the region was created with (the
+  // creator's configuration).
   std::uint64_t address_count() const override { return addresses_; }
   bool exhausted() const override;
-  bool serves(int family) const override;
   // Names held now: scans every slot (diagnostics and tests, not a hot path).
   std::size_t size() const;
   // Numbers handed out without an index entry (a full probe window).
@@ -229,8 +220,6 @@ class SharedNameTable final : public FakeNames {
   SharedNameTable() = default;
   static std::optional<SharedNameTable> bind(std::span<std::byte> region, const Header& h);
 
-  // The number for a lower-cased name, claiming one if new.
-  std::optional<std::uint64_t> number_for(std::string_view lowered);
   // position: where the entry found is (for a renewal's CAS), if not null.
   std::optional<std::uint64_t> find_number(std::string_view lowered, std::uint64_t hash,
                                            std::size_t* position) const;
@@ -249,13 +238,12 @@ class SharedNameTable final : public FakeNames {
   // Copies the name slot `number` publishes into out (256 bytes); its length,
   // or -1 when the slot does not verify for number.
   int read_slot(std::uint64_t number, char* out) const;
-  std::optional<std::uint64_t> number_of(std::span<const std::uint8_t> addr) const;
 
   Header* header_ = nullptr;
   Slot* slots_ = nullptr;
   std::uint64_t* index_ = nullptr;
-  // Own copies, validated once: never re-read from the shared region.
-  Cidr v4_{}, v6_{};
+  // Own copies (the ranges too, in FakeNames), validated once: never re-read
+  // from the shared region.
   std::size_t capacity_ = 0;
   std::size_t index_mask_ = 0;
   std::uint64_t addresses_ = 0;

@@ -379,7 +379,12 @@ TEST(SharedNameTable, EightThreadsTenThousandNamesEach) {
   constexpr int kNames = 10000;
   constexpr int kStride = 5000;  // thread th resolves names th*5000 .. th*5000+9999
   constexpr int kDistinct = kStride * (kThreads - 1) + kNames;
-  Table t(100000);
+  // Room for every number the run can use (each name resolved by two threads:
+  // a race's loser uses one up too), so no name reaches the older half of the
+  // window, where renewal would rightly give it a second number. At 100000
+  // the losers sometimes took `next` past 50000 and the test failed.
+  Table t(1 << 18);
+  static_assert(kDistinct * 2 + kThreads * 64 < (1 << 18) / 2);
   std::vector<std::vector<std::uint32_t>> got(kThreads, std::vector<std::uint32_t>(kNames));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -462,7 +467,11 @@ TEST(SharedNameTable, ForkedProcessesAgreeOnEveryAddress) {
   constexpr int kNames = 3000;
   constexpr int kStride = 1000;  // overlapping: child c resolves c*1000 .. c*1000+2999
   constexpr int kDistinct = kStride * (kChildren - 1) + kNames;
-  Table t(20000);
+  // As in EightThreadsTenThousandNamesEach: room for the losers' numbers, so
+  // renewal never gives a name a second one (each name is resolved by up to
+  // three children: two losers).
+  Table t(1 << 16);
+  static_assert(kDistinct * 3 + kChildren * 64 < (1 << 16) / 2);
   v4_of(*t, "parent.test");
   // Where the children report the number each name got.
   Region results(sizeof(std::uint32_t) * kChildren * kNames);
