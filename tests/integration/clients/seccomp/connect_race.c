@@ -36,31 +36,12 @@ struct Result {
   int err;
 };
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The outcomes the tests expect by name; anything else as its text. */
 static const char* errno_name(int e) {
-  switch (e) {
-    case 0:
-      return "0";
-    case EALREADY:
-      return "EALREADY";
-    case EISCONN:
-      return "EISCONN";
-    case EINPROGRESS:
-      return "EINPROGRESS";
-    case ECONNREFUSED:
-      return "ECONNREFUSED";
-    case ECONNRESET:
-      return "ECONNRESET";
-    case EINVAL:
-      return "EINVAL";
-    default:
-      return strerror(e);
-  }
+  if (e == 0) return "0";
+  if (e == EALREADY) return "EALREADY";
+  if (e == EISCONN) return "EISCONN";
+  return strerror(e);
 }
 
 static struct Result connect_once(void) {
@@ -74,13 +55,13 @@ static long checks, seen;
 
 static void* check_flags(void* arg) {
   (void)arg;
-  const double until = now() + kMaxSeconds;
+  const time_t until = time(NULL) + kMaxSeconds;
   atomic_store(&checker_ready, 1);
   while (!atomic_load(&connect_done) && checks < kMaxChecks) {
     const int flags = fcntl(fd, F_GETFL);
     ++checks;
     if (flags >= 0 && (flags & O_NONBLOCK)) ++seen;
-    if ((checks & 1023) == 0 && now() > until) break;
+    if ((checks & 1023) == 0 && time(NULL) > until) break;
   }
   return NULL;
 }
