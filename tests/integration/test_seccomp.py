@@ -231,6 +231,18 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertSucceeded(proc, "musl_connect opts")
         self.assertEqual(proc.stdout, b"nodelay=1 keepalive=1 rcvbuf=131072\nhello from musl\n")
 
+    def test_a_blocking_sockets_timeouts_and_binding_are_carried(self):
+        # A blocking socket always gets our socket in its place: its receive
+        # and send timeouts go with it (or a blocking read could hang), and a
+        # socket bound before connect stays connectable (the kernel's port is
+        # the old socket's: ours takes the address alone).
+        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "timeouts"],
+                             DANTED_URL)
+        self.assertSucceeded(proc, "musl_connect timeouts")
+        self.assertEqual(proc.stdout, b"rcvtimeo=1.500000 sndtimeo=2.500000\nhello from musl\n")
+        self.assertEchoServed()
+        self.assertNoDirectPackets("musl_connect timeouts")
+
     def test_refused_destination_gives_the_proxy_errno(self):
         # Nothing listens on the target's port 9: danted answers "connection
         # refused" (REP 5), which the program gets as its connect's errno.
