@@ -208,6 +208,18 @@ def ratio_ci(num, den, level=0.95, resamples=2000, seed=1):
     return lo, hi
 
 
+def paired_ratio_ci(num, den, level=0.95, resamples=2000, seed=1):
+    """Bootstrap confidence interval of the median of num[i] / den[i], the
+    pairs (one round's two runs) resampled together."""
+    import random
+    rng = random.Random(seed)
+    pairs = [n / d for n, d in zip(num, den)]
+    rs = sorted(statistics.median(rng.choices(pairs, k=len(pairs))) for _ in range(resamples))
+    lo = rs[int((1 - level) / 2 * resamples)]
+    hi = rs[int((1 + level) / 2 * resamples) - 1]
+    return lo, hi
+
+
 def fmt_vals(xs, unit, scale=1.0, digits=3):
     return "[" + ", ".join(f"{x * scale:.{digits}f}" for x in xs) + f"] {unit}"
 

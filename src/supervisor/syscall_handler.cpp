@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -27,6 +30,7 @@
 #include "core/session.hpp"
 #include "core/session_io.hpp"
 #include "core/session_outcome.hpp"
+#include "supervisor/connect_claims.hpp"
 #include "supervisor/dns_stub_server.hpp"
 #include "supervisor/target_memory.hpp"
 #include "supervisor/udp_relay.hpp"
@@ -155,20 +159,32 @@ std::optional<ino_t> inode_of(int fd) {
   return st.st_ino;
 }
 
+// The stream sockets a connect of ours is under way on (connect_claims.hpp).
+ConnectClaims& connect_claims() {
+  static ConnectClaims claims;
+  return claims;
+}
+
 // The options a program commonly sets before connect, carried to our socket
-// (as SystemSessionIo::replace_socket does in the library).
+// (as SystemSessionIo::replace_socket does in the library). A blocking
+// program's timeouts and interface are among them: every blocking socket
+// gets our socket in its place.
 struct CarriedOption {
   int level, name;
 };
-constexpr CarriedOption kCarried[] = {{SOL_SOCKET, SO_KEEPALIVE},   {SOL_SOCKET, SO_RCVBUF},
-                                      {SOL_SOCKET, SO_SNDBUF},      {SOL_SOCKET, SO_LINGER},
-                                      {SOL_SOCKET, SO_MARK},        {SOL_SOCKET, SO_PRIORITY},
-                                      {IPPROTO_TCP, TCP_NODELAY},   {IPPROTO_TCP, TCP_KEEPIDLE},
-                                      {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}};
+constexpr CarriedOption kCarried[] = {
+    {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_RCVBUF},     {SOL_SOCKET, SO_SNDBUF},
+    {SOL_SOCKET, SO_LINGER},    {SOL_SOCKET, SO_MARK},       {SOL_SOCKET, SO_PRIORITY},
+    {SOL_SOCKET, SO_RCVTIMEO},  {SOL_SOCKET, SO_SNDTIMEO},   {SOL_SOCKET, SO_BINDTODEVICE},
+    {IPPROTO_TCP, TCP_NODELAY}, {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
+    {IPPROTO_TCP, TCP_KEEPCNT}};
 constexpr std::size_t kCarriedCount = std::size(kCarried);
+// The largest of them: a struct timeval, an interface name.
+constexpr std::size_t kOptionBytes =
+    std::max({sizeof(linger), sizeof(timeval), std::size_t{IFNAMSIZ}});
 
 struct OptionValue {
-  char bytes[sizeof(linger)];
+  char bytes[kOptionBytes];
   socklen_t len = 0;
   bool known = false;
 };
@@ -202,13 +218,13 @@ void carry_options(int from, int family, int to) {
   // 100 MiB download took 20% longer).
   for (std::size_t i = 0; i < kCarriedCount; ++i) {
     const auto& o = kCarried[i];
-    char v[sizeof(linger)];
+    char v[kOptionBytes];
     socklen_t len = sizeof v;
     if (::getsockopt(from, o.level, o.name, v, &len) != 0) continue;
     if (fresh[i].known) {
       if (fresh[i].len == len && std::memcmp(v, fresh[i].bytes, len) == 0) continue;
     } else {  // no fresh value to compare with: our own socket's, asked now
-      char ours[sizeof(linger)];
+      char ours[kOptionBytes];
       socklen_t ours_len = sizeof ours;
       if (::getsockopt(to, o.level, o.name, ours, &ours_len) == 0 && ours_len == len &&
           std::memcmp(v, ours, len) == 0) {
@@ -228,11 +244,17 @@ void carry_options(int from, int family, int to) {
 }
 
 // Whether the session can run on the program's own socket (the copy shares
-// its file description): only when no proxy of the group needs the socket
-// swapped for one of another family, which would swap our copy, not the
-// program's descriptor. An AF_INET socket cannot reach an IPv6 proxy; an
-// IPV6_V6ONLY one cannot reach an IPv4 proxy (its v4-mapped address).
-bool session_fits_program_socket(const Runtime& rt, int copy, int family, std::size_t group) {
+// its file description) without the program seeing anything it did not do:
+// only a non-blocking socket (Go's), since the session runs with O_NONBLOCK
+// and would set it on a blocking one for the handshake, where another thread
+// of the program sees it (F_GETFL) and a read on a dup says EAGAIN; and only
+// when no proxy of the group needs the socket swapped for one of another
+// family, which would swap our copy, not the program's descriptor. An AF_INET
+// socket cannot reach an IPv6 proxy; an IPV6_V6ONLY one cannot reach an IPv4
+// proxy (its v4-mapped address).
+bool session_fits_program_socket(const Runtime& rt, int copy, int program_flags, int family,
+                                 std::size_t group) {
+  if (program_flags < 0 || !(program_flags & O_NONBLOCK)) return false;
   const std::size_t first = rt.group_first(group);
   const std::size_t n = rt.group_proxies(group).size();
   const bool v6only = family == AF_INET6 && sockopt_int(copy, IPPROTO_IPV6, IPV6_V6ONLY) != 0;
@@ -250,13 +272,14 @@ bool session_fits_program_socket(const Runtime& rt, int copy, int family, std::s
   return true;
 }
 
-// connect() through the proxy on the program's own socket, through our copy
-// of its descriptor: the session connects it to the proxy and runs the
-// handshake (open_session keeps its status flags as it found them and leaves
-// it unconnected on failure), so its options, O_NONBLOCK and close-on-exec
-// stay its own, and there is nothing to install: no new socket, no option
-// copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which waits for the
-// trapped thread to install the descriptor: two more context switches).
+// connect() through the proxy on the program's own non-blocking socket,
+// through our copy of its descriptor: the session connects it to the proxy
+// and runs the handshake (a non-blocking socket's status flags are never
+// touched; it is left unconnected on failure), so its options, O_NONBLOCK and
+// close-on-exec stay its own, and there is nothing to install: no new socket,
+// no option copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which
+// waits for the trapped thread to install the descriptor: two more context
+// switches).
 Answer connect_program_socket(const Runtime& rt, int copy, const Route& route) {
   const Endpoint& target = route.target;
   SystemSessionIo io;
@@ -274,20 +297,52 @@ Answer connect_program_socket(const Runtime& rt, int copy, const Route& route) {
   return value(0);
 }
 
-// connect() through the proxy: see syscall_handler.hpp.
+// A socket the program bound before connect: ours gets its address. Its port
+// is the program's socket's as long as that one lives, so a second bind to it
+// fails unless both allow it: then the address alone (what a client binds
+// for: the interface its connection leaves by; the port only ever reached the
+// proxy). A socket not bound, or not of our family, is left as it is.
+Status carry_binding(int from, int family, int to) {
+  sockaddr_storage local;
+  socklen_t len = sizeof local;
+  if (::getsockname(from, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
+      local.ss_family != family) {
+    return {};
+  }
+  auto& port = family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(local).sin6_port
+                                  : reinterpret_cast<sockaddr_in&>(local).sin_port;
+  if (port == 0) return {};  // not bound
+  if (sockopt_int(from, SOL_SOCKET, SO_REUSEADDR) > 0) {
+    const int one = 1;
+    ::setsockopt(to, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (::bind(to, reinterpret_cast<sockaddr*>(&local), len) == 0) return {};
+  port = 0;
+  if (::bind(to, reinterpret_cast<sockaddr*>(&local), len) == 0) return {};
+  return Errno{errno};
+}
+
+// connect() through the proxy: see syscall_handler.hpp. `claim` is the
+// program's socket's: our socket takes its place before the claim ends.
 Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_notif& req, int copy,
-                             int program_fd, int family, const Route& route) {
+                             int program_fd, int program_flags, int family, const Route& route,
+                             ConnectClaim& claim) {
   const Endpoint& target = route.target;
-  const int program_flags = ::fcntl(copy, F_GETFL);
   const bool cloexec = close_on_exec(static_cast<pid_t>(req.pid), program_fd);
-  // Our socket is made in the program's blocking mode: open_session keeps a
-  // socket's status flags as it found them (a non-blocking one needs no
-  // F_SETFL there, nor one here to put O_NONBLOCK back afterwards).
+  // Our socket is made in the program's blocking mode (open_session sets
+  // O_NONBLOCK on a blocking one for the handshake and puts it back: on ours,
+  // which the program cannot see yet; a non-blocking one needs no F_SETFL
+  // there, nor one here to put O_NONBLOCK back afterwards).
   const bool nonblocking = program_flags >= 0 && (program_flags & O_NONBLOCK);
   OwnedFd ours(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0),
                         IPPROTO_TCP));
   if (!ours) return error(errno);
   carry_options(copy, family, ours.get());
+  if (auto st = carry_binding(copy, family, ours.get()); !st) {
+    log::error("connect to {}: cannot bind our socket where the program's is bound: {}", target,
+               log::errno_name(st.error().code));
+    return error(st.error().code);
+  }
   SystemSessionIo io;
   SessionOutcome outcome;
   SessionOptions options;
@@ -311,6 +366,7 @@ Answer connect_through_proxy(const Runtime& rt, int listener, const seccomp_noti
                target);
     return already_sent();
   }
+  claim.swapped();
   return value(0);
 }
 
@@ -360,6 +416,16 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
   if (type == SOCK_DGRAM) {
     if (auto answer = connect_to_dns_stub(rt, copy->get(), family, *dst)) return *answer;
   }
+  // One connect at a time on a stream socket, as in the kernel: ours run
+  // here, outside its socket lock (connect_claims.hpp).
+  std::optional<ConnectClaim> claim;
+  if (type == SOCK_STREAM) {
+    const auto ino = inode_of(copy->get());
+    if (!ino) return error(errno);
+    claim.emplace(connect_claims(), *ino);
+    if (claim->state() == ConnectClaims::State::InFlight) return error(EALREADY);
+    if (claim->state() == ConnectClaims::State::Swapped) return error(EISCONN);
+  }
   const Route route = route_for(rt, *dst);
   switch (route.kind) {
     case Route::Kind::Refuse:
@@ -392,10 +458,12 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
       return error(EISCONN);
     }
   }
-  if (session_fits_program_socket(rt, copy->get(), family, route.group)) {
+  const int program_flags = ::fcntl(copy->get(), F_GETFL);
+  if (session_fits_program_socket(rt, copy->get(), program_flags, family, route.group)) {
     return connect_program_socket(rt, copy->get(), route);
   }
-  return connect_through_proxy(rt, listener, req, copy->get(), fd, family, route);
+  return connect_through_proxy(rt, listener, req, copy->get(), fd, program_flags, family, route,
+                               *claim);
 }
 
 // A datagram we may send for the program (it goes direct, by the rules):

@@ -11,13 +11,18 @@
 //
 // connect() of an AF_INET/AF_INET6 stream socket to a destination the
 // library's rules send through the proxy: the library's own session
-// (failover, chains, auth) runs on the program's socket itself, through our
-// copy, and connect returns 0, which Go's poller and non-blocking C callers
-// take as connected. Only when a proxy needs a socket of another family (an
-// AF_INET socket, an IPv6 proxy) does a fresh socket of ours run the session
-// and go in place of the program's descriptor (SECCOMP_IOCTL_NOTIF_ADDFD with
-// SETFD, keeping its number, close-on-exec flag, O_NONBLOCK and common
-// socket options).
+// (failover, chains, auth) runs, and connect returns 0, which Go's poller and
+// non-blocking C callers take as connected. On a non-blocking socket (Go's)
+// it runs on the program's socket itself, through our copy. A blocking socket
+// never is: the session needs O_NONBLOCK, and setting it on the program's
+// file description for the handshake would show it to the program's other
+// threads (F_GETFL; a read on a dup says EAGAIN). There, as when a proxy
+// needs a socket of another family (an AF_INET socket, an IPv6 proxy), a
+// fresh socket of ours runs the session and goes in place of the program's
+// descriptor (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD, keeping its number,
+// close-on-exec flag, blocking mode, local address and common socket
+// options). One connect runs per socket at a time, as in the kernel: a second
+// thread's connect on it gets EALREADY meanwhile, EISCONN after a success.
 // getpeername of such a socket names the destination, not the proxy.
 // Under remote DNS, a UDP connect to port 53 goes to the supervisor's DNS stub
 // (dns_stub_server.hpp): Go's own resolver then gets fake addresses.

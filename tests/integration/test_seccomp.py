@@ -176,6 +176,15 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertEchoServed()
         self.assertNoDirectPackets("static musl program")
 
+    def assertMuslModesPrint(self, proxy_url: str, cases) -> None:
+        """musl_connect in each (mode, expected) of cases prints expected, then the echo."""
+        for mode, expected in cases:
+            with self.subTest(mode):
+                proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), mode],
+                                     proxy_url)
+                self.assertSucceeded(proc, f"musl_connect {mode} via {proxy_url}")
+                self.assertEqual(proc.stdout, expected + b"hello from musl\n")
+
     def test_nonblocking_cloexec_socket_keeps_its_flags_after_the_swap(self):
         # The session runs on the program's own socket (an IPv4 proxy): the
         # program still sees O_NONBLOCK and FD_CLOEXEC, writability, SO_ERROR 0.
@@ -190,13 +199,9 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         # The session runs on the program's own socket unless the proxy needs
         # another family: an AF_INET socket and an IPv6 proxy take the swap
         # path (our AF_INET6 socket installed under the program's number).
-        for mode, expected in (("nonblock", b"connect returned 0\nflags nonblock=1 cloexec=1\nhello from musl\n"),
-                               ("opts", b"nodelay=1 keepalive=1 rcvbuf=131072\nhello from musl\n")):
-            with self.subTest(mode):
-                proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), mode],
-                                     DANTED6_URL)
-                self.assertSucceeded(proc, f"musl_connect {mode} via the IPv6 proxy")
-                self.assertEqual(proc.stdout, expected)
+        self.assertMuslModesPrint(DANTED6_URL, (
+            ("nonblock", b"connect returned 0\nflags nonblock=1 cloexec=1\n"),
+            ("opts", b"nodelay=1 keepalive=1 rcvbuf=131072\n")))
         self.assertEchoServed()
         self.assertNoDirectPackets("IPv4 socket through the IPv6 proxy")
 
@@ -224,12 +229,15 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertNoDirectPackets("getpeername")
 
     def test_socket_options_set_before_connect_are_carried(self):
-        # TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF (65536: the kernel reports twice
-        # that) set on the program's socket are on the tunnel (its own socket).
-        proc = self.socksify([self.prog("musl_connect"), netns.TARGET4, str(servers.ECHO_PORT), "opts"],
-                             DANTED_URL)
-        self.assertSucceeded(proc, "musl_connect opts")
-        self.assertEqual(proc.stdout, b"nodelay=1 keepalive=1 rcvbuf=131072\nhello from musl\n")
+        # A blocking socket always gets our socket in its place. opts:
+        # TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF (65536: the kernel reports
+        # twice that) go with it. timeouts: SO_RCVTIMEO and SO_SNDTIMEO too (or
+        # a blocking read could hang), and a socket bound before connect stays
+        # connectable (the kernel's port is the old socket's: ours takes the
+        # address alone).
+        self.assertMuslModesPrint(DANTED_URL, (("opts", b"nodelay=1 keepalive=1 rcvbuf=131072\n"),
+                                               ("timeouts", b"rcvtimeo=1.500000 sndtimeo=2.500000\n")))
+        self.assertNoDirectPackets("musl_connect with options")
 
     def test_refused_destination_gives_the_proxy_errno(self):
         # Nothing listens on the target's port 9: danted answers "connection

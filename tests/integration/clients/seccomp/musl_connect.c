@@ -1,11 +1,13 @@
 /* A static musl program: TCP connect by IP, one line echoed.
- *   musl_connect IP PORT [nonblock|opts]
+ *   musl_connect IP PORT [nonblock|opts|timeouts]
  * prints the echoed line, or "connect: ERRNO-TEXT" (exit 1). With nonblock the
  * socket is SOCK_NONBLOCK|SOCK_CLOEXEC: connect may return 0 or EINPROGRESS,
  * then poll for writability and SO_ERROR, and the program prints what connect
  * returned and whether its descriptor kept O_NONBLOCK and FD_CLOEXEC. With
  * opts it sets TCP_NODELAY, SO_KEEPALIVE and SO_RCVBUF 65536 before connect
- * and prints them after. */
+ * and prints them after. With timeouts it binds the socket (any address, a
+ * port of the kernel's choice) and sets SO_RCVTIMEO 1.5 s and SO_SNDTIMEO
+ * 2.5 s before connect, and prints the timeouts after. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int wait_for(int fd, short events) {
@@ -38,6 +41,15 @@ int main(int argc, char** argv) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  const int timeouts = argc > 3 && strcmp(argv[3], "timeouts") == 0;
+  if (timeouts) {
+    struct sockaddr_in any = {0};
+    any.sin_family = AF_INET;
+    if (bind(fd, (struct sockaddr*)&any, sizeof any) != 0) return 7;
+    struct timeval rcv = {1, 500000}, snd = {2, 500000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
   }
   int rc = connect(fd, (struct sockaddr*)&sin, sizeof sin);
   if (rc != 0 && !(nonblock && errno == EINPROGRESS)) {
@@ -64,6 +76,14 @@ int main(int argc, char** argv) {
     getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v[1], &len);
     getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v[2], &len);
     printf("nodelay=%d keepalive=%d rcvbuf=%d\n", v[0], v[1], v[2]);
+  }
+  if (timeouts) {
+    struct timeval t[2];
+    socklen_t len = sizeof t[0];
+    getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t[0], &len);
+    getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t[1], &len);
+    printf("rcvtimeo=%ld.%06ld sndtimeo=%ld.%06ld\n", (long)t[0].tv_sec, (long)t[0].tv_usec,
+           (long)t[1].tv_sec, (long)t[1].tv_usec);
   }
   const char msg[] = "hello from musl\n";
   if (send(fd, msg, sizeof msg - 1, 0) != (ssize_t)(sizeof msg - 1)) return 3;
