@@ -45,6 +45,12 @@ Result<std::size_t> RecordingStream::read_some(std::span<std::byte> buf) {
   return n;
 }
 
+Result<std::size_t> RecordingStream::peek_some(std::span<std::byte> buf) {
+  auto n = inner_.peek_some(buf);
+  if (!n) note_failure(n.error());
+  return n;
+}
+
 Result<std::size_t> RecordingStream::write_some(std::span<const std::byte> buf) {
   auto n = inner_.write_some(buf);
   if (!n) {
@@ -113,6 +119,15 @@ Result<std::size_t> ReplayStream::read_some(std::span<std::byte> buf) {
     return n;
   }
   return inner_.read_some(buf);
+}
+
+Result<std::size_t> ReplayStream::peek_some(std::span<std::byte> buf) {
+  if (replayed_ < so_far_.read) {
+    const std::size_t n = std::min(buf.size(), so_far_.read - replayed_);
+    std::memcpy(buf.data(), so_far_.replies.data() + replayed_, n);
+    return n;
+  }
+  return inner_.peek_some(buf);
 }
 
 Result<std::size_t> ReplayStream::write_some(std::span<const std::byte> buf) {

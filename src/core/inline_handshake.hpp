@@ -66,6 +66,8 @@ class RecordingStream final : public socks5::Stream {
   Result<std::size_t> read_some(std::span<std::byte> buf) override;
   Result<std::size_t> write_some(std::span<const std::byte> buf) override;
   void limit_waits(std::chrono::milliseconds limit) override { inner_.limit_waits(limit); }
+  // Nothing to record: peeked bytes are recorded when they are read.
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override;
 
  private:
   // A failure that is the window closing, not the session's own.
@@ -86,6 +88,9 @@ class ReplayStream final : public socks5::Stream {
   Result<std::size_t> read_some(std::span<std::byte> buf) override;
   Result<std::size_t> write_some(std::span<const std::byte> buf) override;
   void limit_waits(std::chrono::milliseconds limit) override { inner_.limit_waits(limit); }
+  // The recorded bytes not yet replayed, while there are any (a peek may
+  // show fewer bytes than are there); then the socket's.
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override;
 
  private:
   socks5::Stream& inner_;

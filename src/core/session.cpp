@@ -114,6 +114,11 @@ class TimedStream final : public socks5::Stream {
     return n;
   }
   void limit_waits(std::chrono::milliseconds limit) override { inner_.limit_waits(limit); }
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override {
+    auto n = inner_.peek_some(buf);
+    if (n) last_read_ = Clock::now();
+    return n;
+  }
   // How long the answer to the last message took (zero before any answer).
   std::chrono::milliseconds last_round_trip() const {
     if (last_read_ < last_write_) return std::chrono::milliseconds{0};

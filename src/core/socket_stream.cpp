@@ -39,6 +39,14 @@ Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline dead
 }
 
 Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
+  return receive(buf, 0);
+}
+
+Result<std::size_t> SocketStream::peek_some(std::span<std::byte> buf) {
+  return receive(buf, MSG_PEEK);
+}
+
+Result<std::size_t> SocketStream::receive(std::span<std::byte> buf, int flags) {
   // Right after we sent something the proxy's answer cannot be here yet: wait
   // first instead of paying for a recv() that says EAGAIN.
   if (just_wrote_) {
@@ -47,7 +55,7 @@ Result<std::size_t> SocketStream::read_some(std::span<std::byte> buf) {
   }
   for (;;) {
     if (cancelled()) return Errno{ECANCELED};
-    const ssize_t n = REAL(recv)(fd_, buf.data(), buf.size(), 0);
+    const ssize_t n = REAL(recv)(fd_, buf.data(), buf.size(), flags);
     if (n > 0) return static_cast<std::size_t>(n);
     if (n == 0) return Errno{ECONNRESET};  // the proxy closed mid-handshake
     if (errno == EINTR) continue;

@@ -36,8 +36,11 @@ class SocketStream final : public socks5::Stream {
   Result<std::size_t> read_some(std::span<std::byte> buf) override;
   Result<std::size_t> write_some(std::span<const std::byte> buf) override;
   void limit_waits(std::chrono::milliseconds limit) override;
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override;
 
  private:
+  Result<std::size_t> receive(std::span<std::byte> buf, int flags);
+
   Deadline read_deadline() const { return read_limit_ < deadline_ ? read_limit_ : deadline_; }
 
   int fd_;

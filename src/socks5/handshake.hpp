@@ -27,6 +27,15 @@ class Stream {
   // fails with Errno{ETIMEDOUT}. Streams without a clock ignore it (the probe
   // below then waits for the whole deadline).
   virtual void limit_waits(std::chrono::milliseconds limit) { (void)limit; }
+  // The bytes that are there, waiting (as read_some) for at least one, copied
+  // into buf without taking them: the next read_some gets them again. A reader
+  // that must not read past its message (an HTTP reply's end is found only by
+  // looking) peeks, then takes exactly its own bytes: two calls instead of
+  // one per possible end. Errno{EOPNOTSUPP} from streams that cannot.
+  virtual Result<std::size_t> peek_some(std::span<std::byte> buf) {
+    (void)buf;
+    return Errno{EOPNOTSUPP};
+  }
 };
 
 // Sends all of `bytes`: write_some may take fewer than offered (a socket

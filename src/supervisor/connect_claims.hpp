@@ -56,6 +56,7 @@ class ConnectClaim {
   ConnectClaim(const ConnectClaim&) = delete;
   ConnectClaim& operator=(const ConnectClaim&) = delete;
   ConnectClaims::State state() const { return state_; }
+  ino_t inode() const { return ino_; }
   // Our socket is installed in this one's place (before the claim ends).
   void swapped() { swapped_ = true; }
 

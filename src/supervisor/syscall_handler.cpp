@@ -280,7 +280,7 @@ bool session_fits_program_socket(const Runtime& rt, int copy, int program_flags,
 // no option copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which
 // waits for the trapped thread to install the descriptor: two more context
 // switches).
-Answer connect_program_socket(const Runtime& rt, int copy, const Route& route) {
+Answer connect_program_socket(const Runtime& rt, int copy, ino_t ino, const Route& route) {
   const Endpoint& target = route.target;
   SystemSessionIo io;
   SessionOutcome outcome;
@@ -292,7 +292,7 @@ Answer connect_program_socket(const Runtime& rt, int copy, const Route& route) {
   if (!reply) return error(reply.error().code);
   // Before the answer: the program may ask getpeername as soon as connect returns.
   if (target.is_ip()) {
-    if (const auto ino = inode_of(copy)) peer_book().add(*ino, target);
+    peer_book().add(ino, target);
   }
   return value(0);
 }
@@ -460,7 +460,7 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
   }
   const int program_flags = ::fcntl(copy->get(), F_GETFL);
   if (session_fits_program_socket(rt, copy->get(), program_flags, family, route.group)) {
-    return connect_program_socket(rt, copy->get(), route);
+    return connect_program_socket(rt, copy->get(), claim->inode(), route);
   }
   return connect_through_proxy(rt, listener, req, copy->get(), fd, program_flags, family, route,
                                *claim);

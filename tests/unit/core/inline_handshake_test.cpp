@@ -48,6 +48,12 @@ class ScriptedStream final : public socks5::Stream {
     written.insert(written.end(), buf.begin(), buf.end());
     return buf.size();
   }
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override {
+    if (pos_ == answers_.size()) return Errno{then_};
+    const std::size_t n = std::min({buf.size(), answers_.size() - pos_, chunk_});
+    std::memcpy(buf.data(), answers_.data() + pos_, n);
+    return n;
+  }
   Bytes written;
 
  private:
@@ -155,6 +161,35 @@ TEST(InlineHandshake, ReplayGivesBackShortReadsInOrder) {
   r = replay.read_some(buf);
   ASSERT_TRUE(r);
   EXPECT_EQ(buf[0], std::byte{4});
+}
+
+TEST(InlineHandshake, ReplayPeeksShowTheRecordFirstAndTakeNothing) {
+  HandshakeSoFar so_far;
+  so_far.phase = HandshakeSoFar::Phase::Talking;
+  so_far.read = 3;
+  so_far.replies[0] = std::byte{1};
+  so_far.replies[1] = std::byte{2};
+  so_far.replies[2] = std::byte{3};
+  ScriptedStream socket(bytes({4, 5}), 64, ECONNRESET);
+  ReplayStream replay(socket, so_far);
+  std::array<std::byte, 8> buf;
+  auto p = replay.peek_some(buf);  // the record's 3 (the socket's wait their turn)
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p, 3u);
+  EXPECT_EQ(buf[2], std::byte{3});
+  auto r = replay.read_some(std::span(buf).first(2));  // the peek took nothing
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 2u);
+  EXPECT_EQ(buf[0], std::byte{1});
+  p = replay.peek_some(buf);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p, 1u);
+  EXPECT_EQ(buf[0], std::byte{3});
+  ASSERT_TRUE(replay.read_some(std::span(buf).first(1)));
+  p = replay.peek_some(buf);  // the record is done: the socket's
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p, 2u);
+  EXPECT_EQ(buf[1], std::byte{5});
 }
 
 }  // namespace

@@ -15,13 +15,16 @@ namespace {
 
 // A scripted proxy: serves `incoming` in chunks of at most read_chunk bytes,
 // then fails reads with ECONNRESET (the peer closed); records what is written.
+// With can_peek, peek_some shows what a read would bring, taking nothing.
 class Scripted : public socks5::Stream {
  public:
   explicit Scripted(std::string incoming) : in_(std::move(incoming)) {}
   std::size_t read_chunk = SIZE_MAX;
   std::size_t write_chunk = SIZE_MAX;
   bool fail_writes = false;
+  bool can_peek = false;
   std::size_t reads = 0;
+  std::size_t peeks = 0;
   std::size_t largest_ask = 0;
   std::string written;
 
@@ -32,6 +35,14 @@ class Scripted : public socks5::Stream {
     const std::size_t n = std::min({buf.size(), read_chunk, in_.size() - pos_});
     std::memcpy(buf.data(), in_.data() + pos_, n);
     pos_ += n;
+    return n;
+  }
+  Result<std::size_t> peek_some(std::span<std::byte> buf) override {
+    if (!can_peek) return Errno{EOPNOTSUPP};
+    ++peeks;
+    if (pos_ == in_.size()) return Errno{ECONNRESET};
+    const std::size_t n = std::min({buf.size(), read_chunk, in_.size() - pos_});
+    std::memcpy(buf.data(), in_.data() + pos_, n);
     return n;
   }
   Result<std::size_t> write_some(std::span<const std::byte> buf) override {
@@ -52,18 +63,33 @@ const std::string kTiny =
     "HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\n\r\n";
 
 TEST(HttpConnect, SendsTheRequestAndLeavesTunnelBytesUnread) {
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, SIZE_MAX}) {
-    Scripted s(kTiny + "SERVER-FIRST");
-    s.read_chunk = chunk;
-    s.write_chunk = 5;  // the request goes out in pieces
-    auto r = connect(s, "u", "p", Endpoint::ipv4(kV4, 22));
-    ASSERT_TRUE(r.ok()) << chunk;
-    EXPECT_EQ(s.written,
-              "CONNECT 10.0.0.1:22 HTTP/1.1\r\nHost: 10.0.0.1:22\r\n"
-              "Proxy-Authorization: Basic dTpw\r\n\r\n");
-    EXPECT_EQ(s.unread(), "SERVER-FIRST") << chunk;
-    EXPECT_FALSE(r->bound.is_ip());
+  for (const bool peek : {false, true}) {
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, SIZE_MAX}) {
+      Scripted s(kTiny + "SERVER-FIRST");
+      s.can_peek = peek;
+      s.read_chunk = chunk;
+      s.write_chunk = 5;  // the request goes out in pieces
+      auto r = connect(s, "u", "p", Endpoint::ipv4(kV4, 22));
+      ASSERT_TRUE(r.ok()) << chunk;
+      EXPECT_EQ(s.written,
+                "CONNECT 10.0.0.1:22 HTTP/1.1\r\nHost: 10.0.0.1:22\r\n"
+                "Proxy-Authorization: Basic dTpw\r\n\r\n");
+      EXPECT_EQ(s.unread(), "SERVER-FIRST") << chunk << " peek " << peek;
+      EXPECT_FALSE(r->bound.is_ip());
+    }
   }
+}
+
+TEST(HttpConnect, APeekingStreamTakesTheReplyInOnePeekAndOneRead) {
+  // The reply and the server's first bytes arrive together: one peek finds
+  // the end of the headers, one read takes exactly them (a stream that cannot
+  // peek needs a read per possible end: ReadsAreSmall).
+  Scripted s(kTiny + "SERVER-FIRST");
+  s.can_peek = true;
+  ASSERT_TRUE(connect(s, {}, {}, Endpoint::ipv4(kV4, 22)).ok());
+  EXPECT_EQ(s.peeks, 1u);
+  EXPECT_EQ(s.reads, 1u);
+  EXPECT_EQ(s.unread(), "SERVER-FIRST");
 }
 
 TEST(HttpConnect, ReadsAreSmall) {
@@ -96,13 +122,16 @@ TEST(HttpConnect, RefusalsAndGarbageMapToErrno) {
       {"HTTP/1.1 200 OK\r\n", ECONNRESET, socks5::Stage::Reply},  // hung up mid-headers
       {"", ECONNRESET, socks5::Stage::Greeting},  // said nothing: failover may move on
   };
-  for (const Case& c : cases) {
-    Scripted s(c.reply);
-    auto r = connect(s, {}, {}, Endpoint::ipv4(kV4, 80));
-    ASSERT_FALSE(r.ok()) << c.reply.substr(0, 40);
-    EXPECT_EQ(r.error().error.code, c.error) << c.reply.substr(0, 40);
-    EXPECT_EQ(r.error().stage, c.stage) << c.reply.substr(0, 40);
-    EXPECT_FALSE(r.error().what.empty());
+  for (const bool peek : {false, true}) {
+    for (const Case& c : cases) {
+      Scripted s(c.reply);
+      s.can_peek = peek;
+      auto r = connect(s, {}, {}, Endpoint::ipv4(kV4, 80));
+      ASSERT_FALSE(r.ok()) << c.reply.substr(0, 40) << " peek " << peek;
+      EXPECT_EQ(r.error().error.code, c.error) << c.reply.substr(0, 40);
+      EXPECT_EQ(r.error().stage, c.stage) << c.reply.substr(0, 40);
+      EXPECT_FALSE(r.error().what.empty());
+    }
   }
 }
 
@@ -112,6 +141,13 @@ TEST(HttpConnect, OversizedReplyReadsNoMoreThanTheLimit) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().error.code, EPROTO);
   EXPECT_EQ(s.unread().size(), 20000 + 20 - kMaxResponse);
+  // Peeking, the limit is seen before anything is taken.
+  Scripted p("HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a'));
+  p.can_peek = true;
+  auto q = connect(p, {}, {}, Endpoint::ipv4(kV4, 80));
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().error.code, EPROTO);
+  EXPECT_GE(p.unread().size(), 20000 + 20 - kMaxResponse);
 }
 
 TEST(HttpConnect, WriteFailureIsGreetingStage) {
