@@ -12,17 +12,6 @@ socks5::Failure fail(int code, socks5::Stage stage, std::string_view what) {
   return socks5::Failure{Errno{code}, stage, 0, what};
 }
 
-// Reads exactly buf.size() bytes a peek showed: they are there.
-Status take(socks5::Stream& stream, std::span<std::byte> buf) {
-  while (!buf.empty()) {
-    auto n = stream.read_some(buf);
-    if (!n) return n.error();
-    if (*n == 0 || *n > buf.size()) return Errno{EIO};
-    buf = buf.subspan(*n);
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<socks5::Reply, socks5::Failure> connect(socks5::Stream& stream, std::string_view user,
@@ -44,7 +33,7 @@ Result<socks5::Reply, socks5::Failure> connect(socks5::Stream& stream, std::stri
     const Parsed p = parse_response(std::span<const std::byte>(in.data(), have + seen));
     if (p.status == ParseStatus::Ok) {
       // Peeked: take exactly the headers; what follows is the application's.
-      if (auto st = take(stream, std::span(in).subspan(have, p.size - have)); !st) {
+      if (auto st = socks5::read_all(stream, std::span(in).subspan(have, p.size - have)); !st) {
         return socks5::Failure{st.error(), Stage::Reply, 0, "proxy connection failed"};
       }
       const int e = status_errno(p.code);
@@ -60,7 +49,7 @@ Result<socks5::Reply, socks5::Failure> connect(socks5::Stream& stream, std::stri
     }
     if (seen > 0) {
       // The end is not among them, so every byte seen is the headers': take them.
-      if (auto st = take(stream, std::span(in).subspan(have, seen)); !st) {
+      if (auto st = socks5::read_all(stream, std::span(in).subspan(have, seen)); !st) {
         return socks5::Failure{st.error(), Stage::Reply, 0, "proxy connection failed"};
       }
       have += seen;

@@ -218,15 +218,29 @@ Result<Reply, Failure> handshake(Stream& stream, const Credentials& creds, Comma
   return reply->value;
 }
 
-Status write_all(Stream& stream, std::span<const std::byte> bytes) {
+namespace {
+
+// write_all and read_all: the call until every byte went (or came).
+template <class Bytes, class Call>
+Status all_of(Bytes bytes, Call call) {
   while (!bytes.empty()) {
-    auto n = stream.write_some(bytes);
+    auto n = call(bytes);
     if (!n) return n.error();
     // The contract promises 1..size bytes; anything else would spin or overrun.
     if (*n == 0 || *n > bytes.size()) return Errno{EIO};
     bytes = bytes.subspan(*n);
   }
   return {};
+}
+
+}  // namespace
+
+Status write_all(Stream& stream, std::span<const std::byte> bytes) {
+  return all_of(bytes, [&](std::span<const std::byte> b) { return stream.write_some(b); });
+}
+
+Status read_all(Stream& stream, std::span<std::byte> bytes) {
+  return all_of(bytes, [&](std::span<std::byte> b) { return stream.read_some(b); });
 }
 
 }  // namespace socksify::socks5

@@ -42,6 +42,8 @@ class Stream {
 // buffer, a signal), so it loops until done or the stream reports an error. A
 // stream that breaks its contract (0 bytes, more than offered) is Errno{EIO}.
 Status write_all(Stream& stream, std::span<const std::byte> bytes);
+// Reads exactly bytes.size() bytes (after a peek showed them), as write_all.
+Status read_all(Stream& stream, std::span<std::byte> bytes);
 
 struct Credentials {
   std::string_view user;  // empty: offer no-auth only

@@ -69,6 +69,17 @@ Bytes concat(const Bytes& a, const Bytes& b) {
   return out;
 }
 
+// A hand-off in the Talking phase that had read the reply bytes 1, 2, 3.
+HandshakeSoFar talking_with_reply_bytes_1_2_3() {
+  HandshakeSoFar so_far;
+  so_far.phase = HandshakeSoFar::Phase::Talking;
+  so_far.read = 3;
+  so_far.replies[0] = std::byte{1};
+  so_far.replies[1] = std::byte{2};
+  so_far.replies[2] = std::byte{3};
+  return so_far;
+}
+
 Result<socks5::Reply, socks5::Failure> handshake(socks5::Stream& stream) {
   const ProxySpec spec;  // socks5, no login
   return upstream_for(spec).open_pipelined(stream, spec, socks5::Command::Connect, dst(),
@@ -133,12 +144,7 @@ TEST(InlineHandshake, MoreThanTheRecordHoldsIsNeverHandedOff) {
 }
 
 TEST(InlineHandshake, ReplayGivesBackShortReadsInOrder) {
-  HandshakeSoFar so_far;
-  so_far.phase = HandshakeSoFar::Phase::Talking;
-  so_far.read = 3;
-  so_far.replies[0] = std::byte{1};
-  so_far.replies[1] = std::byte{2};
-  so_far.replies[2] = std::byte{3};
+  HandshakeSoFar so_far = talking_with_reply_bytes_1_2_3();
   so_far.written = 5;
   ScriptedStream socket(bytes({4}), 64, ECONNRESET);
   ReplayStream replay(socket, so_far);
@@ -164,32 +170,21 @@ TEST(InlineHandshake, ReplayGivesBackShortReadsInOrder) {
 }
 
 TEST(InlineHandshake, ReplayPeeksShowTheRecordFirstAndTakeNothing) {
-  HandshakeSoFar so_far;
-  so_far.phase = HandshakeSoFar::Phase::Talking;
-  so_far.read = 3;
-  so_far.replies[0] = std::byte{1};
-  so_far.replies[1] = std::byte{2};
-  so_far.replies[2] = std::byte{3};
+  HandshakeSoFar so_far = talking_with_reply_bytes_1_2_3();
   ScriptedStream socket(bytes({4, 5}), 64, ECONNRESET);
   ReplayStream replay(socket, so_far);
   std::array<std::byte, 8> buf;
-  auto p = replay.peek_some(buf);  // the record's 3 (the socket's wait their turn)
-  ASSERT_TRUE(p);
-  EXPECT_EQ(*p, 3u);
-  EXPECT_EQ(buf[2], std::byte{3});
-  auto r = replay.read_some(std::span(buf).first(2));  // the peek took nothing
-  ASSERT_TRUE(r);
-  EXPECT_EQ(*r, 2u);
-  EXPECT_EQ(buf[0], std::byte{1});
-  p = replay.peek_some(buf);
-  ASSERT_TRUE(p);
-  EXPECT_EQ(*p, 1u);
-  EXPECT_EQ(buf[0], std::byte{3});
-  ASSERT_TRUE(replay.read_some(std::span(buf).first(1)));
-  p = replay.peek_some(buf);  // the record is done: the socket's
-  ASSERT_TRUE(p);
-  EXPECT_EQ(*p, 2u);
-  EXPECT_EQ(buf[1], std::byte{5});
+  const auto got = [&](const Result<std::size_t>& n) {
+    return n ? Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n)) : Bytes{};
+  };
+  // The record's bytes first (the socket's wait their turn); a peek takes nothing.
+  EXPECT_EQ(got(replay.peek_some(buf)), bytes({1, 2, 3}));
+  EXPECT_EQ(got(replay.read_some(std::span(buf).first(2))), bytes({1, 2}));
+  EXPECT_EQ(got(replay.peek_some(buf)), bytes({3}));
+  EXPECT_EQ(got(replay.read_some(std::span(buf).first(1))), bytes({3}));
+  // The record is done: the socket's.
+  EXPECT_EQ(got(replay.peek_some(buf)), bytes({4, 5}));
+  EXPECT_EQ(got(replay.read_some(buf)), bytes({4, 5}));
 }
 
 }  // namespace
