@@ -53,17 +53,7 @@ long install(unsigned flags) {
   }
   if (listener >= 0 && notif_known) {
     bits |= kUserNotif;
-    // No notification 0 exists: a kernel with the ioctl says ENOENT (or
-    // EINPROGRESS); one without says ENOTTY or EINVAL.
-    seccomp_notif_addfd addfd{};
-    addfd.id = 0;
-    addfd.srcfd = 0;
-    addfd.newfd = 0;
-    addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
-    if (::ioctl(static_cast<int>(listener), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0 &&
-        (errno == ENOENT || errno == EINPROGRESS)) {
-      bits |= kAddfd;
-    }
+    if (addfd_supported(static_cast<int>(listener))) bits |= kAddfd;
   }
   ::_exit(static_cast<int>(bits));
 }
@@ -95,6 +85,16 @@ std::vector<std::string_view> KernelFeatures::missing() const {
   if (!pidfd_open) out.push_back("pidfd_open (Linux 5.3)");
   if (!pidfd_getfd) out.push_back("pidfd_getfd (Linux 5.6)");
   return out;
+}
+
+bool addfd_supported(int listener) {
+  seccomp_notif_addfd addfd{};
+  addfd.id = 0;
+  addfd.srcfd = 0;
+  addfd.newfd = 0;
+  addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
+  return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0 &&
+         (errno == ENOENT || errno == EINPROGRESS);
 }
 
 const KernelFeatures& kernel_features() {

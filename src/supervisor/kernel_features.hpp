@@ -21,7 +21,14 @@ struct KernelFeatures {
 };
 
 // Probes in a throwaway child (installing a filter cannot be undone), once.
+// For --check; a launch needs no probe: the steps it takes anyway tell it
+// (tool/supervised_launch.cpp), which saves a fork and a wait.
 const KernelFeatures& kernel_features();
+
+// Whether SECCOMP_IOCTL_NOTIF_ADDFD (with SETFD) exists, asked of a listener:
+// for a notification that is not there (id 0) a kernel with the ioctl says
+// ENOENT (or EINPROGRESS), one without ENOTTY or EINVAL.
+bool addfd_supported(int listener);
 
 // "user notification, ADDFD, pidfd_open, pidfd_getfd, WAIT_KILLABLE_RECV" with
 // "(missing)" after the absent ones: the --check line.

@@ -102,8 +102,7 @@ bool read_all(int fd, void* p, std::size_t n) {
 // (the parent takes it with pidfd_getfd: sending it over a socket would be a
 // sendmsg, which the filter traps with no supervisor yet), waits until the
 // parent holds it, then execs. Only async-signal-safe calls.
-[[noreturn]] void child(const std::string& path, char** argv, int to_parent, int from_parent,
-                        bool wait_killable) {
+[[noreturn]] void child(const std::string& path, char** argv, int to_parent, int from_parent) {
   int answer = 0;
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     answer = -errno;
@@ -112,11 +111,16 @@ bool read_all(int fd, void* p, std::size_t n) {
   }
   auto prog = supervisor::supervisor_filter();
   sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
-  unsigned flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  // Without it a signal (Go's SIGURG preemption, every 10 ms) interrupts a
-  // call we are working on, and the program asks again from the start.
-  if (wait_killable) flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-  const long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  // WAIT_KILLABLE_RECV (5.19): without it a signal (Go's SIGURG preemption,
+  // every 10 ms) interrupts a call we are working on, and the program asks
+  // again from the start. An older kernel rejects the flag it does not know.
+  long listener =
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fprog);
+  if (listener < 0 && errno == EINVAL) {
+    listener =
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+  }
   answer = listener >= 0 ? static_cast<int>(listener) : -errno;
   if (!write_all(to_parent, &answer, sizeof answer) || listener < 0) ::_exit(kOwnError);
   char go = 0;
@@ -171,18 +175,25 @@ int finish_like(int status) {
   return kOwnError;
 }
 
-int supervise(const std::string& path, char** argv) {
-  const supervisor::KernelFeatures& features = supervisor::kernel_features();
-  if (const auto missing = features.missing(); !missing.empty()) {
-    std::string names;
-    for (auto m : missing) names += (names.empty() ? "" : ", ") + std::string(m);
-    fmt::print(stderr,
-               "socksify: refusing to run {}: the supervised mode needs {}, which this kernel "
-               "lacks; its traffic would bypass the proxy (--mode preload runs it with "
-               "LD_PRELOAD only)\n",
-               path, names);
-    return kOwnError;
+// The refusal when a launch step failed: the features it found missing by
+// name, else the error.
+void refuse(const std::string& path, const supervisor::KernelFeatures& seen, int error) {
+  const auto missing = seen.missing();
+  if (missing.empty()) {
+    fmt::print(stderr, "socksify: refusing to run {}: cannot install the seccomp filter: {}\n",
+               path, std::strerror(error));
+    return;
   }
+  std::string names;
+  for (auto m : missing) names += (names.empty() ? "" : ", ") + std::string(m);
+  fmt::print(stderr,
+             "socksify: refusing to run {}: the supervised mode needs {}, which this kernel "
+             "lacks; its traffic would bypass the proxy (--mode preload runs it with "
+             "LD_PRELOAD only)\n",
+             path, names);
+}
+
+int supervise(const std::string& path, char** argv) {
   int up[2], down[2];
   if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) {
     fmt::print(stderr, "socksify: cannot start the supervisor: {}\n", std::strerror(errno));
@@ -202,26 +213,46 @@ int supervise(const std::string& path, char** argv) {
   if (pid == 0) {
     ::close(up[0]);
     ::close(down[1]);
-    child(path, argv, up[1], down[0], features.wait_killable);
+    child(path, argv, up[1], down[0]);
   }
   ::close(up[1]);
   ::close(down[0]);
   g_child = pid;
   install_signal_handling();
+  // What the kernel has, learnt from the steps themselves (no probe child):
+  // the filter (user notification), pidfd_open and pidfd_getfd to take its
+  // listener, ADDFD asked of that listener. A step that fails for want of
+  // its call (ENOSYS, or EINVAL for an unknown seccomp flag) names it.
+  supervisor::KernelFeatures seen;
+  seen.user_notif = seen.addfd = seen.pidfd_open = seen.pidfd_getfd = true;
   int number = -1;
+  int error = EIO;
   supervisor::OwnedFd listener;
-  if (read_all(up[0], &number, sizeof number) && number >= 0) {
-    supervisor::OwnedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (pidfd)
-      listener =
-          supervisor::OwnedFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), number, 0)));
-    if (!listener) number = -errno;
+  if (!read_all(up[0], &number, sizeof number)) {
+    // The child died before it answered: EIO.
+  } else if (number < 0) {
+    error = -number;
+    seen.user_notif = error != EINVAL && error != ENOSYS;
+  } else if (supervisor::OwnedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+             !pidfd) {
+    error = errno;
+    seen.pidfd_open = error != ENOSYS;
+  } else {
+    listener =
+        supervisor::OwnedFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), number, 0)));
+    if (!listener) {
+      error = errno;
+      seen.pidfd_getfd = error != ENOSYS;
+    } else if (!supervisor::addfd_supported(listener.get())) {
+      error = errno;
+      seen.addfd = false;
+      listener = supervisor::OwnedFd();
+    }
   }
   ::close(up[0]);
   if (!listener) {
     ::close(down[1]);  // the child exits without running the program
-    fmt::print(stderr, "socksify: refusing to run {}: cannot install the seccomp filter: {}\n",
-               path, std::strerror(number < 0 ? -number : EIO));
+    refuse(path, seen, error);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -64,6 +64,8 @@ def setUpModule() -> None:
           os.path.join(SOURCES, "signal_connect.c")], env),
         (["gcc", "-O1", "-o", os.path.join(BIN, "uring_connect"),
           os.path.join(SOURCES, "uring_connect.c"), "-luring"], env),
+        (["gcc", "-O1", "-o", os.path.join(BIN, "deny_syscall"),
+          os.path.join(SOURCES, "deny_syscall.c")], env),
     ]
 
     def go_in_turn() -> None:
@@ -396,6 +398,26 @@ class SupervisedMode(CapturesLink, IntegrationTest):
         self.assertIn(b"is a Go program: it makes its own system calls", proc.stderr, describe(proc))
         self.assertIn(b"connection refused", proc.stdout + proc.stderr, describe(proc))
         self.assertNoDirectPackets("Go programs in preload mode, to loopback")
+
+    def test_a_kernel_without_a_needed_call_refuses_the_program_by_name(self):
+        # Each call the supervised mode needs fails with ENOSYS, as on a kernel
+        # without it (a filter of the test's own around the launcher): the Go
+        # program is refused with the feature named, and never runs.
+        cases = [(317, "seccomp user notification"),  # seccomp(2)
+                 (434, "pidfd_open"), (438, "pidfd_getfd"),
+                 (16, "SECCOMP_IOCTL_NOTIF_ADDFD")]  # ioctl(2)
+        for nr, feature in cases:
+            with self.subTest(feature=feature):
+                argv = [self.prog("deny_syscall"), str(nr),
+                        *launcher.command([self.prog("gohttp-static"), URL], DANTED_URL,
+                                          ["--mode", "seccomp"])]
+                proc = self.topo.run(self.topo.client, argv, env=launcher.clean_env(), timeout=30)
+                self.assertEqual(proc.returncode, 125, describe(proc))
+                self.assertIn(b"refusing to run", proc.stderr, describe(proc))
+                self.assertIn(f"the supervised mode needs {feature}".encode(), proc.stderr,
+                              describe(proc))
+                self.assertNotIn(servers.SMALL_BODY, proc.stdout, describe(proc))
+        self.assertNoDirectPackets("launches refused for a missing kernel feature")
 
     def test_check_shows_the_mode_and_kernel_features(self):
         proc = self.socksify([], DANTED_URL, ["--mode", "seccomp", "--check"])
