@@ -116,7 +116,7 @@ if [ ${#failed[@]} -gt 0 ]; then
   # Again, after the summary: what each failed stage reported.
   for i in "${!failed[@]}"; do
     echo "=== FAILED stage: ${failed[$i]} (whole output: ${failed_logs[$i]}); its error lines:"
-    lines=$(grep -E -i 'error|fail|SUMMARY|Sanitizer|deadly|timeout' "${failed_logs[$i]}" |
+    lines=$(grep -E -i 'error|fail|undefined reference|SUMMARY|Sanitizer|deadly|timeout' "${failed_logs[$i]}" |
               grep -v -E ' Passed |: ok' | head -40)
     if [ -n "$lines" ]; then echo "$lines"; else tail -40 "${failed_logs[$i]}"; fi
   done
