@@ -7,6 +7,7 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
+#include "core/stream_sockets.hpp"
 #include "core/tcp_connect.hpp"
 #include "core/udp_connect.hpp"
 #include "core/vfork_child.hpp"
@@ -43,7 +44,7 @@ SOCKSIFY_HOOK int connect(int fd, const sockaddr* addr, socklen_t len) {
   if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6 && !dissolve) {
     return REAL(connect)(fd, addr, len);
   }
-  int type = tracked_udp ? SOCK_DGRAM : 0;
+  int type = tracked_udp ? SOCK_DGRAM : stream_sockets().is_stream(fd) ? SOCK_STREAM : 0;
   if (type == 0) {
     ErrnoSaver keep;
     socklen_t type_len = sizeof type;

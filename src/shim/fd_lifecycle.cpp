@@ -16,6 +16,7 @@
 #include "core/fd_table.hpp"
 #include "core/own_fds.hpp"
 #include "core/real.hpp"
+#include "core/stream_sockets.hpp"
 #include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
@@ -36,6 +37,7 @@ int bad_descriptor() {
 
 // After a successful dup onto `to`: `to` refers to from's socket now.
 int after_dup(int from, int to) {
+  if (to >= 0) socksify::stream_sockets().set(to, socksify::stream_sockets().is_stream(from));
   if (to >= 0 && (fd_table().get(from) != nullptr || fd_table().get(to) != nullptr) &&
       !socksify::in_vfork_child()) {
     fd_table().share(from, to);
@@ -116,6 +118,7 @@ SOCKSIFY_HOOK int close(int fd) {
   if (own_fds().maybe_own(fd)) [[unlikely]] {
     if (own_fds().is_own(fd)) return bad_descriptor();
   }
+  socksify::stream_sockets().forget(fd);
   if (socksify::FdState* s = fd_table().get(fd)) [[unlikely]]
     return close_managed(fd, s);
   return REAL(close)(fd);
@@ -158,6 +161,7 @@ SOCKSIFY_FCNTL_HOOK(fcntl64, true)
 #undef SOCKSIFY_FCNTL_HOOK
 
 SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
+  if (!(flags & CLOSE_RANGE_CLOEXEC)) socksify::stream_sockets().forget_range(first, last);
   int rc = 0;
   if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last &&
       close_range_around_ours(first, last, flags, rc)) {
@@ -169,6 +173,7 @@ SOCKSIFY_HOOK int close_range(unsigned first, unsigned last, int flags) {
 // glibc's closefrom() closes through its internal close_range, past our hook.
 SOCKSIFY_HOOK void closefrom(int lowfd) {
   const unsigned first = lowfd < 0 ? 0u : static_cast<unsigned>(lowfd);
+  socksify::stream_sockets().forget_range(first, ~0u);
   int rc = 0;
   if (close_range_around_ours(first, ~0u, 0, rc) && rc == 0) return;
   // No close_range in this kernel (or nothing of ours): libc's own way.

@@ -8,6 +8,7 @@
 #include "core/fd_table.hpp"
 #include "core/guard.hpp"
 #include "core/real.hpp"
+#include "core/stream_sockets.hpp"
 #include "core/vfork_child.hpp"
 #include "shim/export.hpp"
 
@@ -25,6 +26,7 @@ SOCKSIFY_HOOK int socket(int domain, int type, int protocol) {
   }
   const int fd = REAL(socket)(domain, type, protocol);
   if (fd < 0) return fd;
+  stream_sockets().set(fd, (domain == AF_INET || domain == AF_INET6) && base_type == SOCK_STREAM);
   if (udp && !ReentryGuard::active()) {
     ErrnoSaver keep;
     fd_table().create(fd, FdState::Kind::Udp);
