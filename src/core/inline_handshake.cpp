@@ -75,12 +75,7 @@ Status InlineSessionIo::connect(int fd, const sockaddr* addr, socklen_t len, Dea
   }
   if (REAL(connect)(fd, addr, len) == 0) return {};
   if (errno == EINPROGRESS) {
-    tcp_info info{};
-    socklen_t info_len = sizeof info;
-    if (REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
-        info.tcpi_state == TCP_ESTABLISHED) {
-      return {};
-    }
+    if (connected_at_once(fd)) return {};
   } else if (errno != EINTR) {
     return Errno{errno};
   }

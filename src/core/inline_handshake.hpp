@@ -112,9 +112,7 @@ class InlineSessionIo final : public SessionIo {
   int status_flags(int) override { return so_far_.flags; }
   void set_status_flags(int fd, int flags) override;
   Status replace_socket(int fd, int family) override { return sys_.replace_socket(fd, family); }
-  // connect_within's, but a loopback proxy is usually connected by the time
-  // connect() says EINPROGRESS: TCP_INFO tells so in one call (poll and
-  // SO_ERROR are two).
+  // connect_within's, with every wait cut at the window.
   Status connect(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) override;
   socks5::Stream& stream(int fd, Deadline deadline) override;
   void disconnect(int fd) override;

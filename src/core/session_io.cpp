@@ -13,14 +13,15 @@
 namespace socksify {
 
 int SystemSessionIo::family(int fd) {
-  return socket_family(fd);
+  return known_family_ != AF_UNSPEC ? known_family_ : socket_family(fd);
 }
 
 int SystemSessionIo::status_flags(int fd) {
-  return REAL(fcntl)(fd, F_GETFL);
+  return known_flags_ >= 0 ? known_flags_ : REAL(fcntl)(fd, F_GETFL);
 }
 
 void SystemSessionIo::set_status_flags(int fd, int flags) {
+  if (known_flags_ >= 0) known_flags_ = flags;
   REAL(fcntl)(fd, F_SETFL, flags);
 }
 
@@ -61,6 +62,7 @@ Status SystemSessionIo::replace_socket(int fd, int family) {
   const int err = errno;
   REAL(close)(nfd);
   if (rc < 0) return Errno{err};
+  if (known_family_ != AF_UNSPEC) known_family_ = family;
   return {};
 }
 

@@ -35,6 +35,12 @@ class SessionIo {
 
 class SystemSessionIo final : public SessionIo {
  public:
+  SystemSessionIo() = default;
+  // For a caller that asked the socket already (the supervisor's connect
+  // handler): its family and status flags, so the session need not ask again.
+  // The socket must not be replaced (SessionOptions::may_replace_socket).
+  SystemSessionIo(int known_family, int known_flags)
+      : known_family_(known_family), known_flags_(known_flags) {}
   int family(int fd) override;
   int status_flags(int fd) override;
   void set_status_flags(int fd, int flags) override;
@@ -45,6 +51,8 @@ class SystemSessionIo final : public SessionIo {
 
  private:
   std::optional<SocketStream> stream_;  // in place: no allocation per session
+  int known_family_ = AF_UNSPEC;
+  int known_flags_ = -1;
 };
 
 }  // namespace socksify

@@ -1,6 +1,8 @@
 #include "core/socket_stream.hpp"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 
 #include "core/real.hpp"
@@ -26,9 +28,20 @@ Status wait_ready(int fd, short events, Deadline deadline) noexcept {
   }
 }
 
+bool connected_at_once(int fd) noexcept {
+  const int saved = errno;
+  tcp_info info{};
+  socklen_t info_len = sizeof info;
+  const bool yes = REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
+                   info.tcpi_state == TCP_ESTABLISHED;
+  errno = saved;
+  return yes;
+}
+
 Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) noexcept {
   if (cancelled()) return Errno{ECANCELED};
   if (REAL(connect)(fd, addr, len) == 0) return {};
+  if (errno == EINPROGRESS && connected_at_once(fd)) return {};
   if (errno != EINPROGRESS && errno != EINTR) return Errno{errno};
   if (auto w = wait_ready(fd, POLLOUT, deadline); !w) return w;
   int err = 0;

@@ -28,7 +28,12 @@ Status wait_ready(int fd, short events, Deadline deadline) noexcept;
 
 // connect() with a deadline on a non-blocking socket; the socket's own error
 // (SO_ERROR) when it fails.
+// It also asks TCP_INFO once connect() says EINPROGRESS: a loopback proxy is
+// usually connected by then, and one call tells so (poll and SO_ERROR are two).
 Status connect_within(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) noexcept;
+
+// Whether a TCP socket whose connect() said EINPROGRESS is connected already.
+bool connected_at_once(int fd) noexcept;
 
 class SocketStream final : public socks5::Stream {
  public:

@@ -280,9 +280,10 @@ bool session_fits_program_socket(const Runtime& rt, int copy, int program_flags,
 // no option copies, no /proc read, and no SECCOMP_IOCTL_NOTIF_ADDFD (which
 // waits for the trapped thread to install the descriptor: two more context
 // switches).
-Answer connect_program_socket(const Runtime& rt, int copy, ino_t ino, const Route& route) {
+Answer connect_program_socket(const Runtime& rt, int copy, ino_t ino, int family, int flags,
+                              const Route& route) {
   const Endpoint& target = route.target;
-  SystemSessionIo io;
+  SystemSessionIo io(family, flags);  // asked already: the session need not again
   SessionOutcome outcome;
   SessionOptions options;
   options.report = log_session;
@@ -460,7 +461,7 @@ Answer on_connect(const Runtime& rt, int listener, const seccomp_notif& req) {
   }
   const int program_flags = ::fcntl(copy->get(), F_GETFL);
   if (session_fits_program_socket(rt, copy->get(), program_flags, family, route.group)) {
-    return connect_program_socket(rt, copy->get(), claim->inode(), route);
+    return connect_program_socket(rt, copy->get(), claim->inode(), family, program_flags, route);
   }
   return connect_through_proxy(rt, listener, req, copy->get(), fd, program_flags, family, route,
                                *claim);
