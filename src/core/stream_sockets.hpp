@@ -31,6 +31,10 @@ class StreamSockets {
   void set(int fd, bool stream) noexcept {
     if (!in_range(fd)) return;
     if (stream) {
+      // Before the bit: forget_range never stops short of a set one.
+      int high = high_.load(std::memory_order_relaxed);
+      while (fd >= high && !high_.compare_exchange_weak(high, fd + 1, std::memory_order_relaxed)) {
+      }
       word(fd).fetch_or(bit(fd), std::memory_order_relaxed);
     } else {
       forget(fd);
@@ -40,8 +44,12 @@ class StreamSockets {
   void forget(int fd) noexcept {
     if (is_stream(fd)) word(fd).fetch_and(~bit(fd), std::memory_order_relaxed);
   }
+  // Only up to the highest number ever set: closefrom(3) in a fork child
+  // (Python's subprocess) must not write, and so fault in, all 128 KiB.
   void forget_range(unsigned first, unsigned last) noexcept {
-    const unsigned end = last < kCapacity - 1u ? last : kCapacity - 1u;
+    const unsigned high = static_cast<unsigned>(high_.load(std::memory_order_relaxed));
+    if (high == 0) return;
+    const unsigned end = last < high - 1u ? last : high - 1u;
     for (unsigned fd = first; fd <= end; ++fd) {
       if (fd % 64 == 0 && end - fd >= 63) {
         words_[fd / 64].store(0, std::memory_order_relaxed);
@@ -60,6 +68,7 @@ class StreamSockets {
   std::atomic<std::uint64_t>& word(int fd) noexcept { return words_[fd / 64]; }
   const std::atomic<std::uint64_t>& word(int fd) const noexcept { return words_[fd / 64]; }
 
+  std::atomic<int> high_{0};  // 1 + the highest number ever set
   std::atomic<std::uint64_t> words_[kCapacity / 64] = {};
 };
 
